@@ -1,0 +1,224 @@
+/* SPDX-License-Identifier: MIT */
+#include "types.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+bool lw_addr_eq(const struct lw_addr *a, const struct lw_addr *b)
+{
+	return a->family == b->family && memcmp(a->b, b->b, 16) == 0;
+}
+
+char *lw_addr_str(const struct lw_addr *a, char *buf)
+{
+	if (a->family == 4)
+		inet_ntop(AF_INET, a->b, buf, LW_ADDR_STRLEN);
+	else if (a->family == 6)
+		inet_ntop(AF_INET6, a->b, buf, LW_ADDR_STRLEN);
+	else
+		buf[0] = '\0';
+	return buf;
+}
+
+int lw_addr_parse(const char *s, struct lw_addr *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (inet_pton(AF_INET, s, out->b) == 1) {
+		out->family = 4;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, s, out->b) == 1) {
+		out->family = 6;
+		return 0;
+	}
+	memset(out, 0, sizeof(*out));
+	return -EINVAL;
+}
+
+void lw_addr_from_v4(struct lw_addr *a, const uint8_t v4[4])
+{
+	memset(a, 0, sizeof(*a));
+	a->family = 4;
+	memcpy(a->b, v4, 4);
+}
+
+void lw_addr_from_v6(struct lw_addr *a, const uint8_t v6[16])
+{
+	a->family = 6;
+	memcpy(a->b, v6, 16);
+}
+
+char *lw_mac_str(const struct lw_mac *m, char *buf)
+{
+	snprintf(buf, LW_MAC_STRLEN, "%02x:%02x:%02x:%02x:%02x:%02x", m->b[0], m->b[1], m->b[2],
+		 m->b[3], m->b[4], m->b[5]);
+	return buf;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int lw_mac_parse(const char *s, struct lw_mac *out)
+{
+	int nibbles = 0;
+	uint8_t b[6] = {0};
+	size_t len = strlen(s), i;
+	char sep = 0;
+
+	if (len != 17 && len != 14 && len != 12)
+		return -EINVAL;
+	for (i = 0; i < len; i++) {
+		int v = hexval(s[i]);
+
+		if (v < 0) {
+			if (s[i] != ':' && s[i] != '-' && s[i] != '.')
+				return -EINVAL;
+			if (sep && s[i] != sep)
+				return -EINVAL;
+			sep = s[i];
+			continue;
+		}
+		if (nibbles >= 12)
+			return -EINVAL;
+		b[nibbles / 2] = (uint8_t)(b[nibbles / 2] << 4 | v);
+		nibbles++;
+	}
+	if (nibbles != 12)
+		return -EINVAL;
+	/* separators must sit where the spelling puts them */
+	if (len == 17) {
+		for (i = 2; i < 17; i += 3)
+			if (s[i] != sep || sep == '.')
+				return -EINVAL;
+	} else if (len == 14) {
+		if (sep != '.' || s[4] != '.' || s[9] != '.')
+			return -EINVAL;
+	}
+	memcpy(out->b, b, 6);
+	return 0;
+}
+
+bool lw_mac_is_zero(const struct lw_mac *m)
+{
+	static const uint8_t z[6];
+
+	return memcmp(m->b, z, 6) == 0;
+}
+
+const char *lw_name_source_str(enum lw_name_source s)
+{
+	switch (s) {
+	case LW_NAME_NONE:
+		return NULL;
+	case LW_NAME_DNS:
+		return "dns";
+	case LW_NAME_HTTP:
+		return "http";
+	case LW_NAME_QUIC:
+		return "quic";
+	case LW_NAME_SNI:
+		return "sni";
+	}
+	return NULL;
+}
+
+const char *lw_app_str(enum lw_app a)
+{
+	switch (a) {
+	case LW_APP_UNKNOWN:
+		return NULL;
+	case LW_APP_DNS:
+		return "dns";
+	case LW_APP_DHCP:
+		return "dhcp";
+	case LW_APP_HTTP:
+		return "http";
+	case LW_APP_TLS:
+		return "tls";
+	case LW_APP_QUIC:
+		return "quic";
+	case LW_APP_MDNS:
+		return "mdns";
+	case LW_APP_LLMNR:
+		return "llmnr";
+	}
+	return NULL;
+}
+
+void lw_ascii_lower(char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (s[i] >= 'A' && s[i] <= 'Z')
+			s[i] = (char)(s[i] + 32);
+}
+
+/* SipHash-2-4 (Aumasson & Bernstein), reference structure. */
+static uint64_t sip_k0 = 0x0706050403020100ULL, sip_k1 = 0x0f0e0d0c0b0a0908ULL;
+
+void lw_hash_seed(const uint8_t key[16])
+{
+	memcpy(&sip_k0, key, 8);
+	memcpy(&sip_k1, key + 8, 8);
+}
+
+#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+#define SIPROUND                                                                                   \
+	do {                                                                                       \
+		v0 += v1;                                                                          \
+		v1 = ROTL(v1, 13);                                                                 \
+		v1 ^= v0;                                                                          \
+		v0 = ROTL(v0, 32);                                                                 \
+		v2 += v3;                                                                          \
+		v3 = ROTL(v3, 16);                                                                 \
+		v3 ^= v2;                                                                          \
+		v0 += v3;                                                                          \
+		v3 = ROTL(v3, 21);                                                                 \
+		v3 ^= v0;                                                                          \
+		v2 += v1;                                                                          \
+		v1 = ROTL(v1, 17);                                                                 \
+		v1 ^= v2;                                                                          \
+		v2 = ROTL(v2, 32);                                                                 \
+	} while (0)
+
+uint64_t lw_hash(const void *data, size_t len)
+{
+	const uint8_t *in = data;
+	uint64_t v0 = 0x736f6d6570736575ULL ^ sip_k0;
+	uint64_t v1 = 0x646f72616e646f6dULL ^ sip_k1;
+	uint64_t v2 = 0x6c7967656e657261ULL ^ sip_k0;
+	uint64_t v3 = 0x7465646279746573ULL ^ sip_k1;
+	uint64_t b = (uint64_t)len << 56, m;
+	size_t i, full = len & ~(size_t)7;
+
+	for (i = 0; i < full; i += 8) {
+		memcpy(&m, in + i, 8);
+		v3 ^= m;
+		SIPROUND;
+		SIPROUND;
+		v0 ^= m;
+	}
+	for (i = 0; i < (len & 7); i++)
+		b |= (uint64_t)in[full + i] << (8 * i);
+	v3 ^= b;
+	SIPROUND;
+	SIPROUND;
+	v0 ^= b;
+	v2 ^= 0xff;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	return v0 ^ v1 ^ v2 ^ v3;
+}

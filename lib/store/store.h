@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * store: the SQLite writer.  One thread owns the connection (WAL mode); other threads hand it
+ * fixed-size records through a bounded queue and never block on the disk.  Records are written
+ * in batched transactions at least once per second (commit_interval).  If the queue is full the
+ * record is dropped and counted (lw_store_stats().dropped), never silently lost.  If a write
+ * fails (disk full, database locked by a reader) the batch is kept and retried; records keep
+ * queueing (up to the bound) meanwhile.
+ *
+ * The schema is leakwatch's public interface (README "Database"); it is versioned with
+ * PRAGMA user_version and migrated forward on open.  A database from a newer leakwatch is
+ * refused (-EPROTO), never modified.
+ */
+#ifndef LW_STORE_H
+#define LW_STORE_H
+
+#include "core/types.h"
+
+#define LW_STORE_SCHEMA_VERSION 1
+
+struct lw_store_config {
+	size_t queue_max;            /* pending records; default 65536 */
+	lw_time_us commit_interval;  /* default 500 ms */
+	unsigned retention_days;     /* 0 = keep forever; else older dns/flows/leaks/stats rows
+				      * are deleted hourly */
+};
+
+/* Times in records are Unix seconds with sub-second part. Strings are NUL-terminated. */
+struct lw_flow_rec {
+	uint64_t id;
+	char mac[LW_MAC_STRLEN];      /* "" = unknown (no link layer) -> NULL */
+	char proto[4];                /* "tcp" / "udp" */
+	char src_ip[LW_ADDR_STRLEN];  /* client side */
+	uint16_t src_port;
+	char dst_ip[LW_ADDR_STRLEN];
+	uint16_t dst_port;
+	double first_seen, last_seen;
+	char domain[256];             /* "" -> NULL */
+	char name_source[8];          /* "" -> NULL */
+	char app[8];                  /* "" -> NULL */
+	bool encrypted;
+	uint64_t pkts_out, bytes_out, pkts_in, bytes_in;
+	bool ended;
+};
+
+struct lw_dns_rec {
+	double ts;
+	char mac[LW_MAC_STRLEN];      /* the client's MAC, "" -> NULL */
+	char client_ip[LW_ADDR_STRLEN];
+	char server_ip[LW_ADDR_STRLEN];
+	char qname[256];
+	uint16_t qtype;
+	int rcode;                    /* -1 for a query without answer seen */
+	char answers[1024];           /* space-separated addresses / CNAME targets */
+	int64_t ttl;                  /* minimum answer TTL, -1 if none */
+};
+
+struct lw_device_rec {
+	char mac[LW_MAC_STRLEN];
+	double ts;                    /* seen at; first_seen/last_seen are min/max of these */
+	char hostname[256];           /* "" = keep what is stored */
+	char dhcp_vendor[256];        /* "" = keep */
+	char ip[LW_ADDR_STRLEN];      /* last IP seen, "" = keep */
+	bool randomized;
+};
+
+struct lw_leak_rec {
+	double ts;
+	char mac[LW_MAC_STRLEN];
+	uint64_t flow_id;             /* 0 -> NULL */
+	char domain[256];
+	char dst_ip[LW_ADDR_STRLEN];
+	uint16_t dst_port;
+	char proto[4];
+	char kind[16];
+	char value[256];
+	char encoding[128];
+	char location[128];
+	char confidence[12];
+	char snippet[256];
+};
+
+struct lw_stats_rec {
+	double ts;
+	uint64_t packets, bytes, dropped, if_dropped;
+	uint64_t flows_active, flows_evicted, leaks;
+	uint64_t malformed, store_dropped;
+	long rss_kb;
+};
+
+struct lw_store_stats {
+	uint64_t queued;
+	uint64_t written;
+	uint64_t dropped;         /* queue full */
+	uint64_t write_errors;    /* failed transactions (retried) */
+	uint64_t pending;         /* now in the queue */
+};
+
+struct lw_store;
+
+/*
+ * Opens (creating if needed) the database, applies migrations, starts the writer thread.
+ * Returns 0 and *out, or -errno: -EPROTO newer schema, -ENOTSUP not a leakwatch/SQLite
+ * database, other -errno from the filesystem.  errbuf (may be NULL) receives a one-line
+ * reason.
+ */
+int lw_store_open(const char *path, const struct lw_store_config *cfg, struct lw_store **out,
+		  char *errbuf, size_t errlen);
+
+/* Stops the writer after writing everything queued; NULL-safe. */
+void lw_store_close(struct lw_store *s);
+
+/* Largest flows.id in the database (so new ids continue after it). */
+uint64_t lw_store_max_flow_id(struct lw_store *s);
+
+/* Queue a record (copied). 0, or -ENOBUFS when the queue is full (counted as dropped). */
+int lw_store_put_flow(struct lw_store *s, const struct lw_flow_rec *r);
+int lw_store_put_dns(struct lw_store *s, const struct lw_dns_rec *r);
+int lw_store_put_device(struct lw_store *s, const struct lw_device_rec *r);
+int lw_store_put_leak(struct lw_store *s, const struct lw_leak_rec *r);
+int lw_store_put_stats(struct lw_store *s, const struct lw_stats_rec *r);
+/* meta(key, value): upsert */
+int lw_store_put_meta(struct lw_store *s, const char *key, const char *value);
+
+/* Blocks until everything queued so far is committed (or failed). 0 or -EIO. */
+int lw_store_flush(struct lw_store *s);
+
+void lw_store_get_stats(struct lw_store *s, struct lw_store_stats *out);
+
+#endif
