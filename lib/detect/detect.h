@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * detect: the identifier engine.  Given upstream content (HTTP request parts, DNS names, raw
+ * TCP/UDP payload) and the client it came from, it reports every device identifier in it, with
+ * the chain of decodings that revealed it and the confidence:
+ *   known      values enrolled for the device (config, identifiers table) or learned from an
+ *              earlier validated hit, found in every precomputed spelling, hash and encoding;
+ *   validated  values that pass the kind's check (Luhn, MCC table, ...) in the right context;
+ *   pattern    a key name alone with a value of the right shape.
+ * See /work/shared/DESIGN.md "Identifier detection" and IDENTIFIERS.md.
+ */
+#ifndef LW_DETECT_H
+#define LW_DETECT_H
+
+#include "core/types.h"
+
+enum lw_id_kind {
+	LW_ID_IMEI = 0,
+	LW_ID_IMEISV,
+	LW_ID_MEID,
+	LW_ID_ICCID,
+	LW_ID_IMSI,
+	LW_ID_MAC,
+	LW_ID_ANDROID_ID,
+	LW_ID_AD_ID,
+	LW_ID_SERIAL,
+	LW_ID_PHONE,
+	LW_ID_EMAIL,
+	LW_ID_LOCATION,
+	LW_ID_CELL_ID,
+	LW_ID_CUSTOM,
+	LW_ID__COUNT,
+};
+
+enum lw_confidence {
+	LW_CONF_PATTERN = 0,
+	LW_CONF_VALIDATED,
+	LW_CONF_KNOWN,
+};
+
+const char *lw_id_kind_str(enum lw_id_kind k);      /* "imei", "ad_id", ... (schema names) */
+int lw_id_kind_parse(const char *s);                /* kind or -EINVAL */
+const char *lw_confidence_str(enum lw_confidence c); /* "known", "validated", "pattern" */
+
+struct lw_detect_config {
+	size_t max_decode_bytes;  /* output of all decoders for one scan; default 1 MiB */
+	unsigned max_depth;       /* decode layers; default 2 (so base64>json is read) */
+	size_t max_known_values;  /* enrolled + learned, all devices; default 4096 */
+	bool learn;               /* a validated hit becomes known for the device; default true */
+};
+
+struct lw_leak {
+	enum lw_id_kind kind;
+	enum lw_confidence confidence;
+	char value[256];      /* canonical form: IMEI 15 digits, MAC aa:bb:.., e-mail lowercase */
+	char encoding[128];   /* chain, e.g. "base64>json:MEID", "url:imei", "sha256-hex", "plain" */
+	char location[128];   /* e.g. "http.body", "http.query:imei", "http.header:User-Agent" */
+	char snippet[256];    /* surrounding text with the identifier masked */
+	bool opted_out;       /* all-zero advertising id: reported, not a leak */
+	bool placeholder;     /* Android's 02:00:00:00:00:00 */
+};
+
+typedef void (*lw_leak_fn)(const struct lw_leak *leak, void *user_data);
+
+struct lw_detect_stats {
+	uint64_t scans;
+	uint64_t bytes_scanned;
+	uint64_t decode_budget_hit;  /* a decoder stopped at max_decode_bytes */
+	uint64_t depth_limit_hit;
+	uint64_t known_full;         /* max_known_values reached, value not added */
+};
+
+struct lw_detect;
+
+struct lw_detect *lw_detect_new(const struct lw_detect_config *cfg); /* NULL cfg = defaults */
+void lw_detect_free(struct lw_detect *d);
+
+/*
+ * Enrolls a known value for one device (mac) or for every device (mac NULL).  source:
+ * "config", "user" or "learned".  The value is normalized for its kind; -EINVAL if it is not
+ * a valid value of that kind.  Takes effect for scans after the call.
+ */
+int lw_detect_add_known(struct lw_detect *d, const struct lw_mac *mac, enum lw_id_kind kind,
+			const char *value, const char *source);
+/* Drops every value of that source (e.g. before reloading the config). */
+void lw_detect_clear_source(struct lw_detect *d, const char *source);
+
+/* Where content came from; strings are borrowed for the call. */
+struct lw_detect_ctx {
+	const struct lw_mac *client_mac; /* NULL when the link layer is unknown */
+	const char *location;            /* "http.body", "dns.qname", "tcp.payload", ... */
+	const char *content_type;        /* of a body, may be NULL */
+};
+
+/*
+ * Scans one piece of content (decoding it up to max_depth layers) and calls leak() once per
+ * distinct identifier found in it.  Returns the number of leaks reported, or -errno.
+ */
+int lw_detect_scan(struct lw_detect *d, const struct lw_detect_ctx *ctx, const uint8_t *data,
+		   size_t len, lw_leak_fn leak, void *user_data);
+
+/*
+ * Scans a whole HTTP request: target (path and each query parameter, URL-decoded, with its
+ * key), headers (User-Agent, Cookie, X-*, ...), and the body (content_encoding gzip / deflate /
+ * br decoded within budget, falling back to the raw bytes when it does not decode; form and
+ * JSON structure read).  The body passed here is already de-chunked.  Each distinct
+ * identifier in the request is reported once.
+ */
+struct lw_http_request;
+int lw_detect_http(struct lw_detect *d, const struct lw_mac *client_mac,
+		   const struct lw_http_request *req, const uint8_t *body, size_t body_len,
+		   lw_leak_fn leak, void *user_data);
+
+const struct lw_detect_stats *lw_detect_get_stats(const struct lw_detect *d);
+
+#endif
