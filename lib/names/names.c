@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: MIT */
+#include "names/names.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/*
+ * Open addressing with a short probe window: an entry lives in one of PROBE slots after its
+ * hash.  Adding reuses the same (client, addr) slot, else an empty or expired one, else the
+ * one in the window that expires first.  Lookups touch at most PROBE slots.
+ */
+#define PROBE 8
+
+struct entry {
+	uint64_t hash; /* 0 = empty */
+	lw_time_us expires;
+	struct lw_client_id client;
+	struct lw_addr addr;
+	char name[254];
+};
+
+struct lw_names {
+	struct lw_names_config cfg;
+	size_t mask;
+	struct entry *slots;
+	struct lw_names_stats stats;
+};
+
+struct key {
+	uint8_t has_mac;
+	uint8_t mac[6];
+	struct lw_addr client;
+	struct lw_addr addr;
+};
+
+static uint64_t key_hash(const struct lw_client_id *c, const struct lw_addr *addr)
+{
+	struct key k;
+	uint64_t h;
+
+	memset(&k, 0, sizeof(k));
+	k.has_mac = c->has_mac;
+	if (c->has_mac)
+		memcpy(k.mac, c->mac.b, 6);
+	else
+		k.client = c->addr;
+	k.addr = *addr;
+	h = lw_hash(&k, sizeof(k));
+	return h ? h : 1;
+}
+
+static bool same_client(const struct lw_client_id *a, const struct lw_client_id *b)
+{
+	if (a->has_mac != b->has_mac)
+		return false;
+	if (a->has_mac)
+		return memcmp(a->mac.b, b->mac.b, 6) == 0;
+	return lw_addr_eq(&a->addr, &b->addr);
+}
+
+struct lw_names *lw_names_new(const struct lw_names_config *cfg)
+{
+	static const struct lw_names_config defaults = {16384, 300, 86400};
+	struct lw_names *n = calloc(1, sizeof(*n));
+	size_t size = 16;
+
+	if (!n)
+		return NULL;
+	n->cfg = cfg ? *cfg : defaults;
+	if (n->cfg.max_entries == 0)
+		n->cfg.max_entries = defaults.max_entries;
+	if (n->cfg.ttl_max < n->cfg.ttl_min)
+		n->cfg.ttl_max = n->cfg.ttl_min;
+	while (size < n->cfg.max_entries && size < ((size_t)1 << 30))
+		size <<= 1;
+	n->slots = calloc(size, sizeof(*n->slots));
+	if (!n->slots) {
+		free(n);
+		return NULL;
+	}
+	n->mask = size - 1;
+	return n;
+}
+
+void lw_names_free(struct lw_names *n)
+{
+	if (!n)
+		return;
+	free(n->slots);
+	free(n);
+}
+
+void lw_names_add(struct lw_names *n, const struct lw_client_id *client, const struct lw_addr *addr,
+		  const char *name, uint32_t ttl, lw_time_us now)
+{
+	uint64_t h = key_hash(client, addr);
+	struct entry *victim = NULL, *e;
+	size_t i, len = strlen(name);
+
+	if (len == 0 || len >= sizeof(victim->name))
+		return;
+	if (ttl < n->cfg.ttl_min)
+		ttl = n->cfg.ttl_min;
+	if (ttl > n->cfg.ttl_max)
+		ttl = n->cfg.ttl_max;
+	for (i = 0; i < PROBE; i++) {
+		e = &n->slots[(h + i) & n->mask];
+		if (e->hash == h && same_client(&e->client, client) && lw_addr_eq(&e->addr, addr)) {
+			victim = e;
+			break;
+		}
+		if (e->hash == 0 || e->expires <= now) {
+			if (!victim || victim->hash != 0)
+				victim = e;
+			continue;
+		}
+		if (!victim || (victim->hash != 0 && victim->expires > now &&
+				e->expires < victim->expires))
+			victim = e;
+	}
+	if (victim->hash != 0 && victim->expires > now &&
+	    !(victim->hash == h && same_client(&victim->client, client) &&
+	      lw_addr_eq(&victim->addr, addr)))
+		n->stats.replaced++;
+	victim->hash = h;
+	victim->client = *client;
+	victim->addr = *addr;
+	victim->expires = now + (lw_time_us)ttl * LW_USEC_PER_SEC;
+	memcpy(victim->name, name, len + 1);
+	n->stats.added++;
+}
+
+const char *lw_names_lookup(struct lw_names *n, const struct lw_client_id *client,
+			    const struct lw_addr *addr, lw_time_us now)
+{
+	uint64_t h = key_hash(client, addr);
+	size_t i;
+
+	for (i = 0; i < PROBE; i++) {
+		struct entry *e = &n->slots[(h + i) & n->mask];
+
+		if (e->hash == h && e->expires > now && same_client(&e->client, client) &&
+		    lw_addr_eq(&e->addr, addr)) {
+			n->stats.hits++;
+			return e->name;
+		}
+	}
+	n->stats.misses++;
+	return NULL;
+}
+
+const struct lw_names_stats *lw_names_get_stats(const struct lw_names *n)
+{
+	return &n->stats;
+}
