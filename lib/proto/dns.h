@@ -5,17 +5,23 @@
 
 #include "core/types.h"
 
-#define LW_DNS_NAME_MAX 256     /* text form incl. NUL; longer names are malformed */
-#define LW_DNS_MAX_ANSWERS 32   /* answers kept; further ones are counted, not stored */
-#define LW_DNS_MAX_JUMPS 16     /* compression pointers followed in one name */
+/*
+ * Names are given in text form: lowercase, dotted, no trailing dot, the root is "".  Bytes
+ * outside printable ASCII (and space) are written \DDD, and . \ " ( ) @ $ ; as \c
+ * (RFC 1035 §5.1), so a name never holds NUL or control bytes.
+ */
+#define LW_DNS_NAME_MAX 256 /* text form incl. NUL; longer names are malformed */
+#define LW_DNS_MAX_ANSWERS 32 /* answers kept; further ones are counted, not stored */
+#define LW_DNS_MAX_JUMPS 16 /* compression pointers followed in one name */
 #define LW_DNS_MAX_QUESTIONS 4
 
 struct lw_dns_answer {
 	char name[LW_DNS_NAME_MAX]; /* owner name, lowercase, no trailing dot */
-	uint16_t type;              /* 1 A, 28 AAAA, 5 CNAME, ... */
+	uint16_t type; /* 1 A, 28 AAAA, 5 CNAME, ... */
+	uint16_t rrclass; /* without the mDNS cache-flush bit */
 	uint32_t ttl;
-	struct lw_addr addr;        /* for A / AAAA */
-	char target[LW_DNS_NAME_MAX]; /* for CNAME / PTR / NS: the target name; else "" */
+	struct lw_addr addr; /* for A / AAAA */
+	char target[LW_DNS_NAME_MAX]; /* CNAME/PTR/NS/DNAME target; else "" */
 };
 
 struct lw_dns_msg {
@@ -26,8 +32,9 @@ struct lw_dns_msg {
 	uint16_t qdcount, ancount;
 	char qname[LW_DNS_NAME_MAX]; /* first question, lowercase, no trailing dot; "" if none */
 	uint16_t qtype;
-	size_t n_answers;            /* stored in answers[] */
-	size_t answers_dropped;      /* beyond LW_DNS_MAX_ANSWERS */
+	uint16_t qclass; /* without the mDNS unicast-response bit */
+	size_t n_answers; /* stored in answers[] */
+	size_t answers_dropped; /* beyond LW_DNS_MAX_ANSWERS */
 	struct lw_dns_answer answers[LW_DNS_MAX_ANSWERS];
 };
 
@@ -35,17 +42,24 @@ struct lw_dns_msg {
  * Parses one DNS message (UDP payload, or one TCP message without its 2-byte length prefix).
  * Returns 0, or -EBADMSG when the header/question is malformed.  Answers after a malformed
  * record are dropped but what was read before stays valid (returns 0 with what it has).
+ * Only the answer section is read.  With more than LW_DNS_MAX_QUESTIONS questions, or a
+ * malformed one after the first, the first is kept and no answers are read (returns 0).
+ * Names whose text form would not fit LW_DNS_NAME_MAX are malformed.
  */
 int lw_dns_parse(const uint8_t *p, size_t len, struct lw_dns_msg *out);
 
 /*
  * DNS over TCP: given the in-order stream bytes, returns the length of the first whole
- * message including its 2-byte prefix (> 0), LW_NEED_MORE, or -EBADMSG; *msg/*msg_len point
+ * message including its 2-byte prefix (> 0), LW_NEED_MORE, or -EBADMSG; msg and msg_len point
  * at the message body.
  */
 int lw_dns_tcp_frame(const uint8_t *p, size_t len, const uint8_t **msg, size_t *msg_len);
 
-/* Validates and lowercases a text domain name in place (LDH labels, '_' allowed); 0/-EINVAL. */
+/*
+ * Validates and lowercases a text domain name in place (a config or database value): labels of
+ * 1..63 letters, digits, '-' or '_'; at most 253 characters once one trailing dot is dropped.
+ * 0 or -EINVAL (the name is left untouched on error).
+ */
 int lw_dns_name_normalize(char *name);
 
 #endif
