@@ -596,8 +596,9 @@ const struct lw_http_header *lw_http_header_get(const struct lw_http_request *r,
  *   last-chunk = 1*("0") [ chunk-ext ] CRLF;  trailer-section = *( field-line CRLF );  CRLF
  *
  * The order of enum chunk_state matters: states before CH_SIZE_LF are inside a chunk line,
- * CH_TRAILER_FIRST..CH_END_LF inside the trailer section.  ext_len counts the bytes of the current chunk line, or of the whole trailer section, against
- * LW_HTTP_MAX_CHUNK_LINE / LW_HTTP_MAX_HEAD.
+ * CH_TRAILER_FIRST..CH_END_LF inside the trailer section.  ext_len counts the bytes of the
+ * current chunk line, or of the whole trailer section, against LW_HTTP_MAX_CHUNK_LINE and
+ * LW_HTTP_MAX_HEAD.
  */
 enum chunk_state {
 	CH_SIZE_FIRST = 0, /* zero, so that a zeroed struct lw_http_chunked is ready */
