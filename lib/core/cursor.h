@@ -22,10 +22,12 @@ struct lw_cursor {
 
 static inline struct lw_cursor lw_cursor_make(const void *data, size_t len)
 {
-	struct lw_cursor c = {(const uint8_t *)data, (const uint8_t *)data + len, 0};
+	struct lw_cursor c = {NULL, NULL, 0};
 
-	if (!data)
-		c.p = c.end = NULL;
+	if (data) { /* NULL + 0 is undefined behaviour, so only offset a real pointer */
+		c.p = (const uint8_t *)data;
+		c.end = c.p + len;
+	}
 	return c;
 }
 
