@@ -2,14 +2,15 @@
 /*
  * decode: one captured frame -> one IPv4/IPv6 TCP or UDP packet, ready for the flow table.
  *
- * Link types: Ethernet (DLT_EN10MB, with 802.1Q / 802.1ad / QinQ tags), Linux SLL (DLT_LINUX_SLL),
- * SLL2 (DLT_LINUX_SLL2), raw IP (DLT_RAW, LINKTYPE_IPV4, LINKTYPE_IPV6), BSD null/loopback
- * (DLT_NULL, DLT_LOOP).  IPv4 fragments are reassembled within fixed bounds; IPv6 extension
+ * Link types: Ethernet (DLT_EN10MB, with 802.1Q / 802.1ad / QinQ tags, MPLS, PPPoE), Linux SLL
+ * (DLT_LINUX_SLL), SLL2 (DLT_LINUX_SLL2), raw IP (DLT_RAW, LINKTYPE_RAW, LINKTYPE_IPV4,
+ * LINKTYPE_IPV6), BSD null/loopback (DLT_NULL, DLT_LOOP), PPP (DLT_PPP, DLT_PPP_SERIAL) and
+ * Cisco HDLC (DLT_C_HDLC).  IPv4 fragments are reassembled within fixed bounds; IPv6 extension
  * headers are walked (hop-by-hop, routing, destination options, fragment — IPv6 fragments
  * reassembled the same way as IPv4).  Checksums are never validated.
  *
- * Tunnels (IP-in-IP 4in4/6in4/4in6/6in6, GRE is not handled) are unwrapped one level: the
- * inner packet is what is returned.
+ * Tunnels (IP-in-IP 4in4/6in4/4in6/6in6, GRE is not handled) are unwrapped up to two levels:
+ * the inner packet (addresses, ports) is what is returned; MACs and VLAN stay the outer ones.
  */
 #ifndef LW_DECODE_H
 #define LW_DECODE_H
@@ -36,6 +37,9 @@ struct lw_packet {
 	 * next lw_decode_frame() call on the same decoder. */
 	const uint8_t *payload;
 	size_t payload_len;
+	/* The snap length cut the IP packet short: payload_len is what was captured, less than
+	 * the packet carried (wire_len tells how much). */
+	bool truncated;
 };
 
 #define LW_TCP_FIN 0x01
@@ -44,6 +48,7 @@ struct lw_packet {
 #define LW_TCP_PSH 0x08
 #define LW_TCP_ACK 0x10
 
+/* A zero field means its default. */
 struct lw_decode_config {
 	size_t frag_max_datagrams; /* datagrams being reassembled at once; default 64 */
 	size_t frag_max_bytes;     /* total bytes held by all of them; default 1 MiB */
@@ -58,8 +63,11 @@ struct lw_decode_stats {
 	uint64_t not_tcp_udp;     /* ICMP etc. — not an error */
 	uint64_t malformed;       /* truncated or inconsistent headers */
 	uint64_t frag_held;       /* fragments stored waiting for the rest */
-	uint64_t frag_reassembled;
-	uint64_t frag_dropped;    /* limit reached, timeout, overlap inconsistencies */
+	uint64_t frag_reassembled; /* datagrams completed */
+	/* Fragments given up: limit reached, timeout, cut by the snap length, and duplicates or
+	 * overlaps that brought nothing new (for overlapping bytes the first data wins); a
+	 * fragment inconsistent with its datagram counts as malformed and drops what was held. */
+	uint64_t frag_dropped;
 	uint64_t bad_linktype;
 };
 
