@@ -659,16 +659,9 @@ static enum outcome decode_ppp(struct lw_decoder *d, struct lw_cursor *c, struct
 int lw_decode_frame(struct lw_decoder *d, int dlt, const uint8_t *frame, size_t caplen,
 		    size_t wire_len, lw_time_us ts, struct lw_packet *out)
 {
-	static const uint8_t empty[1];
-	struct lw_cursor c;
+	struct lw_cursor c = lw_cursor_make(frame, caplen);
 	enum outcome r;
 
-	/* lw_cursor_make() computes NULL + 0, which UBSan reports: give it a real address. */
-	if (!frame) {
-		frame = empty;
-		caplen = 0;
-	}
-	c = lw_cursor_make(frame, caplen);
 	memset(out, 0, sizeof(*out));
 	out->ts = ts;
 	out->wire_len = wire_len;
