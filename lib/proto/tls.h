@@ -5,14 +5,14 @@
 
 #include "core/types.h"
 
-#define LW_TLS_MAX_EXTENSIONS 64   /* more is malformed */
-#define LW_TLS_MAX_HELLO 65536     /* a ClientHello larger than this is not reassembled */
+#define LW_TLS_MAX_EXTENSIONS 64 /* more is malformed */
+#define LW_TLS_MAX_HELLO 65536 /* a ClientHello larger than this is not reassembled */
 
 struct lw_tls_hello {
 	uint16_t legacy_version;
-	char sni[256];   /* server_name host_name, lowercase; "" if absent */
-	char alpn[128];  /* protocols joined by ',' (truncated to fit) */
-	bool ech;        /* encrypted_client_hello (0xfe0d) present */
+	char sni[256]; /* server_name host_name, lowercase; "" if absent or not printable ASCII */
+	char alpn[128]; /* protocols joined by ',' (truncated to fit) */
+	bool ech; /* encrypted_client_hello (0xfe0d) present */
 	uint16_t n_extensions;
 };
 
