@@ -27,7 +27,8 @@ bool lw_quic_is_initial(const uint8_t *p, size_t len);
 /*
  * Feeds one client->server UDP datagram (may hold several coalesced packets).  Returns 1 when
  * the ClientHello is complete and *out is filled, 0 when more Initials are needed, or a negative
- * errno: -EBADMSG (not QUIC / cannot decrypt), -EPROTONOSUPPORT (unknown version).
+ * errno: -EBADMSG (not QUIC / cannot decrypt), -EPROTONOSUPPORT (unknown version), -EMSGSIZE
+ * (a packet or the ClientHello is larger than we buffer).
  * *version receives the QUIC version seen (0 if none).
  */
 int lw_quic_feed(struct lw_quic_state *s, const uint8_t *p, size_t len, uint32_t *version,
