@@ -16,10 +16,10 @@ struct lw_capture {
 	uint64_t frames;
 };
 
-static void set_err(char *err, size_t errlen, const char *fmt, const char *a, const char *b)
+static void set_err(char *err, size_t errlen, const char *what, const char *why)
 {
 	if (err && errlen)
-		snprintf(err, errlen, fmt, a, b);
+		snprintf(err, errlen, "%s: %s", what, why);
 }
 
 int lw_capture_open_file(const char *path, struct lw_capture **out, char *err, size_t errlen)
@@ -34,12 +34,12 @@ int lw_capture_open_file(const char *path, struct lw_capture **out, char *err, s
 	f = fopen(path, "rb");
 	if (!f) {
 		r = -errno;
-		set_err(err, errlen, "%s: %s", path, strerror(-r));
+		set_err(err, errlen, path, strerror(-r));
 		return r;
 	}
 	if (fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode)) {
 		fclose(f);
-		set_err(err, errlen, "%s: %s", path, "not a regular file");
+		set_err(err, errlen, path, "not a regular file");
 		return -EINVAL;
 	}
 	c = calloc(1, sizeof(*c));
@@ -52,7 +52,7 @@ int lw_capture_open_file(const char *path, struct lw_capture **out, char *err, s
 	if (!c->pcap) {
 		fclose(f);
 		free(c);
-		set_err(err, errlen, "%s: not a pcap or pcapng capture (%s)", path, ebuf);
+		snprintf(err, errlen, "%s: not a pcap or pcapng capture (%s)", path, ebuf);
 		return -EBADMSG;
 	}
 	c->file = f;
@@ -78,7 +78,7 @@ int lw_capture_open_live(const char *ifname, const struct lw_capture_config *cfg
 	c->live = true;
 	c->pcap = pcap_create(ifname, ebuf);
 	if (!c->pcap) {
-		set_err(err, errlen, "%s: %s", ifname, ebuf);
+		set_err(err, errlen, ifname, ebuf);
 		free(c);
 		return -ENODEV;
 	}
@@ -95,13 +95,13 @@ int lw_capture_open_live(const char *ifname, const struct lw_capture_config *cfg
 			: r == PCAP_ERROR_IFACE_NOT_UP	 ? -ENETDOWN
 							 : -EIO;
 
-		set_err(err, errlen, "%s: %s", ifname, pcap_geterr(c->pcap));
+		set_err(err, errlen, ifname, pcap_geterr(c->pcap));
 		pcap_close(c->pcap);
 		free(c);
 		return e;
 	}
 	if (pcap_setnonblock(c->pcap, 1, ebuf) < 0) {
-		set_err(err, errlen, "%s: %s", ifname, ebuf);
+		set_err(err, errlen, ifname, ebuf);
 		pcap_close(c->pcap);
 		free(c);
 		return -EIO;
@@ -166,10 +166,10 @@ int lw_capture_read(struct lw_capture *c, int max, lw_frame_fn fn, void *user_da
 		if (n > 0)
 			return n; /* report the error on the next call, after these frames */
 		if (c->live) {
-			set_err(err, errlen, "%s%s", "capture: ", pcap_geterr(c->pcap));
+			set_err(err, errlen, "capture", pcap_geterr(c->pcap));
 			return -ENETDOWN;
 		}
-		set_err(err, errlen, "%s%s", "truncated or corrupt capture: ", pcap_geterr(c->pcap));
+		set_err(err, errlen, "truncated or corrupt capture", pcap_geterr(c->pcap));
 		return -EBADMSG;
 	}
 	return n;

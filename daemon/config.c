@@ -1,0 +1,311 @@
+/* SPDX-License-Identifier: MIT */
+#include "config.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+enum key_type {
+	KEY_LONG,
+	KEY_BOOL,
+	KEY_STRING,
+	KEY_INT,
+	KEY_LAN,
+};
+
+struct key {
+	const char *section;
+	const char *name;
+	enum key_type type;
+	size_t offset;
+	size_t size; /* KEY_STRING: buffer size */
+	long min, max;
+};
+
+#define L(sec, name, field, lo, hi) {sec, name, KEY_LONG, offsetof(struct lw_config, field), 0, lo, hi}
+#define I(sec, name, field, lo, hi) {sec, name, KEY_INT, offsetof(struct lw_config, field), 0, lo, hi}
+
+static const struct key keys[] = {
+	{"capture", "interface", KEY_STRING, offsetof(struct lw_config, interface), IF_NAMESIZE, 0, 0},
+	I("capture", "snaplen", snaplen, 64, 262144),
+	I("capture", "buffer_kb", buffer_kb, 256, 1048576),
+	{"capture", "promisc", KEY_BOOL, offsetof(struct lw_config, promisc), 0, 0, 0},
+	{"database", "path", KEY_STRING, offsetof(struct lw_config, db_path), PATH_MAX, 0, 0},
+	L("database", "queue_max", queue_max, 64, 10000000),
+	L("database", "commit_interval_ms", commit_interval_ms, 10, 1000),
+	L("database", "retention_days", retention_days, 0, 36500),
+	L("database", "flow_write_interval", flow_write_interval, 1, 86400),
+	L("database", "stats_interval", stats_interval, 1, 86400),
+	L("flows", "max_flows", max_flows, 16, 10000000),
+	L("flows", "tcp_idle", tcp_idle, 1, 86400),
+	L("flows", "udp_idle", udp_idle, 1, 86400),
+	L("flows", "reasm_flow_kb", reasm_flow_kb, 1, 65536),
+	L("flows", "reasm_total_kb", reasm_total_kb, 64, 4194304),
+	{"flows", "lan", KEY_LAN, 0, 0, 0, 0},
+	L("decode", "frag_max_datagrams", frag_max_datagrams, 1, 65536),
+	L("decode", "frag_max_kb", frag_max_kb, 64, 1048576),
+	L("decode", "frag_timeout", frag_timeout, 1, 600),
+	L("names", "max_entries", names_max, 16, 10000000),
+	L("names", "ttl_min", names_ttl_min, 0, 86400 * 7),
+	L("names", "ttl_max", names_ttl_max, 1, 86400 * 30),
+	L("inspect", "head_max", head_max, 512, 65536),
+	L("inspect", "http_body_max", http_body_max, 0, 16777216),
+};
+
+static const char *const device_kinds[] = {"imei", "iccid", "imsi",	  "phone", "email",
+					   "serial", "android_id", "ad_id", "mac", "custom"};
+
+void lw_config_defaults(struct lw_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->snaplen = 262144;
+	c->buffer_kb = 8192;
+	c->promisc = true;
+	snprintf(c->db_path, sizeof(c->db_path), "/var/lib/leakwatch/leakwatch.db");
+	c->queue_max = 65536;
+	c->commit_interval_ms = 500;
+	c->retention_days = 0;
+	c->flow_write_interval = 60;
+	c->stats_interval = 60;
+	c->max_flows = 65536;
+	c->tcp_idle = 300;
+	c->udp_idle = 60;
+	c->reasm_flow_kb = 64;
+	c->reasm_total_kb = 16384;
+	c->frag_max_datagrams = 64;
+	c->frag_max_kb = 1024;
+	c->frag_timeout = 30;
+	c->names_max = 16384;
+	c->names_ttl_min = 300;
+	c->names_ttl_max = 86400;
+	c->head_max = 16384;
+	c->http_body_max = 65536;
+}
+
+struct load_ctx {
+	struct lw_config *c;
+	const char *path;
+	char *err;
+	size_t errlen;
+	char why[256];
+};
+
+static int parse_long(const char *v, long *out)
+{
+	char *end;
+	long x;
+
+	errno = 0;
+	x = strtol(v, &end, 10);
+	if (errno || end == v || *end != '\0')
+		return -EINVAL;
+	*out = x;
+	return 0;
+}
+
+static int device_key(struct load_ctx *lc, const char *section, const char *name,
+		      const char *value)
+{
+	struct lw_config *c = lc->c;
+	struct lw_config_device *d = NULL;
+	struct lw_mac mac;
+	const char *macstr = section + strlen("device");
+	size_t i;
+
+	while (*macstr == ' ' || *macstr == '\t')
+		macstr++;
+	if (lw_mac_parse(macstr, &mac) < 0) {
+		snprintf(lc->why, sizeof(lc->why), "section [%s]: not a MAC address", section);
+		return 0;
+	}
+	for (i = 0; i < c->n_devices; i++)
+		if (memcmp(c->devices[i].mac.b, mac.b, 6) == 0)
+			d = &c->devices[i];
+	if (!d) {
+		struct lw_config_device *nd;
+
+		if (c->n_devices >= LW_CONFIG_MAX_DEVICES) {
+			snprintf(lc->why, sizeof(lc->why), "more than %d [device] sections",
+				 LW_CONFIG_MAX_DEVICES);
+			return 0;
+		}
+		nd = realloc(c->devices, (c->n_devices + 1) * sizeof(*nd));
+		if (!nd) {
+			snprintf(lc->why, sizeof(lc->why), "out of memory");
+			return 0;
+		}
+		c->devices = nd;
+		d = &c->devices[c->n_devices++];
+		memset(d, 0, sizeof(*d));
+		d->mac = mac;
+	}
+	if (strcmp(name, "label") == 0) {
+		if (strlen(value) >= sizeof(d->label)) {
+			snprintf(lc->why, sizeof(lc->why), "label longer than %zu characters",
+				 sizeof(d->label) - 1);
+			return 0;
+		}
+		snprintf(d->label, sizeof(d->label), "%s", value);
+		return 1;
+	}
+	for (i = 0; i < LW_ARRAY_SIZE(device_kinds); i++)
+		if (strcmp(name, device_kinds[i]) == 0)
+			break;
+	if (i == LW_ARRAY_SIZE(device_kinds)) {
+		snprintf(lc->why, sizeof(lc->why), "unknown key '%s' in [%s]", name, section);
+		return 0;
+	}
+	if (d->n_ids >= LW_CONFIG_MAX_DEVICE_IDS) {
+		snprintf(lc->why, sizeof(lc->why), "more than %d identifiers for one device",
+			 LW_CONFIG_MAX_DEVICE_IDS);
+		return 0;
+	}
+	if (value[0] == '\0' || strlen(value) >= sizeof(d->ids[0].value)) {
+		snprintf(lc->why, sizeof(lc->why), "%s: empty or too long", name);
+		return 0;
+	}
+	snprintf(d->ids[d->n_ids].kind, sizeof(d->ids[0].kind), "%s", name);
+	snprintf(d->ids[d->n_ids].value, sizeof(d->ids[0].value), "%s", value);
+	d->n_ids++;
+	return 1;
+}
+
+static int parse_lan(struct load_ctx *lc, const char *value)
+{
+	struct lw_config *c = lc->c;
+	char buf[1024], *save = NULL, *tok;
+
+	if (strlen(value) >= sizeof(buf)) {
+		snprintf(lc->why, sizeof(lc->why), "lan: value too long");
+		return 0;
+	}
+	snprintf(buf, sizeof(buf), "%s", value);
+	c->n_lan = 0;
+	for (tok = strtok_r(buf, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
+		if (c->n_lan >= LW_CONFIG_MAX_LAN) {
+			snprintf(lc->why, sizeof(lc->why), "lan: more than %d prefixes",
+				 LW_CONFIG_MAX_LAN);
+			return 0;
+		}
+		if (lw_prefix_parse(tok, &c->lan[c->n_lan]) < 0) {
+			snprintf(lc->why, sizeof(lc->why), "lan: '%s' is not a prefix like 192.0.2.0/24",
+				 tok);
+			return 0;
+		}
+		c->n_lan++;
+	}
+	return 1;
+}
+
+static int handle_key(void *user, const char *section, const char *name, const char *value)
+{
+	struct load_ctx *lc = user;
+	char *base = (char *)lc->c;
+	size_t i;
+
+	if (strncmp(section, "device", 6) == 0 && (section[6] == ' ' || section[6] == '\t'))
+		return device_key(lc, section, name, value);
+	for (i = 0; i < LW_ARRAY_SIZE(keys); i++) {
+		const struct key *k = &keys[i];
+		long v;
+
+		if (strcmp(k->section, section) != 0 || strcmp(k->name, name) != 0)
+			continue;
+		switch (k->type) {
+		case KEY_STRING:
+			if (strlen(value) >= k->size) {
+				snprintf(lc->why, sizeof(lc->why), "%s: longer than %zu characters",
+					 name, k->size - 1);
+				return 0;
+			}
+			memcpy(base + k->offset, value, strlen(value) + 1);
+			return 1;
+		case KEY_BOOL:
+			if (!strcasecmp(value, "yes") || !strcasecmp(value, "true") ||
+			    !strcmp(value, "1") || !strcasecmp(value, "on")) {
+				*(bool *)(base + k->offset) = true;
+				return 1;
+			}
+			if (!strcasecmp(value, "no") || !strcasecmp(value, "false") ||
+			    !strcmp(value, "0") || !strcasecmp(value, "off")) {
+				*(bool *)(base + k->offset) = false;
+				return 1;
+			}
+			snprintf(lc->why, sizeof(lc->why), "%s: '%s' is not yes or no", name, value);
+			return 0;
+		case KEY_LONG:
+		case KEY_INT:
+			if (parse_long(value, &v) < 0 || v < k->min || v > k->max) {
+				snprintf(lc->why, sizeof(lc->why),
+					 "%s: '%s' is not a whole number from %ld to %ld", name, value,
+					 k->min, k->max);
+				return 0;
+			}
+			if (k->type == KEY_INT)
+				*(int *)(base + k->offset) = (int)v;
+			else
+				*(long *)(base + k->offset) = v;
+			return 1;
+		case KEY_LAN:
+			return parse_lan(lc, value);
+		}
+	}
+	snprintf(lc->why, sizeof(lc->why), "unknown key '%s' in [%s]", name, section);
+	return 0;
+}
+
+/*
+ * inih keeps parsing after an error and reports the first error's line: keep the first
+ * reason too, so the message names the line it belongs to.
+ */
+static int handler(void *user, const char *section, const char *name, const char *value)
+{
+	struct load_ctx *lc = user;
+	char saved[sizeof(lc->why)];
+	int r;
+
+	memcpy(saved, lc->why, sizeof(saved));
+	r = handle_key(user, section, name, value);
+	if (saved[0])
+		memcpy(lc->why, saved, sizeof(saved));
+	return r;
+}
+
+int lw_config_load(struct lw_config *c, const char *path, char *err, size_t errlen)
+{
+	struct load_ctx lc = {c, path, err, errlen, ""};
+	FILE *f = fopen(path, "r");
+	int r;
+
+	if (!f) {
+		r = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return r;
+	}
+	r = ini_parse_file(f, handler, &lc);
+	fclose(f);
+	if (r == 0) {
+		if (c->names_ttl_max < c->names_ttl_min) {
+			snprintf(err, errlen, "%s: [names] ttl_max is below ttl_min", path);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (r < 0) {
+		snprintf(err, errlen, "%s: cannot read the file", path);
+		return -EIO;
+	}
+	snprintf(err, errlen, "%s:%d: %s", path, r, lc.why[0] ? lc.why : "syntax error");
+	return -EINVAL;
+}
+
+void lw_config_release(struct lw_config *c)
+{
+	free(c->devices);
+	c->devices = NULL;
+	c->n_devices = 0;
+}

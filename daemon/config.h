@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: MIT */
+/* The configuration file (INI, read with inih) and its defaults. */
+#ifndef LW_DAEMON_CONFIG_H
+#define LW_DAEMON_CONFIG_H
+
+#include <limits.h>
+#include <net/if.h>
+
+#include "core/types.h"
+#include "flow/flow.h"
+
+#define LW_CONFIG_MAX_LAN 16
+#define LW_CONFIG_MAX_DEVICES 1024
+#define LW_CONFIG_MAX_DEVICE_IDS 32
+
+struct lw_config_id {
+	char kind[16];   /* imei, iccid, imsi, phone, email, serial, android_id, ad_id */
+	char value[256];
+};
+
+struct lw_config_device {
+	struct lw_mac mac;
+	char label[64];
+	size_t n_ids;
+	struct lw_config_id ids[LW_CONFIG_MAX_DEVICE_IDS];
+};
+
+struct lw_config {
+	/* [capture] */
+	char interface[IF_NAMESIZE];
+	int snaplen;
+	int buffer_kb;
+	bool promisc;
+	/* [database] */
+	char db_path[PATH_MAX];
+	long queue_max;
+	long commit_interval_ms;
+	long retention_days;
+	long flow_write_interval;  /* seconds between writes of a long-lived flow */
+	long stats_interval;       /* seconds between stats rows */
+	/* [flows] */
+	long max_flows;
+	long tcp_idle;
+	long udp_idle;
+	long reasm_flow_kb;
+	long reasm_total_kb;
+	size_t n_lan;
+	struct lw_prefix lan[LW_CONFIG_MAX_LAN];
+	/* [decode] */
+	long frag_max_datagrams;
+	long frag_max_kb;
+	long frag_timeout;
+	/* [names] */
+	long names_max;
+	long names_ttl_min;
+	long names_ttl_max;
+	/* [inspect] */
+	long head_max;             /* bytes of a stream's start kept to find its protocol */
+	long http_body_max;        /* bytes of a request body kept for inspection */
+	/* [device aa:bb:cc:dd:ee:ff] sections */
+	size_t n_devices;
+	struct lw_config_device *devices;
+};
+
+void lw_config_defaults(struct lw_config *c);
+/*
+ * Reads path into c (on top of what is there).  On error returns -EINVAL (or -errno for an
+ * unreadable file) and writes "path:line: reason" into err.
+ */
+int lw_config_load(struct lw_config *c, const char *path, char *err, size_t errlen);
+void lw_config_release(struct lw_config *c);
+
+#endif

@@ -1,0 +1,416 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * leakwatchd: offline (-r FILE) or live (-i IFACE) through the pipeline into SQLite.
+ *
+ * Exit status (sysexits.h): 0 done; 64 usage; 65 the capture is truncated, corrupt or of an
+ * unsupported link type; 66 the capture file cannot be read; 69 the interface cannot be
+ * captured; 73 the database cannot be opened or created; 78 the configuration (or the
+ * database's schema version) is not usable.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "capture/capture.h"
+#include "config.h"
+#include "log.h"
+#include "pipeline.h"
+#include "store/store.h"
+
+struct options {
+	const char *read_file;
+	const char *interface;
+	const char *db;
+	const char *config;
+	bool quiet;
+};
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static lw_time_us wall_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (lw_time_us)ts.tv_sec * LW_USEC_PER_SEC + ts.tv_nsec / 1000;
+}
+
+static double mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: leakwatchd -r FILE --db PATH [-c CONFIG]   read a pcap/pcapng capture\n"
+		"       leakwatchd -i IFACE --db PATH [-c CONFIG]  capture live until SIGTERM/SIGINT\n"
+		"\n"
+		"  -r, --read FILE       pcap or pcapng file to read through the pipeline\n"
+		"  -i, --interface IFACE interface to capture (promiscuous), e.g. br-lan\n"
+		"      --db PATH         SQLite database (created if missing)\n"
+		"  -c, --config FILE     configuration file (see config/leakwatch.conf)\n"
+		"  -q, --quiet           no progress display\n"
+		"  -h, --help            this text\n"
+		"  -V, --version         version\n");
+}
+
+/* --- offline ------------------------------------------------------------------------------ */
+
+struct offline {
+	struct lw_pipeline *pipe;
+	lw_time_us next_tick;
+};
+
+static void offline_frame(const struct lw_frame *f, void *user_data)
+{
+	struct offline *o = user_data;
+
+	lw_pipeline_frame(o->pipe, f);
+	if (f->ts >= o->next_tick) {
+		lw_pipeline_tick(o->pipe, f->ts);
+		o->next_tick = f->ts + LW_USEC_PER_SEC;
+	}
+}
+
+static void show_progress(struct lw_capture *cap, struct lw_pipeline *pipe, double started,
+			  bool final)
+{
+	struct lw_pipeline_counters n;
+	uint64_t pos, size;
+	double el = mono_now() - started, share, rate, left;
+
+	lw_pipeline_get_counters(pipe, &n);
+	lw_capture_progress(cap, &pos, &size);
+	share = size ? (double)pos / (double)size : 0;
+	rate = el > 0 ? (double)n.frames / el : 0;
+	if (final) {
+		fprintf(stderr,
+			"\r\033[K%llu packets (%.1f MB) in %.2f s, %.0f packets/s: %llu flows, "
+			"%llu DNS messages, %llu TLS, %llu QUIC, %llu HTTP requests, %llu malformed\n",
+			(unsigned long long)n.frames, (double)n.bytes / 1e6, el, rate,
+			(unsigned long long)n.flows_total, (unsigned long long)n.dns_messages,
+			(unsigned long long)n.tls_hellos, (unsigned long long)n.quic_hellos,
+			(unsigned long long)n.http_requests, (unsigned long long)n.malformed);
+		return;
+	}
+	left = share > 0.001 ? el * (1 - share) / share : 0;
+	fprintf(stderr, "\r\033[K%5.1f%%  %.0f packets/s  %llu flows  %d:%02d left", share * 100,
+		rate, (unsigned long long)n.flows_active, (int)left / 60, (int)left % 60);
+}
+
+static int run_offline(const struct options *o, const struct lw_config *cfg,
+		       struct lw_store **store_out, struct lw_capture *cap)
+{
+	struct offline off = {0};
+	struct lw_pipeline *pipe = NULL;
+	char err[512] = "";
+	bool progress = !o->quiet && isatty(STDERR_FILENO);
+	double started = mono_now(), last_shown = 0;
+	int r, status = EX_OK;
+
+	r = lw_pipeline_new(cfg, *store_out, lw_capture_linktype(cap), &pipe, err, sizeof(err));
+	if (r < 0) {
+		lw_log_error("%s: %s (%s)", o->read_file, err, lw_capture_linktype_name(cap));
+		return r == -EPROTONOSUPPORT ? EX_DATAERR : EX_SOFTWARE;
+	}
+	off.pipe = pipe;
+	for (;;) {
+		r = lw_capture_read(cap, 4096, offline_frame, &off, err, sizeof(err));
+		if (r == LW_CAPTURE_EOF)
+			break;
+		if (r < 0) {
+			lw_log_error("%s: %s", o->read_file, err);
+			status = EX_DATAERR;
+			break;
+		}
+		if (stop_requested) {
+			lw_log_info("interrupted: writing what was read");
+			break;
+		}
+		if (progress && mono_now() - last_shown > 0.25) {
+			show_progress(cap, pipe, started, false);
+			last_shown = mono_now();
+		}
+	}
+	lw_pipeline_finish(pipe, 0);
+	if (progress)
+		show_progress(cap, pipe, started, true);
+	lw_pipeline_free(pipe);
+	return status;
+}
+
+/* --- live --------------------------------------------------------------------------------- */
+
+struct live {
+	struct lw_pipeline *pipe;
+};
+
+static void live_frame(const struct lw_frame *f, void *user_data)
+{
+	struct live *l = user_data;
+
+	lw_pipeline_frame(l->pipe, f);
+}
+
+static int run_live(const struct options *o, const struct lw_config *cfg, struct lw_store *store,
+		    struct lw_capture *cap)
+{
+	struct lw_pipeline *pipe = NULL;
+	struct live l;
+	struct epoll_event ev, evs[8];
+	struct itimerspec its = {{1, 0}, {1, 0}};
+	struct lw_capture_stats cs;
+	char err[512] = "";
+	sigset_t mask;
+	int ep = -1, sfd = -1, tfd = -1, r, status = EX_OK, i, n;
+	bool running = true;
+
+	r = lw_pipeline_new(cfg, store, lw_capture_linktype(cap), &pipe, err, sizeof(err));
+	if (r < 0) {
+		lw_log_error("%s: %s", cfg->interface, err);
+		return EX_UNAVAILABLE;
+	}
+	l.pipe = pipe;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	if (sfd < 0 || tfd < 0 || ep < 0 || timerfd_settime(tfd, 0, &its, NULL) < 0) {
+		lw_log_error("event loop: %s", strerror(errno));
+		status = EX_OSERR;
+		goto out;
+	}
+	ev.events = EPOLLIN;
+	ev.data.fd = lw_capture_fd(cap);
+	epoll_ctl(ep, EPOLL_CTL_ADD, ev.data.fd, &ev);
+	ev.data.fd = sfd;
+	epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev);
+	ev.data.fd = tfd;
+	epoll_ctl(ep, EPOLL_CTL_ADD, tfd, &ev);
+	lw_log_info("capturing on %s (%s) into %s", cfg->interface, lw_capture_linktype_name(cap),
+		    o->db ? o->db : cfg->db_path);
+	while (running) {
+		n = epoll_wait(ep, evs, (int)LW_ARRAY_SIZE(evs), 1000);
+		if (n < 0 && errno != EINTR) {
+			lw_log_error("epoll: %s", strerror(errno));
+			status = EX_OSERR;
+			break;
+		}
+		for (i = 0; i < n; i++) {
+			int fd = evs[i].data.fd;
+
+			if (fd == sfd) {
+				struct signalfd_siginfo si;
+
+				while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+					if (si.ssi_signo == SIGHUP) {
+						lw_log_info("SIGHUP: reload is not supported yet; "
+							    "restart to apply a new configuration");
+						continue;
+					}
+					running = false;
+				}
+			} else if (fd == tfd) {
+				uint64_t ticks;
+
+				if (read(tfd, &ticks, sizeof(ticks)) < 0)
+					continue;
+				lw_capture_get_stats(cap, &cs);
+				lw_pipeline_set_capture_stats(pipe, cs.dropped, cs.if_dropped);
+				lw_pipeline_tick(pipe, wall_now());
+			} else {
+				r = lw_capture_read(cap, 0, live_frame, &l, err, sizeof(err));
+				if (r < 0 && r != LW_CAPTURE_EOF) {
+					lw_log_error("%s: %s", cfg->interface, err);
+					status = EX_IOERR;
+					running = false;
+				}
+			}
+		}
+	}
+	lw_log_info("stopping: writing flows and queued rows");
+out:
+	lw_capture_get_stats(cap, &cs);
+	lw_pipeline_set_capture_stats(pipe, cs.dropped, cs.if_dropped);
+	lw_pipeline_finish(pipe, wall_now());
+	lw_pipeline_free(pipe);
+	if (ep >= 0)
+		close(ep);
+	if (sfd >= 0)
+		close(sfd);
+	if (tfd >= 0)
+		close(tfd);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"read", required_argument, NULL, 'r'},
+		{"interface", required_argument, NULL, 'i'},
+		{"db", required_argument, NULL, 'd'},
+		{"config", required_argument, NULL, 'c'},
+		{"quiet", no_argument, NULL, 'q'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
+	struct options o = {0};
+	struct lw_config cfg;
+	struct lw_store_config sc;
+	struct lw_store *store = NULL;
+	struct lw_capture *cap = NULL;
+	struct sigaction sa;
+	char err[512] = "";
+	uint8_t seed[16];
+	int c, r, status;
+
+	while ((c = getopt_long(argc, argv, "r:i:c:qhV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'r':
+			o.read_file = optarg;
+			break;
+		case 'i':
+			o.interface = optarg;
+			break;
+		case 'd':
+			o.db = optarg;
+			break;
+		case 'c':
+			o.config = optarg;
+			break;
+		case 'q':
+			o.quiet = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return EX_OK;
+		case 'V':
+			printf("leakwatchd %s\n", LW_VERSION);
+			return EX_OK;
+		default:
+			usage(stderr);
+			return EX_USAGE;
+		}
+	}
+	if (optind != argc || (!!o.read_file == !!o.interface && !o.config)) {
+		usage(stderr);
+		return EX_USAGE;
+	}
+
+	lw_config_defaults(&cfg);
+	if (o.config && lw_config_load(&cfg, o.config, err, sizeof(err)) < 0) {
+		lw_log_error("%s", err);
+		lw_config_release(&cfg);
+		return EX_CONFIG;
+	}
+	if (o.interface)
+		snprintf(cfg.interface, sizeof(cfg.interface), "%s", o.interface);
+	if (o.db)
+		snprintf(cfg.db_path, sizeof(cfg.db_path), "%s", o.db);
+	if (!o.read_file && cfg.interface[0] == '\0') {
+		lw_log_error("no interface: give -i IFACE or [capture] interface in the config");
+		lw_config_release(&cfg);
+		return EX_USAGE;
+	}
+	if (o.read_file && o.interface) {
+		usage(stderr);
+		lw_config_release(&cfg);
+		return EX_USAGE;
+	}
+
+	/* a random key for the hash tables a peer fills (flows, names) */
+	{
+		FILE *ur = fopen("/dev/urandom", "rb");
+
+		if (ur && fread(seed, 1, sizeof(seed), ur) == sizeof(seed))
+			lw_hash_seed(seed);
+		if (ur)
+			fclose(ur);
+	}
+
+	/* open the input first: a missing capture must not leave an empty database behind */
+	if (o.read_file) {
+		r = lw_capture_open_file(o.read_file, &cap, err, sizeof(err));
+		if (r < 0) {
+			lw_log_error("%s", err);
+			lw_config_release(&cfg);
+			return r == -EBADMSG ? EX_DATAERR : EX_NOINPUT;
+		}
+	} else {
+		r = lw_capture_open_live(cfg.interface,
+					 &(struct lw_capture_config){cfg.snaplen, cfg.buffer_kb,
+								     cfg.promisc, 100},
+					 &cap, err, sizeof(err));
+		if (r < 0) {
+			lw_log_error("%s", err);
+			lw_config_release(&cfg);
+			return EX_UNAVAILABLE;
+		}
+	}
+
+	sc.queue_max = (size_t)cfg.queue_max;
+	sc.commit_interval = (lw_time_us)cfg.commit_interval_ms * 1000;
+	sc.retention_days = (unsigned)cfg.retention_days;
+	r = lw_store_open(cfg.db_path, &sc, &store, err, sizeof(err));
+	if (r < 0) {
+		lw_log_error("%s: %s", cfg.db_path, err[0] ? err : strerror(-r));
+		lw_capture_close(cap);
+		lw_config_release(&cfg);
+		return r == -EPROTO ? EX_CONFIG : EX_CANTCREAT;
+	}
+	lw_store_put_meta(store, "version", LW_VERSION);
+	lw_store_put_meta(store, "source", o.read_file ? o.read_file : cfg.interface);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal; /* no SA_RESTART: a blocking read must see the signal */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (o.read_file)
+		status = run_offline(&o, &cfg, &store, cap);
+	else
+		status = run_live(&o, &cfg, store, cap);
+
+	lw_capture_close(cap);
+	{
+		struct lw_store_stats ss;
+
+		if (lw_store_flush(store) < 0 && status == EX_OK) {
+			lw_log_error("%s: could not write every row", cfg.db_path);
+			status = EX_IOERR;
+		}
+		lw_store_get_stats(store, &ss);
+		if (ss.dropped)
+			lw_log_error("%s: %llu rows dropped (writer queue full; raise "
+				     "[database] queue_max)",
+				     cfg.db_path, (unsigned long long)ss.dropped);
+	}
+	lw_store_close(store);
+	lw_config_release(&cfg);
+	return status;
+}

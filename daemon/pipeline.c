@@ -1,0 +1,888 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The pipeline glue: the only place that knows every module.
+ *
+ *   frame -> lw_decode_frame -> lw_flow_table_packet -+-> UDP: dns / dhcp / quic
+ *                                                      +-> TCP: in-order bytes (on_data) ->
+ *                                                          tls / http / dns-over-tcp
+ *   names: passive DNS answers per client; a flow with no better name takes the DNS one.
+ *   store: flows when they end (and periodically while long-lived), dns rows, devices, stats.
+ *
+ * Per flow a small context (struct fctx) holds the protocol state; it is allocated when the
+ * flow is created and released in on_end.  Only the start of an upstream stream is buffered
+ * (head_max bytes) to recognise and parse its protocol; downstream bytes are not kept except
+ * for DNS over TCP.
+ */
+#include "pipeline.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "decode/decode.h"
+#include "flow/flow.h"
+#include "names/names.h"
+#include "proto/dhcp.h"
+#include "proto/dns.h"
+#include "proto/http.h"
+#include "proto/quic.h"
+#include "proto/tls.h"
+
+#define DNS_PENDING_MAX 8      /* queries awaiting an answer, per flow */
+#define QUIC_DATAGRAMS_MAX 16  /* upstream datagrams offered to the QUIC parser per flow */
+#define DEVICE_CACHE 1024      /* MACs whose device row was written recently */
+#define DEVICE_REFRESH (60 * LW_USEC_PER_SEC)
+#define FLOW_WALK_EVERY (10 * LW_USEC_PER_SEC)
+
+enum up_state {
+	UP_DETECT = 0, /* collecting the first bytes */
+	UP_TLS,
+	UP_HTTP_HEAD,
+	UP_HTTP_BODY,
+	UP_HTTP_LOST,  /* lost sync after a gap: wait for a new request line */
+	UP_DNS,
+	UP_DONE,       /* nothing more to parse on this direction */
+};
+
+struct dns_pending {
+	uint16_t id;
+	uint16_t qtype;
+	lw_time_us ts;
+	char qname[LW_DNS_NAME_MAX];
+};
+
+struct buf {
+	uint8_t *p;
+	size_t len;
+	size_t cap;
+};
+
+struct fctx {
+	enum up_state up;
+	struct buf head;              /* upstream stream start / current HTTP head */
+	struct buf down;              /* downstream bytes, DNS over TCP only */
+	bool down_dns;
+	/* HTTP request body being skipped */
+	uint64_t body_left;
+	bool body_chunked;
+	struct lw_http_chunked chunked;
+	/* QUIC */
+	struct lw_quic_state *quic;
+	unsigned quic_datagrams;
+	bool quic_done;
+	/* DNS */
+	size_t n_pending;
+	struct dns_pending pending[DNS_PENDING_MAX];
+};
+
+struct device_slot {
+	struct lw_mac mac;
+	bool used;
+	lw_time_us written;
+};
+
+struct lw_pipeline {
+	struct lw_config cfg;
+	int dlt;
+	struct lw_store *store;
+	struct lw_decoder *decoder;
+	struct lw_flow_table *flows;
+	struct lw_names *names;
+	struct lw_pipeline_counters n;
+	lw_time_us now;
+	lw_time_us next_walk;
+	lw_time_us next_stats;
+	uint64_t cap_dropped, cap_if_dropped;
+	struct device_slot devices[DEVICE_CACHE];
+};
+
+/* --- small helpers ------------------------------------------------------------------------ */
+
+static double secs(lw_time_us t)
+{
+	return (double)t / (double)LW_USEC_PER_SEC;
+}
+
+static int buf_append(struct buf *b, const uint8_t *p, size_t len, size_t max)
+{
+	size_t want;
+
+	if (len > max - LW_MIN(b->len, max) || b->len > max)
+		return -ENOBUFS;
+	want = b->len + len;
+	if (want > b->cap) {
+		size_t cap = b->cap ? b->cap : 1024;
+		uint8_t *n;
+
+		while (cap < want)
+			cap *= 2;
+		if (cap > max)
+			cap = max;
+		n = realloc(b->p, cap);
+		if (!n)
+			return -ENOMEM;
+		b->p = n;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, p, len);
+	b->len += len;
+	return 0;
+}
+
+static void buf_consume(struct buf *b, size_t n)
+{
+	if (n >= b->len) {
+		b->len = 0;
+		return;
+	}
+	memmove(b->p, b->p + n, b->len - n);
+	b->len -= n;
+}
+
+static void buf_free(struct buf *b)
+{
+	free(b->p);
+	memset(b, 0, sizeof(*b));
+}
+
+static void client_id_of(const struct lw_flow *f, struct lw_client_id *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->has_mac = f->has_mac;
+	if (f->has_mac)
+		c->mac = f->client_mac;
+	else
+		c->addr = f->client;
+}
+
+static void set_name(struct lw_flow *f, const char *name, size_t len, enum lw_name_source src)
+{
+	if (len == 0 || src < f->name_source)
+		return;
+	if (len >= sizeof(f->domain))
+		len = sizeof(f->domain) - 1;
+	memcpy(f->domain, name, len);
+	f->domain[len] = '\0';
+	lw_ascii_lower(f->domain, len);
+	f->name_source = src;
+}
+
+static bool mac_is_unicast(const struct lw_mac *m)
+{
+	return !(m->b[0] & 0x01) && !lw_mac_is_zero(m);
+}
+
+/* --- store writers ------------------------------------------------------------------------ */
+
+static void write_device(struct lw_pipeline *p, const struct lw_mac *mac, const struct lw_addr *ip,
+			 const char *hostname, const char *vendor_class, bool force)
+{
+	struct device_slot *s = &p->devices[lw_hash(mac->b, 6) % DEVICE_CACHE];
+	struct lw_device_rec r;
+
+	if (!p->store || !mac_is_unicast(mac))
+		return;
+	if (!force && s->used && memcmp(s->mac.b, mac->b, 6) == 0 &&
+	    p->now - s->written < DEVICE_REFRESH)
+		return;
+	s->used = true;
+	s->mac = *mac;
+	s->written = p->now;
+	memset(&r, 0, sizeof(r));
+	lw_mac_str(mac, r.mac);
+	r.ts = secs(p->now);
+	if (ip && ip->family)
+		lw_addr_str(ip, r.ip);
+	if (hostname)
+		snprintf(r.hostname, sizeof(r.hostname), "%s", hostname);
+	if (vendor_class)
+		snprintf(r.dhcp_vendor, sizeof(r.dhcp_vendor), "%s", vendor_class);
+	r.randomized = lw_mac_is_local(mac);
+	lw_store_put_device(p->store, &r);
+}
+
+static void write_flow(struct lw_pipeline *p, struct lw_flow *f, bool ended)
+{
+	struct lw_flow_rec r;
+	const char *s;
+
+	f->last_written = p->now;
+	if (!p->store)
+		return;
+	memset(&r, 0, sizeof(r));
+	r.id = f->id;
+	if (f->has_mac)
+		lw_mac_str(&f->client_mac, r.mac);
+	snprintf(r.proto, sizeof(r.proto), "%s", f->l4 == 6 ? "tcp" : "udp");
+	lw_addr_str(&f->client, r.src_ip);
+	lw_addr_str(&f->server, r.dst_ip);
+	r.src_port = f->client_port;
+	r.dst_port = f->server_port;
+	r.first_seen = secs(f->first_seen);
+	r.last_seen = secs(f->last_seen);
+	if (f->name_source != LW_NAME_NONE) {
+		snprintf(r.domain, sizeof(r.domain), "%s", f->domain);
+		s = lw_name_source_str(f->name_source);
+		snprintf(r.name_source, sizeof(r.name_source), "%s", s ? s : "");
+	}
+	s = lw_app_str(f->app);
+	snprintf(r.app, sizeof(r.app), "%s", s ? s : "");
+	r.encrypted = f->encrypted;
+	r.pkts_out = f->pkts[LW_DIR_UP];
+	r.bytes_out = f->bytes[LW_DIR_UP];
+	r.pkts_in = f->pkts[LW_DIR_DOWN];
+	r.bytes_in = f->bytes[LW_DIR_DOWN];
+	r.ended = ended;
+	lw_store_put_flow(p->store, &r);
+}
+
+static void write_dns(struct lw_pipeline *p, const struct lw_flow *f, lw_time_us ts,
+		      const char *qname, uint16_t qtype, const struct lw_dns_msg *resp)
+{
+	struct lw_dns_rec r;
+	size_t i, off = 0;
+	int64_t ttl = -1;
+
+	if (!p->store)
+		return;
+	memset(&r, 0, sizeof(r));
+	r.ts = secs(ts);
+	if (f->has_mac)
+		lw_mac_str(&f->client_mac, r.mac);
+	lw_addr_str(&f->client, r.client_ip);
+	lw_addr_str(&f->server, r.server_ip);
+	snprintf(r.qname, sizeof(r.qname), "%s", qname);
+	r.qtype = qtype;
+	r.rcode = resp ? resp->rcode : -1;
+	r.ttl = -1;
+	for (i = 0; resp && i < resp->n_answers; i++) {
+		const struct lw_dns_answer *a = &resp->answers[i];
+		char text[LW_DNS_NAME_MAX];
+		int w;
+
+		if (a->addr.family)
+			lw_addr_str(&a->addr, text);
+		else if (a->target[0])
+			snprintf(text, sizeof(text), "%s", a->target);
+		else
+			continue;
+		w = snprintf(r.answers + off, sizeof(r.answers) - off, "%s%s", off ? " " : "", text);
+		if (w < 0 || (size_t)w >= sizeof(r.answers) - off) {
+			r.answers[off] = '\0';
+			break;
+		}
+		off += (size_t)w;
+		if (ttl < 0 || a->ttl < ttl)
+			ttl = a->ttl;
+	}
+	r.ttl = ttl;
+	lw_store_put_dns(p->store, &r);
+}
+
+/* --- DNS ---------------------------------------------------------------------------------- */
+
+static void dns_message(struct lw_pipeline *p, struct lw_flow *f, const uint8_t *data, size_t len)
+{
+	struct lw_dns_msg *m;
+	struct fctx *c = f->user;
+	struct lw_client_id cid;
+	size_t i;
+
+	m = malloc(sizeof(*m)); /* ~18 KiB: too large for every stack a fuzzer may use */
+	if (!m)
+		return;
+	if (lw_dns_parse(data, len, m) < 0) {
+		p->n.dns_malformed++;
+		free(m);
+		return;
+	}
+	p->n.dns_messages++;
+	if (f->app == LW_APP_UNKNOWN)
+		f->app = LW_APP_DNS;
+	if (f->app != LW_APP_DNS) { /* mDNS / LLMNR: multicast chatter, not the client's lookups */
+		free(m);
+		return;
+	}
+	if (!m->response) {
+		if (m->qname[0] == '\0')
+			goto out;
+		if (c->n_pending == DNS_PENDING_MAX) { /* the oldest was never answered */
+			write_dns(p, f, c->pending[0].ts, c->pending[0].qname, c->pending[0].qtype,
+				  NULL);
+			memmove(&c->pending[0], &c->pending[1],
+				(DNS_PENDING_MAX - 1) * sizeof(c->pending[0]));
+			c->n_pending--;
+		}
+		c->pending[c->n_pending].id = m->id;
+		c->pending[c->n_pending].qtype = m->qtype;
+		c->pending[c->n_pending].ts = p->now;
+		snprintf(c->pending[c->n_pending].qname, LW_DNS_NAME_MAX, "%s", m->qname);
+		c->n_pending++;
+		goto out;
+	}
+	/* a response: teach names every address, under the name the client asked for */
+	client_id_of(f, &cid);
+	for (i = 0; i < m->n_answers; i++) {
+		const struct lw_dns_answer *a = &m->answers[i];
+
+		if (a->addr.family && m->qname[0])
+			lw_names_add(p->names, &cid, &a->addr, m->qname, a->ttl, p->now);
+	}
+	for (i = 0; i < c->n_pending; i++)
+		if (c->pending[i].id == m->id && strcmp(c->pending[i].qname, m->qname) == 0)
+			break;
+	if (i < c->n_pending) {
+		write_dns(p, f, c->pending[i].ts, m->qname, m->qtype, m);
+		memmove(&c->pending[i], &c->pending[i + 1],
+			(c->n_pending - i - 1) * sizeof(c->pending[0]));
+		c->n_pending--;
+	} else if (m->qname[0]) {
+		write_dns(p, f, p->now, m->qname, m->qtype, m); /* the query was not captured */
+	}
+out:
+	free(m);
+}
+
+static void dns_flush_pending(struct lw_pipeline *p, struct lw_flow *f)
+{
+	struct fctx *c = f->user;
+	size_t i;
+
+	for (i = 0; i < c->n_pending; i++)
+		write_dns(p, f, c->pending[i].ts, c->pending[i].qname, c->pending[i].qtype, NULL);
+	c->n_pending = 0;
+}
+
+/* DNS over TCP: whole messages out of a buffered direction. */
+static void dns_tcp(struct lw_pipeline *p, struct lw_flow *f, struct buf *b)
+{
+	const uint8_t *msg;
+	size_t msg_len;
+	int r;
+
+	while ((r = lw_dns_tcp_frame(b->p, b->len, &msg, &msg_len)) > 0) {
+		dns_message(p, f, msg, msg_len);
+		buf_consume(b, (size_t)r);
+	}
+	if (r != LW_NEED_MORE)
+		b->len = 0;
+}
+
+/* --- HTTP --------------------------------------------------------------------------------- */
+
+static void http_discard(const uint8_t *data, size_t len, void *user_data)
+{
+	(void)data;
+	(void)len;
+	(void)user_data;
+}
+
+/*
+ * Walks the upstream HTTP stream: a head is parsed out of c->head, then its body skipped
+ * (by Content-Length or chunked framing), then the next request.
+ */
+static void http_up(struct lw_pipeline *p, struct lw_flow *f, const uint8_t *data, size_t len)
+{
+	struct fctx *c = f->user;
+	struct lw_http_request req;
+
+	for (;;) {
+		if (c->up == UP_HTTP_BODY) {
+			if (c->body_chunked) {
+				int r = lw_http_chunked_feed(&c->chunked, data, len, http_discard,
+							     NULL);
+				if (r < 0) {
+					p->n.http_malformed++;
+					c->up = UP_HTTP_LOST;
+					return;
+				}
+				data += r;
+				len -= (size_t)r;
+				if (!c->chunked.done)
+					return;
+			} else {
+				size_t n = (size_t)LW_MIN((uint64_t)len, c->body_left);
+
+				c->body_left -= n;
+				data += n;
+				len -= n;
+				if (c->body_left > 0)
+					return;
+			}
+			c->up = UP_HTTP_HEAD;
+		}
+		if (c->up == UP_HTTP_LOST) {
+			if (!lw_http_looks_like_request(data, len))
+				return;
+			c->up = UP_HTTP_HEAD;
+			c->head.len = 0;
+		}
+		if (len > 0 && buf_append(&c->head, data, len, (size_t)p->cfg.head_max) < 0) {
+			p->n.http_malformed++;
+			c->up = UP_HTTP_LOST;
+			c->head.len = 0;
+			return;
+		}
+		data += len;
+		len = 0;
+		if (c->head.len == 0)
+			return;
+		int r = lw_http_parse_request(c->head.p, c->head.len, &req);
+
+		if (r == LW_NEED_MORE)
+			return;
+		if (r < 0) {
+			p->n.http_malformed++;
+			c->up = UP_HTTP_LOST;
+			c->head.len = 0;
+			return;
+		}
+		p->n.http_requests++;
+		f->app = LW_APP_HTTP;
+		set_name(f, req.host.p, req.host.len, LW_NAME_HTTP);
+		c->up = UP_HTTP_BODY;
+		c->body_chunked = req.chunked;
+		memset(&c->chunked, 0, sizeof(c->chunked));
+		c->body_left = req.content_length > 0 ? (uint64_t)req.content_length : 0;
+		/* what followed the head in the buffer is body (or the next request) */
+		if ((size_t)r < c->head.len) {
+			size_t rest = c->head.len - (size_t)r;
+			uint8_t *tmp = malloc(rest);
+
+			if (!tmp) {
+				c->up = UP_HTTP_LOST;
+				c->head.len = 0;
+				return;
+			}
+			memcpy(tmp, c->head.p + r, rest);
+			c->head.len = 0;
+			http_up(p, f, tmp, rest);
+			free(tmp);
+			return;
+		}
+		c->head.len = 0;
+		return;
+	}
+}
+
+/* --- TCP streams -------------------------------------------------------------------------- */
+
+static void tcp_up(struct lw_pipeline *p, struct lw_flow *f, const uint8_t *data, size_t len,
+		   bool gap)
+{
+	struct fctx *c = f->user;
+	struct lw_tls_hello hello;
+	int r;
+
+	if (gap) {
+		switch (c->up) {
+		case UP_HTTP_HEAD:
+		case UP_HTTP_BODY:
+			c->up = UP_HTTP_LOST;
+			c->head.len = 0;
+			break;
+		case UP_DETECT:
+		case UP_TLS:
+		case UP_DNS:
+			c->up = UP_DONE;
+			buf_free(&c->head);
+			break;
+		case UP_HTTP_LOST:
+		case UP_DONE:
+			break;
+		}
+	}
+	switch (c->up) {
+	case UP_DONE:
+		return;
+	case UP_HTTP_HEAD:
+	case UP_HTTP_BODY:
+	case UP_HTTP_LOST:
+		http_up(p, f, data, len);
+		return;
+	case UP_DETECT:
+		if (f->server_port == 53 || f->client_port == 53) {
+			c->up = UP_DNS;
+			f->app = LW_APP_DNS;
+			break;
+		}
+		if (c->head.len == 0 && len > 0) {
+			if (data[0] == 0x16) {
+				c->up = UP_TLS;
+			} else if (lw_http_looks_like_request(data, len)) {
+				c->up = UP_HTTP_HEAD;
+				http_up(p, f, data, len);
+				return;
+			} else if (len >= 8) {
+				c->up = UP_DONE;
+				return;
+			}
+		}
+		break;
+	case UP_TLS:
+	case UP_DNS:
+		break;
+	}
+	if (buf_append(&c->head, data, len, (size_t)p->cfg.head_max) < 0) {
+		c->up = UP_DONE;
+		buf_free(&c->head);
+		return;
+	}
+	if (c->up == UP_DETECT) {
+		/* a short first segment: decide once enough is there */
+		if (c->head.p[0] == 0x16) {
+			c->up = UP_TLS;
+		} else if (lw_http_looks_like_request(c->head.p, c->head.len)) {
+			struct buf h = c->head;
+
+			memset(&c->head, 0, sizeof(c->head));
+			c->up = UP_HTTP_HEAD;
+			http_up(p, f, h.p, h.len);
+			free(h.p);
+			return;
+		} else if (c->head.len >= 8) {
+			c->up = UP_DONE;
+			buf_free(&c->head);
+			return;
+		} else {
+			return;
+		}
+	}
+	if (c->up == UP_DNS) {
+		dns_tcp(p, f, &c->head);
+		return;
+	}
+	/* UP_TLS */
+	r = lw_tls_parse_stream(c->head.p, c->head.len, &hello);
+	if (r == LW_NEED_MORE)
+		return;
+	if (r > 0) {
+		p->n.tls_hellos++;
+		f->app = LW_APP_TLS;
+		f->encrypted = true;
+		set_name(f, hello.sni, strlen(hello.sni), LW_NAME_SNI);
+	}
+	c->up = UP_DONE;
+	buf_free(&c->head);
+}
+
+static void tcp_down(struct lw_pipeline *p, struct lw_flow *f, const uint8_t *data, size_t len,
+		     bool gap)
+{
+	struct fctx *c = f->user;
+
+	if (!(f->server_port == 53 || f->client_port == 53))
+		return;
+	if (gap)
+		c->down.len = 0;
+	if (buf_append(&c->down, data, len, (size_t)p->cfg.head_max) < 0) {
+		c->down.len = 0;
+		return;
+	}
+	dns_tcp(p, f, &c->down);
+}
+
+static void on_data(struct lw_flow *f, enum lw_dir dir, const uint8_t *data, size_t len, bool gap,
+		    void *user_data)
+{
+	struct lw_pipeline *p = user_data;
+
+	if (!f->user || len == 0)
+		return;
+	if (dir == LW_DIR_UP)
+		tcp_up(p, f, data, len, gap);
+	else
+		tcp_down(p, f, data, len, gap);
+}
+
+/* --- UDP ---------------------------------------------------------------------------------- */
+
+static bool port_is(const struct lw_flow *f, uint16_t port)
+{
+	return f->server_port == port || f->client_port == port;
+}
+
+static void udp_packet(struct lw_pipeline *p, struct lw_flow *f, enum lw_dir dir,
+		       const struct lw_packet *pkt)
+{
+	struct fctx *c = f->user;
+
+	if (pkt->payload_len == 0)
+		return;
+	if (port_is(f, 53)) {
+		dns_message(p, f, pkt->payload, pkt->payload_len);
+		return;
+	}
+	if (port_is(f, 5353) || port_is(f, 5355)) {
+		if (f->app == LW_APP_UNKNOWN)
+			f->app = port_is(f, 5353) ? LW_APP_MDNS : LW_APP_LLMNR;
+		return;
+	}
+	if (port_is(f, 67) || port_is(f, 68)) {
+		struct lw_dhcp_info d;
+
+		if (lw_dhcp_parse(pkt->payload, pkt->payload_len, &d) < 0)
+			return;
+		p->n.dhcp_messages++;
+		f->app = LW_APP_DHCP;
+		if (d.op == 1 && d.has_chaddr)
+			write_device(p, &d.chaddr, d.requested.family ? &d.requested : NULL,
+				     d.hostname, d.vendor_class,
+				     d.hostname[0] != '\0' || d.vendor_class[0] != '\0');
+		return;
+	}
+	if (dir != LW_DIR_UP || c->quic_done || c->quic_datagrams >= QUIC_DATAGRAMS_MAX)
+		return;
+	if (!c->quic) {
+		if (!lw_quic_is_initial(pkt->payload, pkt->payload_len))
+			return;
+		c->quic = lw_quic_state_new();
+		if (!c->quic)
+			return;
+	}
+	c->quic_datagrams++;
+	{
+		struct lw_tls_hello hello;
+		uint32_t version = 0;
+		int r = lw_quic_feed(c->quic, pkt->payload, pkt->payload_len, &version, &hello);
+
+		if (version)
+			f->app = LW_APP_QUIC;
+		if (r == 1) {
+			p->n.quic_hellos++;
+			f->app = LW_APP_QUIC;
+			f->encrypted = true;
+			set_name(f, hello.sni, strlen(hello.sni), LW_NAME_QUIC);
+		}
+		if (r != 0) {
+			c->quic_done = true;
+			lw_quic_state_free(c->quic);
+			c->quic = NULL;
+		}
+	}
+}
+
+/* --- flows -------------------------------------------------------------------------------- */
+
+static void fctx_free(struct fctx *c)
+{
+	if (!c)
+		return;
+	buf_free(&c->head);
+	buf_free(&c->down);
+	lw_quic_state_free(c->quic);
+	free(c);
+}
+
+static void on_end(struct lw_flow *f, enum lw_flow_end why, void *user_data)
+{
+	struct lw_pipeline *p = user_data;
+
+	(void)why;
+	if (f->user)
+		dns_flush_pending(p, f);
+	write_flow(p, f, true);
+	if (f->has_mac)
+		write_device(p, &f->client_mac, &f->client, NULL, NULL, false);
+	fctx_free(f->user);
+	f->user = NULL;
+}
+
+static void flow_created(struct lw_pipeline *p, struct lw_flow *f)
+{
+	struct lw_client_id cid;
+	const char *name;
+
+	f->user = calloc(1, sizeof(struct fctx));
+	client_id_of(f, &cid);
+	name = lw_names_lookup(p->names, &cid, &f->server, p->now);
+	if (name)
+		set_name(f, name, strlen(name), LW_NAME_DNS);
+	if (f->has_mac)
+		write_device(p, &f->client_mac, &f->client, NULL, NULL, false);
+}
+
+void lw_pipeline_frame(struct lw_pipeline *p, const struct lw_frame *fr)
+{
+	struct lw_packet pkt;
+	struct lw_flow *f;
+	enum lw_dir dir;
+	bool created = false;
+	int r;
+
+	p->n.frames++;
+	p->n.bytes += fr->wire_len;
+	if (fr->ts > p->now)
+		p->now = fr->ts;
+	r = lw_decode_frame(p->decoder, p->dlt, fr->data, fr->caplen, fr->wire_len, fr->ts, &pkt);
+	if (r < 0)
+		p->n.malformed++;
+	if (r <= 0)
+		return;
+	f = lw_flow_table_packet(p->flows, &pkt, &dir, &created);
+	if (!f)
+		return;
+	if (created)
+		flow_created(p, f);
+	if (!f->user)
+		return;
+	if (pkt.l4 == 17)
+		udp_packet(p, f, dir, &pkt);
+	/* TCP payload reaches on_data() through the flow table's reassembly */
+}
+
+/* --- housekeeping ------------------------------------------------------------------------- */
+
+static void write_if_due(struct lw_flow *f, void *user_data)
+{
+	struct lw_pipeline *p = user_data;
+	lw_time_us every = (lw_time_us)p->cfg.flow_write_interval * LW_USEC_PER_SEC;
+
+	if (p->now - f->first_seen >= every && p->now - f->last_written >= every &&
+	    f->last_seen > f->last_written)
+		write_flow(p, f, false);
+}
+
+static long rss_kb(void)
+{
+	long pages = 0, rss = 0;
+	FILE *fp = fopen("/proc/self/statm", "r");
+
+	if (!fp)
+		return 0;
+	if (fscanf(fp, "%ld %ld", &pages, &rss) != 2)
+		rss = 0;
+	fclose(fp);
+	return rss * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+static void write_stats(struct lw_pipeline *p)
+{
+	const struct lw_flow_stats *fs = lw_flow_table_stats(p->flows);
+	struct lw_stats_rec r;
+	struct lw_store_stats ss;
+
+	if (!p->store)
+		return;
+	lw_store_get_stats(p->store, &ss);
+	memset(&r, 0, sizeof(r));
+	r.ts = secs(p->now);
+	r.packets = p->n.frames;
+	r.bytes = p->n.bytes;
+	r.dropped = p->cap_dropped;
+	r.if_dropped = p->cap_if_dropped;
+	r.flows_active = fs->active;
+	r.flows_evicted = fs->evicted;
+	r.leaks = p->n.leaks;
+	r.malformed = p->n.malformed;
+	r.store_dropped = ss.dropped;
+	r.rss_kb = rss_kb();
+	lw_store_put_stats(p->store, &r);
+}
+
+void lw_pipeline_tick(struct lw_pipeline *p, lw_time_us now)
+{
+	if (now > p->now)
+		p->now = now;
+	lw_flow_table_expire(p->flows, p->now);
+	if (p->next_walk == 0)
+		p->next_walk = p->now + FLOW_WALK_EVERY;
+	if (p->now >= p->next_walk) {
+		lw_flow_table_foreach(p->flows, write_if_due, p);
+		p->next_walk = p->now + FLOW_WALK_EVERY;
+	}
+	if (p->next_stats == 0)
+		p->next_stats = p->now + (lw_time_us)p->cfg.stats_interval * LW_USEC_PER_SEC;
+	if (p->now >= p->next_stats) {
+		write_stats(p);
+		p->next_stats = p->now + (lw_time_us)p->cfg.stats_interval * LW_USEC_PER_SEC;
+	}
+}
+
+void lw_pipeline_finish(struct lw_pipeline *p, lw_time_us now)
+{
+	if (now > p->now)
+		p->now = now;
+	lw_flow_table_flush(p->flows);
+	write_stats(p);
+}
+
+void lw_pipeline_set_capture_stats(struct lw_pipeline *p, uint64_t dropped, uint64_t if_dropped)
+{
+	p->cap_dropped = dropped;
+	p->cap_if_dropped = if_dropped;
+}
+
+void lw_pipeline_get_counters(const struct lw_pipeline *p, struct lw_pipeline_counters *out)
+{
+	const struct lw_flow_stats *fs = lw_flow_table_stats(p->flows);
+
+	*out = p->n;
+	out->flows_active = fs->active;
+	out->flows_total = fs->created;
+	out->flows_evicted = fs->evicted;
+}
+
+int lw_pipeline_new(const struct lw_config *cfg, struct lw_store *store, int dlt,
+		    struct lw_pipeline **out, char *err, size_t errlen)
+{
+	struct lw_decode_config dc;
+	struct lw_flow_config fc;
+	struct lw_names_config nc;
+	struct lw_pipeline *p;
+
+	*out = NULL;
+	if (!lw_decode_linktype_supported(dlt)) {
+		snprintf(err, errlen, "link type %d is not supported", dlt);
+		return -EPROTONOSUPPORT;
+	}
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->cfg = *cfg;
+	p->cfg.devices = NULL; /* not needed here; the caller keeps them */
+	p->cfg.n_devices = 0;
+	p->dlt = dlt;
+	p->store = store;
+
+	dc.frag_max_datagrams = (size_t)cfg->frag_max_datagrams;
+	dc.frag_max_bytes = (size_t)cfg->frag_max_kb * 1024;
+	dc.frag_timeout = (lw_time_us)cfg->frag_timeout * LW_USEC_PER_SEC;
+	memset(&fc, 0, sizeof(fc));
+	fc.max_flows = (size_t)cfg->max_flows;
+	fc.tcp_idle = (lw_time_us)cfg->tcp_idle * LW_USEC_PER_SEC;
+	fc.udp_idle = (lw_time_us)cfg->udp_idle * LW_USEC_PER_SEC;
+	fc.closed_linger = 5 * LW_USEC_PER_SEC;
+	fc.reasm_flow_bytes = (size_t)cfg->reasm_flow_kb * 1024;
+	fc.reasm_total_bytes = (size_t)cfg->reasm_total_kb * 1024;
+	fc.lan = p->cfg.lan;
+	fc.n_lan = p->cfg.n_lan;
+	nc.max_entries = (size_t)cfg->names_max;
+	nc.ttl_min = (uint32_t)cfg->names_ttl_min;
+	nc.ttl_max = (uint32_t)cfg->names_ttl_max;
+
+	p->decoder = lw_decoder_new(&dc);
+	p->flows = lw_flow_table_new(&fc, store ? lw_store_max_flow_id(store) + 1 : 1, on_end,
+				     on_data, p);
+	p->names = lw_names_new(&nc);
+	if (!p->decoder || !p->flows || !p->names) {
+		lw_pipeline_free(p);
+		snprintf(err, errlen, "out of memory for the flow table (max_flows %ld)",
+			 cfg->max_flows);
+		return -ENOMEM;
+	}
+	*out = p;
+	return 0;
+}
+
+void lw_pipeline_free(struct lw_pipeline *p)
+{
+	if (!p)
+		return;
+	lw_decoder_free(p->decoder);
+	lw_flow_table_free(p->flows);
+	lw_names_free(p->names);
+	free(p);
+}

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The pipeline: decode -> flow -> proto -> names -> store, for one stream of frames (a live
+ * interface or a capture file).  The daemon owns one; fuzzers and tests drive it directly.
+ */
+#ifndef LW_DAEMON_PIPELINE_H
+#define LW_DAEMON_PIPELINE_H
+
+#include "capture/capture.h"
+#include "config.h"
+#include "store/store.h"
+
+struct lw_pipeline_counters {
+	uint64_t frames;
+	uint64_t bytes;
+	uint64_t malformed;      /* frames decode rejected */
+	uint64_t flows_active;
+	uint64_t flows_total;
+	uint64_t flows_evicted;
+	uint64_t dns_messages;
+	uint64_t dns_malformed;
+	uint64_t dhcp_messages;
+	uint64_t tls_hellos;
+	uint64_t quic_hellos;
+	uint64_t http_requests;
+	uint64_t http_malformed;
+	uint64_t leaks;
+};
+
+struct lw_pipeline;
+
+/* store may be NULL (nothing is written: for fuzzing). */
+int lw_pipeline_new(const struct lw_config *cfg, struct lw_store *store, int dlt,
+		    struct lw_pipeline **out, char *err, size_t errlen);
+void lw_pipeline_free(struct lw_pipeline *p);
+
+void lw_pipeline_frame(struct lw_pipeline *p, const struct lw_frame *f);
+/* Housekeeping at time now: expiry, periodic flow writes, stats. Cheap; call every second. */
+void lw_pipeline_tick(struct lw_pipeline *p, lw_time_us now);
+/* Ends every flow (writing it) and writes a final stats row. */
+void lw_pipeline_finish(struct lw_pipeline *p, lw_time_us now);
+
+/* Capture statistics to include in stats rows (live captures). */
+void lw_pipeline_set_capture_stats(struct lw_pipeline *p, uint64_t dropped, uint64_t if_dropped);
+
+void lw_pipeline_get_counters(const struct lw_pipeline *p, struct lw_pipeline_counters *out);
+
+#endif

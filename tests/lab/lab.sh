@@ -1,0 +1,113 @@
+# shellcheck shell=bash
+# A small AP in network namespaces, shared by the demo and the lab tests (source this file).
+#
+#   phone1 (192.0.2.11) ─┐
+#   phone2 (192.0.2.12) ─┼─ br0 in "ap" ── upstream (192.0.2.1; "internet" addresses on lo:
+#                        │                 198.51.100.0/24 web servers, 203.0.113.53 DNS)
+#
+# Everything gets a unique suffix; lab_cleanup (installed as an EXIT trap by lab_up) stops the
+# processes this script started, by PID, and deletes the namespaces and /etc/netns entries.
+# Traffic stays inside these namespaces, on documentation ranges.
+
+LAB_ID=${LAB_ID:-lw$$}
+LAB_AP=$LAB_ID-ap
+LAB_UP=$LAB_ID-up
+LAB_PIDS=()
+LAB_DIR=$(mktemp -d "/tmp/leakwatch-lab.XXXXXX")
+LAB_PHONES=()
+
+lab_ns() { # lab_ns NAME CMD... : run in a lab namespace
+	local ns=$1
+	shift
+	ip netns exec "$ns" "$@"
+}
+
+lab_cleanup() {
+	local pid ns
+	for pid in "${LAB_PIDS[@]}"; do
+		kill "$pid" 2>/dev/null
+	done
+	for pid in "${LAB_PIDS[@]}"; do
+		for _ in 1 2 3 4 5 6 7 8 9 10; do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -9 "$pid" 2>/dev/null
+	done
+	for ns in "${LAB_PHONES[@]}" "$LAB_UP" "$LAB_AP"; do
+		ip netns del "$ns" 2>/dev/null
+		rm -rf "/etc/netns/$ns"
+	done
+	rm -rf "$LAB_DIR"
+}
+
+lab_bg() { # lab_bg NS LOGFILE CMD... : start in the background, remember the PID
+	local ns=$1 log=$2
+	shift 2
+	ip netns exec "$ns" "$@" >"$log" 2>&1 &
+	LAB_PIDS+=($!)
+}
+
+# lab_phone NAME MAC IP: a phone namespace on a br0 port, resolving through 192.0.2.1
+lab_phone() {
+	local name=$LAB_ID-$1 mac=$2 ip=$3 port=$LAB_ID${#LAB_PHONES[@]}p
+	ip netns add "$name"
+	LAB_PHONES+=("$name")
+	ip link add "$port" type veth peer name eth0 netns "$name"
+	ip link set "$port" netns "$LAB_AP"
+	lab_ns "$name" ip link set eth0 address "$mac"
+	lab_ns "$name" ip link set lo up
+	lab_ns "$name" ip addr add "$ip/24" dev eth0
+	lab_ns "$name" ip link set eth0 up
+	lab_ns "$name" ip route add default via 192.0.2.1
+	lab_ns "$LAB_AP" ip link set "$port" master br0
+	lab_ns "$LAB_AP" ip link set "$port" up
+	mkdir -p "/etc/netns/$name"
+	echo "nameserver 192.0.2.1" >"/etc/netns/$name/resolv.conf"
+}
+
+# lab_up: the AP bridge and the upstream with its DNS server (dnsmasq, answers from
+# $LAB_DIR/hosts) and servers started later by the caller.
+lab_up() {
+	trap lab_cleanup EXIT
+	ip netns add "$LAB_AP"
+	ip netns add "$LAB_UP"
+	lab_ns "$LAB_AP" ip link set lo up
+	lab_ns "$LAB_AP" ip link add br0 type bridge stp_state 0 forward_delay 0
+	lab_ns "$LAB_AP" ip link set br0 up
+	ip link add "${LAB_ID}u" type veth peer name eth0 netns "$LAB_UP"
+	ip link set "${LAB_ID}u" netns "$LAB_AP"
+	lab_ns "$LAB_UP" ip link set eth0 address 02:00:5e:00:00:01
+	lab_ns "$LAB_UP" ip link set lo up
+	lab_ns "$LAB_UP" ip addr add 192.0.2.1/24 dev eth0
+	lab_ns "$LAB_UP" ip link set eth0 up
+	lab_ns "$LAB_AP" ip link set "${LAB_ID}u" master br0
+	lab_ns "$LAB_AP" ip link set "${LAB_ID}u" up
+	: >"$LAB_DIR/hosts"
+}
+
+# lab_host NAME IP: the upstream's DNS answers NAME with IP (IP is put on upstream's lo)
+lab_host() {
+	echo "$2 $1" >>"$LAB_DIR/hosts"
+	lab_ns "$LAB_UP" ip addr add "$2/32" dev lo 2>/dev/null || true
+}
+
+lab_dns_start() {
+	lab_bg "$LAB_UP" "$LAB_DIR/dnsmasq.log" dnsmasq --keep-in-foreground --no-resolv \
+		--no-hosts --addn-hosts="$LAB_DIR/hosts" --listen-address=192.0.2.1 \
+		--bind-interfaces --local-ttl=600 --pid-file="$LAB_DIR/dnsmasq.pid" --user=root \
+		--log-facility=-
+	lab_wait_port "$LAB_UP" udp 53
+}
+
+# lab_wait_port NS tcp|udp PORT: wait until something listens there (5 s at most)
+lab_wait_port() {
+	local i flag=-lnt
+	[ "$2" = udp ] && flag=-lnu
+	for i in $(seq 50); do
+		lab_ns "$1" ss $flag 2>/dev/null | grep -q ":$3 " && return 0
+		sleep 0.1
+	done
+	echo "lab: nothing listens on $2/$3 in $1" >&2
+	return 1
+}
