@@ -1,0 +1,387 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The database file and its schema.
+ *
+ * The schema is leakwatch's public interface: people and outside tools query these tables,
+ * columns and views by name (DESIGN.md "SQLite schema"), so it only ever changes through a
+ * migration step below.  PRAGMA user_version is the number of steps applied; PRAGMA
+ * application_id marks the file as leakwatch's.  All steps an open needs run in one
+ * transaction, so a database is never left half-migrated.
+ *
+ * What is refused, and never modified:
+ *  - a file that is not SQLite (-ENOTSUP);
+ *  - an SQLite database of another application: a foreign application_id, a user_version
+ *    without our application_id, or tables with user_version 0 (-ENOTSUP);
+ *  - a leakwatch database newer than this build (-EPROTO): an older leakwatch cannot know
+ *    what a newer one's columns mean.
+ * The checks only read; the first write (switching to WAL) happens after them.
+ */
+#include "schema.h"
+
+#include "core/types.h"
+#include "store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* The WAL is truncated back to this many bytes (64 MiB) after a large transaction. */
+#define LW_STORE_JOURNAL_SIZE_LIMIT "67108864"
+
+/*
+ * Step 0 -> 1: everything.  Column names are the public contract; do not edit a step once
+ * released, add a new one.  flagged.added uses strftime rather than unixepoch(), which
+ * SQLite only has from 3.38.  UNIQUE(domain, mac) does not dedupe rows whose mac is NULL
+ * (SQLite treats NULLs as distinct), hence the expression indexes over ifnull(mac, '').
+ */
+static const char schema_v1[] =
+	"CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);\n"
+	"CREATE TABLE devices(mac TEXT PRIMARY KEY, first_seen INTEGER, last_seen INTEGER,\n"
+	"  vendor TEXT, hostname TEXT, dhcp_vendor TEXT, randomized INTEGER, label TEXT,\n"
+	"  ip TEXT);\n"
+	"CREATE TABLE sessions(id INTEGER PRIMARY KEY, mac TEXT, ifname TEXT, start REAL,\n"
+	"  \"end\" REAL);\n"
+	"CREATE UNIQUE INDEX sessions_key ON sessions(mac, ifname, start);\n"
+	"CREATE TABLE identifiers(id INTEGER PRIMARY KEY, mac TEXT, kind TEXT, value TEXT,\n"
+	"  source TEXT, first_seen INTEGER, UNIQUE(mac, kind, value));\n"
+	"CREATE UNIQUE INDEX identifiers_key ON identifiers(ifnull(mac, ''), kind, value);\n"
+	"CREATE TABLE flows(id INTEGER PRIMARY KEY, mac TEXT, proto TEXT, src_ip TEXT,\n"
+	"  src_port INTEGER, dst_ip TEXT, dst_port INTEGER, first_seen REAL, last_seen REAL,\n"
+	"  domain TEXT, name_source TEXT, app TEXT, encrypted INTEGER, pkts_out INTEGER,\n"
+	"  bytes_out INTEGER, pkts_in INTEGER, bytes_in INTEGER, ended INTEGER);\n"
+	"CREATE INDEX flows_mac ON flows(mac);\n"
+	"CREATE INDEX flows_domain ON flows(domain);\n"
+	"CREATE TABLE dns(id INTEGER PRIMARY KEY, ts REAL, mac TEXT, client_ip TEXT,\n"
+	"  server_ip TEXT, qname TEXT, qtype INTEGER, rcode INTEGER, answers TEXT, ttl INTEGER);\n"
+	"CREATE INDEX dns_mac_ts ON dns(mac, ts);\n"
+	"CREATE INDEX dns_qname ON dns(qname);\n"
+	"CREATE TABLE leaks(id INTEGER PRIMARY KEY, ts REAL, mac TEXT, flow_id INTEGER,\n"
+	"  domain TEXT, dst_ip TEXT, dst_port INTEGER, proto TEXT, kind TEXT, value TEXT,\n"
+	"  encoding TEXT, location TEXT, confidence TEXT, snippet TEXT);\n"
+	"CREATE INDEX leaks_mac_ts ON leaks(mac, ts);\n"
+	"CREATE INDEX leaks_domain ON leaks(domain);\n"
+	"CREATE TABLE flagged(id INTEGER PRIMARY KEY, domain TEXT NOT NULL, mac TEXT,\n"
+	"  reason TEXT, source TEXT,\n"
+	"  added INTEGER DEFAULT (CAST(strftime('%s', 'now') AS INTEGER)),\n"
+	"  expires INTEGER, UNIQUE(domain, mac));\n"
+	"CREATE UNIQUE INDEX flagged_key ON flagged(domain, ifnull(mac, ''));\n"
+	"CREATE TABLE blocks(id INTEGER PRIMARY KEY, ts REAL, mac TEXT, domain TEXT, ip TEXT,\n"
+	"  until REAL, reason TEXT, action TEXT);\n"
+	"CREATE TABLE stats(ts REAL, packets INTEGER, bytes INTEGER, dropped INTEGER,\n"
+	"  if_dropped INTEGER, flows_active INTEGER, flows_evicted INTEGER, leaks INTEGER,\n"
+	"  malformed INTEGER, store_dropped INTEGER, rss_kb INTEGER);\n"
+	/* Views for people reading with the sqlite3 CLI; times in UTC. */
+	"CREATE VIEW leak_summary AS SELECT mac, domain, kind, count(*) AS count,\n"
+	"  min(ts) AS first_seen, max(ts) AS last_seen,\n"
+	"  datetime(min(ts), 'unixepoch') AS first_time,\n"
+	"  datetime(max(ts), 'unixepoch') AS last_time\n"
+	"  FROM leaks GROUP BY mac, domain, kind;\n"
+	"CREATE VIEW device_domains AS SELECT mac, domain, count(*) AS flows,\n"
+	"  sum(bytes_out) AS bytes_out, sum(bytes_in) AS bytes_in,\n"
+	"  min(first_seen) AS first_seen, max(last_seen) AS last_seen,\n"
+	"  datetime(min(first_seen), 'unixepoch') AS first_time,\n"
+	"  datetime(max(last_seen), 'unixepoch') AS last_time\n"
+	"  FROM flows WHERE domain IS NOT NULL GROUP BY mac, domain;\n"
+	"CREATE VIEW leaks_readable AS SELECT datetime(ts, 'unixepoch') AS time, id, ts, mac,\n"
+	"  flow_id, domain, dst_ip, dst_port, proto, kind, value, encoding, location,\n"
+	"  confidence, snippet FROM leaks;\n"
+	"CREATE VIEW flows_readable AS SELECT datetime(first_seen, 'unixepoch') AS time,\n"
+	"  datetime(last_seen, 'unixepoch') AS last_time, id, mac, proto, src_ip, src_port,\n"
+	"  dst_ip, dst_port, first_seen, last_seen, domain, name_source, app, encrypted,\n"
+	"  pkts_out, bytes_out, pkts_in, bytes_in, ended FROM flows;\n"
+	"CREATE VIEW dns_readable AS SELECT datetime(ts, 'unixepoch') AS time, id, ts, mac,\n"
+	"  client_ip, server_ip, qname, qtype, rcode, answers, ttl FROM dns;\n";
+
+/* migrations[v] takes a database from user_version v to v + 1. */
+static const char *const migrations[] = {
+	schema_v1,
+};
+
+_Static_assert(LW_ARRAY_SIZE(migrations) == LW_STORE_SCHEMA_VERSION,
+	       "one migration step per schema version");
+
+__attribute__((format(printf, 3, 4))) static void set_err(char *err, size_t errlen, const char *fmt,
+							  ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+int lw_store_sqlite_errno(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK:
+	case SQLITE_DONE:
+	case SQLITE_ROW:
+		return 0;
+	case SQLITE_NOTADB:
+		return -ENOTSUP;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return -EBUSY;
+	case SQLITE_FULL:
+		return -ENOSPC;
+	case SQLITE_NOMEM:
+		return -ENOMEM;
+	case SQLITE_READONLY:
+		return -EROFS;
+	case SQLITE_PERM:
+	case SQLITE_AUTH:
+	case SQLITE_CANTOPEN:
+		return -EACCES;
+	case SQLITE_TOOBIG:
+		return -E2BIG;
+	default:
+		return -EIO;
+	}
+}
+
+/* Runs a statement that yields one integer. */
+static int query_int(sqlite3 *db, const char *sql, int64_t *out)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+
+	if (rc != SQLITE_OK)
+		return rc;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*out = sqlite3_column_int64(st, 0);
+		rc = SQLITE_OK;
+	} else if (rc == SQLITE_DONE) {
+		*out = 0;
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+struct db_kind {
+	int64_t version;
+	int64_t app_id;
+	int64_t objects; /* tables, indexes, views, triggers */
+};
+
+static int read_kind(sqlite3 *db, struct db_kind *k)
+{
+	int rc = query_int(db, "PRAGMA user_version", &k->version);
+
+	if (rc == SQLITE_OK)
+		rc = query_int(db, "PRAGMA application_id", &k->app_id);
+	if (rc == SQLITE_OK)
+		rc = query_int(
+			db,
+			"SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite\\_%' "
+			"ESCAPE '\\'",
+			&k->objects);
+	return rc;
+}
+
+/* 0 if this build may use (and migrate) a database of this kind, else -errno and err. */
+static int judge_kind(const char *path, const struct db_kind *k, char *err, size_t errlen)
+{
+	if (k->app_id != 0 && k->app_id != LW_STORE_APPLICATION_ID) {
+		set_err(err, errlen, "%s belongs to another application (application_id %#llx)",
+			path, (unsigned long long)k->app_id);
+		return -ENOTSUP;
+	}
+	if (k->version > 0 && k->app_id != LW_STORE_APPLICATION_ID) {
+		set_err(err, errlen,
+			"%s is not a leakwatch database (user_version %lld, no leakwatch "
+			"application_id); refusing to modify it",
+			path, (long long)k->version);
+		return -ENOTSUP;
+	}
+	if (k->version > LW_STORE_SCHEMA_VERSION) {
+		set_err(err, errlen,
+			"%s has schema version %lld, newer than this leakwatch understands (%d); "
+			"refusing to modify it: use a newer leakwatch or another file",
+			path, (long long)k->version, LW_STORE_SCHEMA_VERSION);
+		return -EPROTO;
+	}
+	if (k->version == 0 && k->objects > 0) {
+		set_err(err, errlen,
+			"%s is an SQLite database with other tables; refusing to mix leakwatch's "
+			"into it",
+			path);
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
+static int fail_sqlite(sqlite3 *db, int rc, const char *path, const char *what, char *err,
+		       size_t errlen)
+{
+	int e = lw_store_sqlite_errno(rc);
+
+	if ((rc & 0xff) == SQLITE_NOTADB)
+		set_err(err, errlen, "%s is not an SQLite database", path);
+	else
+		set_err(err, errlen, "%s: %s: %s", path, what, db ? sqlite3_errmsg(db) : "");
+	return e ? e : -EIO;
+}
+
+static int migrate(sqlite3 *db, const char *path, char *err, size_t errlen)
+{
+	struct db_kind k;
+	char sql[128];
+	int rc, ret;
+
+	rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		return fail_sqlite(db, rc, path, "cannot lock for migration", err, errlen);
+	/* Another process may have migrated it between our first look and the lock. */
+	rc = read_kind(db, &k);
+	if (rc != SQLITE_OK) {
+		ret = fail_sqlite(db, rc, path, "cannot read the schema version", err, errlen);
+		goto rollback;
+	}
+	ret = judge_kind(path, &k, err, errlen);
+	if (ret < 0)
+		goto rollback;
+	if (k.version == LW_STORE_SCHEMA_VERSION) {
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		return 0;
+	}
+	for (int64_t v = k.version; v < LW_STORE_SCHEMA_VERSION; v++) {
+		rc = sqlite3_exec(db, migrations[v], NULL, NULL, NULL);
+		if (rc != SQLITE_OK) {
+			snprintf(sql, sizeof(sql), "migration %lld -> %lld", (long long)v,
+				 (long long)v + 1);
+			ret = fail_sqlite(db, rc, path, sql, err, errlen);
+			goto rollback;
+		}
+	}
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d; PRAGMA application_id = %d",
+		 LW_STORE_SCHEMA_VERSION, LW_STORE_APPLICATION_ID);
+	rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		ret = fail_sqlite(db, rc, path, "cannot commit the migration", err, errlen);
+		goto rollback;
+	}
+	return 0;
+
+rollback:
+	if (!sqlite3_get_autocommit(db))
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return ret;
+}
+
+/*
+ * Creates the file ourselves so that it is 0600 from its first byte, without touching the
+ * process umask (another thread may be creating files).  SQLite gives the -wal and -shm files
+ * the main file's mode.
+ */
+static int create_file(const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+	int ret = 0;
+
+	if (fd < 0) {
+		ret = -errno;
+		set_err(err, errlen, "cannot open %s: %s", path, strerror(-ret));
+		return ret;
+	}
+	if (fstat(fd, &st) < 0) {
+		ret = -errno;
+		set_err(err, errlen, "cannot stat %s: %s", path, strerror(-ret));
+	} else if (!S_ISREG(st.st_mode)) {
+		ret = -ENOTSUP;
+		set_err(err, errlen, "%s is not a regular file", path);
+	}
+	close(fd);
+	return ret;
+}
+
+int lw_store_schema_open(const char *path, sqlite3 **out, uint64_t *max_flow_id, char *err,
+			 size_t errlen)
+{
+	struct db_kind k;
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st;
+	int64_t max_id = 0;
+	int rc, ret;
+
+	*out = NULL;
+	ret = create_file(path, err, errlen);
+	if (ret < 0)
+		return ret;
+	/*
+	 * NOMUTEX: the connection is used by one thread at a time (this one, then the writer,
+	 * handed over by pthread_create).
+	 */
+	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		ret = fail_sqlite(db, rc, path, "cannot open", err, errlen);
+		goto fail;
+	}
+	sqlite3_busy_timeout(db, LW_STORE_OPEN_BUSY_MS);
+
+	/* Look before writing anything. */
+	rc = read_kind(db, &k);
+	if (rc != SQLITE_OK) {
+		ret = fail_sqlite(db, rc, path, "cannot read", err, errlen);
+		goto fail;
+	}
+	ret = judge_kind(path, &k, err, errlen);
+	if (ret < 0)
+		goto fail;
+
+	/* WAL: readers (the sqlite3 CLI, the block module) never stop the writer, nor it them. */
+	rc = sqlite3_prepare_v2(db, "PRAGMA journal_mode = WAL", -1, &st, NULL);
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(st);
+		/*
+		 * A filesystem without shared memory keeps the old journal mode: slower for
+		 * readers, still correct, so carry on.
+		 */
+		rc = rc == SQLITE_ROW ? SQLITE_OK : rc;
+		sqlite3_finalize(st);
+	}
+	if (rc != SQLITE_OK) {
+		ret = fail_sqlite(db, rc, path, "cannot switch to WAL", err, errlen);
+		goto fail;
+	}
+	/*
+	 * NORMAL in WAL mode: a power cut may lose the last commits, never corrupts; the disk
+	 * is not synced on every batch (flash wear on a router).
+	 */
+	rc = sqlite3_exec(db,
+			  "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF; "
+			  "PRAGMA journal_size_limit = " LW_STORE_JOURNAL_SIZE_LIMIT,
+			  NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		ret = fail_sqlite(db, rc, path, "cannot set PRAGMAs", err, errlen);
+		goto fail;
+	}
+	ret = migrate(db, path, err, errlen);
+	if (ret < 0)
+		goto fail;
+
+	rc = query_int(db, "SELECT ifnull(max(id), 0) FROM flows", &max_id);
+	if (rc != SQLITE_OK) {
+		ret = fail_sqlite(db, rc, path, "cannot read flows", err, errlen);
+		goto fail;
+	}
+	/* The writer must never wait long: it backs off and retries instead. */
+	sqlite3_busy_timeout(db, LW_STORE_BUSY_MS);
+	*max_flow_id = max_id > 0 ? (uint64_t)max_id : 0;
+	*out = db;
+	return 0;
+
+fail:
+	sqlite3_close(db);
+	return ret;
+}
