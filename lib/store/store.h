@@ -19,25 +19,31 @@
 #define LW_STORE_SCHEMA_VERSION 1
 
 struct lw_store_config {
-	size_t queue_max;            /* pending records; default 65536 */
-	lw_time_us commit_interval;  /* default 500 ms */
-	unsigned retention_days;     /* 0 = keep forever; else older dns/flows/leaks/stats rows
-				      * are deleted hourly */
+	size_t queue_max; /* pending records; default 65536 */
+	lw_time_us commit_interval; /* default 500 ms */
+	/*
+	 * 0 = keep forever; else dns/flows/leaks/stats/blocks rows older than this are deleted
+	 * hourly (and once when the store opens)
+	 */
+	unsigned retention_days;
 };
+
+/* Longest meta key and value lw_store_put_meta accepts (bytes, without the NUL). */
+#define LW_STORE_META_MAX 4096
 
 /* Times in records are Unix seconds with sub-second part. Strings are NUL-terminated. */
 struct lw_flow_rec {
 	uint64_t id;
-	char mac[LW_MAC_STRLEN];      /* "" = unknown (no link layer) -> NULL */
-	char proto[4];                /* "tcp" / "udp" */
-	char src_ip[LW_ADDR_STRLEN];  /* client side */
+	char mac[LW_MAC_STRLEN]; /* "" = unknown (no link layer) -> NULL */
+	char proto[4]; /* "tcp" / "udp" */
+	char src_ip[LW_ADDR_STRLEN]; /* client side */
 	uint16_t src_port;
 	char dst_ip[LW_ADDR_STRLEN];
 	uint16_t dst_port;
 	double first_seen, last_seen;
-	char domain[256];             /* "" -> NULL */
-	char name_source[8];          /* "" -> NULL */
-	char app[8];                  /* "" -> NULL */
+	char domain[256]; /* "" -> NULL */
+	char name_source[8]; /* "" -> NULL */
+	char app[8]; /* "" -> NULL */
 	bool encrypted;
 	uint64_t pkts_out, bytes_out, pkts_in, bytes_in;
 	bool ended;
@@ -45,29 +51,29 @@ struct lw_flow_rec {
 
 struct lw_dns_rec {
 	double ts;
-	char mac[LW_MAC_STRLEN];      /* the client's MAC, "" -> NULL */
+	char mac[LW_MAC_STRLEN]; /* the client's MAC, "" -> NULL */
 	char client_ip[LW_ADDR_STRLEN];
 	char server_ip[LW_ADDR_STRLEN];
 	char qname[256];
 	uint16_t qtype;
-	int rcode;                    /* -1 for a query without answer seen */
-	char answers[1024];           /* space-separated addresses / CNAME targets */
-	int64_t ttl;                  /* minimum answer TTL, -1 if none */
+	int rcode; /* -1 for a query without answer seen -> NULL */
+	char answers[1024]; /* space-separated addresses / CNAME targets, "" -> NULL */
+	int64_t ttl; /* minimum answer TTL, -1 if none -> NULL */
 };
 
 struct lw_device_rec {
 	char mac[LW_MAC_STRLEN];
-	double ts;                    /* seen at; first_seen/last_seen are min/max of these */
-	char hostname[256];           /* "" = keep what is stored */
-	char dhcp_vendor[256];        /* "" = keep */
-	char ip[LW_ADDR_STRLEN];      /* last IP seen, "" = keep */
+	double ts; /* seen at; first_seen/last_seen are min/max of these */
+	char hostname[256]; /* "" = keep what is stored */
+	char dhcp_vendor[256]; /* "" = keep */
+	char ip[LW_ADDR_STRLEN]; /* last IP seen, "" = keep */
 	bool randomized;
 };
 
 struct lw_leak_rec {
 	double ts;
 	char mac[LW_MAC_STRLEN];
-	uint64_t flow_id;             /* 0 -> NULL */
+	uint64_t flow_id; /* 0 -> NULL */
 	char domain[256];
 	char dst_ip[LW_ADDR_STRLEN];
 	uint16_t dst_port;
@@ -88,41 +94,104 @@ struct lw_stats_rec {
 	long rss_kb;
 };
 
+/* A row of blocks: an address put into (action "add") or taken out of ("remove") a set. */
+struct lw_block_rec {
+	double ts;
+	char mac[LW_MAC_STRLEN]; /* per-device block; "" = every device -> NULL */
+	char domain[256]; /* the flagged name that caused it, "" -> NULL */
+	char ip[LW_ADDR_STRLEN];
+	double until; /* when the set element times out; 0 -> NULL */
+	char reason[64]; /* e.g. "dns", "sni", "resolve", "unflag"; "" -> NULL */
+	char action[8]; /* "add" / "remove" */
+};
+
+/*
+ * A row of sessions (an association reported by hostapd).  Written once with end = 0 when the
+ * station connects and again with the same (mac, ifname, start) and end set when it leaves:
+ * the second write updates the first row.
+ */
+struct lw_session_rec {
+	char mac[LW_MAC_STRLEN];
+	char ifname[32];
+	double start;
+	double end; /* 0 = still associated -> NULL (an existing end is kept) */
+};
+
+/* A row of identifiers; an existing (mac, kind, value) is left as it is. */
+struct lw_identifier_rec {
+	char mac[LW_MAC_STRLEN]; /* "" -> NULL */
+	char kind[16];
+	char value[256];
+	char source[16]; /* "config", "user", "learned" */
+	int64_t first_seen;
+};
+
 struct lw_store_stats {
 	uint64_t queued;
 	uint64_t written;
-	uint64_t dropped;         /* queue full */
-	uint64_t write_errors;    /* failed transactions (retried) */
-	uint64_t pending;         /* now in the queue */
+	uint64_t dropped; /* queue full (or the store already stopped) */
+	uint64_t write_errors; /* failed transactions (retried) */
+	uint64_t pending; /* now in the queue */
+	uint64_t rejected; /* records SQLite refused for good (e.g. too big); skipped */
+	uint64_t lost; /* queued but never written: the disk stayed full at close */
 };
 
 struct lw_store;
 
 /*
- * Opens (creating if needed) the database, applies migrations, starts the writer thread.
- * Returns 0 and *out, or -errno: -EPROTO newer schema, -ENOTSUP not a leakwatch/SQLite
- * database, other -errno from the filesystem.  errbuf (may be NULL) receives a one-line
- * reason.
+ * Opens (creating if needed, mode 0600: the rows are personal data) the database, applies
+ * migrations, starts the writer thread.  cfg may be NULL (defaults).  Returns 0 and *out, or
+ * -errno: -EPROTO newer schema, -ENOTSUP not a leakwatch/SQLite database (including an SQLite
+ * database with someone else's tables: it is never mixed into), -EBUSY locked by another
+ * writer, other -errno from the filesystem.  errbuf (may be NULL) receives a one-line reason.
  */
 int lw_store_open(const char *path, const struct lw_store_config *cfg, struct lw_store **out,
 		  char *errbuf, size_t errlen);
 
-/* Stops the writer after writing everything queued; NULL-safe. */
+/*
+ * Stops the writer after writing everything queued, checkpoints the WAL and closes the
+ * database; the store stays readable with lw_store_get_stats() (later puts fail with
+ * -ESHUTDOWN) until lw_store_close().  If writes keep failing (disk full, a lock held) for
+ * LW_STORE_CLOSE_TIMEOUT_SEC after the call, it gives up: the records not written are counted
+ * in stats.lost and -EIO is returned.  0 when everything was written.  Idempotent.
+ */
+#define LW_STORE_CLOSE_TIMEOUT_SEC 5
+int lw_store_stop(struct lw_store *s);
+
+/* lw_store_stop() if not yet done, then frees; NULL-safe. */
 void lw_store_close(struct lw_store *s);
 
-/* Largest flows.id in the database (so new ids continue after it). */
+/*
+ * Largest flows.id in the database when it was opened, or the largest id queued since if
+ * that is larger (so new ids continue after it).
+ */
 uint64_t lw_store_max_flow_id(struct lw_store *s);
 
-/* Queue a record (copied). 0, or -ENOBUFS when the queue is full (counted as dropped). */
+/*
+ * Queue a record (copied); never waits for the disk.  0, or -ENOBUFS when the queue is full
+ * and -ESHUTDOWN after lw_store_stop() (both counted as dropped), -EINVAL for a device or
+ * session without a MAC.
+ */
 int lw_store_put_flow(struct lw_store *s, const struct lw_flow_rec *r);
 int lw_store_put_dns(struct lw_store *s, const struct lw_dns_rec *r);
 int lw_store_put_device(struct lw_store *s, const struct lw_device_rec *r);
 int lw_store_put_leak(struct lw_store *s, const struct lw_leak_rec *r);
 int lw_store_put_stats(struct lw_store *s, const struct lw_stats_rec *r);
-/* meta(key, value): upsert */
+int lw_store_put_block(struct lw_store *s, const struct lw_block_rec *r);
+int lw_store_put_session(struct lw_store *s, const struct lw_session_rec *r);
+int lw_store_put_identifier(struct lw_store *s, const struct lw_identifier_rec *r);
+/*
+ * meta(key, value): upsert.  value NULL -> NULL.  -EINVAL for a NULL or empty key, -E2BIG
+ * when the key or value is longer than LW_STORE_META_MAX.
+ */
 int lw_store_put_meta(struct lw_store *s, const char *key, const char *value);
 
-/* Blocks until everything queued so far is committed (or failed). 0 or -EIO. */
+/*
+ * Blocks until everything queued before the call is committed.  0, or -EIO when the writer
+ * keeps failing (disk full, database locked) for LW_STORE_FLUSH_FAIL_SEC of this call, or has
+ * stopped with records unwritten.  After -EIO the records stay queued and are still retried.
+ */
+#define LW_STORE_FLUSH_FAIL_SEC 3
 int lw_store_flush(struct lw_store *s);
 
 void lw_store_get_stats(struct lw_store *s, struct lw_store_stats *out);

@@ -1,0 +1,1067 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * store: the SQLite writer.
+ *
+ * Producers (the capture thread, the event loop) copy records into a bounded queue under a
+ * mutex and return at once; one writer thread owns the connection and writes whatever is
+ * queued in one transaction with statements prepared once.
+ *
+ * The queue is a list of 64 KiB chunks holding tagged records back to back, each only as large
+ * as its type.  Chunks are allocated as the queue grows (up to queue_max records) and given
+ * back when it drains, so an idle store holds one chunk, not queue_max times the largest
+ * record.  The writer reads a batch in place, without the lock: producers only ever append
+ * after the batch's end, and a batch's records stay in the queue (and count against the
+ * bound) until their transaction commits.  So a failed transaction (database locked by
+ * another writer, disk full) loses nothing: it is rolled back and retried, with backoff,
+ * together with whatever arrived meanwhile.
+ *
+ *   head (oldest, being written)                             tail (producers append)
+ *   [chunk: rec rec rec] -> [chunk: rec rec rec rec] -> [chunk: rec rec ....free....]
+ *        ^ head_off
+ */
+#include "store.h"
+
+#include "schema.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdalign.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define LW_STORE_DEFAULT_QUEUE_MAX 65536
+#define LW_STORE_DEFAULT_COMMIT_INTERVAL (500 * 1000)
+#define LW_STORE_CHUNK_BYTES (64 * 1024)
+/* Drained chunks kept for reuse rather than freed. */
+#define LW_STORE_SPARE_CHUNKS 4
+/* After a failed transaction the writer waits this long, doubling up to the max. */
+#define LW_STORE_BACKOFF_MIN_US (100 * 1000)
+#define LW_STORE_BACKOFF_MAX_US (1000 * 1000)
+#define LW_STORE_RETENTION_PERIOD_US (3600 * LW_USEC_PER_SEC)
+#define LW_STORE_RETENTION_RETRY_US (60 * LW_USEC_PER_SEC)
+/* Rows deleted per retention statement, so that a big purge never holds the lock for long. */
+#define LW_STORE_RETENTION_CHUNK 5000
+/* How often a waiting lw_store_flush() looks at the writer's health. */
+#define LW_STORE_FLUSH_POLL_US (100 * 1000)
+
+enum rec_type {
+	REC_FLOW,
+	REC_DNS,
+	REC_DEVICE,
+	REC_LEAK,
+	REC_STATS,
+	REC_META,
+	REC_BLOCK,
+	REC_SESSION,
+	REC_IDENTIFIER,
+};
+
+enum stmt {
+	ST_BEGIN,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_FLOW,
+	ST_DNS,
+	ST_DEVICE,
+	ST_LEAK,
+	ST_STATS,
+	ST_META,
+	ST_BLOCK,
+	ST_SESSION,
+	ST_IDENTIFIER,
+	ST_RET_DNS, /* the retention statements, in this order */
+	ST_RET_FLOWS,
+	ST_RET_LEAKS,
+	ST_RET_STATS,
+	ST_RET_BLOCKS,
+	ST__MAX,
+};
+
+#define ST_RET_FIRST ST_RET_DNS
+#define ST_RET_COUNT (ST__MAX - ST_RET_FIRST)
+
+static const char *const stmt_sql[ST__MAX] = {
+	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+	/* A long-lived flow is written periodically and once more when it ends. */
+	[ST_FLOW] = "INSERT INTO flows(id, mac, proto, src_ip, src_port, dst_ip, dst_port, "
+		    "first_seen, last_seen, domain, name_source, app, encrypted, pkts_out, "
+		    "bytes_out, pkts_in, bytes_in, ended) "
+		    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
+		    "?17, ?18) "
+		    "ON CONFLICT(id) DO UPDATE SET mac = coalesce(excluded.mac, mac), "
+		    "proto = excluded.proto, src_ip = excluded.src_ip, "
+		    "src_port = excluded.src_port, dst_ip = excluded.dst_ip, "
+		    "dst_port = excluded.dst_port, "
+		    "first_seen = min(coalesce(first_seen, excluded.first_seen), "
+		    "excluded.first_seen), "
+		    "last_seen = max(coalesce(last_seen, excluded.last_seen), excluded.last_seen), "
+		    "domain = coalesce(excluded.domain, domain), "
+		    "name_source = coalesce(excluded.name_source, name_source), "
+		    "app = coalesce(excluded.app, app), encrypted = excluded.encrypted, "
+		    "pkts_out = excluded.pkts_out, bytes_out = excluded.bytes_out, "
+		    "pkts_in = excluded.pkts_in, bytes_in = excluded.bytes_in, "
+		    "ended = excluded.ended",
+	[ST_DNS] = "INSERT INTO dns(ts, mac, client_ip, server_ip, qname, qtype, rcode, answers, "
+		   "ttl) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	/* min()/max() of SQLite return NULL if an argument is, hence the coalesce. */
+	[ST_DEVICE] = "INSERT INTO devices(mac, first_seen, last_seen, hostname, dhcp_vendor, "
+		      "randomized, ip) VALUES(?1, ?2, ?2, ?3, ?4, ?5, ?6) "
+		      "ON CONFLICT(mac) DO UPDATE SET "
+		      "first_seen = min(coalesce(first_seen, excluded.first_seen), "
+		      "excluded.first_seen), "
+		      "last_seen = max(coalesce(last_seen, excluded.last_seen), "
+		      "excluded.last_seen), "
+		      "hostname = coalesce(excluded.hostname, hostname), "
+		      "dhcp_vendor = coalesce(excluded.dhcp_vendor, dhcp_vendor), "
+		      "randomized = excluded.randomized, ip = coalesce(excluded.ip, ip)",
+	[ST_LEAK] = "INSERT INTO leaks(ts, mac, flow_id, domain, dst_ip, dst_port, proto, kind, "
+		    "value, encoding, location, confidence, snippet) "
+		    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+	[ST_STATS] = "INSERT INTO stats(ts, packets, bytes, dropped, if_dropped, flows_active, "
+		     "flows_evicted, leaks, malformed, store_dropped, rss_kb) "
+		     "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+	[ST_META] = "INSERT INTO meta(key, value) VALUES(?1, ?2) "
+		    "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+	[ST_BLOCK] = "INSERT INTO blocks(ts, mac, domain, ip, until, reason, action) "
+		     "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[ST_SESSION] = "INSERT INTO sessions(mac, ifname, start, \"end\") VALUES(?1, ?2, ?3, ?4) "
+		       "ON CONFLICT(mac, ifname, start) DO UPDATE SET "
+		       "\"end\" = coalesce(excluded.\"end\", \"end\")",
+	/* OR IGNORE also covers the ifnull(mac, '') index that dedupes NULL macs. */
+	[ST_IDENTIFIER] = "INSERT OR IGNORE INTO identifiers(mac, kind, value, source, "
+			  "first_seen) VALUES(?1, ?2, ?3, ?4, ?5)",
+	[ST_RET_DNS] = "DELETE FROM dns WHERE rowid IN "
+		       "(SELECT rowid FROM dns WHERE ts < ?1 LIMIT ?2)",
+	[ST_RET_FLOWS] = "DELETE FROM flows WHERE rowid IN "
+			 "(SELECT rowid FROM flows WHERE last_seen < ?1 LIMIT ?2)",
+	[ST_RET_LEAKS] = "DELETE FROM leaks WHERE rowid IN "
+			 "(SELECT rowid FROM leaks WHERE ts < ?1 LIMIT ?2)",
+	[ST_RET_STATS] = "DELETE FROM stats WHERE rowid IN "
+			 "(SELECT rowid FROM stats WHERE ts < ?1 LIMIT ?2)",
+	[ST_RET_BLOCKS] = "DELETE FROM blocks WHERE rowid IN "
+			  "(SELECT rowid FROM blocks WHERE ts < ?1 LIMIT ?2)",
+};
+
+/* A queued record: this header, then the record, the whole padded to 8 bytes. */
+struct entry {
+	uint32_t type;
+	uint32_t size;
+};
+
+/* A meta record: this header, then the key bytes, then the value bytes. */
+struct meta_payload {
+	uint32_t klen;
+	uint32_t vlen;
+	uint32_t has_value;
+	uint32_t pad;
+};
+
+struct chunk {
+	struct chunk *next;
+	size_t used;
+	alignas(16) unsigned char data[LW_STORE_CHUNK_BYTES];
+};
+
+#define ENTRY_ALIGN 8
+#define ENTRY_SIZE(n) ((sizeof(struct entry) + (n) + ENTRY_ALIGN - 1) & ~(size_t)(ENTRY_ALIGN - 1))
+
+_Static_assert(sizeof(struct entry) % ENTRY_ALIGN == 0, "records stay aligned");
+_Static_assert(ENTRY_SIZE(sizeof(struct meta_payload) + 2 * LW_STORE_META_MAX) <=
+		       LW_STORE_CHUNK_BYTES,
+	       "the largest record fits a chunk");
+_Static_assert(ENTRY_SIZE(sizeof(struct lw_dns_rec)) <= LW_STORE_CHUNK_BYTES,
+	       "the largest record fits a chunk");
+
+/* A place in the queue. */
+struct qpos {
+	struct chunk *c;
+	size_t off;
+};
+
+struct lw_store {
+	sqlite3 *db;
+	sqlite3_stmt *st[ST__MAX];
+	pthread_t thread;
+	bool thread_started;
+
+	pthread_mutex_t lock;
+	pthread_cond_t work; /* the writer waits here */
+	pthread_cond_t done; /* flush and stop wait here */
+
+	/* Everything below up to the writer-only part is under lock. */
+	struct chunk *head, *tail;
+	size_t head_off;
+	struct chunk *spare;
+	unsigned n_spare;
+	uint64_t queue_max;
+	uint64_t high_water; /* write at once when this many are queued */
+	uint64_t pending; /* records in the queue, including a batch being written */
+	uint64_t fresh; /* records queued since the writer last took a batch */
+	lw_time_us fresh_since;
+	uint64_t seq_queued; /* records accepted so far */
+	uint64_t seq_done; /* records accepted before the last committed batch was taken */
+	unsigned flushers;
+	bool retry; /* the last batch failed: try again after the backoff */
+	lw_time_us failing_since; /* 0 = the last transaction succeeded */
+	bool stop;
+	lw_time_us stop_at;
+	bool writer_exited;
+	bool stopped; /* lw_store_stop() finished */
+	int stop_ret;
+	uint64_t max_flow_id;
+	struct lw_store_stats stats;
+
+	/* Writer thread only (set before it starts). */
+	lw_time_us commit_interval;
+	unsigned retention_days;
+	lw_time_us next_retention;
+	int ret_table; /* -1 = no pass running; else index from ST_RET_FIRST */
+	double ret_cutoff;
+};
+
+static lw_time_us mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (lw_time_us)ts.tv_sec * LW_USEC_PER_SEC + ts.tv_nsec / 1000;
+}
+
+static double wall_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Waits on c (a CLOCK_MONOTONIC condition) until woken or the deadline passes. */
+static void wait_until(pthread_cond_t *c, pthread_mutex_t *m, lw_time_us deadline)
+{
+	struct timespec ts = {
+		.tv_sec = deadline / LW_USEC_PER_SEC,
+		.tv_nsec = (deadline % LW_USEC_PER_SEC) * 1000,
+	};
+
+	pthread_cond_timedwait(c, m, &ts);
+}
+
+/* ---- the queue (all under s->lock) ---- */
+
+static struct chunk *chunk_get(struct lw_store *s)
+{
+	struct chunk *c = s->spare;
+
+	if (c) {
+		s->spare = c->next;
+		s->n_spare--;
+	} else {
+		c = malloc(sizeof(*c));
+		if (!c)
+			return NULL;
+	}
+	c->next = NULL;
+	c->used = 0;
+	return c;
+}
+
+static void chunk_put(struct lw_store *s, struct chunk *c)
+{
+	if (s->n_spare < LW_STORE_SPARE_CHUNKS) {
+		c->next = s->spare;
+		s->spare = c;
+		s->n_spare++;
+	} else {
+		free(c);
+	}
+}
+
+struct part {
+	const void *p;
+	size_t n;
+};
+
+static int enqueue(struct lw_store *s, enum rec_type type, const struct part *parts, size_t nparts)
+{
+	size_t len = 0, need, off;
+	struct entry *e;
+	struct chunk *c;
+	int ret = 0;
+
+	for (size_t i = 0; i < nparts; i++)
+		len += parts[i].n;
+	need = ENTRY_SIZE(len);
+
+	pthread_mutex_lock(&s->lock);
+	if (s->stop) {
+		s->stats.dropped++;
+		ret = -ESHUTDOWN;
+		goto out;
+	}
+	if (s->pending >= s->queue_max) {
+		s->stats.dropped++;
+		ret = -ENOBUFS;
+		goto out;
+	}
+	if (s->tail->used + need > LW_STORE_CHUNK_BYTES) {
+		c = chunk_get(s);
+		if (!c) {
+			s->stats.dropped++;
+			ret = -ENOBUFS;
+			goto out;
+		}
+		s->tail->next = c;
+		s->tail = c;
+	}
+	c = s->tail;
+	e = (struct entry *)(void *)(c->data + c->used);
+	e->type = type;
+	e->size = (uint32_t)need;
+	off = sizeof(*e);
+	for (size_t i = 0; i < nparts; i++) {
+		memcpy((unsigned char *)e + off, parts[i].p, parts[i].n);
+		off += parts[i].n;
+	}
+	c->used += need;
+	s->pending++;
+	s->stats.queued++;
+	s->seq_queued++;
+	if (s->fresh++ == 0)
+		s->fresh_since = mono_now();
+	/* Wake the writer only when its decision can change, not for every record. */
+	if (s->fresh == 1 || s->pending == s->high_water)
+		pthread_cond_signal(&s->work);
+out:
+	pthread_mutex_unlock(&s->lock);
+	return ret;
+}
+
+static int put(struct lw_store *s, enum rec_type type, const void *r, size_t n)
+{
+	struct part p = {r, n};
+
+	if (!s || !r)
+		return -EINVAL;
+	return enqueue(s, type, &p, 1);
+}
+
+/* Drops the records before end, which the writer has committed (or given up on). */
+static void consume(struct lw_store *s, struct qpos end)
+{
+	while (s->head != end.c) {
+		struct chunk *c = s->head;
+
+		s->head = c->next;
+		chunk_put(s, c);
+	}
+	s->head_off = end.off;
+	if (s->pending == 0) {
+		/* Empty: the tail is the head; start it over rather than take a new chunk. */
+		s->tail->used = 0;
+		s->head_off = 0;
+	}
+}
+
+/* ---- writing ---- */
+
+static int bind_str(sqlite3_stmt *st, int i, const char *str, size_t cap)
+{
+	/* strnlen: a record whose producer forgot the NUL is cut at the field, not read past. */
+	size_t n = strnlen(str, cap);
+
+	if (n == 0)
+		return sqlite3_bind_null(st, i);
+	return sqlite3_bind_text(st, i, str, (int)n, SQLITE_STATIC);
+}
+
+#define BIND_STR(st, i, field) bind_str((st), (i), (field), sizeof(field))
+
+static int bind_u64(sqlite3_stmt *st, int i, uint64_t v)
+{
+	/* SQLite integers are signed 64-bit; clamp rather than wrap to negative. */
+	return sqlite3_bind_int64(st, i, v > INT64_MAX ? INT64_MAX : (sqlite3_int64)v);
+}
+
+static int step(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
+}
+
+static int write_flow(struct lw_store *s, const struct lw_flow_rec *r)
+{
+	sqlite3_stmt *st = s->st[ST_FLOW];
+
+	bind_u64(st, 1, r->id);
+	BIND_STR(st, 2, r->mac);
+	BIND_STR(st, 3, r->proto);
+	BIND_STR(st, 4, r->src_ip);
+	sqlite3_bind_int(st, 5, r->src_port);
+	BIND_STR(st, 6, r->dst_ip);
+	sqlite3_bind_int(st, 7, r->dst_port);
+	sqlite3_bind_double(st, 8, r->first_seen);
+	sqlite3_bind_double(st, 9, r->last_seen);
+	BIND_STR(st, 10, r->domain);
+	BIND_STR(st, 11, r->name_source);
+	BIND_STR(st, 12, r->app);
+	sqlite3_bind_int(st, 13, r->encrypted);
+	bind_u64(st, 14, r->pkts_out);
+	bind_u64(st, 15, r->bytes_out);
+	bind_u64(st, 16, r->pkts_in);
+	bind_u64(st, 17, r->bytes_in);
+	sqlite3_bind_int(st, 18, r->ended);
+	return step(st);
+}
+
+static int write_dns(struct lw_store *s, const struct lw_dns_rec *r)
+{
+	sqlite3_stmt *st = s->st[ST_DNS];
+
+	sqlite3_bind_double(st, 1, r->ts);
+	BIND_STR(st, 2, r->mac);
+	BIND_STR(st, 3, r->client_ip);
+	BIND_STR(st, 4, r->server_ip);
+	BIND_STR(st, 5, r->qname);
+	sqlite3_bind_int(st, 6, r->qtype);
+	if (r->rcode < 0)
+		sqlite3_bind_null(st, 7);
+	else
+		sqlite3_bind_int(st, 7, r->rcode);
+	BIND_STR(st, 8, r->answers);
+	if (r->ttl < 0)
+		sqlite3_bind_null(st, 9);
+	else
+		sqlite3_bind_int64(st, 9, r->ttl);
+	return step(st);
+}
+
+static int write_device(struct lw_store *s, const struct lw_device_rec *r)
+{
+	sqlite3_stmt *st = s->st[ST_DEVICE];
+
+	BIND_STR(st, 1, r->mac);
+	/* devices keeps whole seconds (INTEGER columns). */
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)r->ts);
+	BIND_STR(st, 3, r->hostname);
+	BIND_STR(st, 4, r->dhcp_vendor);
+	sqlite3_bind_int(st, 5, r->randomized);
+	BIND_STR(st, 6, r->ip);
+	return step(st);
+}
+
+static int write_leak(struct lw_store *s, const struct lw_leak_rec *r)
+{
+	sqlite3_stmt *st = s->st[ST_LEAK];
+
+	sqlite3_bind_double(st, 1, r->ts);
+	BIND_STR(st, 2, r->mac);
+	if (r->flow_id)
+		bind_u64(st, 3, r->flow_id);
+	else
+		sqlite3_bind_null(st, 3);
+	BIND_STR(st, 4, r->domain);
+	BIND_STR(st, 5, r->dst_ip);
+	sqlite3_bind_int(st, 6, r->dst_port);
+	BIND_STR(st, 7, r->proto);
+	BIND_STR(st, 8, r->kind);
+	BIND_STR(st, 9, r->value);
+	BIND_STR(st, 10, r->encoding);
+	BIND_STR(st, 11, r->location);
+	BIND_STR(st, 12, r->confidence);
+	BIND_STR(st, 13, r->snippet);
+	return step(st);
+}
+
+static int write_stats(struct lw_store *s, const struct lw_stats_rec *r)
+{
+	sqlite3_stmt *st = s->st[ST_STATS];
+
+	sqlite3_bind_double(st, 1, r->ts);
+	bind_u64(st, 2, r->packets);
+	bind_u64(st, 3, r->bytes);
+	bind_u64(st, 4, r->dropped);
+	bind_u64(st, 5, r->if_dropped);
+	bind_u64(st, 6, r->flows_active);
+	bind_u64(st, 7, r->flows_evicted);
+	bind_u64(st, 8, r->leaks);
+	bind_u64(st, 9, r->malformed);
+	bind_u64(st, 10, r->store_dropped);
+	sqlite3_bind_int64(st, 11, r->rss_kb);
+	return step(st);
+}
+
+static int write_meta(struct lw_store *s, const struct meta_payload *m)
+{
+	sqlite3_stmt *st = s->st[ST_META];
+	const char *key = (const char *)(m + 1);
+
+	sqlite3_bind_text(st, 1, key, (int)m->klen, SQLITE_STATIC);
+	if (m->has_value)
+		sqlite3_bind_text(st, 2, key + m->klen, (int)m->vlen, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 2);
+	return step(st);
+}
+
+static int write_block(struct lw_store *s, const struct lw_block_rec *r)
+{
+	sqlite3_stmt *st = s->st[ST_BLOCK];
+
+	sqlite3_bind_double(st, 1, r->ts);
+	BIND_STR(st, 2, r->mac);
+	BIND_STR(st, 3, r->domain);
+	BIND_STR(st, 4, r->ip);
+	if (r->until > 0)
+		sqlite3_bind_double(st, 5, r->until);
+	else
+		sqlite3_bind_null(st, 5);
+	BIND_STR(st, 6, r->reason);
+	BIND_STR(st, 7, r->action);
+	return step(st);
+}
+
+static int write_session(struct lw_store *s, const struct lw_session_rec *r)
+{
+	sqlite3_stmt *st = s->st[ST_SESSION];
+
+	BIND_STR(st, 1, r->mac);
+	BIND_STR(st, 2, r->ifname);
+	sqlite3_bind_double(st, 3, r->start);
+	if (r->end > 0)
+		sqlite3_bind_double(st, 4, r->end);
+	else
+		sqlite3_bind_null(st, 4);
+	return step(st);
+}
+
+static int write_identifier(struct lw_store *s, const struct lw_identifier_rec *r)
+{
+	sqlite3_stmt *st = s->st[ST_IDENTIFIER];
+
+	BIND_STR(st, 1, r->mac);
+	BIND_STR(st, 2, r->kind);
+	BIND_STR(st, 3, r->value);
+	BIND_STR(st, 4, r->source);
+	sqlite3_bind_int64(st, 5, r->first_seen);
+	return step(st);
+}
+
+static int write_entry(struct lw_store *s, const struct entry *e)
+{
+	const void *p = e + 1;
+
+	switch ((enum rec_type)e->type) {
+	case REC_FLOW:
+		return write_flow(s, p);
+	case REC_DNS:
+		return write_dns(s, p);
+	case REC_DEVICE:
+		return write_device(s, p);
+	case REC_LEAK:
+		return write_leak(s, p);
+	case REC_STATS:
+		return write_stats(s, p);
+	case REC_META:
+		return write_meta(s, p);
+	case REC_BLOCK:
+		return write_block(s, p);
+	case REC_SESSION:
+		return write_session(s, p);
+	case REC_IDENTIFIER:
+		return write_identifier(s, p);
+	}
+	return SQLITE_MISUSE;
+}
+
+/*
+ * Errors that say nothing about the record: the database is locked, the disk is full or
+ * failing.  The whole batch is rolled back and retried.  Anything else (a constraint, a value
+ * too big, a table dropped by hand) would fail again on every retry and hold up everything
+ * behind it, so that one record is skipped and counted as rejected.
+ */
+static bool transient(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+	case SQLITE_FULL:
+	case SQLITE_IOERR:
+	case SQLITE_NOMEM:
+	case SQLITE_CANTOPEN:
+	case SQLITE_READONLY:
+	case SQLITE_PROTOCOL:
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+	case SQLITE_INTERRUPT:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/*
+ * Writes the records from start to end in one transaction.  Called without the lock: these
+ * records are complete and nobody else touches them; chunk->used is read only for chunks
+ * before end.c, which producers have left.
+ */
+static int write_batch(struct lw_store *s, struct qpos start, struct qpos end, uint64_t *rejected)
+{
+	struct qpos p = start;
+	int rc;
+
+	*rejected = 0;
+	rc = step(s->st[ST_BEGIN]);
+	if (rc != SQLITE_OK)
+		return rc;
+	for (;;) {
+		const struct entry *e;
+
+		if (p.c == end.c && p.off >= end.off)
+			break;
+		if (p.c != end.c && p.off >= p.c->used) {
+			p.c = p.c->next;
+			p.off = 0;
+			continue;
+		}
+		e = (const struct entry *)(const void *)(p.c->data + p.off);
+		p.off += e->size;
+		rc = write_entry(s, e);
+		if (rc == SQLITE_OK)
+			continue;
+		/*
+		 * If SQLite ended the transaction itself, rows written from here on would
+		 * commit one by one and be written again by the retry.
+		 */
+		if (transient(rc) || sqlite3_get_autocommit(s->db))
+			goto rollback;
+		(*rejected)++;
+	}
+	rc = step(s->st[ST_COMMIT]);
+	if (rc == SQLITE_OK)
+		return SQLITE_OK;
+rollback:
+	/* SQLite may have rolled back already (disk full, I/O error). */
+	if (!sqlite3_get_autocommit(s->db))
+		step(s->st[ST_ROLLBACK]);
+	return rc;
+}
+
+/*
+ * One step of a retention pass: at most LW_STORE_RETENTION_CHUNK rows of one table, in its
+ * own transaction, so queued records are written in between.
+ */
+static void retention_step(struct lw_store *s)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (s->ret_table < 0) {
+		s->ret_table = 0;
+		s->ret_cutoff = wall_now() - (double)s->retention_days * 86400.0;
+	}
+	st = s->st[ST_RET_FIRST + s->ret_table];
+	sqlite3_bind_double(st, 1, s->ret_cutoff);
+	sqlite3_bind_int(st, 2, LW_STORE_RETENTION_CHUNK);
+	rc = step(st);
+	if (rc != SQLITE_OK) {
+		/* Locked or full: try the whole pass again a little later. */
+		s->ret_table = -1;
+		s->next_retention = mono_now() + LW_STORE_RETENTION_RETRY_US;
+		pthread_mutex_lock(&s->lock);
+		s->stats.write_errors++;
+		pthread_mutex_unlock(&s->lock);
+		return;
+	}
+	if (sqlite3_changes(s->db) < LW_STORE_RETENTION_CHUNK && ++s->ret_table == ST_RET_COUNT) {
+		s->ret_table = -1;
+		s->next_retention = mono_now() + LW_STORE_RETENTION_PERIOD_US;
+	}
+}
+
+/* With the lock held: waits for work; returns 1 for a batch, 2 for retention, 0 to exit. */
+static int writer_wait(struct lw_store *s)
+{
+	for (;;) {
+		lw_time_us now = mono_now(), deadline = INT64_MAX;
+
+		if (s->pending > 0) {
+			if (s->retry || s->stop || s->flushers || s->pending >= s->high_water ||
+			    s->fresh == 0 || now >= s->fresh_since + s->commit_interval)
+				return 1;
+			deadline = s->fresh_since + s->commit_interval;
+		} else if (s->stop) {
+			return 0;
+		}
+		if (s->retention_days > 0 && !s->stop) {
+			if (s->ret_table >= 0 || now >= s->next_retention)
+				return 2;
+			deadline = LW_MIN(deadline, s->next_retention);
+		}
+		if (deadline == INT64_MAX)
+			pthread_cond_wait(&s->work, &s->lock);
+		else
+			wait_until(&s->work, &s->lock, deadline);
+	}
+}
+
+static void *writer_main(void *arg)
+{
+	struct lw_store *s = arg;
+	lw_time_us backoff = 0;
+	int what;
+
+	pthread_mutex_lock(&s->lock);
+	while ((what = writer_wait(s)) != 0) {
+		struct qpos start, end;
+		uint64_t n, seq, rejected;
+		lw_time_us now, until;
+		int rc;
+
+		if (what == 2) {
+			pthread_mutex_unlock(&s->lock);
+			retention_step(s);
+			pthread_mutex_lock(&s->lock);
+			continue;
+		}
+		start = (struct qpos){s->head, s->head_off};
+		end = (struct qpos){s->tail, s->tail->used};
+		n = s->pending;
+		seq = s->seq_queued;
+		s->fresh = 0;
+		s->retry = false;
+		pthread_mutex_unlock(&s->lock);
+
+		rc = write_batch(s, start, end, &rejected);
+
+		pthread_mutex_lock(&s->lock);
+		now = mono_now();
+		if (rc == SQLITE_OK) {
+			s->pending -= n;
+			consume(s, end);
+			s->stats.written += n - rejected;
+			s->stats.rejected += rejected;
+			s->seq_done = seq;
+			s->failing_since = 0;
+			backoff = 0;
+			pthread_cond_broadcast(&s->done);
+			continue;
+		}
+		s->stats.write_errors++;
+		if (!s->failing_since)
+			s->failing_since = now;
+		s->retry = true;
+		pthread_cond_broadcast(&s->done);
+		if (s->stop && now - s->stop_at >= LW_STORE_CLOSE_TIMEOUT_SEC * LW_USEC_PER_SEC) {
+			/* Closing and the disk will not take it: count what is lost, go. */
+			s->stats.lost += s->pending;
+			s->pending = 0;
+			consume(s, (struct qpos){s->tail, s->tail->used});
+			break;
+		}
+		backoff = backoff ? LW_MIN(2 * backoff, LW_STORE_BACKOFF_MAX_US)
+				  : LW_STORE_BACKOFF_MIN_US;
+		until = now + backoff;
+		while (mono_now() < until)
+			wait_until(&s->work, &s->lock, until);
+	}
+	s->writer_exited = true;
+	pthread_cond_broadcast(&s->done);
+	pthread_mutex_unlock(&s->lock);
+
+	/* Fold the WAL back into the database so that the file alone is complete. */
+	sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+	return NULL;
+}
+
+/* ---- the API ---- */
+
+static void store_free(struct lw_store *s)
+{
+	struct chunk *c, *next;
+
+	for (int i = 0; i < ST__MAX; i++)
+		sqlite3_finalize(s->st[i]);
+	sqlite3_close(s->db);
+	for (c = s->head; c; c = next) {
+		next = c->next;
+		free(c);
+	}
+	for (c = s->spare; c; c = next) {
+		next = c->next;
+		free(c);
+	}
+	pthread_cond_destroy(&s->done);
+	pthread_cond_destroy(&s->work);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
+static int init_sync(struct lw_store *s)
+{
+	pthread_condattr_t attr;
+	int rc;
+
+	rc = pthread_mutex_init(&s->lock, NULL);
+	if (rc)
+		return -rc;
+	rc = pthread_condattr_init(&attr);
+	if (!rc)
+		rc = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	if (!rc)
+		rc = pthread_cond_init(&s->work, &attr);
+	if (!rc) {
+		rc = pthread_cond_init(&s->done, &attr);
+		if (rc)
+			pthread_cond_destroy(&s->work);
+	}
+	pthread_condattr_destroy(&attr);
+	if (rc)
+		pthread_mutex_destroy(&s->lock);
+	return -rc;
+}
+
+int lw_store_open(const char *path, const struct lw_store_config *cfg, struct lw_store **out,
+		  char *errbuf, size_t errlen)
+{
+	struct lw_store *s;
+	int ret, rc;
+
+	*out = NULL;
+	if (errbuf && errlen)
+		errbuf[0] = '\0';
+	if (!path)
+		return -EINVAL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	ret = init_sync(s);
+	if (ret < 0) {
+		free(s);
+		return ret;
+	}
+	s->queue_max = cfg && cfg->queue_max ? cfg->queue_max : LW_STORE_DEFAULT_QUEUE_MAX;
+	s->high_water = s->queue_max / 2 ? s->queue_max / 2 : 1;
+	s->commit_interval = cfg && cfg->commit_interval > 0 ? cfg->commit_interval
+							     : LW_STORE_DEFAULT_COMMIT_INTERVAL;
+	s->retention_days = cfg ? cfg->retention_days : 0;
+	s->ret_table = -1;
+	s->next_retention = 0; /* a first pass at once */
+	s->head = s->tail = chunk_get(s);
+	if (!s->head) {
+		ret = -ENOMEM;
+		goto fail;
+	}
+
+	ret = lw_store_schema_open(path, &s->db, &s->max_flow_id, errbuf, errlen);
+	if (ret < 0)
+		goto fail;
+	for (int i = 0; i < ST__MAX; i++) {
+		rc = sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+					&s->st[i], NULL);
+		if (rc != SQLITE_OK) {
+			if (errbuf && errlen)
+				snprintf(errbuf, errlen, "%s: cannot prepare a statement: %s", path,
+					 sqlite3_errmsg(s->db));
+			ret = lw_store_sqlite_errno(rc);
+			ret = ret ? ret : -EIO;
+			goto fail;
+		}
+	}
+	rc = pthread_create(&s->thread, NULL, writer_main, s);
+	if (rc) {
+		ret = -rc;
+		if (errbuf && errlen)
+			snprintf(errbuf, errlen, "cannot start the store writer: %s", strerror(rc));
+		goto fail;
+	}
+	s->thread_started = true;
+	*out = s;
+	return 0;
+
+fail:
+	store_free(s);
+	return ret;
+}
+
+int lw_store_stop(struct lw_store *s)
+{
+	int ret;
+
+	if (!s)
+		return 0;
+	pthread_mutex_lock(&s->lock);
+	if (s->stop) {
+		/* Stopped, or being stopped by another thread: wait for that. */
+		while (!s->stopped)
+			pthread_cond_wait(&s->done, &s->lock);
+		ret = s->stop_ret;
+		pthread_mutex_unlock(&s->lock);
+		return ret;
+	}
+	s->stop = true;
+	s->stop_at = mono_now();
+	pthread_cond_signal(&s->work);
+	pthread_mutex_unlock(&s->lock);
+
+	if (s->thread_started)
+		pthread_join(s->thread, NULL);
+	for (int i = 0; i < ST__MAX; i++) {
+		sqlite3_finalize(s->st[i]);
+		s->st[i] = NULL;
+	}
+	sqlite3_close(s->db);
+	s->db = NULL;
+
+	pthread_mutex_lock(&s->lock);
+	s->stop_ret = s->stats.lost ? -EIO : 0;
+	s->stopped = true;
+	ret = s->stop_ret;
+	pthread_cond_broadcast(&s->done);
+	pthread_mutex_unlock(&s->lock);
+	return ret;
+}
+
+void lw_store_close(struct lw_store *s)
+{
+	if (!s)
+		return;
+	lw_store_stop(s);
+	store_free(s);
+}
+
+uint64_t lw_store_max_flow_id(struct lw_store *s)
+{
+	uint64_t id;
+
+	if (!s)
+		return 0;
+	pthread_mutex_lock(&s->lock);
+	id = s->max_flow_id;
+	pthread_mutex_unlock(&s->lock);
+	return id;
+}
+
+int lw_store_put_flow(struct lw_store *s, const struct lw_flow_rec *r)
+{
+	int ret = put(s, REC_FLOW, r, sizeof(*r));
+
+	if (ret == 0) {
+		pthread_mutex_lock(&s->lock);
+		if (r->id > s->max_flow_id)
+			s->max_flow_id = r->id;
+		pthread_mutex_unlock(&s->lock);
+	}
+	return ret;
+}
+
+int lw_store_put_dns(struct lw_store *s, const struct lw_dns_rec *r)
+{
+	return put(s, REC_DNS, r, sizeof(*r));
+}
+
+int lw_store_put_device(struct lw_store *s, const struct lw_device_rec *r)
+{
+	/* NULL in a TEXT PRIMARY KEY never conflicts: every write would add a row. */
+	if (r && !r->mac[0])
+		return -EINVAL;
+	return put(s, REC_DEVICE, r, sizeof(*r));
+}
+
+int lw_store_put_leak(struct lw_store *s, const struct lw_leak_rec *r)
+{
+	return put(s, REC_LEAK, r, sizeof(*r));
+}
+
+int lw_store_put_stats(struct lw_store *s, const struct lw_stats_rec *r)
+{
+	return put(s, REC_STATS, r, sizeof(*r));
+}
+
+int lw_store_put_block(struct lw_store *s, const struct lw_block_rec *r)
+{
+	return put(s, REC_BLOCK, r, sizeof(*r));
+}
+
+int lw_store_put_session(struct lw_store *s, const struct lw_session_rec *r)
+{
+	if (r && !r->mac[0])
+		return -EINVAL;
+	return put(s, REC_SESSION, r, sizeof(*r));
+}
+
+int lw_store_put_identifier(struct lw_store *s, const struct lw_identifier_rec *r)
+{
+	return put(s, REC_IDENTIFIER, r, sizeof(*r));
+}
+
+int lw_store_put_meta(struct lw_store *s, const char *key, const char *value)
+{
+	struct meta_payload m = {0};
+	size_t klen, vlen = 0;
+	struct part parts[3];
+
+	if (!s || !key || !key[0])
+		return -EINVAL;
+	klen = strnlen(key, LW_STORE_META_MAX + 1);
+	if (value)
+		vlen = strnlen(value, LW_STORE_META_MAX + 1);
+	if (klen > LW_STORE_META_MAX || vlen > LW_STORE_META_MAX)
+		return -E2BIG;
+	m.klen = (uint32_t)klen;
+	m.vlen = (uint32_t)vlen;
+	m.has_value = value != NULL;
+	parts[0] = (struct part){&m, sizeof(m)};
+	parts[1] = (struct part){key, klen};
+	parts[2] = (struct part){value, vlen};
+	return enqueue(s, REC_META, parts, value ? 3 : 2);
+}
+
+int lw_store_flush(struct lw_store *s)
+{
+	lw_time_us start = mono_now();
+	uint64_t target;
+	int ret = 0;
+
+	if (!s)
+		return -EINVAL;
+	pthread_mutex_lock(&s->lock);
+	target = s->seq_queued;
+	s->flushers++;
+	pthread_cond_signal(&s->work);
+	while (s->seq_done < target) {
+		lw_time_us now = mono_now();
+
+		/*
+		 * Failing for the whole grace period of this call: a writer that failed before
+		 * the call and is about to recover (a lock just released) gets its chance.
+		 */
+		if (s->writer_exited ||
+		    (s->failing_since && now - LW_MAX(s->failing_since, start) >=
+						 LW_STORE_FLUSH_FAIL_SEC * LW_USEC_PER_SEC)) {
+			ret = -EIO;
+			break;
+		}
+		wait_until(&s->done, &s->lock, now + LW_STORE_FLUSH_POLL_US);
+	}
+	s->flushers--;
+	pthread_mutex_unlock(&s->lock);
+	return ret;
+}
+
+void lw_store_get_stats(struct lw_store *s, struct lw_store_stats *out)
+{
+	if (!s) {
+		memset(out, 0, sizeof(*out));
+		return;
+	}
+	pthread_mutex_lock(&s->lock);
+	*out = s->stats;
+	out->pending = s->pending;
+	pthread_mutex_unlock(&s->lock);
+}
