@@ -31,6 +31,7 @@ struct lw_prefix {
 	uint8_t len; /* prefix length in bits */
 };
 
+/* A zero field means its default. */
 struct lw_flow_config {
 	size_t max_flows;            /* default 65536 */
 	lw_time_us tcp_idle;         /* default 300 s */
@@ -49,7 +50,7 @@ struct lw_flow_stats {
 	uint64_t closed;
 	uint64_t evicted;
 	uint64_t reasm_gaps;      /* bytes skipped: a hole never filled within the budget */
-	uint64_t reasm_overflow;  /* segments dropped because a budget was reached */
+	uint64_t reasm_overflow;  /* segments a budget refused (holes were skipped to make room) */
 	uint64_t reasm_retrans;   /* duplicate / overlapping bytes ignored */
 };
 
@@ -58,9 +59,12 @@ struct lw_reasm_seg;
 struct lw_stream {
 	bool started;
 	bool fin;
+	bool gap_pending;           /* bytes were skipped; the next delivery carries gap=true */
+	uint32_t fin_seq;           /* sequence number of the FIN, valid when fin */
 	uint32_t next_seq;          /* next in-order sequence number expected */
 	uint64_t delivered;         /* bytes handed to the consumer */
 	size_t held;                /* out-of-order bytes held */
+	size_t nsegs;               /* out-of-order segments held */
 	struct lw_reasm_seg *segs;  /* sorted by seq */
 };
 
@@ -105,7 +109,12 @@ typedef void (*lw_stream_data_fn)(struct lw_flow *f, enum lw_dir dir, const uint
 
 struct lw_flow_table;
 
-/* NULL cfg = defaults. id_base: first flow id handed out (e.g. 1 + max id in the database). */
+/*
+ * NULL cfg = defaults. id_base: first flow id handed out (e.g. 1 + max id in the database).
+ * cfg->lan is copied.  on_data may be NULL (then TCP is not reassembled and nothing is held).
+ * The callbacks must not call back into the table.  Returns NULL on allocation failure or an
+ * invalid configuration.
+ */
 struct lw_flow_table *lw_flow_table_new(const struct lw_flow_config *cfg, uint64_t id_base,
 					lw_flow_end_fn on_end, lw_stream_data_fn on_data,
 					void *user_data);
