@@ -26,11 +26,18 @@ struct key {
 	long min, max;
 };
 
-#define L(sec, name, field, lo, hi) {sec, name, KEY_LONG, offsetof(struct lw_config, field), 0, lo, hi}
-#define I(sec, name, field, lo, hi) {sec, name, KEY_INT, offsetof(struct lw_config, field), 0, lo, hi}
+#define L(sec, name, field, lo, hi)                                               \
+	{                                                                         \
+		sec, name, KEY_LONG, offsetof(struct lw_config, field), 0, lo, hi \
+	}
+#define I(sec, name, field, lo, hi)                                              \
+	{                                                                        \
+		sec, name, KEY_INT, offsetof(struct lw_config, field), 0, lo, hi \
+	}
 
 static const struct key keys[] = {
-	{"capture", "interface", KEY_STRING, offsetof(struct lw_config, interface), IF_NAMESIZE, 0, 0},
+	{"capture", "interface", KEY_STRING, offsetof(struct lw_config, interface), IF_NAMESIZE, 0,
+	 0},
 	I("capture", "snaplen", snaplen, 64, 262144),
 	I("capture", "buffer_kb", buffer_kb, 256, 1048576),
 	{"capture", "promisc", KEY_BOOL, offsetof(struct lw_config, promisc), 0, 0, 0},
@@ -56,8 +63,8 @@ static const struct key keys[] = {
 	L("inspect", "http_body_max", http_body_max, 0, 16777216),
 };
 
-static const char *const device_kinds[] = {"imei", "iccid", "imsi",	  "phone", "email",
-					   "serial", "android_id", "ad_id", "mac", "custom"};
+static const char *const device_kinds[] = {"imei",   "iccid",	   "imsi",  "phone", "email",
+					   "serial", "android_id", "ad_id", "mac",   "custom"};
 
 void lw_config_defaults(struct lw_config *c)
 {
@@ -107,8 +114,7 @@ static int parse_long(const char *v, long *out)
 	return 0;
 }
 
-static int device_key(struct load_ctx *lc, const char *section, const char *name,
-		      const char *value)
+static int device_key(struct load_ctx *lc, const char *section, const char *name, const char *value)
 {
 	struct lw_config *c = lc->c;
 	struct lw_config_device *d = NULL;
@@ -192,8 +198,8 @@ static int parse_lan(struct load_ctx *lc, const char *value)
 			return 0;
 		}
 		if (lw_prefix_parse(tok, &c->lan[c->n_lan]) < 0) {
-			snprintf(lc->why, sizeof(lc->why), "lan: '%s' is not a prefix like 192.0.2.0/24",
-				 tok);
+			snprintf(lc->why, sizeof(lc->why),
+				 "lan: '%s' is not a prefix like 192.0.2.0/24", tok);
 			return 0;
 		}
 		c->n_lan++;
@@ -235,14 +241,15 @@ static int handle_key(void *user, const char *section, const char *name, const c
 				*(bool *)(base + k->offset) = false;
 				return 1;
 			}
-			snprintf(lc->why, sizeof(lc->why), "%s: '%s' is not yes or no", name, value);
+			snprintf(lc->why, sizeof(lc->why), "%s: '%s' is not yes or no", name,
+				 value);
 			return 0;
 		case KEY_LONG:
 		case KEY_INT:
 			if (parse_long(value, &v) < 0 || v < k->min || v > k->max) {
 				snprintf(lc->why, sizeof(lc->why),
-					 "%s: '%s' is not a whole number from %ld to %ld", name, value,
-					 k->min, k->max);
+					 "%s: '%s' is not a whole number from %ld to %ld", name,
+					 value, k->min, k->max);
 				return 0;
 			}
 			if (k->type == KEY_INT)

@@ -14,7 +14,7 @@
 #define LW_CONFIG_MAX_DEVICE_IDS 32
 
 struct lw_config_id {
-	char kind[16];   /* imei, iccid, imsi, phone, email, serial, android_id, ad_id */
+	char kind[16]; /* imei, iccid, imsi, phone, email, serial, android_id, ad_id */
 	char value[256];
 };
 
@@ -36,8 +36,8 @@ struct lw_config {
 	long queue_max;
 	long commit_interval_ms;
 	long retention_days;
-	long flow_write_interval;  /* seconds between writes of a long-lived flow */
-	long stats_interval;       /* seconds between stats rows */
+	long flow_write_interval; /* seconds between writes of a long-lived flow */
+	long stats_interval; /* seconds between stats rows */
 	/* [flows] */
 	long max_flows;
 	long tcp_idle;
@@ -55,8 +55,8 @@ struct lw_config {
 	long names_ttl_min;
 	long names_ttl_max;
 	/* [inspect] */
-	long head_max;             /* bytes of a stream's start kept to find its protocol */
-	long http_body_max;        /* bytes of a request body kept for inspection */
+	long head_max; /* bytes of a stream's start kept to find its protocol */
+	long http_body_max; /* bytes of a request body kept for inspection */
 	/* [device aa:bb:cc:dd:ee:ff] sections */
 	size_t n_devices;
 	struct lw_config_device *devices;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Logging for the daemon (lib/ never logs): one line per event on stderr, which systemd's
- * journal keeps; a level prefix the journal understands (sd-daemon(3) "<3>" style) when stderr
- * is not a terminal. */
+ * journal keeps, with the level prefix it understands (sd-daemon(3) "<3>") when stderr is the
+ * journal. */
 #ifndef LW_DAEMON_LOG_H
 #define LW_DAEMON_LOG_H
 

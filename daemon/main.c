@@ -34,12 +34,27 @@ struct options {
 	bool quiet;
 };
 
-static volatile sig_atomic_t stop_requested;
+/*
+ * SIGINT, SIGTERM and SIGHUP are blocked in every thread (before the store's writer thread
+ * starts, so it inherits the mask) and read from this signalfd by the main loop.
+ */
+static int signal_fd = -1;
 
-static void on_signal(int sig)
+/* Reads pending signals; returns true if one asks to stop. */
+static bool stop_signalled(void)
 {
-	(void)sig;
-	stop_requested = 1;
+	struct signalfd_siginfo si;
+	bool stop = false;
+
+	while (read(signal_fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			lw_log_info("SIGHUP: reload is not supported yet; restart to apply a new "
+				    "configuration");
+			continue;
+		}
+		stop = true;
+	}
+	return stop;
 }
 
 static lw_time_us wall_now(void)
@@ -62,7 +77,8 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: leakwatchd -r FILE --db PATH [-c CONFIG]   read a pcap/pcapng capture\n"
-		"       leakwatchd -i IFACE --db PATH [-c CONFIG]  capture live until SIGTERM/SIGINT\n"
+		"       leakwatchd -i IFACE --db PATH [-c CONFIG]  capture live until "
+		"SIGTERM/SIGINT\n"
 		"\n"
 		"  -r, --read FILE       pcap or pcapng file to read through the pipeline\n"
 		"  -i, --interface IFACE interface to capture (promiscuous), e.g. br-lan\n"
@@ -105,7 +121,8 @@ static void show_progress(struct lw_capture *cap, struct lw_pipeline *pipe, doub
 	if (final) {
 		fprintf(stderr,
 			"\r\033[K%llu packets (%.1f MB) in %.2f s, %.0f packets/s: %llu flows, "
-			"%llu DNS messages, %llu TLS, %llu QUIC, %llu HTTP requests, %llu malformed\n",
+			"%llu DNS messages, %llu TLS, %llu QUIC, %llu HTTP requests, %llu "
+			"malformed\n",
 			(unsigned long long)n.frames, (double)n.bytes / 1e6, el, rate,
 			(unsigned long long)n.flows_total, (unsigned long long)n.dns_messages,
 			(unsigned long long)n.tls_hellos, (unsigned long long)n.quic_hellos,
@@ -142,7 +159,7 @@ static int run_offline(const struct options *o, const struct lw_config *cfg,
 			status = EX_DATAERR;
 			break;
 		}
-		if (stop_requested) {
+		if (stop_signalled()) {
 			lw_log_info("interrupted: writing what was read");
 			break;
 		}
@@ -180,8 +197,7 @@ static int run_live(const struct options *o, const struct lw_config *cfg, struct
 	struct itimerspec its = {{1, 0}, {1, 0}};
 	struct lw_capture_stats cs;
 	char err[512] = "";
-	sigset_t mask;
-	int ep = -1, sfd = -1, tfd = -1, r, status = EX_OK, i, n;
+	int ep = -1, sfd = signal_fd, tfd = -1, r, status = EX_OK, i, n;
 	bool running = true;
 
 	r = lw_pipeline_new(cfg, store, lw_capture_linktype(cap), &pipe, err, sizeof(err));
@@ -190,15 +206,9 @@ static int run_live(const struct options *o, const struct lw_config *cfg, struct
 		return EX_UNAVAILABLE;
 	}
 	l.pipe = pipe;
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGHUP);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	ep = epoll_create1(EPOLL_CLOEXEC);
-	if (sfd < 0 || tfd < 0 || ep < 0 || timerfd_settime(tfd, 0, &its, NULL) < 0) {
+	if (tfd < 0 || ep < 0 || timerfd_settime(tfd, 0, &its, NULL) < 0) {
 		lw_log_error("event loop: %s", strerror(errno));
 		status = EX_OSERR;
 		goto out;
@@ -223,16 +233,8 @@ static int run_live(const struct options *o, const struct lw_config *cfg, struct
 			int fd = evs[i].data.fd;
 
 			if (fd == sfd) {
-				struct signalfd_siginfo si;
-
-				while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
-					if (si.ssi_signo == SIGHUP) {
-						lw_log_info("SIGHUP: reload is not supported yet; "
-							    "restart to apply a new configuration");
-						continue;
-					}
+				if (stop_signalled())
 					running = false;
-				}
 			} else if (fd == tfd) {
 				uint64_t ticks;
 
@@ -259,8 +261,6 @@ out:
 	lw_pipeline_free(pipe);
 	if (ep >= 0)
 		close(ep);
-	if (sfd >= 0)
-		close(sfd);
 	if (tfd >= 0)
 		close(tfd);
 	return status;
@@ -269,21 +269,17 @@ out:
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"read", required_argument, NULL, 'r'},
-		{"interface", required_argument, NULL, 'i'},
-		{"db", required_argument, NULL, 'd'},
-		{"config", required_argument, NULL, 'c'},
-		{"quiet", no_argument, NULL, 'q'},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{NULL, 0, NULL, 0},
+		{"read", required_argument, NULL, 'r'}, {"interface", required_argument, NULL, 'i'},
+		{"db", required_argument, NULL, 'd'},	{"config", required_argument, NULL, 'c'},
+		{"quiet", no_argument, NULL, 'q'},	{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},	{NULL, 0, NULL, 0},
 	};
 	struct options o = {0};
 	struct lw_config cfg;
 	struct lw_store_config sc;
 	struct lw_store *store = NULL;
 	struct lw_capture *cap = NULL;
-	struct sigaction sa;
+	sigset_t mask;
 	char err[512] = "";
 	uint8_t seed[16];
 	int c, r, status;
@@ -361,16 +357,30 @@ int main(int argc, char **argv)
 			return r == -EBADMSG ? EX_DATAERR : EX_NOINPUT;
 		}
 	} else {
-		r = lw_capture_open_live(cfg.interface,
-					 &(struct lw_capture_config){cfg.snaplen, cfg.buffer_kb,
-								     cfg.promisc, 100},
-					 &cap, err, sizeof(err));
+		r = lw_capture_open_live(
+			cfg.interface,
+			&(struct lw_capture_config){cfg.snaplen, cfg.buffer_kb, cfg.promisc, 100},
+			&cap, err, sizeof(err));
 		if (r < 0) {
 			lw_log_error("%s", err);
 			lw_config_release(&cfg);
 			return EX_UNAVAILABLE;
 		}
 	}
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (signal_fd < 0) {
+		lw_log_error("signalfd: %s", strerror(errno));
+		lw_capture_close(cap);
+		lw_config_release(&cfg);
+		return EX_OSERR;
+	}
+	signal(SIGPIPE, SIG_IGN);
 
 	sc.queue_max = (size_t)cfg.queue_max;
 	sc.commit_interval = (lw_time_us)cfg.commit_interval_ms * 1000;
@@ -384,12 +394,6 @@ int main(int argc, char **argv)
 	}
 	lw_store_put_meta(store, "version", LW_VERSION);
 	lw_store_put_meta(store, "source", o.read_file ? o.read_file : cfg.interface);
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal; /* no SA_RESTART: a blocking read must see the signal */
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
 
 	if (o.read_file)
 		status = run_offline(&o, &cfg, &store, cap);

@@ -30,9 +30,9 @@
 #include "proto/quic.h"
 #include "proto/tls.h"
 
-#define DNS_PENDING_MAX 8      /* queries awaiting an answer, per flow */
-#define QUIC_DATAGRAMS_MAX 16  /* upstream datagrams offered to the QUIC parser per flow */
-#define DEVICE_CACHE 1024      /* MACs whose device row was written recently */
+#define DNS_PENDING_MAX 8 /* queries awaiting an answer, per flow */
+#define QUIC_DATAGRAMS_MAX 16 /* upstream datagrams offered to the QUIC parser per flow */
+#define DEVICE_CACHE 1024 /* MACs whose device row was written recently */
 #define DEVICE_REFRESH (60 * LW_USEC_PER_SEC)
 #define FLOW_WALK_EVERY (10 * LW_USEC_PER_SEC)
 
@@ -41,9 +41,9 @@ enum up_state {
 	UP_TLS,
 	UP_HTTP_HEAD,
 	UP_HTTP_BODY,
-	UP_HTTP_LOST,  /* lost sync after a gap: wait for a new request line */
+	UP_HTTP_LOST, /* lost sync after a gap: wait for a new request line */
 	UP_DNS,
-	UP_DONE,       /* nothing more to parse on this direction */
+	UP_DONE, /* nothing more to parse on this direction */
 };
 
 struct dns_pending {
@@ -61,8 +61,8 @@ struct buf {
 
 struct fctx {
 	enum up_state up;
-	struct buf head;              /* upstream stream start / current HTTP head */
-	struct buf down;              /* downstream bytes, DNS over TCP only */
+	struct buf head; /* upstream stream start / current HTTP head */
+	struct buf down; /* downstream bytes, DNS over TCP only */
 	bool down_dns;
 	/* HTTP request body being skipped */
 	uint64_t body_left;
@@ -268,7 +268,8 @@ static void write_dns(struct lw_pipeline *p, const struct lw_flow *f, lw_time_us
 			snprintf(text, sizeof(text), "%s", a->target);
 		else
 			continue;
-		w = snprintf(r.answers + off, sizeof(r.answers) - off, "%s%s", off ? " " : "", text);
+		w = snprintf(r.answers + off, sizeof(r.answers) - off, "%s%s", off ? " " : "",
+			     text);
 		if (w < 0 || (size_t)w >= sizeof(r.answers) - off) {
 			r.answers[off] = '\0';
 			break;
@@ -584,11 +585,16 @@ static void tcp_down(struct lw_pipeline *p, struct lw_flow *f, const uint8_t *da
 	dns_tcp(p, f, &c->down);
 }
 
+static void flow_created(struct lw_pipeline *p, struct lw_flow *f);
+
 static void on_data(struct lw_flow *f, enum lw_dir dir, const uint8_t *data, size_t len, bool gap,
 		    void *user_data)
 {
 	struct lw_pipeline *p = user_data;
 
+	/* the first segment of a flow arrives here before lw_flow_table_packet() returns */
+	if (!f->user)
+		flow_created(p, f);
 	if (!f->user || len == 0)
 		return;
 	if (dir == LW_DIR_UP)
@@ -690,12 +696,17 @@ static void on_end(struct lw_flow *f, enum lw_flow_end why, void *user_data)
 	f->user = NULL;
 }
 
+/* Sets up a new flow's context; safe to call again (does nothing once it exists). */
 static void flow_created(struct lw_pipeline *p, struct lw_flow *f)
 {
 	struct lw_client_id cid;
 	const char *name;
 
+	if (f->user)
+		return;
 	f->user = calloc(1, sizeof(struct fctx));
+	if (!f->user)
+		return;
 	client_id_of(f, &cid);
 	name = lw_names_lookup(p->names, &cid, &f->server, p->now);
 	if (name)

@@ -13,7 +13,7 @@
 struct lw_pipeline_counters {
 	uint64_t frames;
 	uint64_t bytes;
-	uint64_t malformed;      /* frames decode rejected */
+	uint64_t malformed; /* frames decode rejected */
 	uint64_t flows_active;
 	uint64_t flows_total;
 	uint64_t flows_evicted;

@@ -14,6 +14,8 @@ struct lw_capture {
 	FILE *file; /* offline: the stream libpcap reads, for progress */
 	uint64_t size;
 	uint64_t frames;
+	int pending_err; /* an error met after some frames: reported on the next call */
+	char pending_msg[256];
 };
 
 static void set_err(char *err, size_t errlen, const char *what, const char *why)
@@ -144,6 +146,13 @@ int lw_capture_read(struct lw_capture *c, int max, lw_frame_fn fn, void *user_da
 	struct lw_frame f;
 	int n = 0, r;
 
+	if (c->pending_err) {
+		r = c->pending_err;
+		c->pending_err = 0;
+		if (err && errlen)
+			snprintf(err, errlen, "%s", c->pending_msg);
+		return r;
+	}
 	if (max <= 0)
 		max = c->live ? 4096 : 1024;
 	while (n < max) {
@@ -162,15 +171,19 @@ int lw_capture_read(struct lw_capture *c, int max, lw_frame_fn fn, void *user_da
 			return n;
 		if (r == PCAP_ERROR_BREAK)
 			return n > 0 ? n : LW_CAPTURE_EOF;
-		/* PCAP_ERROR */
-		if (n > 0)
-			return n; /* report the error on the next call, after these frames */
+		/* PCAP_ERROR: report it after the frames read so far (libpcap would say EOF next) */
 		if (c->live) {
-			set_err(err, errlen, "capture", pcap_geterr(c->pcap));
-			return -ENETDOWN;
+			set_err(c->pending_msg, sizeof(c->pending_msg), "capture",
+				pcap_geterr(c->pcap));
+			c->pending_err = -ENETDOWN;
+		} else {
+			set_err(c->pending_msg, sizeof(c->pending_msg),
+				"truncated or corrupt capture", pcap_geterr(c->pcap));
+			c->pending_err = -EBADMSG;
 		}
-		set_err(err, errlen, "truncated or corrupt capture", pcap_geterr(c->pcap));
-		return -EBADMSG;
+		if (n > 0)
+			return n;
+		return lw_capture_read(c, max, fn, user_data, err, errlen);
 	}
 	return n;
 }

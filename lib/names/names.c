@@ -114,8 +114,8 @@ void lw_names_add(struct lw_names *n, const struct lw_client_id *client, const s
 				victim = e;
 			continue;
 		}
-		if (!victim || (victim->hash != 0 && victim->expires > now &&
-				e->expires < victim->expires))
+		if (!victim ||
+		    (victim->hash != 0 && victim->expires > now && e->expires < victim->expires))
 			victim = e;
 	}
 	if (victim->hash != 0 && victim->expires > now &&

@@ -11,9 +11,9 @@
 #include "core/types.h"
 
 struct lw_names_config {
-	size_t max_entries;   /* default 16384 */
-	uint32_t ttl_min;     /* seconds; answers are kept at least this long (default 300) */
-	uint32_t ttl_max;     /* and at most this long (default 86400) */
+	size_t max_entries; /* default 16384 */
+	uint32_t ttl_min; /* seconds; answers are kept at least this long (default 300) */
+	uint32_t ttl_max; /* and at most this long (default 86400) */
 };
 
 struct lw_names_stats {
