@@ -13,9 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/signalfd.h>
-#include <sys/timerfd.h>
 #include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,6 +21,7 @@
 #include "capture/capture.h"
 #include "config.h"
 #include "log.h"
+#include "loop.h"
 #include "pipeline.h"
 #include "store/store.h"
 
@@ -175,10 +174,14 @@ static int run_offline(const struct options *o, const struct lw_config *cfg,
 	return status;
 }
 
-/* --- live --------------------------------------------------------------------------------- */
+/* --- live ------------------------------------------------------------------------------- */
 
 struct live {
+	struct lw_loop *loop;
 	struct lw_pipeline *pipe;
+	struct lw_capture *cap;
+	const struct lw_config *cfg;
+	int status;
 };
 
 static void live_frame(const struct lw_frame *f, void *user_data)
@@ -188,82 +191,80 @@ static void live_frame(const struct lw_frame *f, void *user_data)
 	lw_pipeline_frame(l->pipe, f);
 }
 
+static void on_capture(int fd, unsigned events, void *user_data)
+{
+	struct live *l = user_data;
+	char err[512] = "";
+	int r;
+
+	(void)fd;
+	(void)events;
+	r = lw_capture_read(l->cap, 0, live_frame, l, err, sizeof(err));
+	if (r < 0 && r != LW_CAPTURE_EOF) {
+		lw_log_error("%s: %s", l->cfg->interface, err);
+		l->status = EX_IOERR;
+		lw_loop_quit(l->loop);
+	}
+}
+
+static void on_signal(int fd, unsigned events, void *user_data)
+{
+	struct live *l = user_data;
+
+	(void)fd;
+	(void)events;
+	if (stop_signalled())
+		lw_loop_quit(l->loop);
+}
+
+static void on_tick(void *user_data)
+{
+	struct live *l = user_data;
+	struct lw_capture_stats cs;
+
+	lw_capture_get_stats(l->cap, &cs);
+	lw_pipeline_set_capture_stats(l->pipe, cs.dropped, cs.if_dropped);
+	lw_pipeline_tick(l->pipe, wall_now());
+}
+
 static int run_live(const struct options *o, const struct lw_config *cfg, struct lw_store *store,
 		    struct lw_capture *cap)
 {
-	struct lw_pipeline *pipe = NULL;
-	struct live l;
-	struct epoll_event ev, evs[8];
-	struct itimerspec its = {{1, 0}, {1, 0}};
+	struct live l = {.cap = cap, .cfg = cfg, .status = EX_OK};
 	struct lw_capture_stats cs;
 	char err[512] = "";
-	int ep = -1, sfd = signal_fd, tfd = -1, r, status = EX_OK, i, n;
-	bool running = true;
+	int r;
 
-	r = lw_pipeline_new(cfg, store, lw_capture_linktype(cap), &pipe, err, sizeof(err));
+	r = lw_pipeline_new(cfg, store, lw_capture_linktype(cap), &l.pipe, err, sizeof(err));
 	if (r < 0) {
 		lw_log_error("%s: %s", cfg->interface, err);
 		return EX_UNAVAILABLE;
 	}
-	l.pipe = pipe;
-	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	ep = epoll_create1(EPOLL_CLOEXEC);
-	if (tfd < 0 || ep < 0 || timerfd_settime(tfd, 0, &its, NULL) < 0) {
+	l.loop = lw_loop_new();
+	if (!l.loop || lw_loop_add_fd(l.loop, lw_capture_fd(cap), on_capture, &l) < 0 ||
+	    lw_loop_add_fd(l.loop, signal_fd, on_signal, &l) < 0 ||
+	    lw_loop_add_timer(l.loop, 1000, on_tick, &l) < 0) {
 		lw_log_error("event loop: %s", strerror(errno));
-		status = EX_OSERR;
+		l.status = EX_OSERR;
 		goto out;
 	}
-	ev.events = EPOLLIN;
-	ev.data.fd = lw_capture_fd(cap);
-	epoll_ctl(ep, EPOLL_CTL_ADD, ev.data.fd, &ev);
-	ev.data.fd = sfd;
-	epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev);
-	ev.data.fd = tfd;
-	epoll_ctl(ep, EPOLL_CTL_ADD, tfd, &ev);
+	/* modules attached to the loop (hostapd, netlink, blocking) start here */
+
 	lw_log_info("capturing on %s (%s) into %s", cfg->interface, lw_capture_linktype_name(cap),
 		    o->db ? o->db : cfg->db_path);
-	while (running) {
-		n = epoll_wait(ep, evs, (int)LW_ARRAY_SIZE(evs), 1000);
-		if (n < 0 && errno != EINTR) {
-			lw_log_error("epoll: %s", strerror(errno));
-			status = EX_OSERR;
-			break;
-		}
-		for (i = 0; i < n; i++) {
-			int fd = evs[i].data.fd;
-
-			if (fd == sfd) {
-				if (stop_signalled())
-					running = false;
-			} else if (fd == tfd) {
-				uint64_t ticks;
-
-				if (read(tfd, &ticks, sizeof(ticks)) < 0)
-					continue;
-				lw_capture_get_stats(cap, &cs);
-				lw_pipeline_set_capture_stats(pipe, cs.dropped, cs.if_dropped);
-				lw_pipeline_tick(pipe, wall_now());
-			} else {
-				r = lw_capture_read(cap, 0, live_frame, &l, err, sizeof(err));
-				if (r < 0 && r != LW_CAPTURE_EOF) {
-					lw_log_error("%s: %s", cfg->interface, err);
-					status = EX_IOERR;
-					running = false;
-				}
-			}
-		}
+	r = lw_loop_run(l.loop);
+	if (r < 0) {
+		lw_log_error("event loop: %s", strerror(-r));
+		l.status = EX_OSERR;
 	}
 	lw_log_info("stopping: writing flows and queued rows");
 out:
 	lw_capture_get_stats(cap, &cs);
-	lw_pipeline_set_capture_stats(pipe, cs.dropped, cs.if_dropped);
-	lw_pipeline_finish(pipe, wall_now());
-	lw_pipeline_free(pipe);
-	if (ep >= 0)
-		close(ep);
-	if (tfd >= 0)
-		close(tfd);
-	return status;
+	lw_pipeline_set_capture_stats(l.pipe, cs.dropped, cs.if_dropped);
+	lw_pipeline_finish(l.pipe, wall_now());
+	lw_pipeline_free(l.pipe);
+	lw_loop_free(l.loop);
+	return l.status;
 }
 
 int main(int argc, char **argv)

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "decode/decode.h"
@@ -95,6 +96,7 @@ struct lw_pipeline {
 	lw_time_us next_walk;
 	lw_time_us next_stats;
 	uint64_t cap_dropped, cap_if_dropped;
+	struct lw_pipeline_hooks hooks;
 	struct device_slot devices[DEVICE_CACHE];
 };
 
@@ -157,16 +159,22 @@ static void client_id_of(const struct lw_flow *f, struct lw_client_id *c)
 		c->addr = f->client;
 }
 
-static void set_name(struct lw_flow *f, const char *name, size_t len, enum lw_name_source src)
+static void set_name(struct lw_pipeline *p, struct lw_flow *f, const char *name, size_t len,
+		     enum lw_name_source src)
 {
 	if (len == 0 || src < f->name_source)
 		return;
 	if (len >= sizeof(f->domain))
 		len = sizeof(f->domain) - 1;
+	if (src == f->name_source && strncasecmp(f->domain, name, len) == 0 &&
+	    f->domain[len] == '\0')
+		return;
 	memcpy(f->domain, name, len);
 	f->domain[len] = '\0';
 	lw_ascii_lower(f->domain, len);
 	f->name_source = src;
+	if (src != LW_NAME_DNS && p->hooks.flow_named)
+		p->hooks.flow_named(f, p->hooks.user_data);
 }
 
 static bool mac_is_unicast(const struct lw_mac *m)
@@ -328,8 +336,11 @@ static void dns_message(struct lw_pipeline *p, struct lw_flow *f, const uint8_t 
 	for (i = 0; i < m->n_answers; i++) {
 		const struct lw_dns_answer *a = &m->answers[i];
 
-		if (a->addr.family && m->qname[0])
-			lw_names_add(p->names, &cid, &a->addr, m->qname, a->ttl, p->now);
+		if (!a->addr.family || !m->qname[0])
+			continue;
+		lw_names_add(p->names, &cid, &a->addr, m->qname, a->ttl, p->now);
+		if (p->hooks.dns_answer)
+			p->hooks.dns_answer(f, m->qname, &a->addr, a->ttl, p->hooks.user_data);
 	}
 	for (i = 0; i < c->n_pending; i++)
 		if (c->pending[i].id == m->id && strcmp(c->pending[i].qname, m->qname) == 0)
@@ -442,7 +453,7 @@ static void http_up(struct lw_pipeline *p, struct lw_flow *f, const uint8_t *dat
 		}
 		p->n.http_requests++;
 		f->app = LW_APP_HTTP;
-		set_name(f, req.host.p, req.host.len, LW_NAME_HTTP);
+		set_name(p, f, req.host.p, req.host.len, LW_NAME_HTTP);
 		c->up = UP_HTTP_BODY;
 		c->body_chunked = req.chunked;
 		memset(&c->chunked, 0, sizeof(c->chunked));
@@ -563,7 +574,7 @@ static void tcp_up(struct lw_pipeline *p, struct lw_flow *f, const uint8_t *data
 		p->n.tls_hellos++;
 		f->app = LW_APP_TLS;
 		f->encrypted = true;
-		set_name(f, hello.sni, strlen(hello.sni), LW_NAME_SNI);
+		set_name(p, f, hello.sni, strlen(hello.sni), LW_NAME_SNI);
 	}
 	c->up = UP_DONE;
 	buf_free(&c->head);
@@ -660,7 +671,7 @@ static void udp_packet(struct lw_pipeline *p, struct lw_flow *f, enum lw_dir dir
 			p->n.quic_hellos++;
 			f->app = LW_APP_QUIC;
 			f->encrypted = true;
-			set_name(f, hello.sni, strlen(hello.sni), LW_NAME_QUIC);
+			set_name(p, f, hello.sni, strlen(hello.sni), LW_NAME_QUIC);
 		}
 		if (r != 0) {
 			c->quic_done = true;
@@ -710,7 +721,7 @@ static void flow_created(struct lw_pipeline *p, struct lw_flow *f)
 	client_id_of(f, &cid);
 	name = lw_names_lookup(p->names, &cid, &f->server, p->now);
 	if (name)
-		set_name(f, name, strlen(name), LW_NAME_DNS);
+		set_name(p, f, name, strlen(name), LW_NAME_DNS);
 	if (f->has_mac)
 		write_device(p, &f->client_mac, &f->client, NULL, NULL, false);
 }
@@ -824,6 +835,14 @@ void lw_pipeline_set_capture_stats(struct lw_pipeline *p, uint64_t dropped, uint
 {
 	p->cap_dropped = dropped;
 	p->cap_if_dropped = if_dropped;
+}
+
+void lw_pipeline_set_hooks(struct lw_pipeline *p, const struct lw_pipeline_hooks *hooks)
+{
+	if (hooks)
+		p->hooks = *hooks;
+	else
+		memset(&p->hooks, 0, sizeof(p->hooks));
 }
 
 void lw_pipeline_get_counters(const struct lw_pipeline *p, struct lw_pipeline_counters *out)

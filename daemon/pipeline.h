@@ -28,6 +28,25 @@ struct lw_pipeline_counters {
 };
 
 struct lw_pipeline;
+struct lw_flow;
+struct lw_addr;
+
+/*
+ * What other daemon modules (blocking, policy) learn from the pipeline as it happens.  Each
+ * callback may be NULL; all run on the pipeline's thread, inside lw_pipeline_frame().
+ */
+struct lw_pipeline_hooks {
+	/* a DNS answer for a client: qname resolved to addr for ttl seconds */
+	void (*dns_answer)(const struct lw_flow *f, const char *qname, const struct lw_addr *addr,
+			   uint32_t ttl, void *user_data);
+	/* a flow got a name from its TLS or QUIC SNI or HTTP Host (f->domain, f->name_source) */
+	void (*flow_named)(const struct lw_flow *f, void *user_data);
+	/* a leak row was written for the flow (kind as in the leaks table, e.g. "imei") */
+	void (*leak)(const struct lw_flow *f, const char *kind, const char *value, void *user_data);
+	void *user_data;
+};
+
+void lw_pipeline_set_hooks(struct lw_pipeline *p, const struct lw_pipeline_hooks *hooks);
 
 /* store may be NULL (nothing is written: for fuzzing). */
 int lw_pipeline_new(const struct lw_config *cfg, struct lw_store *store, int dlt,
