@@ -98,6 +98,7 @@
 struct lw_decoder {
 	struct lw_decode_stats st;
 	struct lw_frag_table *frag;
+	unsigned udp_tunnels; /* UDP encapsulations being unwrapped now (VXLAN, GTP-U) */
 };
 
 /* How a frame ended; lw_decode_frame() turns it into a count and a return value. */
@@ -226,14 +227,87 @@ static enum outcome decode_udp(struct lw_cursor *c, struct lw_packet *out)
 }
 
 /* c covers exactly the IP payload; proto is what the IP layer says it holds. */
+static enum outcome decode_ether(struct lw_decoder *d, struct lw_cursor *c, struct lw_packet *out);
+static enum outcome decode_ip_by_version(struct lw_decoder *d, struct lw_cursor *c,
+					 struct lw_packet *out, enum outcome other);
+
+/*
+ * UDP encapsulations whose inner traffic is the phones' own (mobile core and overlay
+ * captures): VXLAN (RFC 7348, UDP 4789: 8-byte header, then an Ethernet frame) and GTP-U
+ * (3GPP TS 29.281, UDP 2152: flags, type 255 = T-PDU, length, TEID, optional sequence / N-PDU
+ * / extension headers, then an IP packet).
+ *
+ *   VXLAN:  |R|R|R|R|I|R|R|R|  reserved (24)  |  VNI (24)  | reserved (8) |
+ *   GTP-U:  |ver(3)|PT|*|E|S|PN| type | length (16) | TEID (32) | [seq(16) npdu(8) next(8)]
+ *
+ * When the inside is not IP (or is malformed) the outer UDP packet is returned as it was.
+ */
+#define VXLAN_PORT 4789
+#define GTPU_PORT 2152
+#define GTPU_MAX_EXT_HEADERS 8
+
+static enum outcome decode_gtpu(struct lw_decoder *d, struct lw_cursor *c, struct lw_packet *out)
+{
+	uint8_t flags = lw_cursor_u8(c), type = lw_cursor_u8(c), next;
+	unsigned n;
+
+	lw_cursor_skip(c, 6); /* length, TEID */
+	if (c->err || (flags >> 5) != 1 || !(flags & 0x10) || type != 0xff)
+		return OUT_NOT_IP;
+	if (flags & 0x07) {
+		lw_cursor_skip(c, 3); /* sequence number, N-PDU number */
+		next = lw_cursor_u8(c);
+		for (n = 0; next && n < GTPU_MAX_EXT_HEADERS; n++) {
+			size_t len = (size_t)lw_cursor_u8(c) * 4;
+
+			if (len == 0)
+				return OUT_MALFORMED;
+			lw_cursor_skip(c, len - 2);
+			next = lw_cursor_u8(c);
+		}
+		if (next || c->err)
+			return OUT_MALFORMED;
+	}
+	return decode_ip_by_version(d, c, out, OUT_NOT_IP);
+}
+
+static enum outcome decode_udp_tunnel(struct lw_decoder *d, struct lw_packet *out)
+{
+	struct lw_cursor c = lw_cursor_make(out->payload, out->payload_len);
+	struct lw_packet outer = *out;
+	enum outcome r = OUT_NOT_IP;
+
+	if (d->udp_tunnels >= LW_DECODE_MAX_TUNNEL_DEPTH ||
+	    (out->dport != VXLAN_PORT && out->sport != GTPU_PORT && out->dport != GTPU_PORT))
+		return OUT_PACKET;
+	d->udp_tunnels++;
+	if (out->dport == VXLAN_PORT) {
+		uint8_t flags = lw_cursor_u8(&c);
+
+		lw_cursor_skip(&c, 7);
+		if (!c.err && (flags & 0x08))
+			r = decode_ether(d, &c, out);
+	} else {
+		r = decode_gtpu(d, &c, out);
+	}
+	d->udp_tunnels--;
+	if (r == OUT_PACKET || r == OUT_FRAG)
+		return r;
+	*out = outer;
+	return OUT_PACKET;
+}
+
 static enum outcome decode_transport(struct lw_decoder *d, struct lw_cursor *c,
 				     struct lw_packet *out, uint8_t proto, unsigned depth)
 {
 	switch (proto) {
 	case IPPROTO_NUM_TCP:
 		return decode_tcp(c, out);
-	case IPPROTO_NUM_UDP:
-		return decode_udp(c, out);
+	case IPPROTO_NUM_UDP: {
+		enum outcome r = decode_udp(c, out);
+
+		return r == OUT_PACKET ? decode_udp_tunnel(d, out) : r;
+	}
 	case IPPROTO_NUM_IPIP:
 		if (depth >= LW_DECODE_MAX_TUNNEL_DEPTH)
 			return OUT_NOT_L4;

@@ -1180,6 +1180,75 @@ static void test_tunnels(void)
 	lw_decoder_free(d);
 }
 
+/* VXLAN and GTP-U carry the phones' own packets; what is not IP inside stays the outer UDP. */
+static void test_udp_tunnels(void)
+{
+	static const uint8_t inner_mac[6] = {0x3c, 0x28, 0x6d, 0x00, 0x00, 0x07};
+	struct lw_decoder *d = lw_decoder_new(NULL);
+	struct buf l4, in4 = {.n = 0}, tun = {.n = 0}, udp = {.n = 0}, f;
+	struct res r;
+	char mac[LW_MAC_STRLEN];
+
+	l4_tcp(&l4, 0);
+	ipv4(&in4, T_TCP, V4_C, V4_D, &l4);
+
+	/* VXLAN: flags I, VNI 42, then an Ethernet frame from the phone */
+	b_u8(&tun, 0x08);
+	b_put(&tun, "\0\0\0\0\0\x2a\0", 7);
+	b_put(&tun, MAC_DST, 6);
+	b_put(&tun, inner_mac, 6);
+	b_be16(&tun, 0x0800);
+	b_put(&tun, in4.b, in4.n);
+	udp_dgram(&udp, 51000, 4789, tun.b, tun.n);
+	f.n = 0;
+	eth(&f, 0x0800);
+	ipv4(&f, T_UDP, V4_A, V4_B, &udp);
+	LW_CHECK_INT(run(d, DLT_EN10MB, &f, &r), 1);
+	LW_CHECK_STR(r.src, "10.0.0.1");
+	LW_CHECK_INT(r.p.l4, T_TCP);
+	LW_CHECK_INT(r.p.dport, 80);
+	LW_CHECK_STR(lw_mac_str(&r.p.src_mac, mac), "3c:28:6d:00:00:07");
+	LW_CHECK(payload_is(&r, PAYLOAD, PAYLOAD_LEN));
+	sweep_any(DLT_EN10MB, &f);
+
+	/* VXLAN without the I flag: just UDP */
+	f.b[14 + 20 + 8] = 0;
+	LW_CHECK_INT(run(d, DLT_EN10MB, &f, &r), 1);
+	LW_CHECK_INT(r.p.l4, T_UDP);
+	LW_CHECK_INT(r.p.dport, 4789);
+
+	/* GTP-U T-PDU with a sequence number and one extension header, then IPv4 */
+	tun.n = 0;
+	b_u8(&tun, 0x36); /* version 1, PT, E, S */
+	b_u8(&tun, 0xff);
+	b_be16(&tun, (unsigned)(4 + 4 + in4.n));
+	b_be32(&tun, 0x11223344);
+	b_be16(&tun, 7); /* sequence */
+	b_u8(&tun, 0); /* N-PDU */
+	b_u8(&tun, 0x85); /* next: PDU session container */
+	b_u8(&tun, 1); /* 4 bytes */
+	b_be16(&tun, 0x0001);
+	b_u8(&tun, 0); /* no more */
+	b_put(&tun, in4.b, in4.n);
+	udp.n = 0;
+	udp_dgram(&udp, 2152, 2152, tun.b, tun.n);
+	f.n = 0;
+	eth(&f, 0x0800);
+	ipv4(&f, T_UDP, V4_A, V4_B, &udp);
+	LW_CHECK_INT(run(d, DLT_EN10MB, &f, &r), 1);
+	LW_CHECK_STR(r.dst, "10.0.0.2");
+	LW_CHECK_INT(r.p.l4, T_TCP);
+	LW_CHECK(payload_is(&r, PAYLOAD, PAYLOAD_LEN));
+	sweep_any(DLT_EN10MB, &f);
+
+	/* GTP-U signalling (type 1, echo request) is not a T-PDU: the outer UDP */
+	f.b[14 + 20 + 8 + 1] = 1;
+	LW_CHECK_INT(run(d, DLT_EN10MB, &f, &r), 1);
+	LW_CHECK_INT(r.p.l4, T_UDP);
+	LW_CHECK_INT(r.p.sport, 2152);
+	lw_decoder_free(d);
+}
+
 int main(void)
 {
 	LW_TEST(test_ether_ipv4_tcp);
@@ -1197,5 +1266,6 @@ int main(void)
 	LW_TEST(test_frag4_max);
 	LW_TEST(test_frag6);
 	LW_TEST(test_tunnels);
+	LW_TEST(test_udp_tunnels);
 	return lw_test_end();
 }
