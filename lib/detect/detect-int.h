@@ -213,6 +213,7 @@ void lw_known_clear_source(struct lw_known *k, const char *source);
 int lw_known_client(struct lw_known *k, const struct lw_mac *mac);
 size_t lw_known_count(const struct lw_known *k); /* enrolled + learned values */
 size_t lw_known_nforms(const struct lw_known *k); /* live forms in the matcher */
+size_t lw_known_bytes(const struct lw_known *k); /* memory held */
 /* One pass over p: every form of every value. */
 void lw_known_scan(const struct lw_known *k, const uint8_t *p, size_t n, lw_known_hit_fn fn,
 		   void *user);
@@ -220,6 +221,9 @@ void lw_known_scan(const struct lw_known *k, const uint8_t *p, size_t n, lw_know
 void lw_known_forms(const struct lw_known *k, uint32_t value,
 		    void (*fn)(const char *text, size_t len, enum lw_known_chain chain, void *user),
 		    void *user);
+/* The spellings a value is searched in; hashed ones are also hashed and encoded. */
+void lw_known_spellings(enum lw_id_kind kind, const char *canon,
+			void (*fn)(const char *s, bool hashed, void *user), void *user);
 /* Index of a live value, or -ENOENT. */
 int lw_known_find(const struct lw_known *k, const struct lw_mac *owner, enum lw_id_kind kind,
 		  const char *canon);

@@ -204,7 +204,10 @@ struct lw_key_class lw_detect_key_classify(const char *k)
 	    has(k, "price") || has(k, "nonce") || has(k, "session") || has(k, "trace") ||
 	    has(k, "request") || has(k, "version") || has(k, "count") || has(k, "size") ||
 	    has(k, "length") || has(k, "duration") || has(k, "offset") || has(k, "epoch") ||
-	    has(k, "expire") || has(k, "ticket") || has(k, "seq"))
+	    has(k, "expire") || has(k, "ticket") || has(k, "seq") ||
+	    /* database ids and reference numbers: post_id, orderNo, itemNum, ref */
+	    ends(k, "id") || ends(k, "no") || ends(k, "num") || ends(k, "number") ||
+	    ends(k, "ref") || ends(k, "code"))
 		kc.flags |= LW_KEY_EXCLUDED;
 	return kc;
 }

@@ -1,0 +1,631 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The decoders the engine peels content with, each bounded by the caller's output buffer:
+ *   base64 / base64url  RFC 4648 §4, §5 (padding optional, alphabets not mixed)
+ *   hex                 RFC 4648 §8 (base16), either case
+ *   percent-encoding    RFC 3986 §2.1; '+' as space in HTML form encoding
+ *   JSON                RFC 8259, read tolerantly: scalars with the key they sit under
+ *   forms               application/x-www-form-urlencoded (WHATWG URL §5), cookies (RFC 6265)
+ *   Content-Encoding    RFC 9110 §8.4: gzip (RFC 1952), deflate (RFC 1950, and raw RFC 1951
+ *                       as some peers send it), br (RFC 7932) — by zlib and libbrotlidec
+ *
+ * Base64 is decoded here rather than with EVP_DecodeBlock: that wants the standard alphabet,
+ * a length that is a multiple of four, and counts padding as data; what we meet in traffic is
+ * url-safe, unpadded and cut at arbitrary places.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <brotli/decode.h>
+
+#include "core/cursor.h"
+#include "detect/detect-int.h"
+
+static int b64val(uint8_t c, int *alpha)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+' || c == '/') {
+		if (*alpha == 2)
+			return -1;
+		*alpha = 1;
+		return c == '+' ? 62 : 63;
+	}
+	if (c == '-' || c == '_') {
+		if (*alpha == 1)
+			return -1;
+		*alpha = 2;
+		return c == '-' ? 62 : 63;
+	}
+	return -1;
+}
+
+ssize_t lw_detect_b64_decode(const uint8_t *p, size_t n, uint8_t *out, size_t cap)
+{
+	uint32_t acc = 0;
+	size_t i, o = 0;
+	int bits = 0, alpha = 0;
+
+	while (n && p[n - 1] == '=')
+		n--;
+	if (n % 4 == 1)
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		int v = b64val(p[i], &alpha);
+
+		if (v < 0)
+			return -EINVAL;
+		acc = (acc << 6 | (uint32_t)v) & 0xffffff;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			if (o >= cap)
+				return (ssize_t)o;
+			out[o++] = (uint8_t)(acc >> bits);
+		}
+	}
+	return (ssize_t)o;
+}
+
+static int hexval(uint8_t c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+ssize_t lw_detect_hex_decode(const uint8_t *p, size_t n, uint8_t *out, size_t cap)
+{
+	size_t i, o = 0;
+
+	if (n % 2)
+		return -EINVAL;
+	for (i = 0; i + 1 < n; i += 2) {
+		int a = hexval(p[i]), b = hexval(p[i + 1]);
+
+		if (a < 0 || b < 0)
+			return -EINVAL;
+		if (o >= cap)
+			break;
+		out[o++] = (uint8_t)(a << 4 | b);
+	}
+	return (ssize_t)o;
+}
+
+bool lw_detect_has_pct(const uint8_t *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i + 2 < n; i++)
+		if (p[i] == '%' && hexval(p[i + 1]) >= 0 && hexval(p[i + 2]) >= 0)
+			return true;
+	return false;
+}
+
+size_t lw_detect_url_decode(const uint8_t *p, size_t n, uint8_t *out, size_t cap, bool plus_space)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < n && o < cap; i++) {
+		if (p[i] == '%' && i + 2 < n && hexval(p[i + 1]) >= 0 && hexval(p[i + 2]) >= 0) {
+			out[o++] = (uint8_t)(hexval(p[i + 1]) << 4 | hexval(p[i + 2]));
+			i += 2;
+		} else if (p[i] == '+' && plus_space) {
+			out[o++] = ' ';
+		} else {
+			out[o++] = p[i];
+		}
+	}
+	return o;
+}
+
+static size_t utf8_put(uint32_t cp, uint8_t *out, size_t room)
+{
+	if (cp < 0x80 && room >= 1) {
+		out[0] = (uint8_t)cp;
+		return 1;
+	}
+	if (cp < 0x800 && room >= 2) {
+		out[0] = (uint8_t)(0xc0 | cp >> 6);
+		out[1] = (uint8_t)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000 && room >= 3) {
+		out[0] = (uint8_t)(0xe0 | cp >> 12);
+		out[1] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
+		out[2] = (uint8_t)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	if (cp < 0x110000 && room >= 4) {
+		out[0] = (uint8_t)(0xf0 | cp >> 18);
+		out[1] = (uint8_t)(0x80 | ((cp >> 12) & 0x3f));
+		out[2] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
+		out[3] = (uint8_t)(0x80 | (cp & 0x3f));
+		return 4;
+	}
+	return 0;
+}
+
+static bool hex4(const uint8_t *p, size_t left, uint32_t *v)
+{
+	size_t i;
+
+	if (left < 4)
+		return false;
+	*v = 0;
+	for (i = 0; i < 4; i++) {
+		int h = hexval(p[i]);
+
+		if (h < 0)
+			return false;
+		*v = *v << 4 | (uint32_t)h;
+	}
+	return true;
+}
+
+size_t lw_detect_json_unescape(const uint8_t *p, size_t n, uint8_t *out, size_t cap)
+{
+	size_t i = 0, o = 0;
+
+	while (i < n && o < cap) {
+		uint32_t cp, lo;
+		uint8_t c = p[i];
+
+		if (c != '\\' || i + 1 >= n) {
+			out[o++] = c;
+			i++;
+			continue;
+		}
+		c = p[i + 1];
+		i += 2;
+		switch (c) {
+		case 'n':
+			out[o++] = '\n';
+			break;
+		case 't':
+			out[o++] = '\t';
+			break;
+		case 'r':
+			out[o++] = '\r';
+			break;
+		case 'b':
+			out[o++] = '\b';
+			break;
+		case 'f':
+			out[o++] = '\f';
+			break;
+		case 'u':
+			if (!hex4(p + i, n - i, &cp)) {
+				out[o++] = 'u';
+				break;
+			}
+			i += 4;
+			/* a surrogate pair spells one code point */
+			if (cp >= 0xd800 && cp < 0xdc00 && i + 6 <= n && p[i] == '\\' &&
+			    p[i + 1] == 'u' && hex4(p + i + 2, n - i - 2, &lo) && lo >= 0xdc00 &&
+			    lo < 0xe000) {
+				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+				i += 6;
+			}
+			o += utf8_put(cp, out + o, cap - o);
+			break;
+		default: /* \" \\ \/ and anything a sloppy writer escaped */
+			out[o++] = c;
+			break;
+		}
+	}
+	return o;
+}
+
+bool lw_detect_json_looks(const uint8_t *p, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n'))
+		i++;
+	return i + 1 < n && (p[i] == '{' || p[i] == '[');
+}
+
+bool lw_detect_text_plausible(const uint8_t *p, size_t n, bool strict)
+{
+	size_t i, bad = 0;
+
+	if (n < 4)
+		return false;
+	if (lw_detect_json_looks(p, n))
+		return true;
+	for (i = 0; i < n; i++) {
+		uint8_t c = p[i];
+
+		if (c == 0)
+			return false;
+		if ((c < 0x20 && c != '\t' && c != '\r' && c != '\n') || c >= 0x7f)
+			bad++;
+	}
+	return strict ? bad == 0 : bad * 20 <= n;
+}
+
+enum lw_coding lw_detect_coding_parse(const char *s, size_t n)
+{
+	while (n && (s[0] == ' ' || s[0] == '\t'))
+		s++, n--;
+	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+		n--;
+	if (n == 0 || (n == 8 && strncasecmp(s, "identity", 8) == 0))
+		return LW_CODING_IDENTITY;
+	if ((n == 4 && strncasecmp(s, "gzip", 4) == 0) ||
+	    (n == 6 && strncasecmp(s, "x-gzip", 6) == 0))
+		return LW_CODING_GZIP;
+	if (n == 7 && strncasecmp(s, "deflate", 7) == 0)
+		return LW_CODING_DEFLATE;
+	if (n == 2 && strncasecmp(s, "br", 2) == 0)
+		return LW_CODING_BR;
+	return LW_CODING_UNKNOWN;
+}
+
+const char *lw_detect_coding_str(enum lw_coding c)
+{
+	switch (c) {
+	case LW_CODING_IDENTITY:
+		return "identity";
+	case LW_CODING_GZIP:
+		return "gzip";
+	case LW_CODING_DEFLATE:
+		return "deflate";
+	case LW_CODING_BR:
+		return "br";
+	case LW_CODING_UNKNOWN:
+		return "unknown";
+	}
+	return "unknown";
+}
+
+int lw_detect_inflate(z_stream *zs, enum lw_coding c, const uint8_t *p, size_t n, uint8_t *out,
+		      size_t cap, size_t *out_len, bool *budget_hit)
+{
+	int wbits = 15 + 32; /* gzip or zlib, told apart by their headers */
+
+	*out_len = 0;
+	if (n < 2 || cap == 0)
+		return -EBADMSG;
+	/* "deflate" should be zlib-wrapped (RFC 9110 §8.4.1.2); many send raw deflate */
+	if (c == LW_CODING_DEFLATE && !((p[0] & 0x0f) == 8 && ((p[0] << 8) | p[1]) % 31 == 0))
+		wbits = -15;
+	if (inflateReset2(zs, wbits) != Z_OK)
+		return -EBADMSG;
+	zs->next_in = (Bytef *)(uintptr_t)p;
+	zs->avail_in = (uInt)LW_MIN(n, (size_t)UINT32_MAX);
+	zs->next_out = out;
+	zs->avail_out = (uInt)LW_MIN(cap, (size_t)UINT32_MAX);
+	for (;;) {
+		int r = inflate(zs, Z_NO_FLUSH);
+
+		if (r == Z_STREAM_END) {
+			/* concatenated gzip members (RFC 1952 §2.2) */
+			if (wbits == 15 + 32 && zs->avail_in >= 2 && zs->next_in[0] == 0x1f &&
+			    zs->next_in[1] == 0x8b && zs->avail_out > 0) {
+				inflateReset(zs);
+				continue;
+			}
+			break;
+		}
+		if (r == Z_OK || r == Z_BUF_ERROR) {
+			if (zs->avail_out == 0) {
+				*budget_hit = true;
+				break;
+			}
+			if (zs->avail_in == 0 || r == Z_BUF_ERROR)
+				break; /* the body was cut short: keep what came out */
+			continue;
+		}
+		break; /* corrupt: what came out before the error is still worth reading */
+	}
+	*out_len = (size_t)(zs->next_out - out);
+	zs->next_in = NULL;
+	zs->next_out = NULL;
+	return *out_len > 0 ? 0 : -EBADMSG;
+}
+
+int lw_detect_brotli(const uint8_t *p, size_t n, uint8_t *out, size_t cap, size_t *out_len,
+		     bool *budget_hit)
+{
+	/* libbrotlidec 1.0 has no reset: one instance per body (bodies sent as br are rare) */
+	BrotliDecoderState *s = BrotliDecoderCreateInstance(NULL, NULL, NULL);
+	size_t avail_in = n, avail_out = cap;
+	const uint8_t *next_in = p;
+	uint8_t *next_out = out;
+	BrotliDecoderResult r;
+
+	*out_len = 0;
+	if (!s)
+		return -ENOMEM;
+	if (cap == 0) {
+		BrotliDecoderDestroyInstance(s);
+		return -EBADMSG;
+	}
+	r = BrotliDecoderDecompressStream(s, &avail_in, &next_in, &avail_out, &next_out, NULL);
+	if (r == BROTLI_DECODER_RESULT_NEEDS_MORE_OUTPUT && avail_out == 0)
+		*budget_hit = true;
+	BrotliDecoderDestroyInstance(s);
+	*out_len = cap - avail_out;
+	if (r == BROTLI_DECODER_RESULT_ERROR && *out_len == 0)
+		return -EBADMSG;
+	return *out_len > 0 ? 0 : -EBADMSG;
+}
+
+/* ---- JSON -------------------------------------------------------------------------------- */
+
+static bool json_ws(uint8_t c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+static void skip_ws(struct lw_cursor *c)
+{
+	while (lw_cursor_has(c, 1) && json_ws(c->p[0]))
+		c->p++;
+}
+
+static int peek(const struct lw_cursor *c)
+{
+	return lw_cursor_has(c, 1) ? c->p[0] : -1;
+}
+
+/* A string body after the opening quote; the cursor ends past the closing quote. */
+static bool json_string(struct lw_cursor *c, const uint8_t **s, size_t *len, bool *escaped)
+{
+	const uint8_t *start = c->p;
+
+	*escaped = false;
+	while (lw_cursor_has(c, 1)) {
+		uint8_t ch = c->p[0];
+
+		if (ch == '"') {
+			*s = start;
+			*len = (size_t)(c->p - start);
+			c->p++;
+			return true;
+		}
+		if (ch == '\\') {
+			*escaped = true;
+			if (!lw_cursor_has(c, 2))
+				break;
+			c->p += 2;
+			continue;
+		}
+		c->p++;
+	}
+	lw_cursor_fail(c);
+	return false;
+}
+
+/* Numbers, true/false/null — and, tolerantly, bare words. */
+static bool json_bare(struct lw_cursor *c, const uint8_t **s, size_t *len)
+{
+	const uint8_t *start = c->p;
+
+	while (lw_cursor_has(c, 1)) {
+		uint8_t ch = c->p[0];
+
+		if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') ||
+		      (ch >= 'A' && ch <= 'Z') || ch == '-' || ch == '+' || ch == '.' ||
+		      ch == '_' || ch == '$'))
+			break;
+		c->p++;
+	}
+	*s = start;
+	*len = (size_t)(c->p - start);
+	return *len > 0;
+}
+
+struct json_level {
+	bool object;
+	const uint8_t *key; /* the key this container sits under (arrays pass it on) */
+	size_t key_len;
+};
+
+int lw_detect_json_walk(const uint8_t *p, size_t n, const struct lw_json_cb *cb, void *user,
+			size_t *stopped)
+{
+	struct json_level st[LW_JSON_MAX_DEPTH];
+	struct lw_cursor c = lw_cursor_make(p, n);
+	const uint8_t *key = NULL, *s;
+	size_t key_len = 0, len;
+	int top = -1, ch;
+	bool escaped, ok;
+	enum { VALUE, MEMBER, AFTER } state = VALUE;
+
+	for (;;) {
+		skip_ws(&c);
+		ch = peek(&c);
+		if (ch < 0)
+			break;
+		if (state == MEMBER) {
+			/* a key, or the end of an (empty or trailing-comma) object */
+			if (ch == '}') {
+				c.p++;
+				if (cb->object_end)
+					cb->object_end(user);
+				top--;
+				state = AFTER;
+				continue;
+			}
+			if (ch == '"') {
+				c.p++;
+				if (!json_string(&c, &key, &key_len, &escaped))
+					break;
+			} else if (!json_bare(&c, &key, &key_len)) {
+				break;
+			}
+			if (cb->key)
+				cb->key(user, key, key_len);
+			skip_ws(&c);
+			if (peek(&c) != ':')
+				break;
+			c.p++;
+			state = VALUE;
+			continue;
+		}
+		if (state == AFTER) {
+			if (top < 0)
+				break;
+			if (ch == ',') {
+				c.p++;
+				if (st[top].object) {
+					state = MEMBER;
+				} else {
+					state = VALUE;
+					key = st[top].key;
+					key_len = st[top].key_len;
+				}
+				continue;
+			}
+			if (ch == ']' && !st[top].object) {
+				c.p++;
+				top--;
+				continue;
+			}
+			if (ch == '}' && st[top].object) {
+				c.p++;
+				if (cb->object_end)
+					cb->object_end(user);
+				top--;
+				continue;
+			}
+			break;
+		}
+		/* state == VALUE */
+		if (ch == '{' || ch == '[') {
+			if (top + 1 >= LW_JSON_MAX_DEPTH)
+				break;
+			c.p++;
+			top++;
+			st[top].object = ch == '{';
+			st[top].key = key;
+			st[top].key_len = key_len;
+			if (ch == '{') {
+				if (cb->object_begin)
+					cb->object_begin(user);
+				state = MEMBER;
+			} else {
+				skip_ws(&c);
+				if (peek(&c) == ']') {
+					c.p++;
+					top--;
+					state = AFTER;
+				}
+			}
+			continue;
+		}
+		if (ch == ']' && top >= 0 && !st[top].object) {
+			/* trailing comma: [1,2,] */
+			c.p++;
+			top--;
+			state = AFTER;
+			continue;
+		}
+		if (ch == '"') {
+			c.p++;
+			if (!json_string(&c, &s, &len, &escaped))
+				break;
+			if (cb->scalar)
+				cb->scalar(user, key, key_len, s, len, true, escaped);
+		} else if (json_bare(&c, &s, &len)) {
+			if (cb->scalar)
+				cb->scalar(user, key, key_len, s, len, false, false);
+		} else {
+			break;
+		}
+		state = AFTER;
+	}
+	ok = state == AFTER && top < 0 && !c.err && !lw_cursor_has(&c, 1);
+	*stopped = c.err ? n : (size_t)(c.p - p);
+	/* close what the input left open, so the caller's per-object state unwinds */
+	for (; top >= 0; top--)
+		if (st[top].object && cb->object_end)
+			cb->object_end(user);
+	return ok ? 0 : -EBADMSG;
+}
+
+/* ---- forms ------------------------------------------------------------------------------- */
+
+bool lw_detect_form_next(struct lw_form_iter *it, const uint8_t **k, size_t *kl, const uint8_t **v,
+			 size_t *vl)
+{
+	const uint8_t *seg, *end, *eq;
+
+	while (it->p < it->end && (*it->p == (uint8_t)it->sep || *it->p == ' '))
+		it->p++;
+	if (it->p >= it->end)
+		return false;
+	seg = it->p;
+	end = memchr(seg, it->sep, (size_t)(it->end - seg));
+	if (!end)
+		end = it->end;
+	it->p = end;
+	eq = memchr(seg, '=', (size_t)(end - seg));
+	*k = seg;
+	if (eq) {
+		*kl = (size_t)(eq - seg);
+		*v = eq + 1;
+		*vl = (size_t)(end - eq - 1);
+	} else {
+		*kl = (size_t)(end - seg);
+		*v = end;
+		*vl = 0;
+	}
+	while (*kl && (*k)[*kl - 1] == ' ')
+		(*kl)--;
+	return true;
+}
+
+static bool form_key_char(uint8_t c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '_' || c == '.' || c == '-' || c == '[' || c == ']' || c == '%' || c == '*' ||
+	       c == '+' || c == ':' || c == '$';
+}
+
+bool lw_detect_form_looks(const uint8_t *p, size_t n)
+{
+	struct lw_form_iter it = {p, p + n, '&'};
+	const uint8_t *k, *v;
+	size_t kl, vl, i, segs = 0, pairs = 0;
+	bool only_pad = false;
+
+	if (n < 3)
+		return false;
+	for (i = 0; i < n; i++)
+		if (p[i] <= 0x20 || p[i] >= 0x7f)
+			return false;
+	while (lw_detect_form_next(&it, &k, &kl, &v, &vl)) {
+		segs++;
+		if (kl == 0 || kl > 64)
+			return false;
+		for (i = 0; i < kl; i++)
+			if (!form_key_char(k[i]))
+				return false;
+		if (v == k + kl) /* no '=' */
+			continue;
+		pairs++;
+		/* '=' inside a value only as base64 padding at its end */
+		for (i = 0; i < vl && v[i] != '='; i++)
+			;
+		for (; i < vl; i++)
+			if (v[i] != '=')
+				return false;
+		only_pad = vl == 0 || v[0] == '=';
+	}
+	/* "dGVzdA==" is base64, not a form with key dGVzdA */
+	if (segs == 1 && only_pad)
+		return false;
+	return pairs > 0 && pairs * 2 >= segs;
+}
