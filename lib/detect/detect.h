@@ -38,26 +38,27 @@ enum lw_confidence {
 	LW_CONF_KNOWN,
 };
 
-const char *lw_id_kind_str(enum lw_id_kind k);      /* "imei", "ad_id", ... (schema names) */
-int lw_id_kind_parse(const char *s);                /* kind or -EINVAL */
+const char *lw_id_kind_str(enum lw_id_kind k); /* "imei", "ad_id", ... (schema names) */
+int lw_id_kind_parse(const char *s); /* kind or -EINVAL */
 const char *lw_confidence_str(enum lw_confidence c); /* "known", "validated", "pattern" */
 
+/* A field left 0 takes its default (so a zeroed struct with learn set is a valid config). */
 struct lw_detect_config {
-	size_t max_decode_bytes;  /* output of all decoders for one scan; default 1 MiB */
-	unsigned max_depth;       /* decode layers; default 2 (so base64>json is read) */
-	size_t max_known_values;  /* enrolled + learned, all devices; default 4096 */
-	bool learn;               /* a validated hit becomes known for the device; default true */
+	size_t max_decode_bytes; /* output of all decoders for one scan; default 1 MiB */
+	unsigned max_depth; /* decode layers; default 2 (so base64>json is read) */
+	size_t max_known_values; /* enrolled + learned, all devices; default 4096 */
+	bool learn; /* a validated hit becomes known for the device; default true */
 };
 
 struct lw_leak {
 	enum lw_id_kind kind;
 	enum lw_confidence confidence;
-	char value[256];      /* canonical form: IMEI 15 digits, MAC aa:bb:.., e-mail lowercase */
-	char encoding[128];   /* chain, e.g. "base64>json:MEID", "url:imei", "sha256-hex", "plain" */
-	char location[128];   /* e.g. "http.body", "http.query:imei", "http.header:User-Agent" */
-	char snippet[256];    /* surrounding text with the identifier masked */
-	bool opted_out;       /* all-zero advertising id: reported, not a leak */
-	bool placeholder;     /* Android's 02:00:00:00:00:00 */
+	char value[256]; /* canonical form: IMEI 15 digits, MAC aa:bb:.., e-mail lowercase */
+	char encoding[128]; /* chain, e.g. "base64>json:MEID", "json:h>sha256-hex", "plain" */
+	char location[128]; /* e.g. "http.body", "http.query:imei", "http.header:User-Agent" */
+	char snippet[256]; /* surrounding text with the identifier masked */
+	bool opted_out; /* all-zero advertising id: reported, not a leak */
+	bool placeholder; /* Android's 02:00:00:00:00:00 */
 };
 
 typedef void (*lw_leak_fn)(const struct lw_leak *leak, void *user_data);
@@ -65,11 +66,16 @@ typedef void (*lw_leak_fn)(const struct lw_leak *leak, void *user_data);
 struct lw_detect_stats {
 	uint64_t scans;
 	uint64_t bytes_scanned;
-	uint64_t decode_budget_hit;  /* a decoder stopped at max_decode_bytes */
+	uint64_t decode_budget_hit; /* a decoder stopped at max_decode_bytes */
 	uint64_t depth_limit_hit;
-	uint64_t known_full;         /* max_known_values reached, value not added */
+	uint64_t known_full; /* max_known_values reached, value not added */
+	uint64_t leaks_dropped; /* more distinct identifiers in one scan than it keeps */
 };
 
+/*
+ * One engine per thread: a scan uses the engine's decode buffer and may learn values, so
+ * calls on one engine must not run concurrently.
+ */
 struct lw_detect;
 
 struct lw_detect *lw_detect_new(const struct lw_detect_config *cfg); /* NULL cfg = defaults */
@@ -78,7 +84,11 @@ void lw_detect_free(struct lw_detect *d);
 /*
  * Enrolls a known value for one device (mac) or for every device (mac NULL).  source:
  * "config", "user" or "learned".  The value is normalized for its kind; -EINVAL if it is not
- * a valid value of that kind.  Takes effect for scans after the call.
+ * a valid value of that kind (location and cell_id have no fixed spelling and are refused;
+ * serial and custom need 6 characters or more); -ENOSPC when max_known_values is reached
+ * (counted in known_full).  Enrolling a value twice is not an error.  Takes effect for scans
+ * after the call.  A value enrolled for one device is also reported, as known, when it
+ * leaves from another client (the same phone under a randomized MAC; an app uploading it).
  */
 int lw_detect_add_known(struct lw_detect *d, const struct lw_mac *mac, enum lw_id_kind kind,
 			const char *value, const char *source);
@@ -88,13 +98,18 @@ void lw_detect_clear_source(struct lw_detect *d, const char *source);
 /* Where content came from; strings are borrowed for the call. */
 struct lw_detect_ctx {
 	const struct lw_mac *client_mac; /* NULL when the link layer is unknown */
-	const char *location;            /* "http.body", "dns.qname", "tcp.payload", ... */
-	const char *content_type;        /* of a body, may be NULL */
+	const char *location; /* "http.body", "dns.qname", "tcp.payload", ... */
+	const char *content_type; /* of a body, may be NULL */
+	bool partial; /* may end mid-value (a TCP segment, a cut capture): what runs into the end
+		       * is reported as pattern only, and so never learned */
 };
 
 /*
  * Scans one piece of content (decoding it up to max_depth layers) and calls leak() once per
- * distinct identifier found in it.  Returns the number of leaks reported, or -errno.
+ * distinct identifier found in it, when the scan ends (a later, stronger sighting replaces an
+ * earlier one: highest confidence, then first place).  Returns the number of leaks reported,
+ * or -errno.  Validated imei/iccid/imsi/android_id/ad_id/email become known ("learned") for
+ * ctx->client_mac afterwards when cfg.learn is set.
  */
 int lw_detect_scan(struct lw_detect *d, const struct lw_detect_ctx *ctx, const uint8_t *data,
 		   size_t len, lw_leak_fn leak, void *user_data);
@@ -103,8 +118,10 @@ int lw_detect_scan(struct lw_detect *d, const struct lw_detect_ctx *ctx, const u
  * Scans a whole HTTP request: target (path and each query parameter, URL-decoded, with its
  * key), headers (User-Agent, Cookie, X-*, ...), and the body (content_encoding gzip / deflate /
  * br decoded within budget, falling back to the raw bytes when it does not decode; form and
- * JSON structure read).  The body passed here is already de-chunked.  Each distinct
- * identifier in the request is reported once.
+ * JSON structure read).  The body passed here is already de-chunked; a body shorter than
+ * Content-Length is treated as partial (see lw_detect_ctx).  Each distinct identifier in the
+ * request is reported once.  Locations: "http.path", "http.query:<key>", "http.header:<Name>",
+ * "http.body".
  */
 struct lw_http_request;
 int lw_detect_http(struct lw_detect *d, const struct lw_mac *client_mac,
