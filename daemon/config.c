@@ -61,6 +61,13 @@ static const struct key keys[] = {
 	L("names", "ttl_max", names_ttl_max, 1, 86400 * 30),
 	L("inspect", "head_max", head_max, 512, 65536),
 	L("inspect", "http_body_max", http_body_max, 0, 16777216),
+	{"daemon", "user", KEY_STRING, offsetof(struct lw_config, user), 64, 0, 0},
+	{"ap", "enabled", KEY_BOOL, offsetof(struct lw_config, ap_enabled), 0, 0, 0},
+	{"ap", "hostapd_ctrl_dir", KEY_STRING, offsetof(struct lw_config, hostapd_ctrl_dir), 96, 0,
+	 0},
+	{"ap", "oui_file", KEY_STRING, offsetof(struct lw_config, oui_file), PATH_MAX, 0, 0},
+	{"ap", "netlink", KEY_BOOL, offsetof(struct lw_config, netlink), 0, 0, 0},
+	L("ap", "station_interval", station_interval, 1, 3600),
 };
 
 static const char *const device_kinds[] = {"imei",   "iccid",	   "imsi",  "phone", "email",
@@ -91,6 +98,10 @@ void lw_config_defaults(struct lw_config *c)
 	c->names_ttl_max = 86400;
 	c->head_max = 16384;
 	c->http_body_max = 65536;
+	c->ap_enabled = true;
+	snprintf(c->hostapd_ctrl_dir, sizeof(c->hostapd_ctrl_dir), "/var/run/hostapd");
+	c->netlink = true;
+	c->station_interval = 30;
 }
 
 struct load_ctx {

@@ -57,6 +57,14 @@ struct lw_config {
 	/* [inspect] */
 	long head_max; /* bytes of a stream's start kept to find its protocol */
 	long http_body_max; /* bytes of a request body kept for inspection */
+	/* [daemon] */
+	char user[64]; /* switch to this user after opening the capture; "" = stay */
+	/* [ap] */
+	bool ap_enabled; /* hostapd's control interface */
+	char hostapd_ctrl_dir[96];
+	char oui_file[PATH_MAX]; /* "" = Debian's ieee-data */
+	bool netlink;
+	long station_interval; /* seconds between nl80211 station polls */
 	/* [device aa:bb:cc:dd:ee:ff] sections */
 	size_t n_devices;
 	struct lw_config_device *devices;

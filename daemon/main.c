@@ -7,17 +7,21 @@
  * captured; 73 the database cannot be opened or created; 78 the configuration (or the
  * database's schema version) is not usable.
  */
+#include <cap-ng.h>
 #include <errno.h>
 #include <getopt.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sysexits.h>
+#include <systemd/sd-daemon.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "ap.h"
 #include "capture/capture.h"
 #include "config.h"
 #include "log.h"
@@ -30,7 +34,9 @@ struct options {
 	const char *interface;
 	const char *db;
 	const char *config;
+	const char *user;
 	bool quiet;
+	struct lw_devinfo *devinfo; /* vendors and labels for device rows */
 };
 
 /*
@@ -83,9 +89,62 @@ static void usage(FILE *out)
 		"  -i, --interface IFACE interface to capture (promiscuous), e.g. br-lan\n"
 		"      --db PATH         SQLite database (created if missing)\n"
 		"  -c, --config FILE     configuration file (see config/leakwatch.conf)\n"
+		"  -u, --user USER       run as USER once the capture is open (when started as "
+		"root)\n"
 		"  -q, --quiet           no progress display\n"
 		"  -h, --help            this text\n"
 		"  -V, --version         version\n");
+}
+
+/*
+ * Keeps CAP_NET_RAW and CAP_NET_ADMIN (live: reopening the capture after the interface comes
+ * back, promiscuous mode, nftables) and nothing else; with [daemon] user / --user, switches to
+ * that user first (libcap-ng keeps the two across the switch).  Offline nothing is kept.  A
+ * daemon that holds no capability (started by systemd as its own user with exactly these
+ * ambient capabilities, or by a user) has nothing to drop.
+ */
+static int drop_privileges(const struct lw_config *cfg, bool live)
+{
+	struct passwd *pw = NULL;
+	int r;
+
+	if (cfg->user[0]) {
+		pw = getpwnam(cfg->user);
+		if (!pw) {
+			lw_log_error("user %s does not exist", cfg->user);
+			return -ENOENT;
+		}
+		if (geteuid() != 0) {
+			if (pw->pw_uid == geteuid())
+				pw = NULL; /* already that user */
+			else {
+				lw_log_error("cannot switch to user %s: not started as root",
+					     cfg->user);
+				return -EPERM;
+			}
+		}
+	}
+	capng_get_caps_process();
+	if (capng_have_capabilities(CAPNG_SELECT_CAPS) == CAPNG_NONE && !pw)
+		return 0;
+	capng_clear(CAPNG_SELECT_BOTH);
+	if (live && capng_updatev(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED, CAP_NET_RAW,
+				  CAP_NET_ADMIN, -1) < 0)
+		return -EINVAL;
+	if (pw)
+		r = capng_change_id((int)pw->pw_uid, (int)pw->pw_gid,
+				    CAPNG_INIT_SUPP_GRP | CAPNG_CLEAR_BOUNDING);
+	else
+		/* the bounding set can only be changed with CAP_SETPCAP (root) */
+		r = capng_apply(geteuid() == 0 ? CAPNG_SELECT_BOTH : CAPNG_SELECT_CAPS);
+	if (r < 0) {
+		lw_log_error("cannot drop privileges (libcap-ng error %d)", r);
+		return -EPERM;
+	}
+	if (pw)
+		lw_log_info("running as %s with %s", cfg->user,
+			    live ? "CAP_NET_RAW and CAP_NET_ADMIN only" : "no capabilities");
+	return 0;
 }
 
 /* --- offline ------------------------------------------------------------------------------ */
@@ -148,6 +207,7 @@ static int run_offline(const struct options *o, const struct lw_config *cfg,
 		lw_log_error("%s: %s (%s)", o->read_file, err, lw_capture_linktype_name(cap));
 		return r == -EPROTONOSUPPORT ? EX_DATAERR : EX_SOFTWARE;
 	}
+	lw_pipeline_set_device_info(pipe, lw_devinfo_fill, o->devinfo);
 	off.pipe = pipe;
 	for (;;) {
 		r = lw_capture_read(cap, 4096, offline_frame, &off, err, sizeof(err));
@@ -179,10 +239,81 @@ static int run_offline(const struct options *o, const struct lw_config *cfg,
 struct live {
 	struct lw_loop *loop;
 	struct lw_pipeline *pipe;
-	struct lw_capture *cap;
+	struct lw_capture *cap; /* NULL while the interface is down */
 	const struct lw_config *cfg;
+	struct lw_ap *ap;
+	int dlt;
+	uint64_t dropped_before, if_dropped_before; /* by captures closed since the start */
 	int status;
 };
+
+static void set_capture_stats(struct live *l)
+{
+	struct lw_capture_stats cs = {0};
+
+	if (l->cap)
+		lw_capture_get_stats(l->cap, &cs);
+	lw_pipeline_set_capture_stats(l->pipe, l->dropped_before + cs.dropped,
+				      l->if_dropped_before + cs.if_dropped);
+}
+
+static void on_capture(int fd, unsigned events, void *user_data);
+
+/*
+ * The interface went down (or away): close the capture and wait for it to come back (a
+ * netlink notification, or the one-second tick retrying) rather than exit.
+ */
+static void capture_lost(struct live *l, const char *why)
+{
+	struct lw_capture_stats cs;
+
+	lw_log_warning("%s: %s; capturing again when it is back", l->cfg->interface, why);
+	lw_capture_get_stats(l->cap, &cs);
+	l->dropped_before += cs.dropped;
+	l->if_dropped_before += cs.if_dropped;
+	lw_loop_remove_fd(l->loop, lw_capture_fd(l->cap));
+	lw_capture_close(l->cap);
+	l->cap = NULL;
+	sd_notifyf(0, "STATUS=%s is down; waiting for it", l->cfg->interface);
+}
+
+static void capture_reopen(struct live *l)
+{
+	const struct lw_config *cfg = l->cfg;
+	struct lw_capture *cap;
+	char err[512] = "";
+
+	if (l->cap || !lw_ap_link_up(l->ap))
+		return;
+	if (lw_capture_open_live(
+		    cfg->interface,
+		    &(struct lw_capture_config){cfg->snaplen, cfg->buffer_kb, cfg->promisc, 100},
+		    &cap, err, sizeof(err)) < 0)
+		return; /* still down: the next tick or link notification tries again */
+	if (lw_capture_linktype(cap) != l->dlt) {
+		lw_log_error("%s: came back with another link type (%s)", cfg->interface,
+			     lw_capture_linktype_name(cap));
+		lw_capture_close(cap);
+		l->status = EX_UNAVAILABLE;
+		lw_loop_quit(l->loop);
+		return;
+	}
+	if (lw_loop_add_fd(l->loop, lw_capture_fd(cap), on_capture, l) < 0) {
+		lw_capture_close(cap);
+		return;
+	}
+	l->cap = cap;
+	lw_log_info("%s: capturing again", cfg->interface);
+	sd_notifyf(0, "STATUS=capturing on %s", cfg->interface);
+}
+
+static void on_link(bool up, void *user_data)
+{
+	struct live *l = user_data;
+
+	if (up)
+		capture_reopen(l);
+}
 
 static void live_frame(const struct lw_frame *f, void *user_data)
 {
@@ -199,7 +330,13 @@ static void on_capture(int fd, unsigned events, void *user_data)
 
 	(void)fd;
 	(void)events;
+	if (!l->cap)
+		return;
 	r = lw_capture_read(l->cap, 0, live_frame, l, err, sizeof(err));
+	if (r == -ENETDOWN) {
+		capture_lost(l, err);
+		return;
+	}
 	if (r < 0 && r != LW_CAPTURE_EOF) {
 		lw_log_error("%s: %s", l->cfg->interface, err);
 		l->status = EX_IOERR;
@@ -220,18 +357,18 @@ static void on_signal(int fd, unsigned events, void *user_data)
 static void on_tick(void *user_data)
 {
 	struct live *l = user_data;
-	struct lw_capture_stats cs;
 
-	lw_capture_get_stats(l->cap, &cs);
-	lw_pipeline_set_capture_stats(l->pipe, cs.dropped, cs.if_dropped);
+	if (!l->cap)
+		capture_reopen(l);
+	set_capture_stats(l);
 	lw_pipeline_tick(l->pipe, wall_now());
 }
 
 static int run_live(const struct options *o, const struct lw_config *cfg, struct lw_store *store,
-		    struct lw_capture *cap)
+		    struct lw_capture **capp)
 {
-	struct live l = {.cap = cap, .cfg = cfg, .status = EX_OK};
-	struct lw_capture_stats cs;
+	struct lw_capture *cap = *capp;
+	struct live l = {.cap = cap, .cfg = cfg, .dlt = lw_capture_linktype(cap), .status = EX_OK};
 	char err[512] = "";
 	int r;
 
@@ -240,6 +377,7 @@ static int run_live(const struct options *o, const struct lw_config *cfg, struct
 		lw_log_error("%s: %s", cfg->interface, err);
 		return EX_UNAVAILABLE;
 	}
+	lw_pipeline_set_device_info(l.pipe, lw_devinfo_fill, o->devinfo);
 	l.loop = lw_loop_new();
 	if (!l.loop || lw_loop_add_fd(l.loop, lw_capture_fd(cap), on_capture, &l) < 0 ||
 	    lw_loop_add_fd(l.loop, signal_fd, on_signal, &l) < 0 ||
@@ -249,21 +387,30 @@ static int run_live(const struct options *o, const struct lw_config *cfg, struct
 		goto out;
 	}
 	/* modules attached to the loop (hostapd, netlink, blocking) start here */
+	r = lw_ap_new(cfg, store, l.loop, o->devinfo,
+		      &(struct lw_ap_hooks){.link = on_link, .user_data = &l}, &l.ap);
+	if (r < 0) {
+		l.status = EX_OSERR;
+		goto out;
+	}
 
 	lw_log_info("capturing on %s (%s) into %s", cfg->interface, lw_capture_linktype_name(cap),
 		    o->db ? o->db : cfg->db_path);
+	sd_notifyf(0, "READY=1\nSTATUS=capturing on %s", cfg->interface);
 	r = lw_loop_run(l.loop);
 	if (r < 0) {
 		lw_log_error("event loop: %s", strerror(-r));
 		l.status = EX_OSERR;
 	}
+	sd_notify(0, "STOPPING=1");
 	lw_log_info("stopping: writing flows and queued rows");
 out:
-	lw_capture_get_stats(cap, &cs);
-	lw_pipeline_set_capture_stats(l.pipe, cs.dropped, cs.if_dropped);
+	lw_ap_free(l.ap);
+	set_capture_stats(&l);
 	lw_pipeline_finish(l.pipe, wall_now());
 	lw_pipeline_free(l.pipe);
 	lw_loop_free(l.loop);
+	*capp = l.cap;
 	return l.status;
 }
 
@@ -273,7 +420,8 @@ int main(int argc, char **argv)
 		{"read", required_argument, NULL, 'r'}, {"interface", required_argument, NULL, 'i'},
 		{"db", required_argument, NULL, 'd'},	{"config", required_argument, NULL, 'c'},
 		{"quiet", no_argument, NULL, 'q'},	{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},	{NULL, 0, NULL, 0},
+		{"version", no_argument, NULL, 'V'},	{"user", required_argument, NULL, 'u'},
+		{NULL, 0, NULL, 0},
 	};
 	struct options o = {0};
 	struct lw_config cfg;
@@ -285,7 +433,7 @@ int main(int argc, char **argv)
 	uint8_t seed[16];
 	int c, r, status;
 
-	while ((c = getopt_long(argc, argv, "r:i:c:qhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:i:c:u:qhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
 			o.read_file = optarg;
@@ -301,6 +449,9 @@ int main(int argc, char **argv)
 			break;
 		case 'q':
 			o.quiet = true;
+			break;
+		case 'u':
+			o.user = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -328,6 +479,8 @@ int main(int argc, char **argv)
 		snprintf(cfg.interface, sizeof(cfg.interface), "%s", o.interface);
 	if (o.db)
 		snprintf(cfg.db_path, sizeof(cfg.db_path), "%s", o.db);
+	if (o.user)
+		snprintf(cfg.user, sizeof(cfg.user), "%s", o.user);
 	if (!o.read_file && cfg.interface[0] == '\0') {
 		lw_log_error("no interface: give -i IFACE or [capture] interface in the config");
 		lw_config_release(&cfg);
@@ -369,6 +522,20 @@ int main(int argc, char **argv)
 		}
 	}
 
+	/* the capture is open: what is left to do needs no root (and the database is then
+	 * created by the user the daemon runs as) */
+	if (drop_privileges(&cfg, !o.read_file) < 0) {
+		lw_capture_close(cap);
+		lw_config_release(&cfg);
+		return EX_NOPERM;
+	}
+	if (lw_devinfo_new(&cfg, &o.devinfo) < 0) {
+		lw_log_error("out of memory");
+		lw_capture_close(cap);
+		lw_config_release(&cfg);
+		return EX_OSERR;
+	}
+
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
@@ -399,7 +566,7 @@ int main(int argc, char **argv)
 	if (o.read_file)
 		status = run_offline(&o, &cfg, &store, cap);
 	else
-		status = run_live(&o, &cfg, store, cap);
+		status = run_live(&o, &cfg, store, &cap);
 
 	lw_capture_close(cap);
 	{
@@ -416,6 +583,7 @@ int main(int argc, char **argv)
 				     cfg.db_path, (unsigned long long)ss.dropped);
 	}
 	lw_store_close(store);
+	lw_devinfo_free(o.devinfo);
 	lw_config_release(&cfg);
 	return status;
 }

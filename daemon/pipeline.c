@@ -97,6 +97,8 @@ struct lw_pipeline {
 	lw_time_us next_stats;
 	uint64_t cap_dropped, cap_if_dropped;
 	struct lw_pipeline_hooks hooks;
+	void (*device_info)(const struct lw_mac *mac, struct lw_device_rec *r, void *user_data);
+	void *device_info_data;
 	struct device_slot devices[DEVICE_CACHE];
 };
 
@@ -208,6 +210,8 @@ static void write_device(struct lw_pipeline *p, const struct lw_mac *mac, const 
 	if (vendor_class)
 		snprintf(r.dhcp_vendor, sizeof(r.dhcp_vendor), "%s", vendor_class);
 	r.randomized = lw_mac_is_local(mac);
+	if (p->device_info)
+		p->device_info(mac, &r, p->device_info_data);
 	lw_store_put_device(p->store, &r);
 }
 
@@ -843,6 +847,15 @@ void lw_pipeline_set_hooks(struct lw_pipeline *p, const struct lw_pipeline_hooks
 		p->hooks = *hooks;
 	else
 		memset(&p->hooks, 0, sizeof(p->hooks));
+}
+
+void lw_pipeline_set_device_info(struct lw_pipeline *p,
+				 void (*fn)(const struct lw_mac *mac, struct lw_device_rec *r,
+					    void *user_data),
+				 void *user_data)
+{
+	p->device_info = fn;
+	p->device_info_data = user_data;
 }
 
 void lw_pipeline_get_counters(const struct lw_pipeline *p, struct lw_pipeline_counters *out)

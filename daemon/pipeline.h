@@ -48,6 +48,15 @@ struct lw_pipeline_hooks {
 
 void lw_pipeline_set_hooks(struct lw_pipeline *p, const struct lw_pipeline_hooks *hooks);
 
+/*
+ * Facts about a device the pipeline cannot see (vendor, the owner's label), filled into each
+ * device row it writes; fn NULL: none.  daemon/ap.h lw_devinfo_fill is one.
+ */
+void lw_pipeline_set_device_info(struct lw_pipeline *p,
+				 void (*fn)(const struct lw_mac *mac, struct lw_device_rec *r,
+					    void *user_data),
+				 void *user_data);
+
 /* store may be NULL (nothing is written: for fuzzing). */
 int lw_pipeline_new(const struct lw_config *cfg, struct lw_store *store, int dlt,
 		    struct lw_pipeline **out, char *err, size_t errlen);

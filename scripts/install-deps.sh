@@ -5,10 +5,10 @@ set -euo pipefail
 
 build=(meson ninja-build pkg-config gcc libc6-dev
 	libpcap-dev libsqlite3-dev libssl-dev zlib1g-dev libbrotli-dev libinih-dev
-	libnl-3-dev libnl-route-3-dev libnl-genl-3-dev)
-run=(sqlite3 iproute2)
+	libnl-3-dev libnl-route-3-dev libnl-genl-3-dev libsystemd-dev libcap-ng-dev)
+run=(sqlite3 iproute2 ieee-data)
 tests=(python3 python3-scapy python3-cryptography clang-format libclang-rt-14-dev clang
-	dnsmasq-base curl tcpdump)
+	dnsmasq-base curl tcpdump hostapd wpasupplicant isc-dhcp-client systemd)
 
 want=("${build[@]}" "${run[@]}")
 [ "${1:-}" = "--tests" ] && want+=("${tests[@]}")

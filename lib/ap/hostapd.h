@@ -26,7 +26,7 @@
 #define LW_HOSTAPD_MSG_MAX 8192 /* one datagram; hostapd's own replies are at most 4096 */
 #define LW_HOSTAPD_IFACES_MAX 64 /* sockets watched in the directory */
 #define LW_HOSTAPD_LIST_MAX 4096 /* stations listed per interface at attach */
-#define LW_HOSTAPD_IFNAME_MAX 64 /* a socket's name (the interface name) */
+#define LW_HOSTAPD_IFNAME_MAX 32 /* a socket's name (the interface name; sessions.ifname) */
 
 /* --- event lines (pure parsing, no I/O) ------------------------------------------------- */
 

@@ -109,7 +109,7 @@ static const char *const stmt_sql[ST__MAX] = {
 		   "ttl) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
 	/* min()/max() of SQLite return NULL if an argument is, hence the coalesce. */
 	[ST_DEVICE] = "INSERT INTO devices(mac, first_seen, last_seen, hostname, dhcp_vendor, "
-		      "randomized, ip) VALUES(?1, ?2, ?2, ?3, ?4, ?5, ?6) "
+		      "randomized, ip, vendor, label) VALUES(?1, ?2, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
 		      "ON CONFLICT(mac) DO UPDATE SET "
 		      "first_seen = min(coalesce(first_seen, excluded.first_seen), "
 		      "excluded.first_seen), "
@@ -117,7 +117,9 @@ static const char *const stmt_sql[ST__MAX] = {
 		      "excluded.last_seen), "
 		      "hostname = coalesce(excluded.hostname, hostname), "
 		      "dhcp_vendor = coalesce(excluded.dhcp_vendor, dhcp_vendor), "
-		      "randomized = excluded.randomized, ip = coalesce(excluded.ip, ip)",
+		      "randomized = excluded.randomized, ip = coalesce(excluded.ip, ip), "
+		      "vendor = coalesce(excluded.vendor, vendor), "
+		      "label = coalesce(excluded.label, label)",
 	[ST_LEAK] = "INSERT INTO leaks(ts, mac, flow_id, domain, dst_ip, dst_port, proto, kind, "
 		    "value, encoding, location, confidence, snippet) "
 		    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
@@ -452,6 +454,8 @@ static int write_device(struct lw_store *s, const struct lw_device_rec *r)
 	BIND_STR(st, 4, r->dhcp_vendor);
 	sqlite3_bind_int(st, 5, r->randomized);
 	BIND_STR(st, 6, r->ip);
+	BIND_STR(st, 7, r->vendor);
+	BIND_STR(st, 8, r->label);
 	return step(st);
 }
 

@@ -68,6 +68,8 @@ struct lw_device_rec {
 	char dhcp_vendor[256]; /* "" = keep */
 	char ip[LW_ADDR_STRLEN]; /* last IP seen, "" = keep */
 	bool randomized;
+	char vendor[128]; /* from the IEEE OUI registry, "" = keep */
+	char label[64]; /* the owner's name for it, "" = keep */
 };
 
 struct lw_leak_rec {

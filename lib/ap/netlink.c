@@ -1,0 +1,395 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rtnetlink (RFC 3549; linux/rtnetlink.h, linux/neighbour.h) and nl80211 (linux/nl80211.h)
+ * through libnl-3: a cache manager keeps the link and neighbour caches current (the neighbour
+ * cache is filled family by family, NL_CACHE_AF_ITER, so it holds both the IPv4/IPv6
+ * neighbours and the bridge FDB, family AF_BRIDGE); its change callbacks become lw_nl events.
+ */
+#include "netlink.h"
+
+#include <errno.h>
+#include <linux/neighbour.h>
+#include <linux/nl80211.h>
+#include <netlink/cache.h>
+#include <netlink/errno.h>
+#include <netlink/genl/ctrl.h>
+#include <netlink/genl/genl.h>
+#include <netlink/netlink.h>
+#include <netlink/route/link.h>
+#include <netlink/route/neighbour.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#define LW_NL_STATION_IFACES_MAX 64 /* Wi-Fi interfaces asked for stations per call */
+
+struct lw_nl {
+	char ifname[IF_NAMESIZE];
+	lw_nl_fn fn;
+	void *user_data;
+	struct nl_cache_mngr *mngr;
+	struct nl_cache *links;
+	struct nl_cache *neigh;
+	bool up;
+	struct nl_sock *sync; /* refills the caches after lost notifications */
+	struct nl_sock *genl;
+	int nl80211; /* family id, -1 without nl80211 */
+};
+
+static int nl_errno(int e)
+{
+	switch (e < 0 ? -e : e) {
+	case NLE_NOMEM:
+		return -ENOMEM;
+	case NLE_PERM:
+		return -EPERM;
+	case NLE_OBJ_NOTFOUND:
+		return -ENOENT;
+	case NLE_AGAIN:
+		return -EAGAIN;
+	case NLE_OPNOTSUPP:
+		return -EOPNOTSUPP;
+	case NLE_NODEV:
+		return -ENODEV;
+	default:
+		return -EIO;
+	}
+}
+
+static bool mac_of(struct nl_addr *a, struct lw_mac *mac)
+{
+	if (!a || nl_addr_get_len(a) != 6)
+		return false;
+	memcpy(mac->b, nl_addr_get_binary_addr(a), 6);
+	return true;
+}
+
+static bool addr_of(struct nl_addr *a, struct lw_addr *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!a)
+		return false;
+	if (nl_addr_get_family(a) == AF_INET && nl_addr_get_len(a) == 4) {
+		lw_addr_from_v4(out, nl_addr_get_binary_addr(a));
+		return true;
+	}
+	if (nl_addr_get_family(a) == AF_INET6 && nl_addr_get_len(a) == 16) {
+		lw_addr_from_v6(out, nl_addr_get_binary_addr(a));
+		return true;
+	}
+	return false;
+}
+
+static void update_link(struct lw_nl *nl)
+{
+	struct rtnl_link *l = rtnl_link_get_by_name(nl->links, nl->ifname);
+	bool up = l && (rtnl_link_get_flags(l) & IFF_UP);
+	struct lw_nl_event ev = {.type = LW_NL_LINK, .up = up};
+
+	if (l)
+		rtnl_link_put(l);
+	if (up == nl->up)
+		return;
+	nl->up = up;
+	nl->fn(&ev, nl->user_data);
+}
+
+static void on_link(struct nl_cache *cache, struct nl_object *obj, int action, void *data)
+{
+	struct lw_nl *nl = data;
+
+	(void)cache;
+	(void)obj;
+	(void)action;
+	update_link(nl); /* the cache is current when this runs */
+}
+
+/* The FDB entry is one of the bridge's own (a port's address): not a client. */
+static bool fdb_is_own(struct rtnl_neigh *n)
+{
+	return (rtnl_neigh_get_state(n) & NUD_PERMANENT) != 0;
+}
+
+static void on_neigh(struct nl_cache *cache, struct nl_object *obj, int action, void *data)
+{
+	struct lw_nl *nl = data;
+	struct rtnl_neigh *n = (struct rtnl_neigh *)obj;
+	struct lw_nl_event ev = {.removed = action == NL_ACT_DEL};
+	int state = rtnl_neigh_get_state(n);
+
+	(void)cache;
+	if (!mac_of(rtnl_neigh_get_lladdr(n), &ev.mac))
+		return;
+	rtnl_link_i2name(nl->links, rtnl_neigh_get_ifindex(n), ev.port, sizeof(ev.port));
+	if (rtnl_neigh_get_family(n) == AF_BRIDGE) {
+		if (fdb_is_own(n))
+			return;
+		ev.type = LW_NL_FDB;
+	} else {
+		if (!addr_of(rtnl_neigh_get_dst(n), &ev.addr))
+			return;
+		if (!ev.removed && (state & (NUD_FAILED | NUD_INCOMPLETE | NUD_NOARP)))
+			return;
+		ev.type = LW_NL_NEIGH;
+	}
+	nl->fn(&ev, nl->user_data);
+}
+
+static int genl_setup(struct lw_nl *nl)
+{
+	nl->nl80211 = -1;
+	nl->genl = nl_socket_alloc();
+	if (!nl->genl)
+		return -ENOMEM;
+	if (genl_connect(nl->genl) < 0)
+		return 0; /* no generic netlink at all: no Wi-Fi either */
+	nl->nl80211 = genl_ctrl_resolve(nl->genl, "nl80211");
+	if (nl->nl80211 < 0)
+		nl->nl80211 = -1; /* -NLE_OBJ_NOTFOUND: a kernel without Wi-Fi, which is normal */
+	return 0;
+}
+
+int lw_nl_new(const char *ifname, lw_nl_fn fn, void *user_data, struct lw_nl **out)
+{
+	struct lw_nl *nl;
+	int r;
+
+	*out = NULL;
+	if (!fn || !ifname || strlen(ifname) >= IF_NAMESIZE)
+		return -EINVAL;
+	nl = calloc(1, sizeof(*nl));
+	if (!nl)
+		return -ENOMEM;
+	snprintf(nl->ifname, sizeof(nl->ifname), "%s", ifname);
+	nl->fn = fn;
+	nl->user_data = user_data;
+	nl->nl80211 = -1;
+	/* flags 0: not NL_AUTO_PROVIDE, which would publish the caches in libnl's globals */
+	r = nl_cache_mngr_alloc(NULL, NETLINK_ROUTE, 0, &nl->mngr);
+	if (r == 0)
+		r = nl_cache_mngr_add(nl->mngr, "route/link", on_link, nl, &nl->links);
+	if (r == 0)
+		r = nl_cache_alloc_name("route/neigh", &nl->neigh);
+	if (r == 0) {
+		nl_cache_set_flags(nl->neigh, NL_CACHE_AF_ITER);
+		r = nl_cache_mngr_add_cache(nl->mngr, nl->neigh, on_neigh, nl);
+		if (r < 0) {
+			nl_cache_free(nl->neigh);
+			nl->neigh = NULL;
+		}
+	}
+	if (r < 0) {
+		r = nl_errno(r);
+		lw_nl_free(nl);
+		return r;
+	}
+	nl->sync = nl_socket_alloc();
+	if (nl->sync && nl_connect(nl->sync, NETLINK_ROUTE) < 0) {
+		nl_socket_free(nl->sync);
+		nl->sync = NULL;
+	}
+	r = genl_setup(nl);
+	if (r < 0) {
+		lw_nl_free(nl);
+		return r;
+	}
+	{
+		struct rtnl_link *l = rtnl_link_get_by_name(nl->links, nl->ifname);
+
+		nl->up = l && (rtnl_link_get_flags(l) & IFF_UP);
+		if (l)
+			rtnl_link_put(l);
+	}
+	*out = nl;
+	return 0;
+}
+
+void lw_nl_free(struct lw_nl *nl)
+{
+	if (!nl)
+		return;
+	/* the manager frees the caches it manages */
+	if (nl->mngr)
+		nl_cache_mngr_free(nl->mngr);
+	if (nl->genl)
+		nl_socket_free(nl->genl);
+	if (nl->sync)
+		nl_socket_free(nl->sync);
+	free(nl);
+}
+
+int lw_nl_fd(const struct lw_nl *nl)
+{
+	return nl_cache_mngr_get_fd(nl->mngr);
+}
+
+int lw_nl_dispatch(struct lw_nl *nl)
+{
+	int r = nl_cache_mngr_data_ready(nl->mngr);
+
+	if (r < 0 && r != -NLE_AGAIN) {
+		/*
+		 * lost notifications (the socket buffer overflowed): start over from the
+		 * kernel's tables so the caches are right again
+		 */
+		if (nl->sync) {
+			nl_cache_refill(nl->sync, nl->links);
+			nl_cache_refill(nl->sync, nl->neigh);
+		}
+		update_link(nl);
+		return nl_errno(r);
+	}
+	return 0;
+}
+
+bool lw_nl_link_up(const struct lw_nl *nl)
+{
+	return nl->up;
+}
+
+struct find {
+	const struct lw_mac *mac;
+	const struct lw_addr *addr;
+	struct lw_mac found_mac;
+	int ifindex;
+	bool found;
+};
+
+static void find_fdb(struct nl_object *obj, void *data)
+{
+	struct rtnl_neigh *n = (struct rtnl_neigh *)obj;
+	struct find *f = data;
+	struct lw_mac m;
+
+	if (f->found || rtnl_neigh_get_family(n) != AF_BRIDGE || fdb_is_own(n) ||
+	    !mac_of(rtnl_neigh_get_lladdr(n), &m) || memcmp(m.b, f->mac->b, 6) != 0)
+		return;
+	f->ifindex = rtnl_neigh_get_ifindex(n);
+	f->found = true;
+}
+
+int lw_nl_port_of(struct lw_nl *nl, const struct lw_mac *mac, char *port)
+{
+	struct find f = {.mac = mac};
+
+	nl_cache_foreach(nl->neigh, find_fdb, &f);
+	if (!f.found || !rtnl_link_i2name(nl->links, f.ifindex, port, IF_NAMESIZE))
+		return -ENOENT;
+	return 0;
+}
+
+static void find_neigh(struct nl_object *obj, void *data)
+{
+	struct rtnl_neigh *n = (struct rtnl_neigh *)obj;
+	struct find *f = data;
+	struct lw_addr a;
+
+	if (f->found || rtnl_neigh_get_family(n) == AF_BRIDGE ||
+	    !addr_of(rtnl_neigh_get_dst(n), &a) || !lw_addr_eq(&a, f->addr) ||
+	    (rtnl_neigh_get_state(n) & (NUD_FAILED | NUD_INCOMPLETE)))
+		return;
+	f->found = mac_of(rtnl_neigh_get_lladdr(n), &f->found_mac);
+}
+
+int lw_nl_mac_of(struct lw_nl *nl, const struct lw_addr *addr, struct lw_mac *mac)
+{
+	struct find f = {.addr = addr};
+
+	nl_cache_foreach(nl->neigh, find_neigh, &f);
+	if (!f.found)
+		return -ENOENT;
+	*mac = f.found_mac;
+	return 0;
+}
+
+bool lw_nl_has_wifi(const struct lw_nl *nl)
+{
+	return nl->nl80211 >= 0;
+}
+
+/* --- nl80211 stations ------------------------------------------------------------------- */
+
+struct station_walk {
+	struct lw_nl *nl;
+	lw_nl_station_fn fn;
+	void *user_data;
+	int count;
+};
+
+static int on_station(struct nl_msg *msg, void *data)
+{
+	struct station_walk *w = data;
+	struct genlmsghdr *gh = nlmsg_data(nlmsg_hdr(msg));
+	struct nlattr *tb[NL80211_ATTR_MAX + 1];
+	struct nlattr *si[NL80211_STA_INFO_MAX + 1];
+	struct lw_nl_station st = {.connected_time = -1};
+
+	if (nla_parse(tb, NL80211_ATTR_MAX, genlmsg_attrdata(gh, 0), genlmsg_attrlen(gh, 0), NULL) <
+		    0 ||
+	    !tb[NL80211_ATTR_MAC] || nla_len(tb[NL80211_ATTR_MAC]) != 6)
+		return NL_SKIP;
+	memcpy(st.mac.b, nla_data(tb[NL80211_ATTR_MAC]), 6);
+	if (tb[NL80211_ATTR_IFINDEX])
+		rtnl_link_i2name(w->nl->links, (int)nla_get_u32(tb[NL80211_ATTR_IFINDEX]),
+				 st.ifname, sizeof(st.ifname));
+	if (tb[NL80211_ATTR_STA_INFO] &&
+	    nla_parse_nested(si, NL80211_STA_INFO_MAX, tb[NL80211_ATTR_STA_INFO], NULL) == 0) {
+		if (si[NL80211_STA_INFO_SIGNAL]) {
+			st.has_signal = true;
+			st.signal_dbm = (int8_t)nla_get_u8(si[NL80211_STA_INFO_SIGNAL]);
+		}
+		if (si[NL80211_STA_INFO_CONNECTED_TIME])
+			st.connected_time = (long)nla_get_u32(si[NL80211_STA_INFO_CONNECTED_TIME]);
+	}
+	w->count++;
+	w->fn(&st, w->user_data);
+	return NL_OK;
+}
+
+struct ifaces {
+	int ifindex[LW_NL_STATION_IFACES_MAX];
+	size_t n;
+	int bridge;
+};
+
+static void pick_iface(struct nl_object *obj, void *data)
+{
+	struct rtnl_link *l = (struct rtnl_link *)obj;
+	struct ifaces *i = data;
+	int idx = rtnl_link_get_ifindex(l);
+
+	if (i->n < LW_NL_STATION_IFACES_MAX &&
+	    (idx == i->bridge || (i->bridge > 0 && rtnl_link_get_master(l) == i->bridge)))
+		i->ifindex[i->n++] = idx;
+}
+
+int lw_nl_stations(struct lw_nl *nl, lw_nl_station_fn fn, void *user_data)
+{
+	struct station_walk w = {nl, fn, user_data, 0};
+	struct ifaces ifs = {.n = 0};
+	size_t k;
+
+	if (nl->nl80211 < 0)
+		return -EOPNOTSUPP;
+	ifs.bridge = rtnl_link_name2i(nl->links, nl->ifname);
+	nl_cache_foreach(nl->links, pick_iface, &ifs);
+	nl_socket_modify_cb(nl->genl, NL_CB_VALID, NL_CB_CUSTOM, on_station, &w);
+	for (k = 0; k < ifs.n; k++) {
+		struct nl_msg *msg = nlmsg_alloc();
+
+		if (!msg)
+			return -ENOMEM;
+		if (!genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, nl->nl80211, 0, NLM_F_DUMP,
+				 NL80211_CMD_GET_STATION, 0) ||
+		    nla_put_u32(msg, NL80211_ATTR_IFINDEX, (uint32_t)ifs.ifindex[k]) < 0) {
+			nlmsg_free(msg);
+			return -ENOMEM;
+		}
+		/* a port that is not Wi-Fi answers with an error: not a failure, skip it */
+		if (nl_send_auto(nl->genl, msg) >= 0)
+			nl_recvmsgs_default(nl->genl);
+		nlmsg_free(msg);
+	}
+	return w.count;
+}

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the kernel knows about the AP's clients, through libnl: the bridge forwarding database
+ * (which port each MAC is on), the neighbour tables (IP <-> MAC), link up/down of the captured
+ * interface, and, where the kernel has Wi-Fi (nl80211), each station's signal and connected
+ * time.  A kernel without nl80211 is normal: lw_nl_stations() then returns -EOPNOTSUPP.
+ *
+ * One pollable fd (libnl's cache manager socket); the caches stay current from the kernel's
+ * notifications and are looked up in memory.
+ */
+#ifndef LW_AP_NETLINK_H
+#define LW_AP_NETLINK_H
+
+#include <net/if.h>
+
+#include "core/types.h"
+
+enum lw_nl_event_type {
+	LW_NL_LINK, /* the watched interface went up or down (or was removed / re-created) */
+	LW_NL_FDB, /* a bridge FDB entry (mac -> port) appeared, moved or went */
+	LW_NL_NEIGH, /* a neighbour entry (addr <-> mac) appeared, changed or went */
+};
+
+struct lw_nl_event {
+	enum lw_nl_event_type type;
+	bool up; /* LINK: exists and is administratively up */
+	bool removed; /* FDB / NEIGH: the entry went */
+	struct lw_mac mac; /* FDB, NEIGH */
+	struct lw_addr addr; /* NEIGH */
+	char port[IF_NAMESIZE]; /* FDB: the bridge port; NEIGH: the interface */
+};
+
+typedef void (*lw_nl_fn)(const struct lw_nl_event *ev, void *user_data);
+
+struct lw_nl_station {
+	struct lw_mac mac;
+	char ifname[IF_NAMESIZE];
+	bool has_signal;
+	int signal_dbm;
+	long connected_time; /* seconds, -1 unknown */
+};
+
+typedef void (*lw_nl_station_fn)(const struct lw_nl_station *st, void *user_data);
+
+struct lw_nl;
+
+/* Watches ifname (the captured interface, usually the bridge).  0 or -errno. */
+int lw_nl_new(const char *ifname, lw_nl_fn fn, void *user_data, struct lw_nl **out);
+void lw_nl_free(struct lw_nl *nl);
+
+int lw_nl_fd(const struct lw_nl *nl);
+/* Reads the pending notifications, calling fn for the ones that matter.  0 or -errno. */
+int lw_nl_dispatch(struct lw_nl *nl);
+
+/* The watched interface exists and is up. */
+bool lw_nl_link_up(const struct lw_nl *nl);
+/* The bridge port mac was last seen on (FDB), 0 or -ENOENT. port has IF_NAMESIZE bytes. */
+int lw_nl_port_of(struct lw_nl *nl, const struct lw_mac *mac, char *port);
+/* The MAC of a neighbour address, 0 or -ENOENT. */
+int lw_nl_mac_of(struct lw_nl *nl, const struct lw_addr *addr, struct lw_mac *mac);
+
+/* nl80211 is there (a kernel with Wi-Fi). */
+bool lw_nl_has_wifi(const struct lw_nl *nl);
+/*
+ * Calls fn for every station of every Wi-Fi interface that is the watched interface or one
+ * of its bridge ports.  The number of stations, or -EOPNOTSUPP without nl80211.  Blocking
+ * (the kernel answers at once); call it from a timer, not per packet.
+ */
+int lw_nl_stations(struct lw_nl *nl, lw_nl_station_fn fn, void *user_data);
+
+#endif
