@@ -8,10 +8,14 @@ build=(meson ninja-build pkg-config gcc libc6-dev
 	libnl-3-dev libnl-route-3-dev libnl-genl-3-dev libsystemd-dev libcap-ng-dev)
 run=(sqlite3 iproute2 ieee-data)
 tests=(python3 python3-scapy python3-cryptography clang-format libclang-rt-14-dev clang
-	dnsmasq-base curl tcpdump hostapd wpasupplicant isc-dhcp-client systemd)
+	dnsmasq-base curl tcpdump time hostapd wpasupplicant isc-dhcp-client systemd)
+
+# bench/run.sh: the peer it is compared with, the live replay, timing and profiling
+bench=(libndpi-bin tcpreplay time linux-perf valgrind)
 
 want=("${build[@]}" "${run[@]}")
 [ "${1:-}" = "--tests" ] && want+=("${tests[@]}")
+[ "${1:-}" = "--bench" ] && want+=("${tests[@]}" "${bench[@]}")
 
 missing=()
 for p in "${want[@]}"; do
