@@ -2,7 +2,8 @@
 /*
  * The flow table: TCP/UDP conversations keyed by their direction-independent 5-tuple.
  *
- *   pool[max_flows]   every struct lw_flow, allocated once; unused ones on a free list
+ *   pool[max_flows]   every struct lw_flow, allocated once (untouched slots cost no memory);
+ *                     handed out in order, ended ones reused first from a free list
  *   buckets[2^k]      chains through hnext, 2^k >= max_flows, keyed SipHash (lw_hash) of
  *                     (l4, family, lower (addr, port), higher (addr, port)) so that a peer
  *                     cannot aim its packets at one chain
@@ -56,7 +57,12 @@ struct lw_flow_table {
 	struct lw_reasm reasm;
 	struct lw_flow_stats stats;
 	struct lw_flow *pool;
-	struct lw_flow *free_list; /* through hnext */
+	/*
+	 * Slots [0, pool_used) have been handed out at least once; the rest were never touched,
+	 * so their pages are not resident until the table needs them.
+	 */
+	size_t pool_used;
+	struct lw_flow *free_list; /* ended flows, through hnext */
 	struct lw_flow **buckets;
 	size_t mask;
 	struct lru lru[LRU_N];
@@ -97,18 +103,25 @@ static void make_key(const struct lw_packet *p, struct flow_key *k)
 
 static uint64_t key_hash(const struct flow_key *k)
 {
-	/* packed by hand: struct padding must not reach the hash */
+	/*
+	 * Packed by hand: struct padding must not reach the hash.  An IPv4 key is 14 bytes, not
+	 * 38: SipHash then runs one compression block instead of four (the family is part of the
+	 * key, so the two lengths cannot collide).
+	 */
 	uint8_t buf[2 + 16 + 16 + 4];
+	size_t alen = k->a.family == 4 ? 4 : 16, n = 2;
 
 	buf[0] = k->l4;
 	buf[1] = k->a.family;
-	memcpy(buf + 2, k->a.b, 16);
-	memcpy(buf + 18, k->b.b, 16);
-	buf[34] = (uint8_t)(k->pa >> 8);
-	buf[35] = (uint8_t)k->pa;
-	buf[36] = (uint8_t)(k->pb >> 8);
-	buf[37] = (uint8_t)k->pb;
-	return lw_hash(buf, sizeof(buf));
+	memcpy(buf + n, k->a.b, alen);
+	n += alen;
+	memcpy(buf + n, k->b.b, alen);
+	n += alen;
+	buf[n++] = (uint8_t)(k->pa >> 8);
+	buf[n++] = (uint8_t)k->pa;
+	buf[n++] = (uint8_t)(k->pb >> 8);
+	buf[n++] = (uint8_t)k->pb;
+	return lw_hash(buf, n);
 }
 
 static bool key_eq(const struct lw_flow *f, uint64_t h, const struct flow_key *k)
@@ -310,14 +323,18 @@ static struct lw_flow *new_flow(struct lw_flow_table *t, const struct lw_packet 
 {
 	struct lw_flow *f, **bucket;
 
-	if (!t->free_list) {
-		f = lru_oldest(t);
-		if (!f)
-			return NULL; /* cannot happen: max_flows >= 1 */
-		end_flow(t, f, LW_FLOW_END_EVICTED);
+	if (!t->free_list && t->pool_used < t->cfg.max_flows) {
+		f = &t->pool[t->pool_used++];
+	} else {
+		if (!t->free_list) {
+			f = lru_oldest(t);
+			if (!f)
+				return NULL; /* cannot happen: max_flows >= 1 */
+			end_flow(t, f, LW_FLOW_END_EVICTED);
+		}
+		f = t->free_list;
+		t->free_list = f->hnext;
 	}
-	f = t->free_list;
-	t->free_list = f->hnext;
 	memset(f, 0, sizeof(*f));
 
 	f->id = t->next_id++;
@@ -500,7 +517,7 @@ struct lw_flow_table *lw_flow_table_new(const struct lw_flow_config *cfg, uint64
 					void *user_data)
 {
 	struct lw_flow_table *t;
-	size_t nb = 1, i;
+	size_t nb = 1;
 
 	t = calloc(1, sizeof(*t));
 	if (!t)
@@ -537,13 +554,10 @@ struct lw_flow_table *lw_flow_table_new(const struct lw_flow_config *cfg, uint64
 		nb <<= 1;
 	t->mask = nb - 1;
 	t->buckets = calloc(nb, sizeof(*t->buckets));
+	/* calloc of this size maps zero pages: a slot costs memory only once it is used */
 	t->pool = calloc(t->cfg.max_flows, sizeof(*t->pool));
 	if (!t->buckets || !t->pool)
 		goto fail;
-	for (i = t->cfg.max_flows; i-- > 0;) {
-		t->pool[i].hnext = t->free_list;
-		t->free_list = &t->pool[i];
-	}
 
 	t->on_end = on_end;
 	t->user_data = user_data;
@@ -569,7 +583,7 @@ void lw_flow_table_free(struct lw_flow_table *t)
 
 	if (!t)
 		return;
-	for (i = 0; i < t->cfg.max_flows; i++) {
+	for (i = 0; i < t->pool_used; i++) {
 		lw_reasm_release(&t->reasm, &t->pool[i].stream[0]);
 		lw_reasm_release(&t->reasm, &t->pool[i].stream[1]);
 	}
