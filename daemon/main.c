@@ -9,12 +9,14 @@
  */
 #include <cap-ng.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/signalfd.h>
 #include <sysexits.h>
 #include <systemd/sd-daemon.h>
@@ -431,7 +433,7 @@ int main(int argc, char **argv)
 	sigset_t mask;
 	char err[512] = "";
 	uint8_t seed[16];
-	int c, r, status;
+	int c, r, status, lock_fd;
 
 	while ((c = getopt_long(argc, argv, "r:i:c:u:qhV", longopts, NULL)) != -1) {
 		switch (c) {
@@ -562,6 +564,19 @@ int main(int argc, char **argv)
 	}
 	lw_store_put_meta(store, "version", LW_VERSION);
 	lw_store_put_meta(store, "source", o.read_file ? o.read_file : cfg.interface);
+	/*
+	 * `leakwatch status` tells a running daemon by this flock on the database file (SQLite's
+	 * own locks are fcntl locks, which it does not disturb); released when the process ends.
+	 */
+	lock_fd = open(cfg.db_path, O_RDONLY | O_CLOEXEC);
+	if (lock_fd >= 0 && flock(lock_fd, LOCK_EX | LOCK_NB) == 0) {
+		char pid[16];
+
+		snprintf(pid, sizeof(pid), "%d", (int)getpid());
+		lw_store_put_meta(store, "pid", pid);
+	} else if (lock_fd >= 0 && errno == EWOULDBLOCK) {
+		lw_log_warning("%s: another leakwatchd is writing this database", cfg.db_path);
+	}
 
 	if (o.read_file)
 		status = run_offline(&o, &cfg, &store, cap);
@@ -583,6 +598,8 @@ int main(int argc, char **argv)
 				     cfg.db_path, (unsigned long long)ss.dropped);
 	}
 	lw_store_close(store);
+	if (lock_fd >= 0)
+		close(lock_fd);
 	lw_devinfo_free(o.devinfo);
 	lw_config_release(&cfg);
 	return status;

@@ -1,0 +1,35 @@
+-- A known database for the CLI test: replaces every row the capture left.
+DELETE FROM devices; DELETE FROM sessions; DELETE FROM flows; DELETE FROM dns; DELETE FROM leaks;
+DELETE FROM stats; DELETE FROM flagged; DELETE FROM blocks; DELETE FROM meta WHERE key = 'pid';
+INSERT INTO devices(mac, first_seen, last_seen, vendor, hostname, dhcp_vendor, randomized, label, ip)
+VALUES ('02:10:00:00:00:01', 1700000000, 1700000600, NULL, 'android-1', 'android-dhcp-13', 1,
+        'Nokia 7 Plus', '192.0.2.11'),
+       ('3c:28:6d:00:00:02', 1700000100, 1700000200, 'Google, Inc.', NULL, NULL, 0, NULL,
+        '192.0.2.12');
+INSERT INTO sessions(mac, ifname, start, "end")
+VALUES ('02:10:00:00:00:01', 'wlan0', 1700000000.25, NULL),
+       ('3c:28:6d:00:00:02', 'wlan0', 1700000100, 1700000200);
+INSERT INTO flows(id, mac, proto, src_ip, src_port, dst_ip, dst_port, first_seen, last_seen,
+                  domain, name_source, app, encrypted, pkts_out, bytes_out, pkts_in, bytes_in, ended)
+VALUES (1, '02:10:00:00:00:01', 'tcp', '192.0.2.11', 40000, '198.51.100.10', 9999, 1700000010,
+        1700000011, 'zzhc.vnet.cn', 'http', 'http', 0, 5, 900, 4, 400, 1),
+       (2, '02:10:00:00:00:01', 'tcp', '192.0.2.11', 40001, '198.51.100.10', 9999, 1700000020,
+        1700000021, 'zzhc.vnet.cn', 'http', 'http', 0, 5, 950, 4, 410, 1),
+       (3, '02:10:00:00:00:01', 'tcp', '192.0.2.11', 40002, '198.51.100.20', 443, 1700000030,
+        1700000090, 'www.example.org', 'sni', 'tls', 1, 20, 3000, 30, 45000, 1),
+       (4, '3c:28:6d:00:00:02', 'tcp', '192.0.2.12', 40003, '203.0.113.40', 80, 1700000150,
+        1700000151, 'ads.example.com', 'http', 'http', 0, 3, 700, 3, 300, 1);
+INSERT INTO leaks(ts, mac, flow_id, domain, dst_ip, dst_port, proto, kind, value, encoding,
+                  location, confidence, snippet)
+VALUES (1700000010.5, '02:10:00:00:00:01', 1, 'zzhc.vnet.cn', '198.51.100.10', 9999, 'tcp',
+        'imei', '356938035643809', 'base64>json:MEID', 'http.body', 'known', NULL),
+       (1700000020, '02:10:00:00:00:01', 2, 'zzhc.vnet.cn', '198.51.100.10', 9999, 'tcp',
+        'iccid', '8986031864022013389', 'base64>json:SIM1ICCID', 'http.body', 'validated', NULL),
+       (1700000150, '3c:28:6d:00:00:02', 4, 'ads.example.com', '203.0.113.40', 80, 'tcp',
+        'ad_id', '38400000-8cf0-11bd-b23e-10b96e40000d', NULL, 'http.query:adid', 'validated',
+        'adid=38400000-8cf0-11bd-b23e-10b96e40000d&x="1"');
+INSERT INTO stats(ts, packets, bytes, dropped, if_dropped, flows_active, flows_evicted, leaks,
+                  malformed, store_dropped, rss_kb)
+VALUES (1700000300, 600, 60000, 1, 0, 2, 0, 2, 0, 0, 9000),
+       (1700000600, 1234, 123400, 2, 0, 3, 0, 3, 0, 0, 9100);
+INSERT INTO flagged(domain, mac, reason, source, added) VALUES ('vnet.cn', NULL, 'zzhc', 'user', 1700000700);
