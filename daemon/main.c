@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sysexits.h>
 #include <systemd/sd-daemon.h>
 #include <time.h>
@@ -147,6 +148,40 @@ static int drop_privileges(const struct lw_config *cfg, bool live)
 		lw_log_info("running as %s with %s", cfg->user,
 			    live ? "CAP_NET_RAW and CAP_NET_ADMIN only" : "no capabilities");
 	return 0;
+}
+
+/*
+ * The database and the configuration hold device identifiers: the database's directory is
+ * created private (0700) when missing; a directory where any user could replace the
+ * database, or a config every user can read, is named in a warning (the database file itself
+ * is created 0600 by the store).
+ */
+static void private_paths(const struct lw_config *cfg, const char *config)
+{
+	char dir[PATH_MAX];
+	char *slash;
+	struct stat st;
+	size_t i, ids = 0;
+
+	snprintf(dir, sizeof(dir), "%s", cfg->db_path);
+	slash = strrchr(dir, '/');
+	if (slash == dir)
+		slash[1] = '\0';
+	else if (slash)
+		*slash = '\0';
+	else
+		snprintf(dir, sizeof(dir), ".");
+	if (stat(dir, &st) < 0 && errno == ENOENT && mkdir(dir, 0700) == 0)
+		lw_log_info("created %s (mode 0700)", dir);
+	else if (stat(dir, &st) == 0 && (st.st_mode & S_IWOTH) && !(st.st_mode & S_ISVTX))
+		lw_log_warning("%s: any user can replace the database here; chmod 0700 %s", dir,
+			       dir);
+	for (i = 0; i < cfg->n_devices; i++)
+		ids += cfg->devices[i].n_ids;
+	if (config && ids && stat(config, &st) == 0 && (st.st_mode & S_IROTH))
+		lw_log_warning("%s: readable by every user, and it holds device identifiers; chmod "
+			       "0600 %s",
+			       config, config);
 }
 
 /* --- offline ------------------------------------------------------------------------------ */
@@ -552,6 +587,7 @@ int main(int argc, char **argv)
 	}
 	signal(SIGPIPE, SIG_IGN);
 
+	private_paths(&cfg, o.config);
 	sc.queue_max = (size_t)cfg.queue_max;
 	sc.commit_interval = (lw_time_us)cfg.commit_interval_ms * 1000;
 	sc.retention_days = (unsigned)cfg.retention_days;
