@@ -200,6 +200,7 @@ struct lw_store {
 	struct chunk *spare;
 	unsigned n_spare;
 	uint64_t queue_max;
+	bool block_when_full;
 	uint64_t high_water; /* write at once when this many are queued */
 	uint64_t pending; /* records in the queue, including a batch being written */
 	uint64_t fresh; /* records queued since the writer last took a batch */
@@ -304,9 +305,16 @@ static int enqueue(struct lw_store *s, enum rec_type type, const struct part *pa
 		ret = -ESHUTDOWN;
 		goto out;
 	}
-	if (s->pending >= s->queue_max) {
+	/* an offline reader waits for room (in steps, to notice a writer that keeps failing) */
+	while (s->block_when_full && s->pending >= s->queue_max && !s->stop &&
+	       !(s->failing_since &&
+		 mono_now() - s->failing_since >= LW_STORE_FLUSH_FAIL_SEC * LW_USEC_PER_SEC)) {
+		pthread_cond_signal(&s->work);
+		wait_until(&s->done, &s->lock, mono_now() + LW_USEC_PER_SEC / 10);
+	}
+	if (s->pending >= s->queue_max || s->stop) {
 		s->stats.dropped++;
-		ret = -ENOBUFS;
+		ret = s->stop ? -ESHUTDOWN : -ENOBUFS;
 		goto out;
 	}
 	if (s->tail->used + need > LW_STORE_CHUNK_BYTES) {
@@ -850,6 +858,7 @@ int lw_store_open(const char *path, const struct lw_store_config *cfg, struct lw
 		return ret;
 	}
 	s->queue_max = cfg && cfg->queue_max ? cfg->queue_max : LW_STORE_DEFAULT_QUEUE_MAX;
+	s->block_when_full = cfg && cfg->block_when_full;
 	s->high_water = s->queue_max / 2 ? s->queue_max / 2 : 1;
 	s->commit_interval = cfg && cfg->commit_interval > 0 ? cfg->commit_interval
 							     : LW_STORE_DEFAULT_COMMIT_INTERVAL;

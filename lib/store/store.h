@@ -26,6 +26,12 @@ struct lw_store_config {
 	 * hourly (and once when the store opens)
 	 */
 	unsigned retention_days;
+	/*
+	 * A full queue makes the producer wait for the writer instead of dropping the record:
+	 * for reading a capture file, where waiting loses nothing and dropping loses rows.  While
+	 * writes keep failing for LW_STORE_FLUSH_FAIL_SEC it drops (and counts) as usual.
+	 */
+	bool block_when_full;
 };
 
 /* Longest meta key and value lw_store_put_meta accepts (bytes, without the NUL). */
@@ -170,7 +176,8 @@ void lw_store_close(struct lw_store *s);
 uint64_t lw_store_max_flow_id(struct lw_store *s);
 
 /*
- * Queue a record (copied); never waits for the disk.  0, or -ENOBUFS when the queue is full
+ * Queue a record (copied); never waits for the disk (unless block_when_full).  0, or -ENOBUFS
+ * when the queue is full
  * and -ESHUTDOWN after lw_store_stop() (both counted as dropped), -EINVAL for a device or
  * session without a MAC.
  */

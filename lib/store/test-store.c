@@ -646,6 +646,52 @@ static void test_queue_bound(void)
 	lw_store_close(s);
 }
 
+/* block_when_full: a producer faster than the disk waits instead of losing rows. */
+static void test_queue_waits(void)
+{
+	char path[128];
+	struct lw_store_config cfg = {
+		.queue_max = 16, .commit_interval = 50 * 1000, .block_when_full = true};
+	struct lw_store *s = open_ok(new_path(path, sizeof(path)), &cfg);
+	struct lw_store_stats ss;
+	sqlite3 *other;
+	int ok = 0, nobufs = 0;
+	double t0;
+
+	for (int i = 0; i < 3000; i++) {
+		struct lw_leak_rec l = make_leak(i);
+
+		if (lw_store_put_leak(s, &l) == 0)
+			ok++;
+	}
+	LW_CHECK_INT(ok, 3000);
+	LW_CHECK_INT(lw_store_flush(s), 0);
+	lw_store_get_stats(s, &ss);
+	LW_CHECK_INT(ss.dropped, 0);
+	LW_CHECK_INT(ss.written, 3000);
+	other = db_open(path);
+	LW_CHECK_INT(db_int(other, "SELECT count(*) FROM leaks"), 3000);
+
+	/* A writer that keeps failing: the producer gives up waiting and drops. */
+	db_exec(other, "BEGIN EXCLUSIVE");
+	db_exec(other, "INSERT INTO meta(key, value) VALUES('holder', 'test')");
+	t0 = now_s();
+	for (int i = 0; i < 20; i++) {
+		struct lw_leak_rec l = make_leak(5000 + i);
+		int r = lw_store_put_leak(s, &l);
+
+		if (r == -ENOBUFS)
+			nobufs++;
+	}
+	LW_CHECK_INT(nobufs, 4);
+	LW_CHECK(now_s() - t0 < LW_STORE_FLUSH_FAIL_SEC + 3);
+	db_exec(other, "COMMIT");
+	LW_CHECK_INT(lw_store_flush(s), 0);
+	LW_CHECK_INT(db_int(other, "SELECT count(*) FROM leaks"), 3016);
+	sqlite3_close(other);
+	lw_store_close(s);
+}
+
 static void test_wal_reader(void)
 {
 	char path[128];
@@ -1162,6 +1208,7 @@ int main(void)
 	LW_TEST(test_flow_upsert);
 	LW_TEST(test_device_merge);
 	LW_TEST(test_queue_bound);
+	LW_TEST(test_queue_waits);
 	LW_TEST(test_wal_reader);
 	LW_TEST(test_visible_soon);
 	LW_TEST(test_refuse_newer);
