@@ -3,7 +3,7 @@
  * gen: deterministic synthetic captures for leakwatch's benchmarks (classic pcap, Ethernet,
  * microsecond timestamps), written with plain stdio.
  *
- *   gen home|upload|manyflows OUT.pcap [-s SCALE] [-S SEED]
+ *   gen home|upload|manyflows|voip OUT.pcap [-s SCALE] [-S SEED]
  *   gen config OUT.conf [-n DEVICES] [-S SEED]     the phones' known identifiers
  *   gen none OUT.conf                               the same settings, no devices
  *
@@ -17,6 +17,8 @@
  *              ~1 GB, mostly upstream payload.
  *   manyflows  1 M short flows (DNS, short TLS, NTP) over 300 s of capture time, so that the
  *              flows alive at once exceed the default flow table size.
+ *   voip       small frames in few flows: 100 calls of RTP (214-byte frames) both ways; for
+ *              the live replay's packet rate.
  *
  * A sidecar OUT.pcap.meta (key=value lines) tells what was written: packets, bytes, flows,
  * upstream payload bytes and so on.  Every value and choice comes from one PRNG with a fixed
@@ -52,7 +54,7 @@
 #define LW_N(a) (sizeof(a) / sizeof((a)[0]))
 #define LW_MIN_SZ(a, b) ((size_t)(a) < (size_t)(b) ? (size_t)(a) : (size_t)(b))
 
-enum mix { MIX_HOME, MIX_UPLOAD, MIX_MANYFLOWS };
+enum mix { MIX_HOME, MIX_UPLOAD, MIX_MANYFLOWS, MIX_VOIP };
 
 enum kind {
 	K_DNS,
@@ -63,6 +65,7 @@ enum kind {
 	K_TLS_SHORT, /* manyflows: hello, one answer, close */
 	K_NTP,
 	K_DHCP,
+	K_RTP, /* voip: G.711 in RTP, 20 ms frames both ways */
 };
 
 enum { UP = 0, DOWN = 1 };
@@ -356,6 +359,7 @@ static const char *const http_hosts[] = {
 	"img.example.com", "static.example.net",  "dl.example.org",
 	"ads.example.net", "tracker.example.com", "pix.example.org",
 };
+static const char *const voip_hosts[] = {"voice.example.net", "sip.example.org", "rtc.example.com"};
 static const char *const telemetry_hosts[] = {
 	"telemetry.example.com", "log.example.org",   "collect.example.net",
 	"reg.example.net",	 "stats.example.com", "events.example.org",
@@ -988,6 +992,16 @@ static bool next_msg(struct gen *g, struct conn *c)
 		put8(&c->head, i == 0 ? 0x23 : 0x24);
 		putrand(g, &c->head, 47);
 		break;
+	case K_RTP: /* RFC 3550 header, 160 bytes of PCMU */
+		if (i >= 2 * (int)c->requests)
+			return false;
+		c->dir = i % 2;
+		put8(&c->head, 0x80), put8(&c->head, 0);
+		put16(&c->head, (unsigned)(i / 2) & 0xffff);
+		put32(&c->head, (uint32_t)(i / 2) * 160);
+		put32(&c->head, (uint32_t)c->cport << 16 | (uint32_t)c->dir);
+		putrand(g, &c->head, 160);
+		break;
 	case K_DNS: {
 		uint8_t ip[4];
 
@@ -1148,6 +1162,11 @@ static void conn_start(struct gen *g, struct conn *c, int phone, enum kind kind,
 		c->sport = 123;
 		c->cport = 123;
 		break;
+	case K_RTP:
+		name_ip(name, c->sip);
+		c->sport = (uint16_t)(10000 + 2 * below(&g->rng, 5000));
+		c->cport &= 0xfffe;
+		break;
 	case K_DHCP:
 		memset(c->sip, 0xff, 4);
 		c->sport = 67;
@@ -1299,6 +1318,11 @@ static void session_start(struct gen *g, struct conn *c, int phone)
 		g->now_us += g->us_per_flow;
 		return;
 	}
+	if (g->mix == MIX_VOIP) {
+		conn_start(g, c, phone, K_RTP, pick(r, voip_hosts, LW_N(voip_hosts)));
+		c->requests = range(r, 500, 3000);
+		return;
+	}
 	if (g->mix == MIX_UPLOAD) {
 		if (w < 150) {
 			conn_start(g, c, phone, K_DNS,
@@ -1351,9 +1375,15 @@ static void run_mix(struct gen *g, double scale)
 	uint64_t target_bytes = (uint64_t)(1e9 * scale), target_flows = (uint64_t)(1e6 * scale);
 	int i;
 
-	g->nslots = g->mix == MIX_HOME ? 150 : g->mix == MIX_UPLOAD ? 100 : 32;
-	/* home: a 200 Mbit/s line; upload: 100 Mbit/s; manyflows: 1 M flows in 300 s */
-	g->us_per_byte = g->mix == MIX_HOME ? 0.04 : g->mix == MIX_UPLOAD ? 0.08 : 0.0;
+	g->nslots = g->mix == MIX_HOME ? 150 : g->mix == MIX_MANYFLOWS ? 32 : 100;
+	/*
+	 * home: a 200 Mbit/s line; upload: 100 Mbit/s; manyflows: 1 M flows in 300 s; voip: 100
+	 * calls, a packet every 20 ms each way
+	 */
+	g->us_per_byte = g->mix == MIX_HOME	? 0.04
+			 : g->mix == MIX_UPLOAD ? 0.08
+			 : g->mix == MIX_VOIP	? 0.46
+						: 0.0;
 	g->us_per_flow = 300.0;
 	if (g->mix != MIX_MANYFLOWS) { /* every phone asks for its address first */
 		for (i = 0; i < g->nphones; i++) {
@@ -1434,7 +1464,7 @@ static void write_config(struct gen *g, const char *path, bool devices, uint64_t
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: gen home|upload|manyflows OUT.pcap [-s SCALE] [-S SEED]\n"
+	fprintf(stderr, "usage: gen home|upload|manyflows|voip OUT.pcap [-s SCALE] [-S SEED]\n"
 			"       gen config|none OUT.conf [-n DEVICES] [-S SEED]\n");
 	exit(2);
 }
@@ -1485,6 +1515,8 @@ int main(int argc, char **argv)
 		g->mix = MIX_UPLOAD;
 	else if (strcmp(what, "manyflows") == 0)
 		g->mix = MIX_MANYFLOWS;
+	else if (strcmp(what, "voip") == 0)
+		g->mix = MIX_VOIP;
 	else
 		usage();
 	make_phones(g, n, seed, g->mix != MIX_MANYFLOWS);

@@ -143,7 +143,7 @@ offline() {
 	facts=$cache/facts-$mix.txt
 	: >"$res"
 	: >"$facts"
-	local progs=(loop lw-none lw-50)
+	local progs=(loop loop-buf lw-none lw-50)
 	have_ndpi && progs+=(ndpi)
 	"$loop" "$f" >/dev/null # the file into the page cache before any timed run
 	local load0
@@ -158,6 +158,7 @@ offline() {
 		for p in "${order[@]}"; do
 			case $p in
 			loop) timed "$res" loop "$r" "$loop" "$f" ;;
+			loop-buf) timed "$res" loop-buf "$r" "$loop" -b 262144 "$f" ;;
 			lw-none)
 				db_reset
 				timed "$res" lw-none "$r" "$daemon" -q -r "$f" --db "$cache/run.db" \
@@ -193,17 +194,18 @@ for line in open(res):
         continue
     label, rnd, el, us, sy, rss, rc = p[:7]
     rows.setdefault(label, {})[int(rnd)] = (float(el), float(us) + float(sy), int(rss), int(rc))
-names = {"loop": "libpcap loop (pcap_next_ex)", "lw-none": "leakwatchd -r, no devices",
+names = {"loop": "libpcap loop (pcap_next_ex)", "loop-buf": "libpcap loop, 256 KiB stdio buf",
+         "lw-none": "leakwatchd -r, no devices",
          "lw-50": "leakwatchd -r, 50 devices", "ndpi": "ndpiReader -q -i"}
 pk, by = int(meta["packets"]), int(meta["wire_bytes"])
 print(f"\n== {mix}: {int(meta['file_bytes'])/1e6:.0f} MB, {pk} packets, {meta['flows']} flows, "
       f"{meta['duration_s']} s of capture time; {len(rows.get('loop', {}))} rounds")
 print(f"   machine: {ncpu} cores, {cpu}; load average before {load0}, after {load1}")
-print(f"   {'program':<30} {'median s':>9} {'cpu s':>7} {'x loop':>7} {'Gbit/s':>7} "
+print(f"   {'program':<32} {'median s':>9} {'cpu s':>7} {'x loop':>7} {'Gbit/s':>7} "
       f"{'Mpps':>6} {'peak RSS MB':>11}")
 loop = rows.get("loop", {})
 summary = {}
-for label in ("loop", "lw-none", "lw-50", "ndpi"):
+for label in ("loop", "loop-buf", "lw-none", "lw-50", "ndpi"):
     r = rows.get(label)
     if not r:
         continue
@@ -217,7 +219,7 @@ for label in ("loop", "lw-none", "lw-50", "ndpi"):
     mpps = pk / el / 1e6 if el > 0 else float("inf")
     summary[label] = (el, ratio, rss)
     note = f"  ({fails} runs failed)" if fails else ""
-    print(f"   {names[label]:<30} {el:9.3f} {cpu_s:7.2f} {ratio:7.2f} {gbps:7.2f} {mpps:6.2f} "
+    print(f"   {names[label]:<32} {el:9.3f} {cpu_s:7.2f} {ratio:7.2f} {gbps:7.2f} {mpps:6.2f} "
           f"{rss/1024:11.1f}{note}")
 # what leakwatchd itself wrote (first round)
 fl = {}
@@ -288,13 +290,14 @@ mbps, pps = num(r"Rated: [\d.]+ Bps, ([\d.]+) Mbps"), num(r"Mbps, ([\d.]+) pps")
 failed = num(r"Failed packets:\s+(\d+)")
 try:
     c = sqlite3.connect(db)
-    pk, dr, ifd = c.execute("SELECT packets, dropped, if_dropped FROM stats "
-                            "ORDER BY ts DESC LIMIT 1").fetchone()
+    pk, dr, ifd, sd = c.execute("SELECT packets, dropped, if_dropped, store_dropped FROM stats "
+                                "ORDER BY ts DESC LIMIT 1").fetchone()
 except Exception as e:
-    pk = dr = ifd = f"? ({e})"
-print(f"   {label:<8} tcpreplay: {sent} packets in {secs} s = {pps} pps, {mbps} Mbit/s, "
-      f"{failed} failed;  leakwatchd: {pk} packets captured, kernel drops {dr}, "
-      f"interface drops {ifd}")
+    pk = dr = ifd = sd = f"? ({e})"
+print(f"   {label:<6} tcpreplay: {sent} packets in {secs} s = {pps} pps, {mbps} Mbit/s, "
+      f"{failed} failed")
+print(f"   {'':<6} leakwatchd: {pk} packets captured, kernel drops {dr}, interface drops {ifd}, "
+      f"rows dropped {sd}")
 PY
 }
 
@@ -302,7 +305,7 @@ live() {
 	[ "$(id -u)" -eq 0 ] || { say "live: needs root (network namespaces)"; return 0; }
 	command -v tcpreplay >/dev/null || { say "live: needs tcpreplay"; return 0; }
 	local small large
-	small=$(capture manyflows 0.3)
+	small=$(capture voip 0.25)
 	large=$(capture home 0.3)
 	configs
 	(
@@ -318,7 +321,7 @@ live() {
 		echo "   large frames: $(basename "$large") ($(meta "$large" packets) packets," \
 			"$(($(meta "$large" wire_bytes) / $(meta "$large" packets))) bytes on average)"
 		replay small "$small" 1 "$cache/devices50.conf"
-		replay large "$large" 1 "$cache/devices50.conf"
+		replay large "$large" 3 "$cache/devices50.conf"
 	)
 }
 
