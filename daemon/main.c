@@ -591,6 +591,8 @@ int main(int argc, char **argv)
 	sc.queue_max = (size_t)cfg.queue_max;
 	sc.commit_interval = (lw_time_us)cfg.commit_interval_ms * 1000;
 	sc.retention_days = (unsigned)cfg.retention_days;
+	/* reading a file can wait for the writer: no row is dropped for going fast */
+	sc.block_when_full = o.read_file != NULL;
 	r = lw_store_open(cfg.db_path, &sc, &store, err, sizeof(err));
 	if (r < 0) {
 		lw_log_error("%s: %s", cfg.db_path, err[0] ? err : strerror(-r));
