@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# Lab test: netlink in namespaces (bridge FDB: MAC -> port; neighbours: IP -> MAC; link
+# down/up; no nl80211 in this kernel, which is not an error), then leakwatchd running as an
+# unprivileged user keeps capturing across the bridge going down and up, and being deleted
+# and created again.
+#   netlink.sh LEAKWATCHD NL-PROBE
+set -uo pipefail
+daemon=$(realpath "$1")
+probe=$(realpath "$2")
+here=$(cd "$(dirname "$0")" && pwd)
+[ "$(id -u)" -eq 0 ] || { echo "needs root (network namespaces)"; exit 77; }
+command -v sqlite3 >/dev/null || { echo "needs sqlite3"; exit 77; }
+# shellcheck source=lab.sh
+. "$here/lab.sh"
+
+fail=0
+ok() { echo "ok   $1"; }
+bad() { echo "FAIL $1"; fail=1; }
+has() { # has DESCRIPTION LINE FILE
+	grep -qxF "$2" "$3" && ok "$1" || { bad "$1: no line '$2' in:"; cat "$3"; }
+}
+p1() { lab_ns "$LAB_ID-phone1" "$@"; }
+
+lab_up
+lab_phone phone1 02:10:00:00:00:01 192.0.2.11
+port=${LAB_ID}0p
+lab_ns "$LAB_AP" ip addr add 192.0.2.2/24 dev br0
+
+# 1. the probe: events while the bridge goes down and up and traffic flows, lookups at the end
+lab_bg "$LAB_AP" "$LAB_DIR/probe.log" "$probe" br0 4 --port 02:10:00:00:00:01 \
+	--port 02:00:5e:00:00:01 --port 02:00:5e:00:00:99 --mac 192.0.2.11 --mac 192.0.2.99
+pid=${LAB_PIDS[-1]}
+for _ in $(seq 50); do grep -qs '^start' "$LAB_DIR/probe.log" && break; sleep 0.1; done
+lab_ns "$LAB_AP" ip link set br0 down
+sleep 0.3
+lab_ns "$LAB_AP" ip link set br0 up
+sleep 0.3
+p1 bash -c 'echo x >/dev/udp/192.0.2.1/9' # the bridge learns both ends
+lab_ns "$LAB_AP" bash -c 'echo x >/dev/udp/192.0.2.11/9' # the AP resolves the phone (ARP)
+wait "$pid"
+has "link is up at start; no nl80211 here, reported as not supported" \
+	"start link up wifi no stations -95" "$LAB_DIR/probe.log"
+grep -q '^link down$' "$LAB_DIR/probe.log" && grep -A100 '^link down$' "$LAB_DIR/probe.log" |
+	grep -q '^link up$' && ok "link down, then up, notified" ||
+	{ bad "link down/up notifications"; cat "$LAB_DIR/probe.log"; }
+has "an FDB notification names the phone's port" "fdb add 02:10:00:00:00:01 $port" \
+	"$LAB_DIR/probe.log"
+has "a neighbour notification maps the phone's address" \
+	"neigh add 192.0.2.11 02:10:00:00:00:01" "$LAB_DIR/probe.log"
+has "FDB lookup: the phone's port" "port 02:10:00:00:00:01 $port" "$LAB_DIR/probe.log"
+has "FDB lookup: the upstream's port" "port 02:00:5e:00:00:01 ${LAB_ID}u" "$LAB_DIR/probe.log"
+has "FDB lookup: an unknown MAC" "port 02:00:5e:00:00:99 none" "$LAB_DIR/probe.log"
+has "neighbour lookup" "mac 192.0.2.11 02:10:00:00:00:01" "$LAB_DIR/probe.log"
+has "neighbour lookup: an unknown address" "mac 192.0.2.99 none" "$LAB_DIR/probe.log"
+
+# 2. leakwatchd as an unprivileged user: the capture is reopened when br0 comes back
+user=nobody
+mkdir "$LAB_DIR/db"
+chown "$user" "$LAB_DIR/db"
+chmod 0711 "$LAB_DIR"
+db=$LAB_DIR/db/leakwatch.db
+cat >"$LAB_DIR/lw.conf" <<CONF
+[ap]
+hostapd_ctrl_dir = $LAB_DIR/no-hostapd
+CONF
+lab_bg "$LAB_AP" "$LAB_DIR/leakwatchd.log" "$daemon" -i br0 --db "$db" --user "$user" \
+	-c "$LAB_DIR/lw.conf"
+lwd=${LAB_PIDS[-1]}
+for _ in $(seq 100); do grep -qs "capturing on" "$LAB_DIR/leakwatchd.log" && break; sleep 0.1; done
+grep -qs "capturing on" "$LAB_DIR/leakwatchd.log" ||
+	{ bad "leakwatchd did not start"; cat "$LAB_DIR/leakwatchd.log"; exit 1; }
+uid=$(awk '/^Uid:/ { print $3 }' "/proc/$lwd/status")
+caps=$(awk '/^CapEff:/ { print $2 }' "/proc/$lwd/status")
+prm=$(awk '/^CapPrm:/ { print $2 }' "/proc/$lwd/status")
+[ "$uid" = "$(id -u "$user")" ] && [ "$caps" = 0000000000003000 ] && [ "$prm" = 0000000000003000 ] &&
+	ok "runs as $user with CAP_NET_ADMIN and CAP_NET_RAW only" ||
+	bad "privileges: uid $uid, CapEff $caps, CapPrm $prm"
+[ "$(stat -c '%U %a' "$db")" = "$user 600" ] && ok "the database is created by $user, mode 0600" ||
+	bad "database owner/mode: $(stat -c '%U %a' "$db")"
+
+p1 bash -c 'echo before >/dev/udp/192.0.2.1/5001'
+sleep 0.3
+# down and up: libpcap keeps the socket through it (no error, no frames while down)
+lab_ns "$LAB_AP" ip link set br0 down
+sleep 0.5
+lab_ns "$LAB_AP" ip link set br0 up
+sleep 0.5
+p1 bash -c 'echo while >/dev/udp/192.0.2.1/5002'
+sleep 0.3
+# deleted and created again: the old capture is dead; a new one must be opened
+lab_ns "$LAB_AP" ip link del br0
+for _ in $(seq 50); do grep -qs "capturing again when it is back" "$LAB_DIR/leakwatchd.log" && break; sleep 0.1; done
+grep -qs "capturing again when it is back" "$LAB_DIR/leakwatchd.log" &&
+	ok "br0 deleted: the capture is closed, the daemon waits" || bad "br0 deletion not noticed"
+kill -0 "$lwd" 2>/dev/null && ok "still running without br0" || bad "the daemon exited"
+sleep 0.5
+lab_ns "$LAB_AP" ip link add br0 type bridge stp_state 0 forward_delay 0
+lab_ns "$LAB_AP" ip link set "$port" master br0
+lab_ns "$LAB_AP" ip link set "${LAB_ID}u" master br0
+lab_ns "$LAB_AP" ip link set br0 up
+for _ in $(seq 50); do grep -qs "br0: capturing again$" "$LAB_DIR/leakwatchd.log" && break; sleep 0.1; done
+grep -qs "br0: capturing again$" "$LAB_DIR/leakwatchd.log" && ok "br0 back: capturing again" ||
+	bad "capture not reopened"
+sleep 0.5
+p1 bash -c 'echo after >/dev/udp/192.0.2.1/5003'
+sleep 0.5
+kill -TERM "$lwd"
+for _ in $(seq 100); do kill -0 "$lwd" 2>/dev/null || break; sleep 0.1; done
+wait "$lwd"
+rc=$?
+[ $rc -eq 0 ] && ok "exit status 0 after SIGTERM" || bad "exit status $rc"
+got=$(sqlite3 "$db" "SELECT group_concat(dst_port, ' ') FROM (SELECT dst_port FROM flows WHERE dst_port IN (5001, 5002, 5003) ORDER BY dst_port)")
+[ "$got" = "5001 5002 5003" ] && ok "flows from before, between and after the link changes" ||
+	bad "flows: '$got'"
+grep -q "runtime error\|AddressSanitizer\|LeakSanitizer" "$LAB_DIR/leakwatchd.log" &&
+	{ cat "$LAB_DIR/leakwatchd.log"; bad "sanitizer report"; }
+[ $fail -ne 0 ] && { echo "--- leakwatchd.log"; cat "$LAB_DIR/leakwatchd.log"; }
+exit $fail
