@@ -449,8 +449,18 @@ void lw_ap_free(struct lw_ap *ap)
 	for (i = 0; i < LW_AP_SESSIONS_MAX; i++)
 		if (ap->sessions[i].used)
 			session_close(ap, &ap->sessions[i], now);
-	if (ap->hostapd)
+	if (ap->hostapd) {
+		struct lw_hostapd_stats hs;
+
+		lw_hostapd_get_stats(ap->hostapd, &hs);
+		if (hs.malformed || hs.failures)
+			lw_log_info(
+				"hostapd: %llu station events, %llu malformed lines ignored, %llu "
+				"connection failures",
+				(unsigned long long)hs.events, (unsigned long long)hs.malformed,
+				(unsigned long long)hs.failures);
 		lw_loop_remove_fd(ap->loop, lw_hostapd_fd(ap->hostapd));
+	}
 	if (ap->nl)
 		lw_loop_remove_fd(ap->loop, lw_nl_fd(ap->nl));
 	lw_hostapd_free(ap->hostapd);

@@ -433,6 +433,7 @@ static int run_live(const struct options *o, const struct lw_config *cfg, struct
 
 	lw_log_info("capturing on %s (%s) into %s", cfg->interface, lw_capture_linktype_name(cap),
 		    o->db ? o->db : cfg->db_path);
+	lw_store_flush(store); /* ready: `leakwatch status` sees the pid and the source */
 	sd_notifyf(0, "READY=1\nSTATUS=capturing on %s", cfg->interface);
 	r = lw_loop_run(l.loop);
 	if (r < 0) {
@@ -454,10 +455,14 @@ out:
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"read", required_argument, NULL, 'r'}, {"interface", required_argument, NULL, 'i'},
-		{"db", required_argument, NULL, 'd'},	{"config", required_argument, NULL, 'c'},
-		{"quiet", no_argument, NULL, 'q'},	{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},	{"user", required_argument, NULL, 'u'},
+		{"read", required_argument, NULL, 'r'},
+		{"interface", required_argument, NULL, 'i'},
+		{"db", required_argument, NULL, 'd'},
+		{"config", required_argument, NULL, 'c'},
+		{"quiet", no_argument, NULL, 'q'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{"user", required_argument, NULL, 'u'},
 		{NULL, 0, NULL, 0},
 	};
 	struct options o = {0};

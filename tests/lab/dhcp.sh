@@ -27,10 +27,30 @@ lab_bg "$LAB_UP" "$LAB_DIR/dhcpd.log" dnsmasq --keep-in-foreground --no-resolv -
 	--log-facility=- --log-dhcp
 lab_wait_port "$LAB_UP" udp 67 || exit 1
 
+# systemd's readiness protocol: a socket in NOTIFY_SOCKET receives READY=1 and STOPPING=1
+lab_bg "$LAB_AP" "$LAB_DIR/notify.log" python3 -u -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+s.settimeout(60)
+while True:
+    m = s.recv(4096).decode()
+    print(m.replace("\n", " "), flush=True)
+    if "STOPPING=1" in m:
+        break' "$LAB_DIR/notify"
+for _ in $(seq 50); do [ -S "$LAB_DIR/notify" ] && break; sleep 0.1; done
+
 db=$LAB_DIR/dhcp.db
-lab_bg "$LAB_AP" "$LAB_DIR/leakwatchd.log" "$daemon" -i br0 --db "$db"
+lab_bg "$LAB_AP" "$LAB_DIR/leakwatchd.log" env NOTIFY_SOCKET="$LAB_DIR/notify" "$daemon" -i br0 \
+	--db "$db"
 lwd=${LAB_PIDS[-1]}
 for _ in $(seq 100); do grep -qs "capturing on" "$LAB_DIR/leakwatchd.log" && break; sleep 0.1; done
+for _ in $(seq 50); do grep -qs "READY=1" "$LAB_DIR/notify.log" && break; sleep 0.1; done
+grep -q "READY=1" "$LAB_DIR/notify.log" && ok "sd_notify READY=1 once capturing" ||
+	bad "no READY=1 on NOTIFY_SOCKET"
+st=$("$cli" --db "$db" status)
+echo "$st" | grep -qx "leakwatchd:     running (pid $lwd)" && ok "leakwatch status: running, with its pid" ||
+	{ bad "leakwatch status while running:"; echo "$st"; }
 
 cat >"$LAB_DIR/dhclient.conf" <<CONF
 send host-name "nokia-7-plus";
@@ -48,6 +68,11 @@ sleep 1.5
 kill -TERM "$lwd"
 for _ in $(seq 100); do kill -0 "$lwd" 2>/dev/null || break; sleep 0.1; done
 wait "$lwd"
+for _ in $(seq 20); do grep -qs "STOPPING=1" "$LAB_DIR/notify.log" && break; sleep 0.1; done
+grep -q "STOPPING=1" "$LAB_DIR/notify.log" && ok "sd_notify STOPPING=1 on SIGTERM" ||
+	bad "no STOPPING=1"
+"$cli" --db "$db" status | grep -qx "leakwatchd:     not running" &&
+	ok "leakwatch status: not running after exit" || bad "status after exit"
 
 got=$(sqlite3 "$db" "SELECT hostname, dhcp_vendor, vendor, randomized FROM devices WHERE mac = '$mac'")
 [ "$got" = "nokia-7-plus|android-dhcp-9|Google, Inc.|0" ] &&
