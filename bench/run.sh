@@ -19,7 +19,7 @@ py=/usr/bin/python3
 cache=${LW_BENCH_CACHE:-/var/tmp/leakwatch-bench}
 rounds=${LW_BENCH_ROUNDS:-5}
 scale=${LW_BENCH_SCALE:-1}
-gen= loop= daemon=
+gen= loop= daemon= scan=
 what=${1:-}
 [ $# -gt 0 ] && shift
 while [ $# -gt 0 ]; do
@@ -30,6 +30,7 @@ while [ $# -gt 0 ]; do
 	--gen) gen=$(realpath "$2"); shift 2 ;;
 	--loop) loop=$(realpath "$2"); shift 2 ;;
 	--daemon) daemon=$(realpath "$2"); shift 2 ;;
+	--scan) scan=$(realpath "$2"); shift 2 ;;
 	*) echo "run.sh: unknown option $1" >&2; exit 64 ;;
 	esac
 done
@@ -51,7 +52,7 @@ build() {
 		meson setup "$root/build-bench" "$root" -Dbuildtype=release >/dev/null || exit 1
 	fi
 	ninja -C "$root/build-bench" build.ninja >/dev/null 2>&1 # regenerate: new targets
-	meson compile -C "$root/build-bench" leakwatchd gen pcap-loop \
+	meson compile -C "$root/build-bench" leakwatchd gen pcap-loop scan \
 		>"$root/build-bench/compile.log" 2>&1 || {
 		cat "$root/build-bench/compile.log" >&2
 		exit 1
@@ -59,6 +60,7 @@ build() {
 	gen=$root/build-bench/bench/gen
 	loop=$root/build-bench/bench/pcap-loop
 	daemon=$root/build-bench/daemon/leakwatchd
+	scan=$root/build-bench/bench/scan
 }
 
 # capture MIX [SCALE]: prints the path of the mix's capture, generating it if absent (the name
@@ -177,6 +179,11 @@ offline() {
 	done
 	db_reset
 	summarize "$mix" "$f" "$res" "$facts" "$load0"
+	if [ "$mix" = upload ] && [ -n "$scan" ]; then
+		# the engine itself, until the pipeline calls it (bench/scan.c): CPU time, one run
+		echo "   the identifier engine on every upstream request (bench/scan, 50 devices):"
+		"$scan" "$f" "$cache/devices50.conf" | sed 's/^/     /'
+	fi
 }
 
 summarize() { # summarize MIX FILE RESULTS FACTS LOAD_BEFORE
@@ -405,6 +412,12 @@ smoke)
 		grep -A12 "^== $m:" "$out" | grep -q "lw-50: stats.packets $want," ||
 			{ echo "smoke: leakwatchd did not count $want packets for $m"; ok=0; }
 	done
+	if [ -n "$scan" ]; then
+		grep -Eq "detect [0-9.]+ s cpu = [0-9.]+ Gbit/s" "$out" ||
+			{ echo "smoke: no scan result for upload"; ok=0; }
+		grep -Eq "leaks [1-9][0-9]* \(known [1-9]" "$out" ||
+			{ echo "smoke: the engine found no enrolled identifier in the upload mix"; ok=0; }
+	fi
 	[ $ok -eq 1 ] && echo "smoke: ok" || exit 1
 	;;
 *) usage ;;
