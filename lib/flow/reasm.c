@@ -295,6 +295,16 @@ void lw_reasm_segment(struct lw_reasm *r, struct lw_flow *f, enum lw_dir dir, ui
 		else if ((uint32_t)room < len)
 			len = (uint32_t)room;
 	}
+	/*
+	 * Data starting further ahead than the largest TCP window (RFC 7323) is not part of this
+	 * stream.  Held, it could sit exactly 2^31 ahead, where serial comparison (RFC 1982) says
+	 * neither before nor after, and skipping to it would never make progress.
+	 */
+	if (len && (uint32_t)(seq - s->next_seq) > LW_REASM_MAX_ACK_AHEAD &&
+	    (uint32_t)(seq - s->next_seq) <= 0x80000000u) {
+		r->stats->reasm_overflow++;
+		len = 0;
+	}
 	if (len)
 		data_segment(r, f, dir, seq, data, len);
 	check_fin(s);

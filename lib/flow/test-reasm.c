@@ -717,6 +717,39 @@ static void test_wrap(void)
 	free(s);
 }
 
+/*
+ * Data 2^31 ahead is neither before nor after next_seq in serial arithmetic: held, it hung the
+ * flush (found by fuzz-pipeline).  Nothing beyond the largest window is held.
+ */
+static void test_far_ahead(void)
+{
+	static uint8_t data[5000];
+	struct lw_flow_config cfg = {.reasm_flow_bytes = 4096};
+	struct sink *s = sink_new();
+	struct lw_flow_table *t = table(&cfg, s);
+	const struct lw_flow_stats *st = lw_flow_table_stats(t);
+	struct lw_flow *f;
+
+	fill(data, sizeof(data), 3);
+	f = seg(t, LW_DIR_UP, 0, LW_TCP_SYN, NULL, 0);
+	seg(t, LW_DIR_UP, 1 + 0x80000000u, LW_TCP_ACK, data, 10);
+	seg(t, LW_DIR_UP, 1 + LW_REASM_MAX_ACK_AHEAD + 1, LW_TCP_ACK, data, 10);
+	LW_CHECK_INT(f->stream[0].held, 0);
+	LW_CHECK_INT(st->reasm_overflow, 2);
+	/* refused by the budget at 2^31 ahead: dropped, not skipped to forever */
+	seg(t, LW_DIR_UP, 1 + 0x80000000u, LW_TCP_ACK, data, 5000);
+	LW_CHECK_INT(st->reasm_overflow, 3);
+	/* within the window it is held as before */
+	seg(t, LW_DIR_UP, 1 + LW_REASM_MAX_ACK_AHEAD - 100, LW_TCP_ACK, data, 10);
+	LW_CHECK_INT(f->stream[0].held, 10);
+	lw_flow_table_flush(t);
+	LW_CHECK_INT(f->stream[0].held, 0);
+	LW_CHECK_INT(s->len[0], 10);
+	LW_CHECK_INT(s->ends, 1);
+	lw_flow_table_free(t);
+	free(s);
+}
+
 static void test_midstream(void)
 {
 	struct sink *s = sink_new();
@@ -793,6 +826,7 @@ int main(void)
 	LW_TEST(test_overflow_skip);
 	LW_TEST(test_total_budget);
 	LW_TEST(test_wrap);
+	LW_TEST(test_far_ahead);
 	LW_TEST(test_midstream);
 	LW_TEST(test_no_consumer);
 	LW_TEST(test_free_holding);
