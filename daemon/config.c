@@ -110,6 +110,9 @@ struct load_ctx {
 	char *err;
 	size_t errlen;
 	char why[256];
+	FILE *f;
+	int reads; /* lines handed to inih, counted the way it counts them */
+	int why_read; /* the line the reason in why belongs to */
 };
 
 static int parse_long(const char *v, long *out)
@@ -290,12 +293,27 @@ static int handler(void *user, const char *section, const char *name, const char
 	r = handle_key(user, section, name, value);
 	if (saved[0])
 		memcpy(lc->why, saved, sizeof(saved));
+	else if (lc->why[0])
+		lc->why_read = lc->reads;
+	return r;
+}
+
+/*
+ * inih reports the first bad line, which may be a syntax error that never reaches the
+ * handler: count the lines read so a reason is only given for the line it belongs to.
+ */
+static char *read_line(char *str, int num, void *stream)
+{
+	struct load_ctx *lc = stream;
+	char *r = fgets(str, num, lc->f);
+
+	if (r)
+		lc->reads++;
 	return r;
 }
 
 int lw_config_load(struct lw_config *c, const char *path, char *err, size_t errlen)
 {
-	struct load_ctx lc = {c, path, err, errlen, ""};
 	FILE *f = fopen(path, "r");
 	int r;
 
@@ -304,8 +322,17 @@ int lw_config_load(struct lw_config *c, const char *path, char *err, size_t errl
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return r;
 	}
-	r = ini_parse_file(f, handler, &lc);
+	r = lw_config_load_file(c, f, path, err, errlen);
 	fclose(f);
+	return r;
+}
+
+int lw_config_load_file(struct lw_config *c, FILE *f, const char *path, char *err, size_t errlen)
+{
+	struct load_ctx lc = {c, path, err, errlen, "", f, 0, 0};
+	int r;
+
+	r = ini_parse_stream(read_line, &lc, handler, &lc);
 	if (r == 0) {
 		if (c->names_ttl_max < c->names_ttl_min) {
 			snprintf(err, errlen, "%s: [names] ttl_max is below ttl_min", path);
@@ -317,7 +344,8 @@ int lw_config_load(struct lw_config *c, const char *path, char *err, size_t errl
 		snprintf(err, errlen, "%s: cannot read the file", path);
 		return -EIO;
 	}
-	snprintf(err, errlen, "%s:%d: %s", path, r, lc.why[0] ? lc.why : "syntax error");
+	snprintf(err, errlen, "%s:%d: %s", path, r,
+		 lc.why[0] && lc.why_read == r ? lc.why : "syntax error");
 	return -EINVAL;
 }
 

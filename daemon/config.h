@@ -5,6 +5,7 @@
 
 #include <limits.h>
 #include <net/if.h>
+#include <stdio.h>
 
 #include "core/types.h"
 #include "flow/flow.h"
@@ -76,6 +77,8 @@ void lw_config_defaults(struct lw_config *c);
  * unreadable file) and writes "path:line: reason" into err.
  */
 int lw_config_load(struct lw_config *c, const char *path, char *err, size_t errlen);
+/* The same from an open stream (the config fuzzer reads from memory); path names it in err. */
+int lw_config_load_file(struct lw_config *c, FILE *f, const char *path, char *err, size_t errlen);
 void lw_config_release(struct lw_config *c);
 
 #endif
