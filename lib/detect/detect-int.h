@@ -34,6 +34,7 @@ enum {
 	LW_KEY_CELL = 1u << 13,
 	LW_KEY_E6 = 1u << 14, /* latE6 / lngE6: micro-degrees as an integer */
 	LW_KEY_EXCLUDED = 1u << 15, /* order ids, timestamps, ...: numbers here are not ids */
+	LW_KEY_DEVICE = 1u << 16, /* device_id, did, udid: an IMEI, or any other device number */
 };
 
 /* Cell identity fields; the order is the order of the reported value. */

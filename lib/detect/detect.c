@@ -715,7 +715,11 @@ static void judge_number(struct lw_detect *d, struct group *g, const char *t, si
 			report(d, LW_ID_IMEI, LW_CONF_VALIDATED, canon, pos);
 		else if (len == 16 && lw_detect_tac_plausible(t) &&
 			 !lw_detect_digits_trivial(t, 14))
-			report(d, LW_ID_IMEISV, LW_CONF_VALIDATED, as_seen(canon, t, len), pos);
+			/* Android's device id is the IMEI or MEID, never the IMEISV: 16 digits under
+			 * device_id are as often a firewall's or a router's serial number */
+			report(d, LW_ID_IMEISV,
+			       (f & LW_KEY_DEVICE) ? LW_CONF_PATTERN : LW_CONF_VALIDATED,
+			       as_seen(canon, t, len), pos);
 		else if (len >= 14 && len <= 17 && !lw_detect_digits_trivial(t, len))
 			report(d, LW_ID_IMEI, LW_CONF_PATTERN, as_seen(canon, t, len), pos);
 		return;
@@ -871,6 +875,52 @@ static size_t shapes(struct lw_detect *d, const uint8_t *p, size_t n, size_t i, 
 	return 0;
 }
 
+static bool scheme_before(const uint8_t *p, size_t a, const char *scheme)
+{
+	size_t k = strlen(scheme);
+
+	return a >= k && strncasecmp((const char *)p + a - k, scheme, k) == 0 &&
+	       (a == k || !is_alnum(p[a - k - 1]));
+}
+
+/*
+ * A 3GPP network access identifier (TS 23.003 section 19.3, RFC 4187 4.1.1.6): the realm
+ * wlan.mnc<MNC>.mcc<MCC>.3gppnetwork.org is not a mail domain.  The permanent identity is
+ * a type digit (0 EAP-AKA, 1 EAP-SIM, 6 EAP-AKA') and the IMSI: reported as the IMSI.
+ * Pseudonyms and re-authentication ids in that realm are no identifier.  In RADIUS the
+ * attribute's length byte sits just before the name and is often a digit or a letter
+ * ('5' = 53 bytes), and the next attribute's type just after it: so the IMSI is taken from
+ * the end of the local part and the realm is looked for inside the domain.  Returns true if
+ * [a, b) was such an identifier (so it is not an e-mail address).
+ */
+static bool nai_3gpp(struct lw_detect *d, const uint8_t *p, size_t n, size_t a, size_t at, size_t b)
+{
+	static const char realm[] = ".3gppnetwork.org";
+	char canon[LW_DETECT_VALUE_MAX];
+	size_t rl = sizeof(realm) - 1, i, len;
+
+	for (i = at + 1; i + rl <= b; i++)
+		if (strncasecmp((const char *)p + i, realm, rl) == 0)
+			break;
+	if (i + rl > b)
+		return false;
+	for (len = 15; len >= 14; len--) {
+		struct hitpos pos = {p, n, at - len, len};
+		uint8_t type;
+
+		if (at - a < len + 1)
+			continue;
+		type = p[at - len - 1];
+		if (type != '0' && type != '1' && type != '6')
+			continue;
+		if (lw_detect_check_imsi((const char *)p + at - len, len, canon)) {
+			report(d, LW_ID_IMSI, LW_CONF_VALIDATED, canon, &pos);
+			break;
+		}
+	}
+	return true;
+}
+
 static void email_at(struct lw_detect *d, const uint8_t *p, size_t n, size_t at, bool open)
 {
 	char canon[LW_DETECT_VALUE_MAX];
@@ -881,6 +931,9 @@ static void email_at(struct lw_detect *d, const uint8_t *p, size_t n, size_t at,
 	       (is_alnum(p[a - 1]) || p[a - 1] == '.' || p[a - 1] == '_' || p[a - 1] == '%' ||
 		p[a - 1] == '+' || p[a - 1] == '-'))
 		a--;
+	/* sip:user@host is a SIP address (RFC 3261): an account or a phone number, no mailbox */
+	if (scheme_before(p, a, "sip:") || scheme_before(p, a, "sips:"))
+		return;
 	while (a < at && !is_alnum(p[a]))
 		a++;
 	while (b < n && b - at < 254 && (is_alnum(p[b]) || p[b] == '.' || p[b] == '-'))
@@ -893,7 +946,8 @@ static void email_at(struct lw_detect *d, const uint8_t *p, size_t n, size_t at,
 		return;
 	pos = (struct hitpos){p, n, a, b - a};
 	d->s.edge = open && b >= n;
-	report(d, LW_ID_EMAIL, LW_CONF_VALIDATED, canon, &pos);
+	if (!nai_3gpp(d, p, n, a, at, b))
+		report(d, LW_ID_EMAIL, LW_CONF_VALIDATED, canon, &pos);
 	d->s.edge = false;
 }
 
@@ -1612,6 +1666,24 @@ int lw_detect_add_known(struct lw_detect *d, const struct lw_mac *mac, enum lw_i
 	if (r == -ENOSPC)
 		d->stats.known_full++;
 	return r == -EEXIST ? 0 : r;
+}
+
+int lw_detect_canonical(enum lw_id_kind kind, const char *value, char *out, size_t cap)
+{
+	char canon[LW_DETECT_VALUE_MAX];
+	size_t n;
+	int r;
+
+	if (!value || !out || kind >= LW_ID__COUNT)
+		return -EINVAL;
+	r = lw_detect_normalize(kind, value, canon);
+	if (r < 0)
+		return r;
+	n = strlen(canon);
+	if (n >= cap)
+		return -ENOSPC;
+	memcpy(out, canon, n + 1);
+	return 0;
 }
 
 void lw_detect_clear_source(struct lw_detect *d, const char *source)

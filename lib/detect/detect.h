@@ -92,6 +92,13 @@ void lw_detect_free(struct lw_detect *d);
  */
 int lw_detect_add_known(struct lw_detect *d, const struct lw_mac *mac, enum lw_id_kind kind,
 			const char *value, const char *source);
+/*
+ * The canonical form of a value of that kind, as lw_detect_add_known enrols it and as leaks
+ * report it (IMEI 15 digits, e-mail lower case, phone E.164, ...): what the identifiers table
+ * should hold, whatever the spelling in the config.  -EINVAL as for lw_detect_add_known;
+ * -ENOSPC if out (cap bytes) is too small.
+ */
+int lw_detect_canonical(enum lw_id_kind kind, const char *value, char *out, size_t cap);
 /* Drops every value of that source (e.g. before reloading the config). */
 void lw_detect_clear_source(struct lw_detect *d, const char *source);
 

@@ -597,6 +597,99 @@ static void test_stats_and_args(void)
 	lw_detect_free(NULL);
 }
 
+/*
+ * Addresses that have the shape of an e-mail but are something else (found in the shared
+ * corpus): SIP URIs (sip.pcap, a T.38 fax call), and 3GPP network access identifiers in
+ * RADIUS, whose permanent form carries the IMSI.
+ */
+static void test_not_email(void)
+{
+	static const char sip[] = "REGISTER sip:sip.example.net SIP/2.0\r\nFrom: "
+				  "<sip:voi18063@sip.example.net>;tag=9\r\n"
+				  "To: <SIP:+4930123456@ims.example.net;user=phone>\r\nContact: "
+				  "<sips:bob@example.org>\r\n";
+	static const char radius[] =
+		"\x01\x34User-Name 0311480073638072@wlan.mnc480.mcc311.3gppnetwork.org\x1f";
+	struct lw_detect_config cfg = {.learn = false};
+	struct lw_detect *d = lw_detect_new(&cfg);
+	struct got g;
+
+	scan(d, NULL, "udp.payload", NULL, sip, sizeof(sip) - 1, &g);
+	LW_CHECK_INT(g.n, 0);
+	/* "sip:" must be the scheme, not the end of a word */
+	scan_s(d, NULL, "Reply-To: jane.doe@example.org, gossip:x.y@example.org", &g);
+	want(&g, LW_ID_EMAIL, "jane.doe@example.org", LW_CONF_VALIDATED, "plain", NULL);
+	want(&g, LW_ID_EMAIL, "x.y@example.org", LW_CONF_VALIDATED, "plain", NULL);
+	LW_CHECK_INT(g.n, 2);
+	/* EAP-AKA permanent identity: the IMSI, not an e-mail */
+	scan(d, NULL, "udp.payload", NULL, radius, sizeof(radius) - 1, &g);
+	want(&g, LW_ID_IMSI, "311480073638072", LW_CONF_VALIDATED, "plain", "udp.payload");
+	LW_CHECK_INT(g.n, 1);
+	/* EAP-SIM (1), EAP-AKA' (6) with a 14-digit IMSI */
+	scan_s(d, NULL, "1262017396054812@wlan.mnc001.mcc262.3GPPnetwork.org", &g);
+	want(&g, LW_ID_IMSI, "262017396054812", LW_CONF_VALIDATED, NULL, NULL);
+	LW_CHECK_INT(g.n, 1);
+	scan_s(d, NULL, "u=626201739605481@wlan.mnc01.mcc262.3gppnetwork.org", &g);
+	want(&g, LW_ID_IMSI, "26201739605481", LW_CONF_VALIDATED, NULL, NULL);
+	LW_CHECK_INT(g.n, 1);
+	/* RADIUS: the attribute's length byte before the name ('5' = 53), the next type after */
+	scan_s(d, NULL,
+	       "\x01"
+	       "50311480073638072@wlan.mnc480.mcc311.3gppnetwork.org"
+	       "O\x0e",
+	       &g);
+	want(&g, LW_ID_IMSI, "311480073638072", LW_CONF_VALIDATED, NULL, NULL);
+	LW_CHECK_INT(g.n, 1);
+	/* a pseudonym, an MCC nobody has: no identifier at all */
+	LW_CHECK_INT(scan_s(d, NULL, "2rWq9dRm0sQx@wlan.mnc480.mcc311.3gppnetwork.org", &g), 0);
+	LW_CHECK_INT(scan_s(d, NULL, "0999480073638072@wlan.mnc480.mcc999.3gppnetwork.org", &g), 0);
+	lw_detect_free(d);
+}
+
+/* 16 digits under a generic device-id key: an IMEISV only maybe (syslog.pcap: a NetScreen). */
+static void test_device_id_16(void)
+{
+	struct lw_detect_config cfg = {.learn = false};
+	struct lw_detect *d = lw_detect_new(&cfg);
+	struct got g;
+
+	scan_s(d, NULL, "ssg: NetScreen device_id=0185082008001541  [Root]system-notification", &g);
+	want(&g, LW_ID_IMEISV, "0185082008001541", LW_CONF_PATTERN, "plain", NULL);
+	LW_CHECK_INT(g.n, 1);
+	scan_s(d, NULL, "{\"deviceImei\":\"3582400511111101\",\"imei\":\"3582400511111102\"}", &g);
+	want(&g, LW_ID_IMEISV, "3582400511111101", LW_CONF_VALIDATED, "json:deviceImei", NULL);
+	want(&g, LW_ID_IMEISV, "3582400511111102", LW_CONF_VALIDATED, "json:imei", NULL);
+	/* an IMEI under device_id is still one */
+	scan_s(d, NULL, "device_id=490154203237518", &g);
+	want(&g, LW_ID_IMEI, "490154203237518", LW_CONF_VALIDATED, "form:device_id", NULL);
+	lw_detect_free(d);
+}
+
+/* What the identifiers table holds for a configured value: the form leaks report. */
+static void test_canonical(void)
+{
+	char out[LW_DETECT_VALUE_MAX], small[8];
+
+	LW_CHECK_INT(lw_detect_canonical(LW_ID_EMAIL, " Jane.Doe@Example.org", out, sizeof(out)),
+		     0);
+	LW_CHECK_STR(out, "jane.doe@example.org");
+	LW_CHECK_INT(lw_detect_canonical(LW_ID_PHONE, "+44 7700 900123", out, sizeof(out)), 0);
+	LW_CHECK_STR(out, "+447700900123");
+	LW_CHECK_INT(lw_detect_canonical(LW_ID_IMEI, "35-299209-718304", out, sizeof(out)), 0);
+	LW_CHECK_STR(out, "352992097183042");
+	LW_CHECK_INT(lw_detect_canonical(LW_ID_MAC, "00-00-5E-00-53-20", out, sizeof(out)), 0);
+	LW_CHECK_STR(out, "00:00:5e:00:53:20");
+	LW_CHECK_INT(lw_detect_canonical(LW_ID_ANDROID_ID, "3F9A6C21D4E8B705", out, sizeof(out)),
+		     0);
+	LW_CHECK_STR(out, "3f9a6c21d4e8b705");
+	LW_CHECK_INT(lw_detect_canonical(LW_ID_IMEI, "352992097183043", out, sizeof(out)), -EINVAL);
+	LW_CHECK_INT(lw_detect_canonical(LW_ID_LOCATION, "52.5,13.4", out, sizeof(out)), -EINVAL);
+	LW_CHECK_INT(lw_detect_canonical(LW_ID__COUNT, "x", out, sizeof(out)), -EINVAL);
+	LW_CHECK_INT(lw_detect_canonical(LW_ID_EMAIL, NULL, out, sizeof(out)), -EINVAL);
+	LW_CHECK_INT(lw_detect_canonical(LW_ID_EMAIL, "a.b@example.org", small, sizeof(small)),
+		     -ENOSPC);
+}
+
 int main(void)
 {
 	LW_TEST(test_zzhc_v2);
@@ -612,5 +705,8 @@ int main(void)
 	LW_TEST(test_dedup_snippet);
 	LW_TEST(test_learning);
 	LW_TEST(test_stats_and_args);
+	LW_TEST(test_canonical);
+	LW_TEST(test_not_email);
+	LW_TEST(test_device_id_16);
 	return lw_test_end();
 }

@@ -162,7 +162,7 @@ struct lw_key_class lw_detect_key_classify(const char *k)
 	if (has(k, "meid"))
 		kc.flags |= LW_KEY_MEID | LW_KEY_IMEI;
 	if (IN(k, "deviceid", "did", "devid", "udid", "deviceno", "devicenum", "deviceimei"))
-		kc.flags |= LW_KEY_IMEI;
+		kc.flags |= LW_KEY_IMEI | (has(k, "imei") ? 0 : LW_KEY_DEVICE);
 	if (has(k, "iccid") || has(k, "simserial") || IN(k, "icc", "iccno"))
 		kc.flags |= LW_KEY_ICCID;
 	if (has(k, "imsi") || IN(k, "subscriberid"))
