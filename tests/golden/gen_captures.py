@@ -851,6 +851,469 @@ def case_empty():
     return []
 
 
+# ---------------------------------------------------------------------------------------------
+# Identifier leaks (issue 3). The identifiers are made up but well formed: IMEIs with a real
+# reporting body and a Luhn digit, ICCIDs under 89, IMSIs under real MCCs. The one name that is
+# not a documentation name is zzhc.vnet.cn, China Telecom's self-registration server: the case
+# the leak detection exists for (DESIGN.md), so its expected rows name it.
+
+def luhn_complete(digits):
+    """digits + the Luhn check digit that makes the whole valid."""
+    total = 0
+    for i, c in enumerate(reversed(digits)):
+        v = int(c) * (2 if i % 2 == 0 else 1)
+        total += v - 9 if v > 9 else v
+    return digits + str((10 - total % 10) % 10)
+
+
+def luhn_ok(digits):
+    return luhn_complete(digits[:-1]) == digits
+
+
+class BitWriter:
+    """LSB-first bit packing, as DEFLATE (RFC 1951 3.1.1) and Brotli (RFC 7932 2) use."""
+
+    def __init__(self):
+        self.out, self.acc, self.n = bytearray(), 0, 0
+
+    def bits(self, value, count):
+        for i in range(count):
+            self.acc |= ((value >> i) & 1) << self.n
+            self.n += 1
+            if self.n == 8:
+                self.out.append(self.acc)
+                self.acc, self.n = 0, 0
+
+    def huffman(self, code, length):
+        """Huffman codes are packed starting with their most significant bit."""
+        for i in range(length - 1, -1, -1):
+            self.bits((code >> i) & 1, 1)
+
+    def flush(self):
+        if self.n:
+            self.out.append(self.acc)
+            self.acc, self.n = 0, 0
+        return bytes(self.out)
+
+
+def deflate_fixed(data):
+    """A DEFLATE stream (RFC 1951) of one final block with the fixed Huffman codes, literals
+    only: written here rather than with zlib.compress so that the bytes do not depend on the
+    zlib build, and still nothing of the plain text shows in them (codes are not byte
+    aligned)."""
+    w = BitWriter()
+    w.bits(1, 1)            # BFINAL
+    w.bits(1, 2)            # BTYPE 01: fixed Huffman codes
+    for b in data:
+        if b < 144:
+            w.huffman(0x30 + b, 8)
+        else:
+            w.huffman(0x190 + b - 144, 9)
+    w.huffman(0, 7)         # end of block (256)
+    return w.flush()
+
+
+def gzip_fixed(data):
+    """RFC 1952 member: no name, mtime 0, OS 255 (unknown)."""
+    import zlib
+    out = (b'\x1f\x8b\x08\x00' + struct.pack('<I', 0) + b'\x00\xff' + deflate_fixed(data) +
+           struct.pack('<II', zlib.crc32(data), len(data) & 0xffffffff))
+    assert zlib.decompress(out, 16 + 15) == data
+    return out
+
+
+def zlib_fixed(data):
+    """RFC 1950 stream, as 'Content-Encoding: deflate' means by the letter of RFC 9110."""
+    import zlib
+    out = b'\x78\x01' + deflate_fixed(data) + struct.pack('>I', zlib.adler32(data))
+    assert zlib.decompress(out) == data
+    return out
+
+
+# brotli.compress(BR_JSON, quality=11) with Brotli 1.0.9, kept as bytes so that the capture does
+# not depend on the encoder's version; checked against the decoder when python3-brotli is there.
+BR_JSON = (b'{"adid":"cdda802e-fb9c-47ad-9b8e-3d9c5a4b1f20","screen":"home",'
+           b'"events":["open","open","open"]}')
+BR_BODY = bytes.fromhex(
+    '1b5e00e01c0776acb15e3c194ee7d55e1ff4cef9ca9f0ff437d6283d95e4b5b064d1e902879c801fbf28b4'
+    '00bc4a7cee08fd224a8addc6b19b5eb6de9079ee63535e4facec773410488c0143e9a35ce0')
+
+
+def brotli_check():
+    try:
+        import brotli
+    except ImportError:
+        return
+    assert brotli.decompress(BR_BODY) == BR_JSON
+
+
+def http_post(path, host, body, ctype, extra=()):
+    head = 'POST %s HTTP/1.1\r\nHost: %s\r\n' % (path, host)
+    for name, value in extra:
+        head += '%s: %s\r\n' % (name, value)
+    head += 'Content-Type: %s\r\nContent-Length: %d\r\n\r\n' % (ctype, len(body))
+    return head.encode() + body
+
+
+def http_get(target, host, extra=()):
+    head = 'GET %s HTTP/1.1\r\nHost: %s\r\n' % (target, host)
+    for name, value in extra:
+        head += '%s: %s\r\n' % (name, value)
+    return (head + '\r\n').encode()
+
+
+HTTP_NO_CONTENT = b'HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n'
+
+# The Nokia 7 Plus: documentation MACs (RFC 7042), so nothing here names a real device.
+NOKIA_MAC = '00:00:5e:00:53:10'
+NOKIA2_MAC = '00:00:5e:00:53:11'
+ZZHC_NAME = 'zzhc.vnet.cn'
+ZZHC = server('203.0.113.126')
+NOKIA_IMEI = luhn_complete('35391810462715')          # TAC 35391810 (BABT)
+NOKIA_IMEI2 = luhn_complete('35391810462723')
+# China Telecom ICCID 8986 03..; sent with the check digit dropped
+NOKIA_ICCID_FULL = luhn_complete('8986031847204518362')
+NOKIA_ICCID = NOKIA_ICCID_FULL[:19]
+NOKIA_ICCID2 = luhn_complete('8986011957306284915')   # China Unicom, sent whole (20 digits)
+NOKIA_IMSI = '460110937204561'                         # MCC 460 MNC 11 (China Telecom LTE)
+NOKIA_CDMA_IMSI = '460036598732104'                    # MNC 03 (China Telecom CDMA)
+NOKIA_IMSI2 = '460015827364091'                        # MNC 01 (China Unicom)
+
+ZZHC_V2 = [('REGVER', '2'), ('MEID', NOKIA_IMEI), ('MODEL', 'TA-1046'),
+           ('SWVER', '00CN_2_180'), ('SIM1ICCID', NOKIA_ICCID), ('SIM1LTEIMSI', NOKIA_IMSI)]
+
+
+def zzhc_v5(mac):
+    """Qualcomm's client, REGVER 5.0: 29 fields, the Wi-Fi MAC as MACID in upper case."""
+    return [('REGVER', '5.0'), ('MEID', NOKIA_IMEI), ('MODEL', 'TA-1046'),
+            ('SWVER', '00CN_2_180'), ('SIM1CDMAIMSI', NOKIA_CDMA_IMSI), ('SIM2CDMAIMSI', ''),
+            ('UETYPE', '1'), ('SIM1ICCID', NOKIA_ICCID), ('SIM2ICCID', NOKIA_ICCID2),
+            ('SIM1LTEIMSI', NOKIA_IMSI), ('SIM2LTEIMSI', NOKIA_IMSI2), ('SIM1TYPE', '2'),
+            ('SIM2TYPE', '1'), ('DATASIM', '1'), ('SID', '13824'), ('NID', '1'),
+            ('MACID', mac.upper()), ('SIM1CELLID', '123456789'), ('SIM2CELLID', ''),
+            ('MANUFACTURE', 'HMD Global'), ('OSVER', '9'), ('HWVER', '1.0'),
+            ('SIM1VOLTESW', '1'), ('SIM2VOLTESW', '0'), ('ACCESSTYPE', '2'),
+            ('REGDATE', '2019-03-01 08:15:42'), ('IMEI1', NOKIA_IMEI), ('IMEI2', NOKIA_IMEI2),
+            ('BASEID', '4321')]
+
+
+def zzhc_body(fields):
+    """The registration body: base64 of compact JSON, no encryption despite its label."""
+    import base64
+    js = '{' + ','.join('"%s":"%s"' % kv for kv in fields) + '}'
+    return base64.b64encode(js.encode())
+
+
+def zzhc_head(body_len=None, chunked=False, coding=None):
+    h = ('POST / HTTP/1.1\r\nHost: %s:9999\r\nUser-Agent: zzhc/1.0.0\r\n'
+         'Content-Type: application/encrypted-json\r\nConnection: Keep-Alive\r\n' % ZZHC_NAME)
+    if coding:
+        h += 'Content-Encoding: %s\r\n' % coding
+    if chunked:
+        h += 'Transfer-Encoding: chunked\r\n'
+    else:
+        h += 'Content-Length: %d\r\n' % body_len
+    return (h + '\r\n').encode()
+
+
+def zzhc_exchange(t, phone, cport, isn, body, gap_us=None):
+    """DNS for zzhc.vnet.cn, then one connection carrying the registration in one segment."""
+    dns_exchange(t, phone, cport + 1000, RESOLVER, isn & 0xffff, ZZHC_NAME, 'A',
+                 [(ZZHC_NAME, 'A', 600, ZZHC.ip)], latency_us=gap_us or 12000)
+    c = TcpConn(t, phone, cport, ZZHC, 9999, isn, isn + 7000)
+    c.handshake()
+    c.send(True, zzhc_head(len(body)) + body)
+    c.ack(False)
+    c.send(False, b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 17\r\n'
+           b'\r\n{"resultCode":0}\n')
+    c.ack(True)
+    c.close()
+
+
+def case_leak_zzhc_v2():
+    """The Nokia 7 Plus registration, REGVER 2, with no configuration at all: DNS answer for
+    zzhc.vnet.cn, then POST / to port 9999 (User-Agent zzhc/1.0.0, Content-Type
+    application/encrypted-json) whose body is base64 of {"REGVER":"2","MEID":<IMEI>,
+    "MODEL":"TA-1046","SWVER":...,"SIM1ICCID":<19 digits, check digit dropped>,
+    "SIM1LTEIMSI":<IMSI 46011...>}; the server answers 200."""
+    t = Trace(T0 + 2000)
+    zzhc_exchange(t, Host(NOKIA_MAC, '192.0.2.30'), 50200, 200000, zzhc_body(ZZHC_V2))
+    return t.frames
+
+
+def case_leak_zzhc_v5():
+    """Qualcomm's richer registration (REGVER 5.0, 29 fields) with no configuration: IMEI under
+    MEID and again under IMEI1, a second IMEI under IMEI2, two SIMs (SIM1ICCID 19 digits,
+    SIM2ICCID 20 digits Luhn-valid), three IMSIs (SIM1CDMAIMSI, SIM1LTEIMSI, SIM2LTEIMSI), the
+    phone's own Wi-Fi MAC as MACID in upper case, the serving cell as SIM1CELLID with CDMA
+    SID/NID/BASEID, ACCESSTYPE, REGDATE and empty SIM2 fields."""
+    t = Trace(T0 + 2100)
+    zzhc_exchange(t, Host(NOKIA_MAC, '192.0.2.30'), 50210, 210000, zzhc_body(zzhc_v5(NOKIA_MAC)))
+    return t.frames
+
+
+def case_leak_zzhc_repeat():
+    """The REGVER 2 registration sent three times, each on its own connection, 60 s apart (boot,
+    screen-on, unlock), each after its own DNS lookup."""
+    t = Trace(T0 + 2200)
+    phone = Host(NOKIA_MAC, '192.0.2.30')
+    body = zzhc_body(ZZHC_V2)
+    for i in range(3):
+        if i:
+            t.now += 60 * 1000000
+        zzhc_exchange(t, phone, 50220 + i, 220000 + 10000 * i, body)
+    return t.frames
+
+
+def case_leak_zzhc_chunked():
+    """The REGVER 5.0 registration with Transfer-Encoding: chunked (chunks of 61 bytes, sizes in
+    hex with a chunk extension on the first), the head and body spread over five TCP segments
+    cut inside Transfer-Encoding, inside the first and third chunk-size lines and inside the
+    base64 of the IMEI; no configuration."""
+    t = Trace(T0 + 2300)
+    phone = Host(NOKIA_MAC, '192.0.2.30')
+    body = zzhc_body(zzhc_v5(NOKIA_MAC))
+    dns_exchange(t, phone, 51230, RESOLVER, 0x2301, ZZHC_NAME, 'A',
+                 [(ZZHC_NAME, 'A', 600, ZZHC.ip)])
+    chunks = [body[i:i + 61] for i in range(0, len(body), 61)]
+    framed, where = b'', []      # where[i]: offset in framed of body byte i
+    for i, ch in enumerate(chunks):
+        framed += b'%x%s\r\n' % (len(ch), b';seq=1' if i == 0 else b'')
+        where += range(len(framed), len(framed) + len(ch))
+        framed += ch + b'\r\n'
+    framed += b'0\r\n\r\n'
+    head = zzhc_head(chunked=True)
+    stream = head + framed
+    # the IMEI's base64 starts about 4/3 of its JSON offset into the body
+    js = '{' + ','.join('"%s":"%s"' % kv for kv in zzhc_v5(NOKIA_MAC)) + '}'
+    mid = js.find(NOKIA_IMEI) * 4 // 3 + 10
+    third = where[122] - 4                # the third chunk's size line: 3d CRLF
+    assert framed[third:third + 4] == b'3d\r\n' and where[mid] < third
+    cuts = [len(head) - 7, len(head) + 1, len(head) + where[mid], len(head) + third + 1,
+            len(stream)]
+    c = TcpConn(t, phone, 50230, ZZHC, 9999, 230000, 237000)
+    c.handshake()
+    prev = 0
+    for cut in cuts:
+        c.send(True, stream[prev:cut])
+        prev = cut
+    c.ack(False)
+    c.send(False, b'HTTP/1.1 200 OK\r\nContent-Length: 17\r\n\r\n{"resultCode":0}\n')
+    c.ack(True)
+    return t.frames
+
+
+def case_leak_zzhc_gzip():
+    """The REGVER 2 registration with its base64 body gzip'ed (Content-Encoding: gzip) from a
+    second phone; no configuration."""
+    t = Trace(T0 + 2400)
+    body = gzip_fixed(zzhc_body(ZZHC_V2))
+    dns_exchange(t, Host(NOKIA2_MAC, '192.0.2.31'), 51240, RESOLVER, 0x2401, ZZHC_NAME, 'A',
+                 [(ZZHC_NAME, 'A', 600, ZZHC.ip)])
+    c = TcpConn(t, Host(NOKIA2_MAC, '192.0.2.31'), 50240, ZZHC, 9999, 240000, 247000)
+    c.handshake()
+    c.send(True, zzhc_head(len(body), coding='gzip') + body)
+    c.ack(False)
+    c.send(False, b'HTTP/1.1 200 OK\r\nContent-Length: 17\r\n\r\n{"resultCode":0}\n')
+    c.ack(True)
+    c.close()
+    return t.frames
+
+
+# An Android phone enrolled in cases/leak_known.conf ([device 00:00:5e:00:53:20]).
+ANDROID_MAC = '00:00:5e:00:53:20'
+K_IMEI = luhn_complete('35299209718304')
+K_EMAIL = 'jane.doe@example.org'            # enrolled as Jane.Doe@Example.org
+K_ANDROID_ID = '3f9a6c21d4e8b705'
+K_AD_ID = 'cdda802e-fb9c-47ad-9b8e-3d9c5a4b1f20'
+K_PHONE = '+447700900123'                   # Ofcom's drama range; enrolled as +44 7700 900123
+K_ICCID = luhn_complete('8944110068345219876')
+# Negatives: a Luhn-valid 15-digit number with a plausible TAC under keys that are not ids
+N_LUHN = luhn_complete('35881204937162')
+N_TS_MS = '1700003000123'                    # 13-digit millisecond timestamp
+N_REQ_HEX = '4bf92f3577b34da6a3ce929d0e0e4736'
+N_TRACE16 = '00f067aa0ba902b7'
+N_UUID = '6d92078a-8246-4ba4-ae5b-76104861e7dc'
+ZERO_UUID = '00000000-0000-0000-0000-000000000000'
+PLACEHOLDER_MAC = '02:00:00:00:00:00'
+OLD_ANDROID_MAC = '00:00:5e:00:53:21'   # not enrolled
+OLD_ANDROID_ID = '9c41e07bd25f3a68'
+
+
+def digest(name, text, form):
+    h = hashlib.new(name, text.encode()).digest()
+    if form == 'hex':
+        return h.hex()
+    if form == 'HEX':
+        return h.hex().upper()
+    import base64
+    return base64.b64encode(h).decode()
+
+
+def pct(s):
+    """Percent-encodes everything but RFC 3986 unreserved characters."""
+    return ''.join(c if c.isalnum() or c in '-._~' else '%%%02X' % ord(c) for c in s)
+
+
+def case_leak_known_http():
+    """With cases/leak_known.conf (the phone's IMEI, ICCID, e-mail, phone number, Android ID and
+    advertising ID enrolled), nine requests on one keep-alive connection to api.example.com:
+    (1) GET with the IMEI in the query beside an order_id holding a Luhn-valid 15-digit number,
+    a 13-digit millisecond ts, a random hex request_id and a UUID under session_id;
+    (2) GET with the all-zero advertising id (opted out) under gaid, and the Android ID inside
+    the User-Agent; (3) GET with the advertising ID in a Cookie and the IMEI in X-Device-Id;
+    (4) a form POST with the e-mail and the phone number percent-encoded; (5) a JSON POST
+    with the IMEI and ICCID nested, a Luhn-valid number under timestamp and a UUID under
+    install_uuid; (6) gzip JSON with the Android ID; (7) deflate (zlib) JSON with the e-mail;
+    (8) br JSON with the advertising ID; (9) a JSON POST whose body is cut between two TCP
+    segments in the middle of the IMEI (under deviceId). Every request is answered 204."""
+    brotli_check()
+    t = Trace(T0 + 2500)
+    phone = Host(ANDROID_MAC, '192.0.2.40')
+    host = 'api.example.com'
+    c = TcpConn(t, phone, 50250, server('198.51.100.125'), 80, 250000, 257000)
+    c.handshake()
+    reqs = [
+        http_get('/v1/config?imei=%s&order_id=%s&ts=%s&request_id=%s&session_id=%s'
+                 % (K_IMEI, N_LUHN, N_TS_MS, N_REQ_HEX, N_UUID), host),
+        http_get('/ads?gaid=%s&placement=home' % ZERO_UUID, host,
+                 [('User-Agent', 'okhttp/4.9.3 (Android 13; Pixel 7; id %s)' % K_ANDROID_ID)]),
+        http_get('/v1/sync', host, [('Cookie', 'lang=en; gaid=%s; trace=%s' % (K_AD_ID,
+                                                                             N_TRACE16)),
+                                    ('X-Device-Id', K_IMEI)]),
+        http_post('/v1/register', host,
+                  ('email=%s&phone=%s&model=Pixel+7' % (pct(K_EMAIL), pct(K_PHONE))).encode(),
+                  'application/x-www-form-urlencoded'),
+        http_post('/v1/device', host,
+                  ('{"device":{"imei":"%s","iccid":"%s","model":"Pixel 7"},"timestamp":%s,'
+                   '"sent":%s,"install_uuid":"%s"}' % (K_IMEI, K_ICCID, N_LUHN, N_TS_MS,
+                                                        N_UUID)).encode(),
+                  'application/json'),
+        http_post('/v1/a', host, gzip_fixed(('{"android_id":"%s","ts":%s}'
+                                              % (K_ANDROID_ID, N_TS_MS)).encode()),
+                  'application/json', [('Content-Encoding', 'gzip')]),
+        http_post('/v1/b', host, zlib_fixed(('{"contact":{"email":"%s","name":"Jane"}}'
+                                              % K_EMAIL).encode()),
+                  'application/json', [('Content-Encoding', 'deflate')]),
+        http_post('/v1/c', host, BR_BODY, 'application/json', [('Content-Encoding', 'br')]),
+    ]
+    for r in reqs:
+        c.send(True, r)
+        c.send(False, HTTP_NO_CONTENT)
+    split = http_post('/v1/event', host,
+                      ('{"event":"open","deviceId":"%s","n":1}' % K_IMEI).encode(),
+                      'application/json')
+    cut = split.find(K_IMEI.encode()) + 7
+    c.send(True, split[:cut])
+    c.send(True, split[cut:])
+    c.send(False, HTTP_NO_CONTENT)
+    c.close()
+    return t.frames
+
+
+def b64url(data):
+    import base64
+    return base64.urlsafe_b64encode(data).decode()
+
+
+def case_leak_known_hashes():
+    """With cases/leak_known.conf, one GET or POST per form on one connection to
+    h.example.com: MD5, SHA-1, SHA-256 and SHA-512 of the IMEI and of the (lowercase) e-mail,
+    each as hex lower (query h=), hex upper (header X-Hash) and base64 of the digest (JSON
+    member h); the IMEI as base64 and as hex (query d=, x=); base64url of the IMEI's SHA-1
+    digest without padding (query u=) and of the e-mail's SHA-256 digest in a cookie (uid);
+    the e-mail percent-encoded in a
+    header (X-User); base64url of a JSON object holding the SHA-256 hex of the e-mail (query
+    p=: two layers); the client's own MAC as 00-00-5E-00-53-20 (query wifi=), 00005e005320
+    (JSON m), 0000.5e00.5320 (header X-Station) and SHA-1 hex of 00:00:5e:00:53:20 (query
+    mh=); and Android's placeholder 02:00:00:00:00:00 percent-encoded under bssid, as
+    xiaomi.pcap has it. Every request is answered 204."""
+    import base64
+    t = Trace(T0 + 2600)
+    phone = Host(ANDROID_MAC, '192.0.2.40')
+    host = 'h.example.com'
+    reqs = []
+    for value in (K_IMEI, K_EMAIL):
+        for alg in ('md5', 'sha1', 'sha256', 'sha512'):
+            reqs.append(http_get('/q?h=%s' % digest(alg, value, 'hex'), host))
+            reqs.append(http_get('/q', host, [('X-Hash', digest(alg, value, 'HEX'))]))
+            reqs.append(http_post('/j', host, ('{"h":"%s"}' % digest(alg, value, 'b64'))
+                                  .encode(), 'application/json'))
+    two = b64url(('{"e":"%s","home":"~"}' % digest('sha256', K_EMAIL, 'hex')).encode())
+    two = two.rstrip('=')
+    assert '-' in two or '_' in two     # so that it is base64url, not plain base64
+    reqs += [
+        http_get('/q?d=%s' % base64.b64encode(K_IMEI.encode()).decode(), host),
+        http_get('/q?x=%s' % K_IMEI.encode().hex(), host),
+        http_get('/q?u=%s' % b64url(hashlib.sha1(K_IMEI.encode()).digest()).rstrip('='), host),
+        http_get('/q', host, [('Cookie', 'theme=dark; uid=%s' % b64url(
+            hashlib.sha256(K_EMAIL.encode()).digest()))]),
+        http_get('/q', host, [('X-User', pct(K_EMAIL))]),
+        http_get('/q?p=%s' % two, host),
+        http_get('/q?wifi=%s' % ANDROID_MAC.upper().replace(':', '-'), host),
+        http_post('/j', host, ('{"m":"%s"}' % ANDROID_MAC.replace(':', '')).encode(),
+                  'application/json'),
+        http_get('/q', host, [('X-Station', '%s.%s.%s' % tuple(
+            ANDROID_MAC.replace(':', '')[i:i + 4] for i in (0, 4, 8)))]),
+        http_get('/q?mh=%s' % digest('sha1', ANDROID_MAC, 'hex'), host),
+        http_get('/q?bssid=%s&ssid=home' % pct(PLACEHOLDER_MAC), host),
+    ]
+    c = TcpConn(t, phone, 50260, server('198.51.100.126'), 80, 260000, 267000)
+    c.handshake()
+    for r in reqs:
+        c.send(True, r)
+        c.send(False, HTTP_NO_CONTENT)
+    c.close()
+    return t.frames
+
+
+def case_leak_known_raw():
+    """With cases/leak_known.conf, identifiers outside HTTP and traffic that must not count:
+    (1) a DNS query for <Android ID>.t.example.net (NXDOMAIN); (2) a binary-framed telemetry
+    stream to telemetry.example.net:5555 (not HTTP) carrying the IMEI and the client's own MAC
+    in upper case, the same record sent twice in two segments; (3) a UDP datagram to
+    discovery.example.net:7777 with the IMEI; (4) HTTP GET /whoami to api.example.com whose
+    response carries the client's MAC and IMEI (downstream: no leak), and a UDP reply from the
+    discovery server with the MAC (downstream too); (5) a DHCP REQUEST from an older Android
+    phone that is not enrolled (00:00:5e:00:53:21) whose host name is android-<its Android ID>.
+    """
+    t = Trace(T0 + 2700)
+    phone = Host(ANDROID_MAC, '192.0.2.40')
+    old = Host(OLD_ANDROID_MAC, '0.0.0.0')
+    t.udp(old, 68, Host(BROADCAST_MAC, '255.255.255.255'), 67,
+          dhcp_message(1, 0x27002700, OLD_ANDROID_MAC, 3,
+                       options=[(50, ip_bytes('192.0.2.41')), (54, ip_bytes('192.0.2.1')),
+                                (12, b'android-' + OLD_ANDROID_ID.encode()),
+                                (60, b'dhcpcd-5.5.6')]))
+    qname = '%s.t.example.net' % K_ANDROID_ID
+    dns_exchange(t, phone, 51270, RESOLVER, 0x2701, qname, 'A', [], rcode=3)
+    dns_exchange(t, phone, 51271, RESOLVER, 0x2702, 'telemetry.example.net', 'A',
+                 [('telemetry.example.net', 'A', 300, '203.0.113.127')])
+    dns_exchange(t, phone, 51272, RESOLVER, 0x2703, 'discovery.example.net', 'A',
+                 [('discovery.example.net', 'A', 300, '203.0.113.128')])
+    rec = ('TLM1 dev %s hw %s fw 13.0.1 up 3600\n' % (K_IMEI, ANDROID_MAC.upper())).encode()
+    framed = struct.pack('>HH', 0x4c57, len(rec)) + rec
+    c = TcpConn(t, phone, 50270, server('203.0.113.127'), 5555, 270000, 277000)
+    c.handshake()
+    c.send(True, framed)
+    c.ack(False)
+    c.send(True, framed)
+    c.ack(False)
+    c.close()
+    disc = server('203.0.113.128')
+    t.udp(phone, 50271, disc, 7777, b'\x01\x00HELLO imei ' + K_IMEI.encode() + b' model Pixel\n')
+    t.udp(disc, 7777, phone, 50271, b'\x02\x00WELCOME mac ' + ANDROID_MAC.encode() + b'\n')
+    w = TcpConn(t, phone, 50272, server('198.51.100.125'), 80, 272000, 279000)
+    w.handshake()
+    w.send(True, http_get('/whoami', 'api.example.com'))
+    body = ('{"mac":"%s","imei":"%s"}' % (ANDROID_MAC, K_IMEI)).encode()
+    w.send(False, b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n'
+           b'\r\n%s' % (len(body), body))
+    w.ack(True)
+    w.close()
+    return t.frames
+
+
 CASES = {
     'dns_http': (case_dns_http, 'pcap'),
     'pcapng': (case_pcapng, 'pcapng'),
@@ -866,6 +1329,14 @@ CASES = {
     'lan_prefix': (case_lan_prefix, 'pcap'),
     'tcp_midflow': (case_tcp_midflow, 'pcap'),
     'empty': (case_empty, 'pcap'),
+    'leak_zzhc_v2': (case_leak_zzhc_v2, 'pcap'),
+    'leak_zzhc_v5': (case_leak_zzhc_v5, 'pcap'),
+    'leak_zzhc_repeat': (case_leak_zzhc_repeat, 'pcap'),
+    'leak_zzhc_chunked': (case_leak_zzhc_chunked, 'pcap'),
+    'leak_zzhc_gzip': (case_leak_zzhc_gzip, 'pcap'),
+    'leak_known_http': (case_leak_known_http, 'pcap'),
+    'leak_known_hashes': (case_leak_known_hashes, 'pcap'),
+    'leak_known_raw': (case_leak_known_raw, 'pcap'),
 }
 
 # Broken inputs for the error cases (derived deterministically from the cases above).
