@@ -1462,6 +1462,28 @@ static void write_config(struct gen *g, const char *path, bool devices, uint64_t
 		die("%s: %s", path, strerror(errno));
 }
 
+static void gen_free(struct gen *g)
+{
+	int i, v;
+
+	for (i = 0; g->phones && i < g->nphones; i++) {
+		struct phone *p = &g->phones[i];
+
+		for (v = 0; v < BODY_VARIANTS; v++) {
+			free(p->json[v].p);
+			free(p->gz[v].p);
+			free(p->b64[v].p);
+		}
+		free(p->reg.p);
+	}
+	for (i = 0; i < SLOTS_MAX; i++)
+		free(g->slots[i].head.p);
+	free(g->phones);
+	free(g->pool);
+	free(g->tmp.p);
+	free(g);
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: gen home|upload|manyflows|voip OUT.pcap [-s SCALE] [-S SEED]\n"
@@ -1507,6 +1529,7 @@ int main(int argc, char **argv)
 	if (strcmp(what, "config") == 0 || strcmp(what, "none") == 0) {
 		make_phones(g, n, seed, false);
 		write_config(g, path, strcmp(what, "config") == 0, seed);
+		gen_free(g);
 		return 0;
 	}
 	if (strcmp(what, "home") == 0)
@@ -1562,5 +1585,6 @@ int main(int argc, char **argv)
 		g->now_us / 1e6);
 	if (fclose(m) != 0)
 		die("%s: %s", meta, strerror(errno));
+	gen_free(g);
 	return 0;
 }

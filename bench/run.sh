@@ -182,7 +182,11 @@ offline() {
 	if [ "$mix" = upload ] && [ -n "$scan" ]; then
 		# the engine itself, until the pipeline calls it (bench/scan.c): CPU time, one run
 		echo "   the identifier engine on every upstream request (bench/scan, 50 devices):"
-		"$scan" "$f" "$cache/devices50.conf" | sed 's/^/     /'
+		"$scan" "$f" "$cache/devices50.conf" | tee "$cache/scan.txt" | sed 's/^/     /'
+		local g
+		g=$(sed -n 's/^detect .* = \([0-9.]*\) Gbit\/s.*/\1/p' "$cache/scan.txt")
+		[ -n "$g" ] && echo "   target: >= 1 Gbit/s of upstream payload decoded and scanned per" \
+			"core: $g Gbit/s in lw_detect_http ($($py -c "print('met' if $g >= 1 else 'not met')"))"
 	fi
 }
 
@@ -247,8 +251,13 @@ if lw and mix == "home":
 if lw and mix == "upload":
     up = int(meta["up_payload"])
     g = up * 8 / lw[0] / 1e9
+    p = fl.get("lw-50") or fl.get("lw-none")
+    wired = p is not None and int(p[10]) > 0
     print(f"   upstream payload {up/1e6:.0f} MB ({int(meta['http_requests'])} HTTP requests): "
-          f"{g:.2f} Gbit/s through leakwatchd (target >= 1: {'met' if g >= 1 else 'not met'})")
+          f"{g:.2f} Gbit/s through leakwatchd -r" +
+          (f" with detection (target >= 1: {'met' if g >= 1 else 'not met'})" if wired else
+           " -- no leaks rows: detection is not wired into the pipeline yet, so this is "
+           "parsing only; the engine's own rate follows"))
 if mix == "manyflows":
     p = fl.get("lw-50") or fl.get("lw-none")
     fsz = int(fsz)
