@@ -1314,6 +1314,29 @@ def case_leak_known_raw():
     return t.frames
 
 
+def case_leak_raw_split():
+    """With cases/leak_known.conf, a non-HTTP telemetry stream to telemetry.example.net:5555
+    whose first record is cut between two TCP segments seven digits into the IMEI (TCP is a
+    byte stream: where it is cut is the sender's business), then a record in one segment with
+    the e-mail."""
+    t = Trace(T0 + 2800)
+    phone = Host(ANDROID_MAC, '192.0.2.40')
+    dns_exchange(t, phone, 51280, RESOLVER, 0x2801, 'telemetry.example.net', 'A',
+                 [('telemetry.example.net', 'A', 300, '203.0.113.127')])
+    rec1 = ('TLM1 dev %s fw 13.0.1 up 7200\n' % K_IMEI).encode()
+    rec2 = ('TLM1 acct %s sync 1\n' % K_EMAIL).encode()
+    stream = (struct.pack('>HH', 0x4c57, len(rec1)) + rec1 +
+              struct.pack('>HH', 0x4c57, len(rec2)) + rec2)
+    cut, end1 = stream.find(K_IMEI.encode()) + 7, 4 + len(rec1)
+    c = TcpConn(t, phone, 50280, server('203.0.113.127'), 5555, 280000, 287000)
+    c.handshake()
+    for seg in (stream[:cut], stream[cut:end1], stream[end1:]):
+        c.send(True, seg)
+        c.ack(False)
+    c.close()
+    return t.frames
+
+
 CASES = {
     'dns_http': (case_dns_http, 'pcap'),
     'pcapng': (case_pcapng, 'pcapng'),
@@ -1337,6 +1360,7 @@ CASES = {
     'leak_known_http': (case_leak_known_http, 'pcap'),
     'leak_known_hashes': (case_leak_known_hashes, 'pcap'),
     'leak_known_raw': (case_leak_known_raw, 'pcap'),
+    'leak_raw_split': (case_leak_raw_split, 'pcap'),
 }
 
 # Broken inputs for the error cases (derived deterministically from the cases above).
