@@ -17,35 +17,35 @@
 static int lw_test_failures;
 static int lw_test_checks;
 
-#define LW_CHECK(cond)                                                                             \
-	do {                                                                                       \
-		lw_test_checks++;                                                                  \
-		if (!(cond)) {                                                                     \
-			lw_test_failures++;                                                        \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);   \
-		}                                                                                  \
+#define LW_CHECK(cond)                                                                           \
+	do {                                                                                     \
+		lw_test_checks++;                                                                \
+		if (!(cond)) {                                                                   \
+			lw_test_failures++;                                                      \
+			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
+		}                                                                                \
 	} while (0)
 
-#define LW_CHECK_INT(a, b)                                                                         \
-	do {                                                                                       \
-		long long _a = (long long)(a), _b = (long long)(b);                                \
-		lw_test_checks++;                                                                  \
-		if (_a != _b) {                                                                    \
-			lw_test_failures++;                                                        \
-			fprintf(stderr, "%s:%d: %s == %lld, expected %lld\n", __FILE__, __LINE__,  \
-				#a, _a, _b);                                                       \
-		}                                                                                  \
+#define LW_CHECK_INT(a, b)                                                                        \
+	do {                                                                                      \
+		long long _a = (long long)(a), _b = (long long)(b);                               \
+		lw_test_checks++;                                                                 \
+		if (_a != _b) {                                                                   \
+			lw_test_failures++;                                                       \
+			fprintf(stderr, "%s:%d: %s == %lld, expected %lld\n", __FILE__, __LINE__, \
+				#a, _a, _b);                                                      \
+		}                                                                                 \
 	} while (0)
 
-#define LW_CHECK_STR(a, b)                                                                         \
-	do {                                                                                       \
-		const char *_a = (a), *_b = (b);                                                   \
-		lw_test_checks++;                                                                  \
-		if (!_a || !_b || strcmp(_a, _b) != 0) {                                           \
-			lw_test_failures++;                                                        \
-			fprintf(stderr, "%s:%d: %s == \"%s\", expected \"%s\"\n", __FILE__,        \
-				__LINE__, #a, _a ? _a : "(null)", _b ? _b : "(null)");             \
-		}                                                                                  \
+#define LW_CHECK_STR(a, b)                                                                  \
+	do {                                                                                \
+		const char *_a = (a), *_b = (b);                                            \
+		lw_test_checks++;                                                           \
+		if (!_a || !_b || strcmp(_a, _b) != 0) {                                    \
+			lw_test_failures++;                                                 \
+			fprintf(stderr, "%s:%d: %s == \"%s\", expected \"%s\"\n", __FILE__, \
+				__LINE__, #a, _a ? _a : "(null)", _b ? _b : "(null)");      \
+		}                                                                           \
 	} while (0)
 
 struct lw_test_guard_buf {
@@ -84,22 +84,22 @@ static inline void lw_test_unguard(struct lw_test_guard_buf *g)
 }
 
 /* Feeds every prefix of an input (each guarded) to fn; used to prove truncation is safe. */
-#define LW_FOR_EACH_PREFIX(data, len, ptrvar, lenvar, body)                                        \
-	do {                                                                                       \
-		size_t lenvar;                                                                     \
-		for (lenvar = 0; lenvar <= (len); lenvar++) {                                      \
-			struct lw_test_guard_buf _g;                                               \
-			const unsigned char *ptrvar = lw_test_guard((data), lenvar, &_g);          \
-			body;                                                                      \
-			lw_test_unguard(&_g);                                                      \
-		}                                                                                  \
+#define LW_FOR_EACH_PREFIX(data, len, ptrvar, lenvar, body)                               \
+	do {                                                                              \
+		size_t lenvar;                                                            \
+		for (lenvar = 0; lenvar <= (len); lenvar++) {                             \
+			struct lw_test_guard_buf _g;                                      \
+			const unsigned char *ptrvar = lw_test_guard((data), lenvar, &_g); \
+			body;                                                             \
+			lw_test_unguard(&_g);                                             \
+		}                                                                         \
 	} while (0)
 
-#define LW_TEST(fn)                                                                                \
-	do {                                                                                       \
-		int _before = lw_test_failures;                                                    \
-		fn();                                                                              \
-		fprintf(stderr, "%s %s\n", lw_test_failures == _before ? "ok  " : "FAIL", #fn);   \
+#define LW_TEST(fn)                                                                             \
+	do {                                                                                    \
+		int _before = lw_test_failures;                                                 \
+		fn();                                                                           \
+		fprintf(stderr, "%s %s\n", lw_test_failures == _before ? "ok  " : "FAIL", #fn); \
 	} while (0)
 
 static inline int lw_test_end(void)

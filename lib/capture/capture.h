@@ -10,10 +10,10 @@
 #include "core/types.h"
 
 struct lw_capture_config {
-	int snaplen;     /* default 262144 */
-	int buffer_kb;   /* kernel ring size; default 8192 */
-	bool promisc;    /* default true */
-	int timeout_ms;  /* packet buffer timeout; default 100 */
+	int snaplen; /* default 262144 */
+	int buffer_kb; /* kernel ring size; default 8192 */
+	bool promisc; /* default true */
+	int timeout_ms; /* packet buffer timeout; default 100 */
 };
 
 struct lw_frame {
@@ -27,7 +27,7 @@ typedef void (*lw_frame_fn)(const struct lw_frame *f, void *user_data);
 
 struct lw_capture_stats {
 	uint64_t received; /* by the kernel filter (live) or read (offline) */
-	uint64_t dropped;  /* by the kernel: ring full */
+	uint64_t dropped; /* by the kernel: ring full */
 	uint64_t if_dropped;
 };
 

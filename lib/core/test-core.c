@@ -60,7 +60,7 @@ static void test_mac(void)
 {
 	static const char *ok[] = {"aa:bb:cc:dd:ee:0f", "AA-BB-CC-DD-EE-0F", "aabb.ccdd.ee0f",
 				   "AABBCCDDEE0F"};
-	static const char *bad[] = {"aa:bb:cc:dd:ee", "aa:bb-cc:dd:ee:0f", "aabbccddee0g",
+	static const char *bad[] = {"aa:bb:cc:dd:ee",	  "aa:bb-cc:dd:ee:0f", "aabbccddee0g",
 				    "aa:bb:cc:dd:ee:0f:", "a:abb:cc:dd:ee:0f", ""};
 	struct lw_mac m;
 	char buf[LW_MAC_STRLEN];

@@ -36,10 +36,10 @@ struct lw_mac {
 /* Where a flow's name came from, best first. */
 enum lw_name_source {
 	LW_NAME_NONE = 0,
-	LW_NAME_DNS,  /* passive DNS: the client resolved this address earlier */
+	LW_NAME_DNS, /* passive DNS: the client resolved this address earlier */
 	LW_NAME_HTTP, /* HTTP Host header */
 	LW_NAME_QUIC, /* SNI in a QUIC Initial */
-	LW_NAME_SNI,  /* SNI in a TLS ClientHello */
+	LW_NAME_SNI, /* SNI in a TLS ClientHello */
 };
 
 /* The application protocol leakwatch recognised on a flow. */
@@ -74,7 +74,7 @@ static inline bool lw_mac_is_local(const struct lw_mac *m)
 }
 
 const char *lw_name_source_str(enum lw_name_source s); /* NULL for NONE */
-const char *lw_app_str(enum lw_app a);                 /* NULL for UNKNOWN */
+const char *lw_app_str(enum lw_app a); /* NULL for UNKNOWN */
 
 /*
  * Keyed 64-bit hash (SipHash-2-4) for tables whose keys a peer controls (flows, names).

@@ -19,18 +19,18 @@
 
 struct lw_packet {
 	lw_time_us ts;
-	size_t wire_len;      /* length on the wire (frame) */
-	bool has_mac;         /* link layer carried Ethernet-style addresses */
+	size_t wire_len; /* length on the wire (frame) */
+	bool has_mac; /* link layer carried Ethernet-style addresses */
 	struct lw_mac src_mac;
 	struct lw_mac dst_mac;
-	uint16_t vlan;        /* outermost VLAN id, 0 if none */
-	struct lw_addr src;   /* IP addresses */
+	uint16_t vlan; /* outermost VLAN id, 0 if none */
+	struct lw_addr src; /* IP addresses */
 	struct lw_addr dst;
-	uint8_t l4;           /* 6 = TCP, 17 = UDP */
+	uint8_t l4; /* 6 = TCP, 17 = UDP */
 	uint16_t sport;
 	uint16_t dport;
 	/* TCP only */
-	uint8_t tcp_flags;    /* FIN 0x01 SYN 0x02 RST 0x04 PSH 0x08 ACK 0x10 */
+	uint8_t tcp_flags; /* FIN 0x01 SYN 0x02 RST 0x04 PSH 0x08 ACK 0x10 */
 	uint32_t seq;
 	uint32_t ack;
 	/* L4 payload; for a reassembled fragment it points into decoder memory valid until the
@@ -51,18 +51,18 @@ struct lw_packet {
 /* A zero field means its default. */
 struct lw_decode_config {
 	size_t frag_max_datagrams; /* datagrams being reassembled at once; default 64 */
-	size_t frag_max_bytes;     /* total bytes held by all of them; default 1 MiB */
-	lw_time_us frag_timeout;   /* default 30 s */
+	size_t frag_max_bytes; /* total bytes held by all of them; default 1 MiB */
+	lw_time_us frag_timeout; /* default 30 s */
 };
 
 /* What the decoder counted; every malformed or unsupported input lands in one of these. */
 struct lw_decode_stats {
 	uint64_t frames;
 	uint64_t ip_packets;
-	uint64_t not_ip;          /* ARP, LLDP, ... — not an error */
-	uint64_t not_tcp_udp;     /* ICMP etc. — not an error */
-	uint64_t malformed;       /* truncated or inconsistent headers */
-	uint64_t frag_held;       /* fragments stored waiting for the rest */
+	uint64_t not_ip; /* ARP, LLDP, ... — not an error */
+	uint64_t not_tcp_udp; /* ICMP etc. — not an error */
+	uint64_t malformed; /* truncated or inconsistent headers */
+	uint64_t frag_held; /* fragments stored waiting for the rest */
 	uint64_t frag_reassembled; /* datagrams completed */
 	/* Fragments given up: limit reached, timeout, cut by the snap length, and duplicates or
 	 * overlaps that brought nothing new (for overlapping bytes the first data wins); a

@@ -15,14 +15,14 @@
 #include "decode/decode.h"
 
 enum lw_dir {
-	LW_DIR_UP = 0,   /* client -> server (upstream, where leaks go) */
+	LW_DIR_UP = 0, /* client -> server (upstream, where leaks go) */
 	LW_DIR_DOWN = 1, /* server -> client */
 };
 
 enum lw_flow_end {
 	LW_FLOW_END_IDLE = 0, /* idle timeout */
-	LW_FLOW_END_CLOSED,   /* FIN both ways or RST, then a short linger */
-	LW_FLOW_END_EVICTED,  /* table full */
+	LW_FLOW_END_CLOSED, /* FIN both ways or RST, then a short linger */
+	LW_FLOW_END_EVICTED, /* table full */
 	LW_FLOW_END_SHUTDOWN, /* lw_flow_table_flush() */
 };
 
@@ -33,12 +33,12 @@ struct lw_prefix {
 
 /* A zero field means its default. */
 struct lw_flow_config {
-	size_t max_flows;            /* default 65536 */
-	lw_time_us tcp_idle;         /* default 300 s */
-	lw_time_us udp_idle;         /* default 60 s */
-	lw_time_us closed_linger;    /* after FIN/FIN or RST; default 5 s */
-	size_t reasm_flow_bytes;     /* out-of-order bytes held per direction; default 64 KiB */
-	size_t reasm_total_bytes;    /* across the table; default 16 MiB */
+	size_t max_flows; /* default 65536 */
+	lw_time_us tcp_idle; /* default 300 s */
+	lw_time_us udp_idle; /* default 60 s */
+	lw_time_us closed_linger; /* after FIN/FIN or RST; default 5 s */
+	size_t reasm_flow_bytes; /* out-of-order bytes held per direction; default 64 KiB */
+	size_t reasm_total_bytes; /* across the table; default 16 MiB */
 	const struct lw_prefix *lan; /* LAN prefixes (client side); may be NULL */
 	size_t n_lan;
 };
@@ -49,9 +49,9 @@ struct lw_flow_stats {
 	uint64_t expired;
 	uint64_t closed;
 	uint64_t evicted;
-	uint64_t reasm_gaps;      /* bytes skipped: a hole never filled within the budget */
-	uint64_t reasm_overflow;  /* segments a budget refused (holes were skipped to make room) */
-	uint64_t reasm_retrans;   /* duplicate / overlapping bytes ignored */
+	uint64_t reasm_gaps; /* bytes skipped: a hole never filled within the budget */
+	uint64_t reasm_overflow; /* segments a budget refused (holes were skipped to make room) */
+	uint64_t reasm_retrans; /* duplicate / overlapping bytes ignored */
 };
 
 /* Reassembly state of one direction; opaque to users (fields are for flow.c / reasm.c). */
@@ -59,39 +59,39 @@ struct lw_reasm_seg;
 struct lw_stream {
 	bool started;
 	bool fin;
-	bool gap_pending;           /* bytes were skipped; the next delivery carries gap=true */
-	uint32_t fin_seq;           /* sequence number of the FIN, valid when fin */
-	uint32_t next_seq;          /* next in-order sequence number expected */
-	uint64_t delivered;         /* bytes handed to the consumer */
-	size_t held;                /* out-of-order bytes held */
-	size_t nsegs;               /* out-of-order segments held */
-	struct lw_reasm_seg *segs;  /* sorted by seq */
+	bool gap_pending; /* bytes were skipped; the next delivery carries gap=true */
+	uint32_t fin_seq; /* sequence number of the FIN, valid when fin */
+	uint32_t next_seq; /* next in-order sequence number expected */
+	uint64_t delivered; /* bytes handed to the consumer */
+	size_t held; /* out-of-order bytes held */
+	size_t nsegs; /* out-of-order segments held */
+	struct lw_reasm_seg *segs; /* sorted by seq */
 };
 
 struct lw_flow {
-	uint64_t id;                /* unique for the table's lifetime, from id_base upward */
-	uint8_t l4;                 /* 6 or 17 */
+	uint64_t id; /* unique for the table's lifetime, from id_base upward */
+	uint8_t l4; /* 6 or 17 */
 	struct lw_addr client;
 	struct lw_addr server;
 	uint16_t client_port;
 	uint16_t server_port;
 	bool has_mac;
 	struct lw_mac client_mac;
-	struct lw_mac server_mac;   /* next hop MAC (the router, on a bridge) */
+	struct lw_mac server_mac; /* next hop MAC (the router, on a bridge) */
 	uint16_t vlan;
 	lw_time_us first_seen;
 	lw_time_us last_seen;
-	uint64_t pkts[2];           /* indexed by enum lw_dir */
-	uint64_t bytes[2];          /* IP-level bytes (wire length) */
+	uint64_t pkts[2]; /* indexed by enum lw_dir */
+	uint64_t bytes[2]; /* IP-level bytes (wire length) */
 	char domain[256];
 	enum lw_name_source name_source;
 	enum lw_app app;
 	bool encrypted;
-	uint8_t tcp_fin_seen;       /* bit per direction */
+	uint8_t tcp_fin_seen; /* bit per direction */
 	bool tcp_rst;
 	struct lw_stream stream[2];
-	void *user;                 /* owned by the user; see on_end */
-	lw_time_us last_written;    /* for the user's periodic writes */
+	void *user; /* owned by the user; see on_end */
+	lw_time_us last_written; /* for the user's periodic writes */
 	/* table internals */
 	uint64_t hash;
 	struct lw_flow *hnext;

@@ -5,8 +5,8 @@
 
 #include "core/types.h"
 
-#define LW_HTTP_MAX_HEADERS 64     /* more is malformed */
-#define LW_HTTP_MAX_HEAD 65536     /* a request head longer than this is malformed */
+#define LW_HTTP_MAX_HEADERS 64 /* more is malformed */
+#define LW_HTTP_MAX_HEAD 65536 /* a request head longer than this is malformed */
 #define LW_HTTP_MAX_CHUNK_LINE 4096 /* a chunk-size line with its extensions */
 #define LW_HTTP_MAX_CHUNK_SIZE (1ULL << 40) /* one chunk; far beyond real traffic */
 
@@ -23,13 +23,13 @@ struct lw_http_header {
 struct lw_http_request {
 	struct lw_str method;
 	struct lw_str target;
-	int version_minor;      /* 0 or 1 */
+	int version_minor; /* 0 or 1 */
 	size_t n_headers;
 	struct lw_http_header headers[LW_HTTP_MAX_HEADERS];
-	struct lw_str host;      /* Host header value (port stripped), or the authority of an
+	struct lw_str host; /* Host header value (port stripped), or the authority of an
 				  * absolute-form or CONNECT target; empty if none */
-	int64_t content_length;  /* -1 if absent */
-	bool chunked;            /* Transfer-Encoding ends in chunked */
+	int64_t content_length; /* -1 if absent */
+	bool chunked; /* Transfer-Encoding ends in chunked */
 	struct lw_str content_encoding;
 	struct lw_str content_type;
 };
