@@ -512,6 +512,11 @@ const struct lw_flow_stats *lw_flow_table_stats(const struct lw_flow_table *t)
 	return &t->stats;
 }
 
+void lw_flow_skip_stream(struct lw_flow *f, enum lw_dir dir)
+{
+	f->stream[dir].skip = true;
+}
+
 struct lw_flow_table *lw_flow_table_new(const struct lw_flow_config *cfg, uint64_t id_base,
 					lw_flow_end_fn on_end, lw_stream_data_fn on_data,
 					void *user_data)

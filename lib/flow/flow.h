@@ -60,6 +60,7 @@ struct lw_stream {
 	bool started;
 	bool fin;
 	bool gap_pending; /* bytes were skipped; the next delivery carries gap=true */
+	bool skip; /* lw_flow_skip_stream(): nothing more is held or delivered */
 	uint32_t fin_seq; /* sequence number of the FIN, valid when fin */
 	uint32_t next_seq; /* next in-order sequence number expected */
 	uint64_t delivered; /* bytes handed to the consumer */
@@ -140,6 +141,14 @@ void lw_flow_table_foreach(struct lw_flow_table *t, void (*fn)(struct lw_flow *,
 			   void *user_data);
 
 const struct lw_flow_stats *lw_flow_table_stats(const struct lw_flow_table *t);
+
+/*
+ * The consumer needs no more bytes of one direction of f (the downstream of a TLS flow, say):
+ * from now on nothing of it is delivered or held for reordering, and what is held is given
+ * back at its next segment.  Counters, FIN/RST tracking and the other direction go on.  Safe to
+ * call from on_data (it only marks the stream).
+ */
+void lw_flow_skip_stream(struct lw_flow *f, enum lw_dir dir);
 
 /* True if addr is inside one of the prefixes. */
 bool lw_prefix_contains(const struct lw_prefix *p, size_t n, const struct lw_addr *addr);

@@ -49,7 +49,7 @@ static void deliver(struct lw_reasm *r, struct lw_flow *f, enum lw_dir dir, cons
 	s->gap_pending = false;
 	s->next_seq += (uint32_t)len;
 	s->delivered += len;
-	if (r->on_data)
+	if (r->on_data && !s->skip)
 		r->on_data(f, dir, data, len, gap, r->user_data);
 }
 
@@ -258,6 +258,11 @@ void lw_reasm_segment(struct lw_reasm *r, struct lw_flow *f, enum lw_dir dir, ui
 {
 	struct lw_stream *s = &f->stream[dir];
 
+	if (s->skip) {
+		/* not wanted any more: give back what is held, keep nothing, deliver nothing */
+		lw_reasm_release(r, s);
+		return;
+	}
 	if (len > LW_REASM_MAX_SEG_LEN) {
 		r->stats->reasm_overflow++;
 		return;
@@ -315,7 +320,7 @@ void lw_reasm_ack(struct lw_reasm *r, struct lw_flow *f, enum lw_dir dir, uint32
 	struct lw_stream *s = &f->stream[dir];
 	int32_t ahead;
 
-	if (!s->started)
+	if (!s->started || s->skip)
 		return;
 	ahead = seq_diff(ack, s->next_seq);
 	if (ahead <= 0 || (uint32_t)ahead > LW_REASM_MAX_ACK_AHEAD)
@@ -333,6 +338,10 @@ void lw_reasm_flush(struct lw_reasm *r, struct lw_flow *f, enum lw_dir dir)
 {
 	struct lw_stream *s = &f->stream[dir];
 
+	if (s->skip) {
+		lw_reasm_release(r, s);
+		return;
+	}
 	while (s->segs)
 		skip_to(r, f, dir, s->segs->seq);
 	/* bytes lost just before the FIN still count as lost */

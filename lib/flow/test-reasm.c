@@ -796,6 +796,75 @@ static void test_no_consumer(void)
 }
 
 /* A table freed without a flush releases what its flows hold (no on_end, no leak). */
+/* lw_flow_skip_stream: one direction stops (held bytes given back), the other goes on. */
+static void skip_down_in_callback(struct lw_flow *f, enum lw_dir dir, const uint8_t *data,
+				  size_t len, bool gap, void *ud)
+{
+	on_data(f, dir, data, len, gap, ud);
+	if (dir == LW_DIR_DOWN)
+		lw_flow_skip_stream(f, LW_DIR_DOWN);
+}
+
+static void test_skip_stream(void)
+{
+	uint8_t up[600], down[900];
+	struct sink *s = sink_new();
+	struct lw_flow_table *t = table(NULL, s);
+	uint32_t c = 5000, v = 90000;
+	struct lw_flow *f;
+
+	fill(up, sizeof(up), 1);
+	fill(down, sizeof(down), 2);
+	f = seg(t, LW_DIR_UP, c, LW_TCP_SYN, NULL, 0);
+	seg(t, LW_DIR_DOWN, v, LW_TCP_SYN | LW_TCP_ACK, NULL, 0);
+	seg(t, LW_DIR_UP, c + 1, LW_TCP_ACK, up, 100);
+	seg(t, LW_DIR_DOWN, v + 1, LW_TCP_ACK, down, 100);
+	/* downstream out of order: held */
+	seg(t, LW_DIR_DOWN, v + 301, LW_TCP_ACK, down + 300, 100);
+	LW_CHECK_INT(f->stream[LW_DIR_DOWN].held, 100);
+	lw_flow_skip_stream(f, LW_DIR_DOWN);
+	/* the hole is filled, but nothing more of downstream is delivered or held */
+	seg(t, LW_DIR_DOWN, v + 101, LW_TCP_ACK, down + 100, 200);
+	seg(t, LW_DIR_DOWN, v + 601, LW_TCP_ACK, down + 600, 100);
+	LW_CHECK_INT(f->stream[LW_DIR_DOWN].held, 0);
+	LW_CHECK_INT(f->stream[LW_DIR_DOWN].nsegs, 0);
+	LW_CHECK_INT(s->len[LW_DIR_DOWN], 100);
+	/* upstream goes on, in order and reordered */
+	seg(t, LW_DIR_UP, c + 201, LW_TCP_ACK, up + 200, 100);
+	seg(t, LW_DIR_UP, c + 101, LW_TCP_ACK, up + 100, 100);
+	LW_CHECK_INT(s->len[LW_DIR_UP], 300);
+	LW_CHECK(memcmp(s->buf[LW_DIR_UP], up, 300) == 0);
+	/* packets and bytes still counted; the close still seen */
+	LW_CHECK_INT(f->pkts[LW_DIR_DOWN], 5);
+	seg(t, LW_DIR_DOWN, v + 701, LW_TCP_ACK | LW_TCP_FIN, NULL, 0);
+	seg(t, LW_DIR_UP, c + 301, LW_TCP_ACK | LW_TCP_FIN, NULL, 0);
+	LW_CHECK_INT(f->tcp_fin_seen, 3);
+	lw_flow_table_flush(t);
+	LW_CHECK_INT(s->ends, 1);
+	LW_CHECK_INT(s->len[LW_DIR_DOWN], 100);
+	LW_CHECK(!s->overrun);
+	lw_flow_table_free(t);
+	free(s);
+
+	/* marked from inside on_data: the rest of that drain and later segments stay quiet */
+	s = sink_new();
+	t = lw_flow_table_new(NULL, 1, on_end, skip_down_in_callback, s);
+	LW_CHECK(t != NULL);
+	seg(t, LW_DIR_UP, c, LW_TCP_SYN, NULL, 0);
+	seg(t, LW_DIR_DOWN, v, LW_TCP_SYN | LW_TCP_ACK, NULL, 0);
+	seg(t, LW_DIR_DOWN, v + 201, LW_TCP_ACK, down + 200, 100); /* held */
+	seg(t, LW_DIR_DOWN, v + 101, LW_TCP_ACK, down + 100, 100); /* held */
+	seg(t, LW_DIR_DOWN, v + 1, LW_TCP_ACK, down, 100); /* delivers, then drains quietly */
+	LW_CHECK_INT(s->len[LW_DIR_DOWN], 100);
+	seg(t, LW_DIR_DOWN, v + 301, LW_TCP_ACK, down + 300, 100);
+	LW_CHECK_INT(s->len[LW_DIR_DOWN], 100);
+	seg(t, LW_DIR_UP, c + 1, LW_TCP_ACK, up, 50);
+	LW_CHECK_INT(s->len[LW_DIR_UP], 50);
+	lw_flow_table_flush(t);
+	lw_flow_table_free(t);
+	free(s);
+}
+
 static void test_free_holding(void)
 {
 	struct sink *s = sink_new();
@@ -830,5 +899,6 @@ int main(void)
 	LW_TEST(test_midstream);
 	LW_TEST(test_no_consumer);
 	LW_TEST(test_free_holding);
+	LW_TEST(test_skip_stream);
 	return lw_test_end();
 }
