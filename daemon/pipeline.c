@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "decode/decode.h"
+#include "detect/detect.h"
 #include "flow/flow.h"
 #include "names/names.h"
 #include "proto/dhcp.h"
@@ -36,6 +37,8 @@
 #define DEVICE_CACHE 1024 /* MACs whose device row was written recently */
 #define DEVICE_REFRESH (60 * LW_USEC_PER_SEC)
 #define FLOW_WALK_EVERY (10 * LW_USEC_PER_SEC)
+#define LEAKS_SEEN_MAX 64 /* identifiers remembered per flow for raw-stream dedup */
+#define RAW_TAIL 256 /* bytes of a raw stream kept to find identifiers cut by a segment */
 
 enum up_state {
 	UP_DETECT = 0, /* collecting the first bytes */
@@ -44,7 +47,8 @@ enum up_state {
 	UP_HTTP_BODY,
 	UP_HTTP_LOST, /* lost sync after a gap: wait for a new request line */
 	UP_DNS,
-	UP_DONE, /* nothing more to parse on this direction */
+	UP_RAW, /* not a protocol leakwatch parses: its bytes are scanned as they come */
+	UP_DONE, /* nothing more to parse on this direction (encrypted, or given up) */
 };
 
 struct dns_pending {
@@ -65,10 +69,19 @@ struct fctx {
 	struct buf head; /* upstream stream start / current HTTP head */
 	struct buf down; /* downstream bytes, DNS over TCP only */
 	bool down_dns;
-	/* HTTP request body being skipped */
+	/* HTTP request whose body is being read: its head, and the body (de-chunked) so far */
+	struct buf req_head;
+	struct buf body;
+	bool body_cut; /* the body was longer than http_body_max or lost bytes */
 	uint64_t body_left;
 	bool body_chunked;
 	struct lw_http_chunked chunked;
+	/* identifiers already reported on this flow's raw stream / datagrams (one row each) */
+	size_t n_seen;
+	uint64_t seen[LEAKS_SEEN_MAX];
+	/* the end of the raw stream so far (after its last separator), joined to the next chunk */
+	size_t tail_len;
+	uint8_t tail[RAW_TAIL];
 	/* QUIC */
 	struct lw_quic_state *quic;
 	unsigned quic_datagrams;
@@ -91,6 +104,7 @@ struct lw_pipeline {
 	struct lw_decoder *decoder;
 	struct lw_flow_table *flows;
 	struct lw_names *names;
+	struct lw_detect *detect;
 	struct lw_pipeline_counters n;
 	lw_time_us now;
 	lw_time_us next_walk;
@@ -294,6 +308,146 @@ static void write_dns(struct lw_pipeline *p, const struct lw_flow *f, lw_time_us
 	lw_store_put_dns(p->store, &r);
 }
 
+/* --- leaks ------------------------------------------------------------------------------- */
+
+struct leak_ctx {
+	struct lw_pipeline *p;
+	struct lw_flow *f;
+	const struct lw_mac *mac; /* the device the content came from, NULL if unknown */
+	bool dedup; /* one row per identifier for the whole flow (raw streams) */
+};
+
+/* Kinds whose validated sightings the engine learns (lw_detect_scan). */
+static bool learnable(enum lw_id_kind k)
+{
+	return k == LW_ID_IMEI || k == LW_ID_ICCID || k == LW_ID_IMSI || k == LW_ID_ANDROID_ID ||
+	       k == LW_ID_AD_ID || k == LW_ID_EMAIL;
+}
+
+static bool seen_before(struct fctx *c, const char *kind, const char *value)
+{
+	char key[300];
+	uint64_t h;
+	size_t i;
+
+	snprintf(key, sizeof(key), "%s\n%s", kind, value);
+	h = lw_hash(key, strlen(key));
+	for (i = 0; i < c->n_seen; i++)
+		if (c->seen[i] == h)
+			return true;
+	if (c->n_seen < LEAKS_SEEN_MAX)
+		c->seen[c->n_seen++] = h;
+	else
+		c->seen[h % LEAKS_SEEN_MAX] = h;
+	return false;
+}
+
+static void on_leak(const struct lw_leak *l, void *user_data)
+{
+	struct leak_ctx *lc = user_data;
+	struct lw_pipeline *p = lc->p;
+	struct lw_flow *f = lc->f;
+	const char *kind = lw_id_kind_str(l->kind);
+	struct lw_leak_rec r;
+
+	if (!kind)
+		return;
+	if (l->opted_out) { /* an all-zero advertising id: the user opted out; not a leak */
+		p->n.ad_opted_out++;
+		return;
+	}
+	if (lc->dedup && f->user && seen_before(f->user, kind, l->value))
+		return;
+	p->n.leaks++;
+	if (p->store) {
+		memset(&r, 0, sizeof(r));
+		r.ts = secs(p->now);
+		if (lc->mac)
+			lw_mac_str(lc->mac, r.mac);
+		r.flow_id = f->id;
+		if (f->name_source != LW_NAME_NONE)
+			snprintf(r.domain, sizeof(r.domain), "%s", f->domain);
+		lw_addr_str(&f->server, r.dst_ip);
+		r.dst_port = f->server_port;
+		snprintf(r.proto, sizeof(r.proto), "%s", f->l4 == 6 ? "tcp" : "udp");
+		snprintf(r.kind, sizeof(r.kind), "%s", kind);
+		snprintf(r.value, sizeof(r.value), "%s", l->value);
+		snprintf(r.encoding, sizeof(r.encoding), "%s", l->encoding);
+		snprintf(r.location, sizeof(r.location), "%s", l->location);
+		snprintf(r.confidence, sizeof(r.confidence), "%s",
+			 lw_confidence_str(l->confidence));
+		snprintf(r.snippet, sizeof(r.snippet), "%s", l->snippet);
+		lw_store_put_leak(p->store, &r);
+		if (l->confidence == LW_CONF_VALIDATED && learnable(l->kind) && lc->mac) {
+			struct lw_identifier_rec id;
+
+			memset(&id, 0, sizeof(id));
+			lw_mac_str(lc->mac, id.mac);
+			snprintf(id.kind, sizeof(id.kind), "%s", kind);
+			snprintf(id.value, sizeof(id.value), "%s", l->value);
+			snprintf(id.source, sizeof(id.source), "learned");
+			id.first_seen = p->now / LW_USEC_PER_SEC;
+			lw_store_put_identifier(p->store, &id);
+		}
+	}
+	if (p->hooks.leak)
+		p->hooks.leak(f, kind, l->value, p->hooks.user_data);
+}
+
+/* Scans upstream content that is not HTTP (raw TCP, UDP, DNS names, DHCP host names). */
+static void scan(struct lw_pipeline *p, struct lw_flow *f, const struct lw_mac *mac,
+		 const char *location, const uint8_t *data, size_t len, bool partial)
+{
+	struct leak_ctx lc = {p, f, mac, true};
+	struct lw_detect_ctx ctx = {mac, location, NULL, partial};
+
+	if (!p->detect || len == 0)
+		return;
+	lw_detect_scan(p->detect, &ctx, data, len, on_leak, &lc);
+}
+
+static const struct lw_mac *flow_mac(const struct lw_flow *f)
+{
+	return f->has_mac ? &f->client_mac : NULL;
+}
+
+static bool is_value_byte(uint8_t b)
+{
+	return (b >= '0' && b <= '9') || (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') ||
+	       b == '@' || b == '.' || b == '-' || b == '_' || b == ':' || b == '+' || b == '%' ||
+	       b == '=' || b == '/';
+}
+
+/*
+ * A raw upstream stream arrives in segments; an identifier may be cut between two.  Each
+ * chunk is scanned, and so is the join of the previous chunk's last value-like run with the
+ * start of this one (the per-flow dedup drops what both scans find).
+ */
+static void scan_raw(struct lw_pipeline *p, struct lw_flow *f, const uint8_t *data, size_t len)
+{
+	struct fctx *c = f->user;
+	uint8_t join[2 * RAW_TAIL];
+	size_t n, start;
+
+	if (c->tail_len > 0 && len > 0) {
+		n = LW_MIN(len, RAW_TAIL);
+		memcpy(join, c->tail, c->tail_len);
+		memcpy(join + c->tail_len, data, n);
+		scan(p, f, flow_mac(f), "tcp.payload", join, c->tail_len + n, true);
+	}
+	scan(p, f, flow_mac(f), "tcp.payload", data, len, true);
+	/* keep the trailing run of value bytes (nothing before a separator can join a value) */
+	start = len > RAW_TAIL ? len - RAW_TAIL : 0;
+	for (n = len; n > start && is_value_byte(data[n - 1]); n--)
+		;
+	if (n == start && len - start == RAW_TAIL) {
+		c->tail_len = 0; /* one run longer than the tail: not an identifier */
+		return;
+	}
+	c->tail_len = len - n;
+	memcpy(c->tail, data + n, c->tail_len);
+}
+
 /* --- DNS ---------------------------------------------------------------------------------- */
 
 static void dns_message(struct lw_pipeline *p, struct lw_flow *f, const uint8_t *data, size_t len)
@@ -328,6 +482,8 @@ static void dns_message(struct lw_pipeline *p, struct lw_flow *f, const uint8_t 
 				(DNS_PENDING_MAX - 1) * sizeof(c->pending[0]));
 			c->n_pending--;
 		}
+		scan(p, f, flow_mac(f), "dns.qname", (const uint8_t *)m->qname, strlen(m->qname),
+		     false);
 		c->pending[c->n_pending].id = m->id;
 		c->pending[c->n_pending].qtype = m->qtype;
 		c->pending[c->n_pending].ts = p->now;
@@ -388,16 +544,54 @@ static void dns_tcp(struct lw_pipeline *p, struct lw_flow *f, struct buf *b)
 
 /* --- HTTP --------------------------------------------------------------------------------- */
 
-static void http_discard(const uint8_t *data, size_t len, void *user_data)
+struct body_sink {
+	struct lw_pipeline *p;
+	struct fctx *c;
+};
+
+/* Keeps request body bytes for inspection, up to http_body_max. */
+static void body_keep(struct lw_pipeline *p, struct fctx *c, const uint8_t *data, size_t len)
 {
-	(void)data;
-	(void)len;
-	(void)user_data;
+	size_t max = (size_t)p->cfg.http_body_max, room;
+
+	if (c->body_cut || len == 0)
+		return;
+	room = max > c->body.len ? max - c->body.len : 0;
+	if (len > room || buf_append(&c->body, data, len, max) < 0) {
+		buf_append(&c->body, data, LW_MIN(len, room), max);
+		c->body_cut = true;
+	}
+}
+
+static void body_emit(const uint8_t *data, size_t len, void *user_data)
+{
+	struct body_sink *bs = user_data;
+
+	body_keep(bs->p, bs->c, data, len);
+}
+
+/* A request is complete (or ends here): its head, query, headers and body are inspected. */
+static void http_request_done(struct lw_pipeline *p, struct lw_flow *f)
+{
+	struct fctx *c = f->user;
+	struct lw_http_request *req;
+	struct leak_ctx lc = {p, f, flow_mac(f), false};
+
+	if (c->req_head.len == 0)
+		return;
+	req = malloc(sizeof(*req));
+	if (req && p->detect && lw_http_parse_request(c->req_head.p, c->req_head.len, req) > 0)
+		lw_detect_http(p->detect, flow_mac(f), req, c->body.p, c->body.len, on_leak, &lc);
+	free(req);
+	c->req_head.len = 0;
+	c->body.len = 0;
+	c->body_cut = false;
 }
 
 /*
- * Walks the upstream HTTP stream: a head is parsed out of c->head, then its body skipped
- * (by Content-Length or chunked framing), then the next request.
+ * Walks the upstream HTTP stream: a head is parsed out of c->head, its body read (by
+ * Content-Length or chunked framing) and kept up to http_body_max, the request inspected, then
+ * the next request.
  */
 static void http_up(struct lw_pipeline *p, struct lw_flow *f, const uint8_t *data, size_t len)
 {
@@ -407,10 +601,13 @@ static void http_up(struct lw_pipeline *p, struct lw_flow *f, const uint8_t *dat
 	for (;;) {
 		if (c->up == UP_HTTP_BODY) {
 			if (c->body_chunked) {
-				int r = lw_http_chunked_feed(&c->chunked, data, len, http_discard,
-							     NULL);
+				struct body_sink bs = {p, c};
+				int r = lw_http_chunked_feed(&c->chunked, data, len, body_emit,
+							     &bs);
+
 				if (r < 0) {
 					p->n.http_malformed++;
+					http_request_done(p, f);
 					c->up = UP_HTTP_LOST;
 					return;
 				}
@@ -421,12 +618,14 @@ static void http_up(struct lw_pipeline *p, struct lw_flow *f, const uint8_t *dat
 			} else {
 				size_t n = (size_t)LW_MIN((uint64_t)len, c->body_left);
 
+				body_keep(p, c, data, n);
 				c->body_left -= n;
 				data += n;
 				len -= n;
 				if (c->body_left > 0)
 					return;
 			}
+			http_request_done(p, f);
 			c->up = UP_HTTP_HEAD;
 		}
 		if (c->up == UP_HTTP_LOST) {
@@ -458,6 +657,11 @@ static void http_up(struct lw_pipeline *p, struct lw_flow *f, const uint8_t *dat
 		p->n.http_requests++;
 		f->app = LW_APP_HTTP;
 		set_name(p, f, req.host.p, req.host.len, LW_NAME_HTTP);
+		c->req_head.len = 0;
+		if (buf_append(&c->req_head, c->head.p, (size_t)r, (size_t)p->cfg.head_max) < 0)
+			c->req_head.len = 0;
+		c->body.len = 0;
+		c->body_cut = false;
 		c->up = UP_HTTP_BODY;
 		c->body_chunked = req.chunked;
 		memset(&c->chunked, 0, sizeof(c->chunked));
@@ -479,6 +683,10 @@ static void http_up(struct lw_pipeline *p, struct lw_flow *f, const uint8_t *dat
 			return;
 		}
 		c->head.len = 0;
+		if (!c->body_chunked && c->body_left == 0) {
+			http_request_done(p, f);
+			c->up = UP_HTTP_HEAD;
+		}
 		return;
 	}
 }
@@ -494,24 +702,35 @@ static void tcp_up(struct lw_pipeline *p, struct lw_flow *f, const uint8_t *data
 
 	if (gap) {
 		switch (c->up) {
-		case UP_HTTP_HEAD:
 		case UP_HTTP_BODY:
+			http_request_done(p, f); /* what arrived of it is still inspected */
+			c->up = UP_HTTP_LOST;
+			c->head.len = 0;
+			break;
+		case UP_HTTP_HEAD:
 			c->up = UP_HTTP_LOST;
 			c->head.len = 0;
 			break;
 		case UP_DETECT:
+			c->up = UP_RAW;
+			buf_free(&c->head);
+			break;
 		case UP_TLS:
 		case UP_DNS:
 			c->up = UP_DONE;
 			buf_free(&c->head);
 			break;
 		case UP_HTTP_LOST:
+		case UP_RAW:
 		case UP_DONE:
 			break;
 		}
 	}
 	switch (c->up) {
 	case UP_DONE:
+		return;
+	case UP_RAW:
+		scan_raw(p, f, data, len);
 		return;
 	case UP_HTTP_HEAD:
 	case UP_HTTP_BODY:
@@ -524,6 +743,10 @@ static void tcp_up(struct lw_pipeline *p, struct lw_flow *f, const uint8_t *data
 			f->app = LW_APP_DNS;
 			break;
 		}
+		if (c->head.len == 0 && len >= 4 && memcmp(data, "SSH-", 4) == 0) {
+			c->up = UP_DONE; /* encrypted after its banner */
+			return;
+		}
 		if (c->head.len == 0 && len > 0) {
 			if (data[0] == 0x16) {
 				c->up = UP_TLS;
@@ -532,7 +755,8 @@ static void tcp_up(struct lw_pipeline *p, struct lw_flow *f, const uint8_t *data
 				http_up(p, f, data, len);
 				return;
 			} else if (len >= 8) {
-				c->up = UP_DONE;
+				c->up = UP_RAW;
+				scan_raw(p, f, data, len);
 				return;
 			}
 		}
@@ -559,7 +783,8 @@ static void tcp_up(struct lw_pipeline *p, struct lw_flow *f, const uint8_t *data
 			free(h.p);
 			return;
 		} else if (c->head.len >= 8) {
-			c->up = UP_DONE;
+			c->up = UP_RAW;
+			scan_raw(p, f, c->head.p, c->head.len);
 			buf_free(&c->head);
 			return;
 		} else {
@@ -579,8 +804,12 @@ static void tcp_up(struct lw_pipeline *p, struct lw_flow *f, const uint8_t *data
 		f->app = LW_APP_TLS;
 		f->encrypted = true;
 		set_name(p, f, hello.sni, strlen(hello.sni), LW_NAME_SNI);
+		c->up = UP_DONE;
+	} else {
+		/* it only looked like TLS: inspect it as raw bytes from here on */
+		c->up = UP_RAW;
+		scan_raw(p, f, c->head.p, c->head.len);
 	}
-	c->up = UP_DONE;
 	buf_free(&c->head);
 }
 
@@ -625,6 +854,8 @@ static bool port_is(const struct lw_flow *f, uint16_t port)
 	return f->server_port == port || f->client_port == port;
 }
 
+static void quic_datagram(struct lw_pipeline *p, struct lw_flow *f, const struct lw_packet *pkt);
+
 static void udp_packet(struct lw_pipeline *p, struct lw_flow *f, enum lw_dir dir,
 		       const struct lw_packet *pkt)
 {
@@ -648,17 +879,31 @@ static void udp_packet(struct lw_pipeline *p, struct lw_flow *f, enum lw_dir dir
 			return;
 		p->n.dhcp_messages++;
 		f->app = LW_APP_DHCP;
-		if (d.op == 1 && d.has_chaddr)
+		if (d.op == 1 && d.has_chaddr) {
 			write_device(p, &d.chaddr, d.requested.family ? &d.requested : NULL,
 				     d.hostname, d.vendor_class,
 				     d.hostname[0] != '\0' || d.vendor_class[0] != '\0');
+			/* legacy Android names itself android-<Android ID> */
+			scan(p, f, &d.chaddr, "dhcp.hostname", (const uint8_t *)d.hostname,
+			     strlen(d.hostname), false);
+		}
 		return;
 	}
-	if (dir != LW_DIR_UP || c->quic_done || c->quic_datagrams >= QUIC_DATAGRAMS_MAX)
+	if (dir != LW_DIR_UP)
 		return;
+	if (!c->quic_done && c->quic_datagrams < QUIC_DATAGRAMS_MAX &&
+	    (c->quic || lw_quic_is_initial(pkt->payload, pkt->payload_len)))
+		quic_datagram(p, f, pkt);
+	if (f->app == LW_APP_QUIC || f->encrypted)
+		return; /* nothing readable in it */
+	scan(p, f, flow_mac(f), "udp.payload", pkt->payload, pkt->payload_len, false);
+}
+
+static void quic_datagram(struct lw_pipeline *p, struct lw_flow *f, const struct lw_packet *pkt)
+{
+	struct fctx *c = f->user;
+
 	if (!c->quic) {
-		if (!lw_quic_is_initial(pkt->payload, pkt->payload_len))
-			return;
 		c->quic = lw_quic_state_new();
 		if (!c->quic)
 			return;
@@ -693,6 +938,8 @@ static void fctx_free(struct fctx *c)
 		return;
 	buf_free(&c->head);
 	buf_free(&c->down);
+	buf_free(&c->req_head);
+	buf_free(&c->body);
 	lw_quic_state_free(c->quic);
 	free(c);
 }
@@ -702,8 +949,13 @@ static void on_end(struct lw_flow *f, enum lw_flow_end why, void *user_data)
 	struct lw_pipeline *p = user_data;
 
 	(void)why;
-	if (f->user)
+	if (f->user) {
+		struct fctx *c = f->user;
+
 		dns_flush_pending(p, f);
+		if (c->up == UP_HTTP_BODY)
+			http_request_done(p, f); /* the flow ended inside a body */
+	}
 	write_flow(p, f, true);
 	if (f->has_mac)
 		write_device(p, &f->client_mac, &f->client, NULL, NULL, false);
@@ -875,6 +1127,7 @@ int lw_pipeline_new(const struct lw_config *cfg, struct lw_store *store, int dlt
 	struct lw_flow_config fc;
 	struct lw_names_config nc;
 	struct lw_pipeline *p;
+	size_t i;
 
 	*out = NULL;
 	if (!lw_decode_linktype_supported(dlt)) {
@@ -910,11 +1163,53 @@ int lw_pipeline_new(const struct lw_config *cfg, struct lw_store *store, int dlt
 	p->flows = lw_flow_table_new(&fc, store ? lw_store_max_flow_id(store) + 1 : 1, on_end,
 				     on_data, p);
 	p->names = lw_names_new(&nc);
-	if (!p->decoder || !p->flows || !p->names) {
+	p->detect = lw_detect_new(&(struct lw_detect_config){
+		.max_decode_bytes = (size_t)cfg->detect_decode_kb * 1024,
+		.max_depth = (unsigned)cfg->detect_depth,
+		.max_known_values = (size_t)cfg->detect_known_max,
+		.learn = cfg->detect_learn,
+	});
+	if (!p->decoder || !p->flows || !p->names || !p->detect) {
 		lw_pipeline_free(p);
 		snprintf(err, errlen, "out of memory for the flow table (max_flows %ld)",
 			 cfg->max_flows);
 		return -ENOMEM;
+	}
+	for (i = 0; i < cfg->n_devices; i++) {
+		const struct lw_config_device *dev = &cfg->devices[i];
+		size_t j;
+
+		for (j = 0; j < dev->n_ids; j++) {
+			int kind = lw_id_kind_parse(dev->ids[j].kind);
+			int r = kind < 0 ? kind
+					 : lw_detect_add_known(p->detect, &dev->mac,
+							       (enum lw_id_kind)kind,
+							       dev->ids[j].value, "config");
+			char mac[LW_MAC_STRLEN];
+
+			if (r < 0) {
+				snprintf(err, errlen, "[device %s] %s = %s: %s",
+					 lw_mac_str(&dev->mac, mac), dev->ids[j].kind,
+					 dev->ids[j].value,
+					 r == -ENOSPC ? "more known values than [detect] known_max"
+						      : "not a valid value of that kind");
+				lw_pipeline_free(p);
+				return -EINVAL;
+			}
+			if (store) {
+				struct lw_identifier_rec id;
+
+				memset(&id, 0, sizeof(id));
+				lw_mac_str(&dev->mac, id.mac);
+				snprintf(id.kind, sizeof(id.kind), "%s", dev->ids[j].kind);
+				if (lw_detect_canonical((enum lw_id_kind)kind, dev->ids[j].value,
+							id.value, sizeof(id.value)) < 0)
+					snprintf(id.value, sizeof(id.value), "%s",
+						 dev->ids[j].value);
+				snprintf(id.source, sizeof(id.source), "config");
+				lw_store_put_identifier(store, &id);
+			}
+		}
 	}
 	*out = p;
 	return 0;
@@ -924,8 +1219,14 @@ void lw_pipeline_free(struct lw_pipeline *p)
 {
 	if (!p)
 		return;
+	if (p->flows) { /* release what open flows hold, writing nothing */
+		p->store = NULL;
+		memset(&p->hooks, 0, sizeof(p->hooks));
+		lw_flow_table_flush(p->flows);
+	}
 	lw_decoder_free(p->decoder);
 	lw_flow_table_free(p->flows);
 	lw_names_free(p->names);
+	lw_detect_free(p->detect);
 	free(p);
 }

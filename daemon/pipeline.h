@@ -25,6 +25,7 @@ struct lw_pipeline_counters {
 	uint64_t http_requests;
 	uint64_t http_malformed;
 	uint64_t leaks;
+	uint64_t ad_opted_out; /* all-zero advertising ids seen (not leaks) */
 };
 
 struct lw_pipeline;
