@@ -617,6 +617,26 @@ static bool transient(int rc)
 	}
 }
 
+/* A failed transaction as an errno the daemon can name (SQLite's own text says less). */
+static int failure_errno(struct lw_store *s, int rc)
+{
+	int e;
+
+	switch (rc & 0xff) {
+	case SQLITE_FULL:
+		return -ENOSPC;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return -EBUSY;
+	case SQLITE_READONLY:
+		return -EROFS;
+	case SQLITE_NOMEM:
+		return -ENOMEM;
+	}
+	e = sqlite3_system_errno(s->db);
+	return e > 0 ? -e : -EIO;
+}
+
 /*
  * Writes the records from start to end in one transaction.  Called without the lock: these
  * records are complete and nobody else touches them; chunk->used is read only for chunks
@@ -760,11 +780,13 @@ static void *writer_main(void *arg)
 			s->stats.rejected += rejected;
 			s->seq_done = seq;
 			s->failing_since = 0;
+			s->stats.last_error = 0;
 			backoff = 0;
 			pthread_cond_broadcast(&s->done);
 			continue;
 		}
 		s->stats.write_errors++;
+		s->stats.last_error = failure_errno(s, rc);
 		if (!s->failing_since)
 			s->failing_since = now;
 		s->retry = true;

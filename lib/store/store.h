@@ -142,6 +142,9 @@ struct lw_store_stats {
 	uint64_t pending; /* now in the queue */
 	uint64_t rejected; /* records SQLite refused for good (e.g. too big); skipped */
 	uint64_t lost; /* queued but never written: the disk stayed full at close */
+	/* why the last transaction failed: -ENOSPC disk full, -EBUSY locked by another writer,
+	 * -EROFS, -EIO, ...; 0 once one succeeds (for the daemon to say so when it changes) */
+	int last_error;
 };
 
 struct lw_store;

@@ -619,6 +619,7 @@ static void test_queue_bound(void)
 	LW_CHECK_INT(ss.dropped, 24);
 	LW_CHECK_INT(ss.pending, 16);
 	LW_CHECK(ss.write_errors > 0);
+	LW_CHECK_INT(ss.last_error, -EBUSY);
 	LW_CHECK_INT(ss.written, 0);
 
 	/* flush gives up (and says so) when the writer keeps failing. */
@@ -634,6 +635,7 @@ static void test_queue_bound(void)
 	lw_store_get_stats(s, &ss);
 	LW_CHECK_INT(ss.written, 16);
 	LW_CHECK_INT(ss.pending, 0);
+	LW_CHECK_INT(ss.last_error, 0);
 	/* Room again. */
 	{
 		struct lw_leak_rec l = make_leak(99);
