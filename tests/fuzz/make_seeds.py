@@ -16,6 +16,8 @@ IPv6, UDP, TCP), and their payloads sorted to the targets:
   http         upstream streams that start with a request line; hand-made chunked requests
   http-chunked hand-made chunked bodies
   config       config/leakwatch.conf, the golden .conf files, hand-made ones
+  detect-*     hand-made bodies in each encoding the engine decodes; the http seeds
+  hostapd      hand-made event lines and STA replies
   pipeline     every capture as frames in the fuzz-pipeline format, also rewrapped in each other
                link type the decoder knows
 
@@ -252,6 +254,46 @@ def handmade_chunked():
     }
 
 
+def handmade_detect():
+    """Content for detect-scan (selector byte first) and detect-decoders (raw)."""
+    import base64
+    import gzip
+    import zlib
+    body = b'{"device":{"imei":"356938035643809","mac":"3c:22:fb:12:34:56"},' \
+        b'"adid":"38400000-8cf0-11bd-b23e-10b96e40000d","loc":{"lat":52.520008,"lng":13.404954}}'
+    form = b'imei=356938035643809&email=alice%40example.com&phone=%2B15555550123&cellid=12345'
+    enc = {
+        'json': body,
+        'form': form,
+        'base64-json': base64.b64encode(body),
+        'base64url': base64.urlsafe_b64encode(body).rstrip(b'='),
+        'hex': body.hex().encode(),
+        'url': b'%7B%22imei%22%3A%22356938035643809%22%7D',
+        'json-escapes': b'{"a":"\\u0033\\u0035\\u0036938035643809\\n\\ud83d\\ude00","b":[1,2,{"c":null}]}',
+        'gzip': gzip.compress(body, 9, mtime=0),
+        'deflate-raw': zlib.compress(body, 9)[2:-4],
+        'zlib': zlib.compress(body, 9),
+        'nested': b'[[[[[[[[[[{"k":' * 4 + b'1' + b'}]]]]]]]]]]' * 4,
+        'md5-of-imei': b'id=3d2d1a1f8b7fd5f0d6e5c3c1b0a1c1e1',
+    }
+    scan = {}
+    for i, (name, data) in enumerate(sorted(enc.items())):
+        scan[name] = bytes([i % 8]) + data
+    scan['partial-no-mac'] = bytes([0x18]) + body[:40]
+    return enc, scan
+
+
+def handmade_hostapd():
+    return {
+        'connected': b'<3>AP-STA-CONNECTED 02:00:5e:10:00:01 auth_alg=open\n',
+        'disconnected': b'<3>AP-STA-DISCONNECTED 02:00:5e:10:00:01',
+        'other': b'<3>CTRL-EVENT-EAP-STARTED 02:00:5e:10:00:01',
+        'sta': b'02:00:5e:10:00:01\nflags=[AUTH][ASSOC][AUTHORIZED]\naid=1\nconnected_time=42\n',
+        'fail': b'FAIL\n',
+        'empty': b'',
+    }
+
+
 def handmade_configs():
     return {
         'devices': b'[capture]\ninterface = br-lan\npromisc = no\n[flows]\nlan = 192.0.2.0/24, '
@@ -366,6 +408,15 @@ def main():
     if handshakes:
         for name, data in quic_frames_seeds(min(handshakes, key=len)).items():
             add('quic-frames', name, data)
+    enc, scan = handmade_detect()
+    for name, data in enc.items():
+        add('detect-decoders', 'hand-' + name, data)
+    for name, data in scan.items():
+        add('detect-scan', 'hand-' + name, data)
+    for name, data in seeds.get('http', {}).items():
+        add('detect-http', name[len('seed-'):], data)
+    for name, data in handmade_hostapd().items():
+        add('hostapd', 'hand-' + name, data)
     add('config', 'leakwatch.conf', open(os.path.join(ROOT, 'config', 'leakwatch.conf'), 'rb').read())
     for path in sorted(glob.glob(os.path.join(ROOT, 'tests', 'golden', 'cases', '*.conf'))):
         add('config', 'golden-' + os.path.basename(path), open(path, 'rb').read())
