@@ -184,6 +184,27 @@ static void private_paths(const struct lw_config *cfg, const char *config)
 			       config, config);
 }
 
+/*
+ * The store retries failed writes by itself (rows wait in its bounded queue); say once when
+ * writing starts to fail, why, and once when it works again.  *logged: the error last said.
+ */
+static void watch_store(struct lw_store *store, const char *path, int *logged)
+{
+	struct lw_store_stats ss;
+
+	lw_store_get_stats(store, &ss);
+	if (ss.last_error && ss.last_error != *logged)
+		lw_log_error("%s: cannot write: %s; rows wait in memory (%llu now) and are retried",
+			     path,
+			     ss.last_error == -EBUSY ? "locked by another writer"
+						     : strerror(-ss.last_error),
+			     (unsigned long long)ss.pending);
+	else if (!ss.last_error && *logged)
+		lw_log_info("%s: writing again (%llu rows dropped so far)", path,
+			    (unsigned long long)ss.dropped);
+	*logged = ss.last_error;
+}
+
 /* --- offline ------------------------------------------------------------------------------ */
 
 struct offline {
@@ -237,7 +258,7 @@ static int run_offline(const struct options *o, const struct lw_config *cfg,
 	char err[512] = "";
 	bool progress = !o->quiet && isatty(STDERR_FILENO);
 	double started = mono_now(), last_shown = 0;
-	int r, status = EX_OK;
+	int r, status = EX_OK, store_error = 0;
 
 	r = lw_pipeline_new(cfg, *store_out, lw_capture_linktype(cap), &pipe, err, sizeof(err));
 	if (r < 0) {
@@ -259,6 +280,7 @@ static int run_offline(const struct options *o, const struct lw_config *cfg,
 			lw_log_info("interrupted: writing what was read");
 			break;
 		}
+		watch_store(*store_out, cfg->db_path, &store_error);
 		if (progress && mono_now() - last_shown > 0.25) {
 			show_progress(cap, pipe, started, false);
 			last_shown = mono_now();
@@ -282,6 +304,8 @@ struct live {
 	int dlt;
 	uint64_t dropped_before, if_dropped_before; /* by captures closed since the start */
 	int status;
+	struct lw_store *store;
+	int store_error; /* the write error last logged, 0 = writing */
 };
 
 static void set_capture_stats(struct live *l)
@@ -399,13 +423,18 @@ static void on_tick(void *user_data)
 		capture_reopen(l);
 	set_capture_stats(l);
 	lw_pipeline_tick(l->pipe, wall_now());
+	watch_store(l->store, l->cfg->db_path, &l->store_error);
 }
 
 static int run_live(const struct options *o, const struct lw_config *cfg, struct lw_store *store,
 		    struct lw_capture **capp)
 {
 	struct lw_capture *cap = *capp;
-	struct live l = {.cap = cap, .cfg = cfg, .dlt = lw_capture_linktype(cap), .status = EX_OK};
+	struct live l = {.cap = cap,
+			 .cfg = cfg,
+			 .dlt = lw_capture_linktype(cap),
+			 .status = EX_OK,
+			 .store = store};
 	char err[512] = "";
 	int r;
 
