@@ -61,6 +61,10 @@ static const struct key keys[] = {
 	L("names", "ttl_max", names_ttl_max, 1, 86400 * 30),
 	L("inspect", "head_max", head_max, 512, 65536),
 	L("inspect", "http_body_max", http_body_max, 0, 16777216),
+	L("detect", "decode_kb", detect_decode_kb, 16, 65536),
+	L("detect", "depth", detect_depth, 1, 4),
+	L("detect", "known_max", detect_known_max, 16, 1000000),
+	{"detect", "learn", KEY_BOOL, offsetof(struct lw_config, detect_learn), 0, 0, 0},
 	{"daemon", "user", KEY_STRING, offsetof(struct lw_config, user), 64, 0, 0},
 	{"ap", "enabled", KEY_BOOL, offsetof(struct lw_config, ap_enabled), 0, 0, 0},
 	{"ap", "hostapd_ctrl_dir", KEY_STRING, offsetof(struct lw_config, hostapd_ctrl_dir), 96, 0,
@@ -98,6 +102,10 @@ void lw_config_defaults(struct lw_config *c)
 	c->names_ttl_max = 86400;
 	c->head_max = 16384;
 	c->http_body_max = 65536;
+	c->detect_decode_kb = 1024;
+	c->detect_depth = 2;
+	c->detect_known_max = 4096;
+	c->detect_learn = true;
 	c->ap_enabled = true;
 	snprintf(c->hostapd_ctrl_dir, sizeof(c->hostapd_ctrl_dir), "/var/run/hostapd");
 	c->netlink = true;

@@ -51,6 +51,18 @@ struct lw_config {
 	long frag_max_datagrams;
 	long frag_max_kb;
 	long frag_timeout;
+	/* [block] */
+	bool block_enabled;
+	char block_family[8]; /* "bridge" or "inet" */
+	char block_table[32];
+	char *block_domains; /* every "domains =" line, comma-joined; malloc'd, NULL = none */
+	long block_ttl_min;
+	long block_ttl_max;
+	bool block_dns_hold;
+	bool block_hello_hold;
+	long block_queue_num;
+	bool block_keep_table;
+	char block_auto_kinds[256]; /* leak kinds, comma-separated */
 	/* [names] */
 	long names_max;
 	long names_ttl_min;
@@ -58,6 +70,11 @@ struct lw_config {
 	/* [inspect] */
 	long head_max; /* bytes of a stream's start kept to find its protocol */
 	long http_body_max; /* bytes of a request body kept for inspection */
+	/* [detect] */
+	long detect_decode_kb; /* decoder output per scan */
+	long detect_depth; /* decoding layers */
+	long detect_known_max; /* enrolled + learned values, all devices */
+	bool detect_learn; /* a validated hit becomes known for its device */
 	/* [daemon] */
 	char user[64]; /* switch to this user after opening the capture; "" = stay */
 	/* [ap] */
