@@ -77,7 +77,7 @@ struct fctx {
 	bool body_chunked;
 	struct lw_http_chunked chunked;
 	/* identifiers already reported on this flow's raw stream / datagrams (one row each) */
-	size_t n_seen;
+	size_t n_seen; /* identifiers reported so far; the last LEAKS_SEEN_MAX are in seen[] */
 	uint64_t seen[LEAKS_SEEN_MAX];
 	/* the end of the raw stream so far (after its last separator), joined to the next chunk */
 	size_t tail_len;
@@ -332,13 +332,11 @@ static bool seen_before(struct fctx *c, const char *kind, const char *value)
 
 	snprintf(key, sizeof(key), "%s\n%s", kind, value);
 	h = lw_hash(key, strlen(key));
-	for (i = 0; i < c->n_seen; i++)
+	for (i = 0; i < LW_MIN(c->n_seen, (size_t)LEAKS_SEEN_MAX); i++)
 		if (c->seen[i] == h)
 			return true;
-	if (c->n_seen < LEAKS_SEEN_MAX)
-		c->seen[c->n_seen++] = h;
-	else
-		c->seen[h % LEAKS_SEEN_MAX] = h;
+	/* the oldest is forgotten first, so the same traffic gives the same rows every run */
+	c->seen[c->n_seen++ % LEAKS_SEEN_MAX] = h;
 	return false;
 }
 
