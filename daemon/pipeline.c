@@ -58,6 +58,21 @@ struct dns_pending {
 	char qname[LW_DNS_NAME_MAX];
 };
 
+/* DNS queries of a flow awaiting their answers */
+struct dns_state {
+	size_t n_pending;
+	struct dns_pending pending[DNS_PENDING_MAX];
+};
+
+/* What scans of a flow's raw stream or datagrams remember */
+struct scan_state {
+	size_t n_seen; /* identifiers reported so far; the last LEAKS_SEEN_MAX are in seen[] */
+	uint64_t seen[LEAKS_SEEN_MAX];
+	/* the end of the raw stream so far (after its last separator), joined to the next chunk */
+	size_t tail_len;
+	uint8_t tail[RAW_TAIL];
+};
+
 struct buf {
 	uint8_t *p;
 	size_t len;
@@ -77,18 +92,14 @@ struct fctx {
 	bool body_chunked;
 	struct lw_http_chunked chunked;
 	/* identifiers already reported on this flow's raw stream / datagrams (one row each) */
-	size_t n_seen; /* identifiers reported so far; the last LEAKS_SEEN_MAX are in seen[] */
-	uint64_t seen[LEAKS_SEEN_MAX];
-	/* the end of the raw stream so far (after its last separator), joined to the next chunk */
-	size_t tail_len;
-	uint8_t tail[RAW_TAIL];
+
 	/* QUIC */
 	struct lw_quic_state *quic;
 	unsigned quic_datagrams;
 	bool quic_done;
-	/* DNS */
-	size_t n_pending;
-	struct dns_pending pending[DNS_PENDING_MAX];
+	/* allocated when first needed: most flows carry no DNS and are never scanned raw */
+	struct dns_state *dns;
+	struct scan_state *sc;
 };
 
 struct device_slot {
@@ -324,7 +335,7 @@ static bool learnable(enum lw_id_kind k)
 	       k == LW_ID_AD_ID || k == LW_ID_EMAIL;
 }
 
-static bool seen_before(struct fctx *c, const char *kind, const char *value)
+static bool seen_before(struct scan_state *c, const char *kind, const char *value)
 {
 	char key[300];
 	uint64_t h;
@@ -354,8 +365,14 @@ static void on_leak(const struct lw_leak *l, void *user_data)
 		p->n.ad_opted_out++;
 		return;
 	}
-	if (lc->dedup && f->user && seen_before(f->user, kind, l->value))
-		return;
+	if (lc->dedup && f->user) {
+		struct fctx *c = f->user;
+
+		if (!c->sc)
+			c->sc = calloc(1, sizeof(*c->sc));
+		if (c->sc && seen_before(c->sc, kind, l->value))
+			return;
+	}
 	p->n.leaks++;
 	if (p->store) {
 		memset(&r, 0, sizeof(r));
@@ -423,10 +440,18 @@ static bool is_value_byte(uint8_t b)
  */
 static void scan_raw(struct lw_pipeline *p, struct lw_flow *f, const uint8_t *data, size_t len)
 {
-	struct fctx *c = f->user;
+	struct fctx *fc = f->user;
+	struct scan_state *c;
 	uint8_t join[2 * RAW_TAIL];
 	size_t n, start;
 
+	if (!fc->sc)
+		fc->sc = calloc(1, sizeof(*fc->sc));
+	c = fc->sc;
+	if (!c) {
+		scan(p, f, flow_mac(f), "tcp.payload", data, len, true);
+		return;
+	}
 	if (c->tail_len > 0 && len > 0) {
 		n = LW_MIN(len, RAW_TAIL);
 		memcpy(join, c->tail, c->tail_len);
@@ -473,20 +498,24 @@ static void dns_message(struct lw_pipeline *p, struct lw_flow *f, const uint8_t 
 	if (!m->response) {
 		if (m->qname[0] == '\0')
 			goto out;
-		if (c->n_pending == DNS_PENDING_MAX) { /* the oldest was never answered */
-			write_dns(p, f, c->pending[0].ts, c->pending[0].qname, c->pending[0].qtype,
-				  NULL);
-			memmove(&c->pending[0], &c->pending[1],
-				(DNS_PENDING_MAX - 1) * sizeof(c->pending[0]));
-			c->n_pending--;
+		if (!c->dns)
+			c->dns = calloc(1, sizeof(*c->dns));
+		if (!c->dns)
+			goto out;
+		if (c->dns->n_pending == DNS_PENDING_MAX) { /* the oldest was never answered */
+			write_dns(p, f, c->dns->pending[0].ts, c->dns->pending[0].qname,
+				  c->dns->pending[0].qtype, NULL);
+			memmove(&c->dns->pending[0], &c->dns->pending[1],
+				(DNS_PENDING_MAX - 1) * sizeof(c->dns->pending[0]));
+			c->dns->n_pending--;
 		}
 		scan(p, f, flow_mac(f), "dns.qname", (const uint8_t *)m->qname, strlen(m->qname),
 		     false);
-		c->pending[c->n_pending].id = m->id;
-		c->pending[c->n_pending].qtype = m->qtype;
-		c->pending[c->n_pending].ts = p->now;
-		snprintf(c->pending[c->n_pending].qname, LW_DNS_NAME_MAX, "%s", m->qname);
-		c->n_pending++;
+		c->dns->pending[c->dns->n_pending].id = m->id;
+		c->dns->pending[c->dns->n_pending].qtype = m->qtype;
+		c->dns->pending[c->dns->n_pending].ts = p->now;
+		snprintf(c->dns->pending[c->dns->n_pending].qname, LW_DNS_NAME_MAX, "%s", m->qname);
+		c->dns->n_pending++;
 		goto out;
 	}
 	/* a response: teach names every address, under the name the client asked for */
@@ -500,14 +529,15 @@ static void dns_message(struct lw_pipeline *p, struct lw_flow *f, const uint8_t 
 		if (p->hooks.dns_answer)
 			p->hooks.dns_answer(f, m->qname, &a->addr, a->ttl, p->hooks.user_data);
 	}
-	for (i = 0; i < c->n_pending; i++)
-		if (c->pending[i].id == m->id && strcmp(c->pending[i].qname, m->qname) == 0)
+	for (i = 0; c->dns && i < c->dns->n_pending; i++)
+		if (c->dns->pending[i].id == m->id &&
+		    strcmp(c->dns->pending[i].qname, m->qname) == 0)
 			break;
-	if (i < c->n_pending) {
-		write_dns(p, f, c->pending[i].ts, m->qname, m->qtype, m);
-		memmove(&c->pending[i], &c->pending[i + 1],
-			(c->n_pending - i - 1) * sizeof(c->pending[0]));
-		c->n_pending--;
+	if (c->dns && i < c->dns->n_pending) {
+		write_dns(p, f, c->dns->pending[i].ts, m->qname, m->qtype, m);
+		memmove(&c->dns->pending[i], &c->dns->pending[i + 1],
+			(c->dns->n_pending - i - 1) * sizeof(c->dns->pending[0]));
+		c->dns->n_pending--;
 	} else if (m->qname[0]) {
 		write_dns(p, f, p->now, m->qname, m->qtype, m); /* the query was not captured */
 	}
@@ -520,9 +550,12 @@ static void dns_flush_pending(struct lw_pipeline *p, struct lw_flow *f)
 	struct fctx *c = f->user;
 	size_t i;
 
-	for (i = 0; i < c->n_pending; i++)
-		write_dns(p, f, c->pending[i].ts, c->pending[i].qname, c->pending[i].qtype, NULL);
-	c->n_pending = 0;
+	if (!c->dns)
+		return;
+	for (i = 0; i < c->dns->n_pending; i++)
+		write_dns(p, f, c->dns->pending[i].ts, c->dns->pending[i].qname,
+			  c->dns->pending[i].qtype, NULL);
+	c->dns->n_pending = 0;
 }
 
 /* DNS over TCP: whole messages out of a buffered direction. */
@@ -839,10 +872,16 @@ static void on_data(struct lw_flow *f, enum lw_dir dir, const uint8_t *data, siz
 		flow_created(p, f);
 	if (!f->user || len == 0)
 		return;
-	if (dir == LW_DIR_UP)
+	if (dir == LW_DIR_UP) {
 		tcp_up(p, f, data, len, gap);
-	else
+		if (((struct fctx *)f->user)->up == UP_DONE)
+			lw_flow_skip_stream(f, LW_DIR_UP); /* encrypted from here on */
+	} else if (f->server_port == 53 || f->client_port == 53) {
 		tcp_down(p, f, data, len, gap);
+	} else {
+		/* downstream bytes are parsed only for DNS over TCP: stop reassembling them */
+		lw_flow_skip_stream(f, LW_DIR_DOWN);
+	}
 }
 
 /* --- UDP ---------------------------------------------------------------------------------- */
@@ -939,6 +978,8 @@ static void fctx_free(struct fctx *c)
 	buf_free(&c->req_head);
 	buf_free(&c->body);
 	lw_quic_state_free(c->quic);
+	free(c->dns);
+	free(c->sc);
 	free(c);
 }
 
