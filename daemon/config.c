@@ -121,6 +121,8 @@ struct load_ctx {
 	FILE *f;
 	int reads; /* lines handed to inih, counted the way it counts them */
 	int why_read; /* the line the reason in why belongs to */
+	int long_line; /* the first line longer than inih's buffer (it would split it) */
+	int line_max;
 };
 
 static int parse_long(const char *v, long *out)
@@ -314,9 +316,29 @@ static char *read_line(char *str, int num, void *stream)
 {
 	struct load_ctx *lc = stream;
 	char *r = fgets(str, num, lc->f);
+	size_t n;
+	int ch;
 
-	if (r)
-		lc->reads++;
+	if (!r)
+		return NULL;
+	lc->reads++;
+	n = strlen(str);
+	if (n + 1 < (size_t)num || str[n - 1] == '\n')
+		return r;
+	ch = fgetc(lc->f);
+	if (ch == '\n' || ch == EOF)
+		return r; /* the line just filled the buffer */
+	/*
+	 * Longer than inih's buffer: it would take the rest for another line, and a value cut
+	 * short for the whole one.  Skip the rest and hand inih a line it calls an error.
+	 */
+	while (ch != '\n' && ch != EOF)
+		ch = fgetc(lc->f);
+	if (!lc->long_line) {
+		lc->long_line = lc->reads;
+		lc->line_max = num - 2;
+	}
+	snprintf(str, (size_t)num, "\x01\n");
 	return r;
 }
 
@@ -337,7 +359,7 @@ int lw_config_load(struct lw_config *c, const char *path, char *err, size_t errl
 
 int lw_config_load_file(struct lw_config *c, FILE *f, const char *path, char *err, size_t errlen)
 {
-	struct load_ctx lc = {c, path, err, errlen, "", f, 0, 0};
+	struct load_ctx lc = {c, path, err, errlen, "", f, 0, 0, 0, 0};
 	int r;
 
 	r = ini_parse_stream(read_line, &lc, handler, &lc);
@@ -352,8 +374,12 @@ int lw_config_load_file(struct lw_config *c, FILE *f, const char *path, char *er
 		snprintf(err, errlen, "%s: cannot read the file", path);
 		return -EIO;
 	}
-	snprintf(err, errlen, "%s:%d: %s", path, r,
-		 lc.why[0] && lc.why_read == r ? lc.why : "syntax error");
+	if (lc.long_line == r)
+		snprintf(err, errlen, "%s:%d: line longer than %d characters", path, r,
+			 lc.line_max);
+	else
+		snprintf(err, errlen, "%s:%d: %s", path, r,
+			 lc.why[0] && lc.why_read == r ? lc.why : "syntax error");
 	return -EINVAL;
 }
 

@@ -457,6 +457,9 @@ def test_config(args, tmp):
         ('unknown section', '\n[capture]\nsnaplen = 1500\n[nonsense]\nx = 1\n', 5, '[nonsense]'),
         ('bad value', '[database]\nqueue_max = lots\n', 2, "'lots'"),
         ('out of range', '[flows]\n\nmax_flows = 1\n', 3, "'1'"),
+        # longer than inih's line buffer: not split into a cut value and a bogus next line
+        ('long line', '[database]\npath = /tmp/%s.db\n[flows]\nmax_flows = 64\n' % ('a' * 250),
+         2, 'longer than'),
     ]
     for name, text, line, reason in cases:
         conf = write_conf(os.path.join(tmp, name.replace(' ', '-') + '.conf'), text)
