@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include "config.h"
 
+#include "block/block.h"
+
 #include <errno.h>
 #include <ini.h>
 #include <stddef.h>
@@ -15,6 +17,7 @@ enum key_type {
 	KEY_STRING,
 	KEY_INT,
 	KEY_LAN,
+	KEY_BLOCK, /* [block] family, table, domains, auto_kinds: checked by block_key() */
 };
 
 struct key {
@@ -56,6 +59,18 @@ static const struct key keys[] = {
 	L("decode", "frag_max_datagrams", frag_max_datagrams, 1, 65536),
 	L("decode", "frag_max_kb", frag_max_kb, 64, 1048576),
 	L("decode", "frag_timeout", frag_timeout, 1, 600),
+	{"block", "enabled", KEY_BOOL, offsetof(struct lw_config, block_enabled), 0, 0, 0},
+	{"block", "family", KEY_BLOCK, 0, 0, 0, 0},
+	{"block", "table", KEY_BLOCK, 0, 0, 0, 0},
+	{"block", "domains", KEY_BLOCK, 0, 0, 0, 0},
+	{"block", "auto_kinds", KEY_BLOCK, 0, 0, 0, 0},
+	L("block", "ttl_min", block_ttl_min, 1, 86400 * 7),
+	L("block", "ttl_max", block_ttl_max, 1, 86400 * 365),
+	{"block", "dns_hold", KEY_BOOL, offsetof(struct lw_config, block_dns_hold), 0, 0, 0},
+	{"block", "hello_hold", KEY_BOOL, offsetof(struct lw_config, block_hello_hold), 0, 0, 0},
+	L("block", "queue_num", block_queue_num, 0, 65535),
+	{"block", "keep_table_on_exit", KEY_BOOL, offsetof(struct lw_config, block_keep_table), 0,
+	 0, 0},
 	L("names", "max_entries", names_max, 16, 10000000),
 	L("names", "ttl_min", names_ttl_min, 0, 86400 * 7),
 	L("names", "ttl_max", names_ttl_max, 1, 86400 * 30),
@@ -97,6 +112,14 @@ void lw_config_defaults(struct lw_config *c)
 	c->frag_max_datagrams = 64;
 	c->frag_max_kb = 1024;
 	c->frag_timeout = 30;
+	c->block_enabled = true;
+	snprintf(c->block_family, sizeof(c->block_family), "bridge");
+	snprintf(c->block_table, sizeof(c->block_table), "leakwatch");
+	c->block_ttl_min = 300;
+	c->block_ttl_max = 86400;
+	c->block_dns_hold = true;
+	c->block_hello_hold = true;
+	c->block_queue_num = 4747;
 	c->names_max = 16384;
 	c->names_ttl_min = 300;
 	c->names_ttl_max = 86400;
@@ -231,6 +254,67 @@ static int parse_lan(struct load_ctx *lc, const char *value)
 	return 1;
 }
 
+/* [block] keys checked when read; domains are checked by the daemon (a bad one is skipped). */
+static int block_key(struct load_ctx *lc, const char *name, const char *value)
+{
+	struct lw_config *c = lc->c;
+	enum lw_block_family fam;
+
+	if (strcmp(name, "family") == 0) {
+		if (lw_block_family_parse(value, &fam) < 0) {
+			snprintf(lc->why, sizeof(lc->why), "family: '%s' is not bridge or inet",
+				 value);
+			return 0;
+		}
+		snprintf(c->block_family, sizeof(c->block_family), "%s", value);
+	} else if (strcmp(name, "table") == 0) {
+		if (!lw_block_table_name_valid(value) || strlen(value) > 25) {
+			snprintf(lc->why, sizeof(lc->why),
+				 "table: '%s' is not a name of 1 to 25 letters, digits, '_' or '-' "
+				 "starting with a letter",
+				 value);
+			return 0;
+		}
+		snprintf(c->block_table, sizeof(c->block_table), "%s", value);
+	} else if (strcmp(name, "auto_kinds") == 0) {
+		static const char *const kinds[] = {
+			"imei",	 "imeisv", "meid",  "iccid", "imsi",	 "mac",	    "android_id",
+			"ad_id", "serial", "phone", "email", "location", "cell_id", "custom"};
+		char buf[sizeof(c->block_auto_kinds)], *save = NULL, *tok;
+		size_t i;
+
+		if (strlen(value) >= sizeof(buf)) {
+			snprintf(lc->why, sizeof(lc->why), "auto_kinds: value too long");
+			return 0;
+		}
+		snprintf(buf, sizeof(buf), "%s", value);
+		for (tok = strtok_r(buf, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
+			for (i = 0; i < LW_ARRAY_SIZE(kinds); i++)
+				if (strcmp(tok, kinds[i]) == 0)
+					break;
+			if (i == LW_ARRAY_SIZE(kinds)) {
+				snprintf(lc->why, sizeof(lc->why),
+					 "auto_kinds: '%s' is not a kind of the leaks table", tok);
+				return 0;
+			}
+		}
+		snprintf(c->block_auto_kinds, sizeof(c->block_auto_kinds), "%s", value);
+	} else { /* domains: each line adds to the list */
+		size_t have = c->block_domains ? strlen(c->block_domains) : 0;
+		char *n = realloc(c->block_domains, have + strlen(value) + 2);
+
+		if (!n) {
+			snprintf(lc->why, sizeof(lc->why), "out of memory");
+			return 0;
+		}
+		if (have)
+			n[have++] = ',';
+		memcpy(n + have, value, strlen(value) + 1);
+		c->block_domains = n;
+	}
+	return 1;
+}
+
 static int handle_key(void *user, const char *section, const char *name, const char *value)
 {
 	struct load_ctx *lc = user;
@@ -283,6 +367,8 @@ static int handle_key(void *user, const char *section, const char *name, const c
 			return 1;
 		case KEY_LAN:
 			return parse_lan(lc, value);
+		case KEY_BLOCK:
+			return block_key(lc, name, value);
 		}
 	}
 	snprintf(lc->why, sizeof(lc->why), "unknown key '%s' in [%s]", name, section);
@@ -388,4 +474,6 @@ void lw_config_release(struct lw_config *c)
 	free(c->devices);
 	c->devices = NULL;
 	c->n_devices = 0;
+	free(c->block_domains);
+	c->block_domains = NULL;
 }

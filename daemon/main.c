@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "ap.h"
+#include "block.h"
 #include "capture/capture.h"
 #include "config.h"
 #include "log.h"
@@ -435,6 +436,7 @@ static int run_live(const struct options *o, const struct lw_config *cfg, struct
 			 .dlt = lw_capture_linktype(cap),
 			 .status = EX_OK,
 			 .store = store};
+	struct lw_block *block = NULL;
 	char err[512] = "";
 	int r;
 
@@ -459,6 +461,20 @@ static int run_live(const struct options *o, const struct lw_config *cfg, struct
 		l.status = EX_OSERR;
 		goto out;
 	}
+	r = lw_block_start(cfg, l.loop, store, &block, err, sizeof(err));
+	if (r < 0) {
+		lw_log_error("blocking: %s", err);
+		l.status = r == -EPERM || r == -EACCES ? EX_NOPERM
+			   : r == -EINVAL	       ? EX_CONFIG
+						       : EX_UNAVAILABLE;
+		goto out;
+	}
+	if (block) {
+		struct lw_pipeline_hooks hooks = {0};
+
+		lw_block_hooks(block, &hooks);
+		lw_pipeline_set_hooks(l.pipe, &hooks);
+	}
 
 	lw_log_info("capturing on %s (%s) into %s", cfg->interface, lw_capture_linktype_name(cap),
 		    o->db ? o->db : cfg->db_path);
@@ -475,6 +491,7 @@ out:
 	lw_ap_free(l.ap);
 	set_capture_stats(&l);
 	lw_pipeline_finish(l.pipe, wall_now());
+	lw_block_stop(block); /* after the pipeline's last hook */
 	lw_pipeline_free(l.pipe);
 	lw_loop_free(l.loop);
 	*capp = l.cap;

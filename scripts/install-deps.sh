@@ -5,10 +5,11 @@ set -euo pipefail
 
 build=(meson ninja-build pkg-config gcc libc6-dev
 	libpcap-dev libsqlite3-dev libssl-dev zlib1g-dev libbrotli-dev libinih-dev
-	libnl-3-dev libnl-route-3-dev libnl-genl-3-dev libsystemd-dev libcap-ng-dev)
+	libnl-3-dev libnl-route-3-dev libnl-genl-3-dev libsystemd-dev libcap-ng-dev
+	libnftables-dev libnftnl-dev libmnl-dev libnetfilter-queue-dev)
 run=(sqlite3 iproute2 ieee-data)
 tests=(python3 python3-scapy python3-cryptography clang-format libclang-rt-14-dev clang
-	dnsmasq-base curl tcpdump time hostapd wpasupplicant isc-dhcp-client systemd)
+	dnsmasq-base curl tcpdump time hostapd wpasupplicant isc-dhcp-client systemd nftables)
 
 # bench/run.sh: the peer it is compared with, the live replay, timing and profiling
 bench=(libndpi-bin tcpreplay time linux-perf valgrind)

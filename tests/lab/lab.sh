@@ -92,11 +92,12 @@ lab_host() {
 	lab_ns "$LAB_UP" ip addr add "$2/32" dev lo 2>/dev/null || true
 }
 
+# lab_dns_start [DNSMASQ-OPTION...]: e.g. --address=/example.net/203.0.113.9 (a wildcard)
 lab_dns_start() {
 	lab_bg "$LAB_UP" "$LAB_DIR/dnsmasq.log" dnsmasq --keep-in-foreground --no-resolv \
 		--no-hosts --addn-hosts="$LAB_DIR/hosts" --listen-address=192.0.2.1 \
 		--bind-interfaces --local-ttl=600 --pid-file="$LAB_DIR/dnsmasq.pid" --user=root \
-		--log-facility=-
+		--log-facility=- "$@"
 	lab_wait_port "$LAB_UP" udp 53
 }
 

@@ -1,0 +1,206 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * lib/block against the real nf_tables of a private network namespace (as root, or in a user
+ * namespace where the kernel allows one); skipped (77) where neither is possible.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* unshare */
+#endif
+#include <errno.h>
+#include <nftables/libnftables.h>
+#include <sched.h>
+#include <string.h>
+
+#include "block/block.h"
+#include "block/hold.h"
+#include "lw-test.h"
+
+static struct nft_ctx *viewer;
+
+/* `nft list set bridge lwtest NAME`, or "" */
+static const char *list_set(const char *name)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "list set bridge lwtest %s", name);
+	if (nft_run_cmd_from_buffer(viewer, cmd) != 0)
+		return "";
+	return nft_ctx_get_output_buffer(viewer);
+}
+
+static bool table_exists(const char *fam_name)
+{
+	nft_run_cmd_from_buffer(viewer, "list tables");
+	return strstr(nft_ctx_get_output_buffer(viewer), fam_name) != NULL;
+}
+
+static struct lw_block_elem elem(const char *ip, const char *mac)
+{
+	struct lw_block_elem e;
+
+	memset(&e, 0, sizeof(e));
+	lw_addr_parse(ip, &e.addr);
+	if (mac) {
+		e.has_mac = true;
+		lw_mac_parse(mac, &e.mac);
+	}
+	return e;
+}
+
+static void test_table(void)
+{
+	struct lw_block_nft *n = NULL;
+	struct lw_block_elem a = elem("198.51.100.10", NULL), b = elem("198.51.100.11", NULL),
+			     c = elem("2001:db8::1", "02:10:00:00:00:01"),
+			     d = elem("198.51.100.12", NULL);
+	char err[256] = "";
+
+	LW_CHECK_INT(lw_block_nft_open(LW_BLOCK_BRIDGE, "lwtest", &n, err, sizeof(err)), 0);
+	if (!n)
+		return;
+	LW_CHECK(table_exists("table bridge lwtest"));
+	LW_CHECK(!lw_block_nft_pending(n));
+	LW_CHECK_INT(lw_block_nft_commit(n, err, sizeof(err)), 0); /* nothing to do */
+
+	/* a batch of adds in two sets */
+	lw_block_nft_add(n, &a, 300);
+	lw_block_nft_add(n, &c, 60);
+	LW_CHECK(lw_block_nft_pending(n));
+	LW_CHECK_INT(lw_block_nft_commit(n, err, sizeof(err)), 0);
+	LW_CHECK(!lw_block_nft_pending(n));
+	LW_CHECK(strstr(list_set("ipv4"), "198.51.100.10 timeout 5m") != NULL);
+	LW_CHECK(strstr(list_set("mac_ipv6"), "02:10:00:00:00:01 . 2001:db8::1 timeout 1m") !=
+		 NULL);
+
+	/* re-adding sets the new timeout */
+	lw_block_nft_add(n, &a, 7200);
+	LW_CHECK_INT(lw_block_nft_commit(n, err, sizeof(err)), 0);
+	LW_CHECK(strstr(list_set("ipv4"), "198.51.100.10 timeout 2h") != NULL);
+
+	/* deleting an element that is not there does not undo the adds of the same batch */
+	lw_block_nft_del(n, &b);
+	lw_block_nft_add(n, &d, 300);
+	LW_CHECK_INT(lw_block_nft_commit(n, err, sizeof(err)), 0);
+	LW_CHECK(strstr(list_set("ipv4"), "198.51.100.12") != NULL);
+
+	/* an add withdrawn by a delete before the commit */
+	lw_block_nft_add(n, &b, 300);
+	lw_block_nft_del(n, &b);
+	LW_CHECK_INT(lw_block_nft_commit(n, err, sizeof(err)), 0);
+	LW_CHECK(strstr(list_set("ipv4"), "198.51.100.11") == NULL);
+
+	/* delete and re-add in one transaction: present, with the new timeout */
+	lw_block_nft_del(n, &a);
+	LW_CHECK_INT(lw_block_nft_commit(n, err, sizeof(err)), 0);
+	LW_CHECK(strstr(list_set("ipv4"), "198.51.100.10") == NULL);
+
+	/* a restarted daemon takes the table over with its elements */
+	lw_block_nft_close(n, true);
+	LW_CHECK(table_exists("table bridge lwtest"));
+	LW_CHECK_INT(lw_block_nft_open(LW_BLOCK_BRIDGE, "lwtest", &n, err, sizeof(err)), 0);
+	if (!n)
+		return;
+	LW_CHECK(strstr(list_set("ipv4"), "198.51.100.12") != NULL);
+	LW_CHECK(strstr(list_set("mac_ipv6"), "2001:db8::1") != NULL);
+
+	/* ... and refills its sets in one go */
+	lw_block_nft_flush_sets(n);
+	lw_block_nft_add(n, &b, 300);
+	LW_CHECK_INT(lw_block_nft_commit(n, err, sizeof(err)), 0);
+	LW_CHECK(strstr(list_set("ipv4"), "198.51.100.11") != NULL);
+	LW_CHECK(strstr(list_set("ipv4"), "198.51.100.12") == NULL);
+	LW_CHECK(strstr(list_set("mac_ipv6"), "2001:db8::1") == NULL);
+
+	lw_block_nft_close(n, false);
+	LW_CHECK(!table_exists("table bridge lwtest"));
+}
+
+static void test_foreign_shape(void)
+{
+	struct lw_block_nft *n = NULL;
+	char err[256] = "";
+
+	/* a table of that name whose set has another type: replaced */
+	LW_CHECK_INT(nft_run_cmd_from_buffer(viewer,
+					     "add table bridge lwtest\n"
+					     "add set bridge lwtest ipv4 { type ipv6_addr; }\n"),
+		     0);
+	LW_CHECK_INT(lw_block_nft_open(LW_BLOCK_BRIDGE, "lwtest", &n, err, sizeof(err)), 0);
+	LW_CHECK(strstr(list_set("ipv4"), "type ipv4_addr") != NULL);
+	lw_block_nft_close(n, false);
+	nft_run_cmd_from_buffer(viewer, "add table bridge lwtest\ndelete table bridge lwtest\n");
+
+	LW_CHECK_INT(lw_block_nft_open(LW_BLOCK_BRIDGE, "bad name", &n, err, sizeof(err)), -EINVAL);
+	LW_CHECK(n == NULL);
+	LW_CHECK(err[0] != '\0');
+}
+
+static void test_inet(void)
+{
+	struct lw_block_elem e = elem("203.0.113.5", "02:10:00:00:00:01");
+	struct lw_block_nft *n = NULL;
+	char err[256] = "";
+
+	LW_CHECK_INT(lw_block_nft_open(LW_BLOCK_INET, "lwtest", &n, err, sizeof(err)), 0);
+	if (!n)
+		return;
+	LW_CHECK(table_exists("table inet lwtest"));
+	lw_block_nft_add(n, &e, 10);
+	LW_CHECK_INT(lw_block_nft_commit(n, err, sizeof(err)), 0);
+	lw_block_nft_close(n, false);
+	LW_CHECK(!table_exists("table inet lwtest"));
+}
+
+static void test_hold_rules(void)
+{
+	struct lw_hold_rules r = {
+		.table = "lwtest", .queue = 4747, .what = LW_HOLD_RULES_DNS | LW_HOLD_RULES_HELLO};
+	struct lw_block_nft *n = NULL;
+	char err[256] = "";
+
+	LW_CHECK_INT(lw_block_nft_open(LW_BLOCK_BRIDGE, "lwtest", &n, err, sizeof(err)), 0);
+	if (!n)
+		return;
+	LW_CHECK_INT(lw_hold_rules_install(&r, n, err, sizeof(err)), 0);
+	LW_CHECK(r.via != LW_HOLD_VIA_NONE);
+	LW_CHECK(r.v6);
+	LW_CHECK(table_exists(r.via == LW_HOLD_VIA_NFT ? "table inet lwtest_hold"
+						       : "table ip lwtest_hold"));
+	/* installing again replaces rather than doubles */
+	LW_CHECK_INT(lw_hold_rules_install(&r, n, err, sizeof(err)), 0);
+	if (r.via == LW_HOLD_VIA_XTABLES) {
+		const char *out;
+		size_t k = 0;
+
+		nft_run_cmd_from_buffer(viewer, "list table ip lwtest_hold");
+		for (out = nft_ctx_get_output_buffer(viewer); (out = strstr(out, "counter")); out++)
+			k++;
+		LW_CHECK_INT(k, 4); /* answers, the AP's answers, TCP starts, QUIC starts */
+	}
+	lw_hold_rules_remove(&r, n);
+	LW_CHECK(!table_exists("lwtest_hold"));
+	lw_block_nft_close(n, false);
+}
+
+int main(void)
+{
+	if (unshare(CLONE_NEWNET) < 0 && unshare(CLONE_NEWUSER | CLONE_NEWNET) < 0) {
+		fprintf(stderr, "skip: no network namespace of our own (%s)\n", strerror(errno));
+		return 77;
+	}
+	viewer = nft_ctx_new(NFT_CTX_DEFAULT);
+	nft_ctx_buffer_output(viewer);
+	nft_ctx_buffer_error(viewer);
+	if (nft_run_cmd_from_buffer(viewer, "add table bridge lwprobe\ndelete table bridge "
+					    "lwprobe\n") != 0) {
+		fprintf(stderr, "skip: no nf_tables bridge family here: %s\n",
+			nft_ctx_get_error_buffer(viewer));
+		return 77;
+	}
+	LW_TEST(test_table);
+	LW_TEST(test_foreign_shape);
+	LW_TEST(test_inet);
+	LW_TEST(test_hold_rules);
+	nft_ctx_free(viewer);
+	return lw_test_end();
+}

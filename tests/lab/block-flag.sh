@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Lab test: flagging and unflagging with the sqlite3 CLI while phones fetch pages through the
+# AP bridge.  A flag for every device blocks vnet.cn and its subdomains for both phones within
+# a second and nothing else; deleting the row unblocks at once; a flag with phone1's MAC
+# blocks phone1 only; a malformed row is reported and ignored.
+#   block-flag.sh LEAKWATCHD
+set -uo pipefail
+daemon=$(realpath "$1")
+here=$(cd "$(dirname "$0")" && pwd)
+[ "$(id -u)" -eq 0 ] || { echo "needs root (network namespaces)"; exit 77; }
+for p in dnsmasq nft iptables curl sqlite3; do
+	command -v $p >/dev/null || { echo "needs $p"; exit 77; }
+done
+# shellcheck source=lab.sh
+. "$here/lab.sh"
+# shellcheck source=block-lib.sh
+. "$here/block-lib.sh"
+
+lab_up
+lab_phone phone1 02:10:00:00:00:01 192.0.2.11
+lab_phone phone2 3c:28:6d:00:00:02 192.0.2.12
+lab_host vnet.cn 198.51.100.10
+lab_host zzhc.vnet.cn 198.51.100.11
+lab_host www.example.org 198.51.100.20
+lab_dns_start || exit 1
+lab_bg "$LAB_UP" "$LAB_DIR/servers.log" python3 "$here/servers.py" \
+	http:198.51.100.10:80 http:198.51.100.11:9999 http:198.51.100.20:80
+lab_wait_port "$LAB_UP" tcp 9999 || exit 1
+block_ap_net
+
+db=$LAB_DIR/block.db
+block_conf "$LAB_DIR/lw.conf"
+block_start "$LAB_DIR/lw.conf"
+P1=$LAB_ID-phone1
+P2=$LAB_ID-phone2
+
+check_all() { # check_all WHEN P1-VNET P1-ZZHC P2-VNET P1-EXAMPLE P2-EXAMPLE
+	block_expect "$1: phone1 http://vnet.cn/" "$(block_http "$P1" http://vnet.cn/)" "$2"
+	block_expect "$1: phone1 http://zzhc.vnet.cn:9999/" \
+		"$(block_http "$P1" http://zzhc.vnet.cn:9999/ --data-binary x)" "$3"
+	block_expect "$1: phone2 http://vnet.cn/" "$(block_http "$P2" http://vnet.cn/)" "$4"
+	block_expect "$1: phone1 http://www.example.org/" \
+		"$(block_http "$P1" http://www.example.org/)" "$5"
+	block_expect "$1: phone2 http://www.example.org/" \
+		"$(block_http "$P2" http://www.example.org/)" "$6"
+}
+
+check_all "before flagging" 200 200 200 200 200
+block_expect "no hold rules while nothing is flagged" "$(block_rules)" 0
+
+# --- a flag for every device -------------------------------------------------------------
+sql "INSERT INTO flagged(domain) VALUES ('vnet.cn')"
+sleep 1
+# without DNS: the daemon looked vnet.cn up itself when it was flagged
+block_expect "flagged: phone1 to vnet.cn's address, no DNS involved" \
+	"$(block_http "$P1" http://vnet.cn/ --resolve vnet.cn:80:198.51.100.10)" 000
+check_all "flagged for every device" 000 000 000 200 200
+block_expect "hold rules installed while something is flagged" "$(( $(block_rules) > 0 ))" 1
+block_expect "blocks rows for the flagged addresses" \
+	"$(sql "SELECT DISTINCT domain, ip, action FROM blocks WHERE mac IS NULL ORDER BY ip")" \
+	"vnet.cn|198.51.100.10|add
+vnet.cn|198.51.100.11|add"
+
+sql "DELETE FROM flagged WHERE domain = 'vnet.cn'"
+sleep 1
+check_all "unflagged" 200 200 200 200 200
+block_expect "blocks rows for the removal" \
+	"$(sql "SELECT DISTINCT ip, reason FROM blocks WHERE action = 'remove' ORDER BY ip")" \
+	"198.51.100.10|unflag
+198.51.100.11|unflag"
+block_expect "hold rules removed when nothing is flagged" "$(block_rules)" 0
+
+# --- a flag for phone1 only ----------------------------------------------------------------
+sql "INSERT INTO flagged(domain, mac, reason) VALUES ('vnet.cn', '02:10:00:00:00:01', 'test')"
+sleep 1
+check_all "flagged for phone1" 000 000 200 200 200
+block_expect "per-device blocks rows carry the MAC" \
+	"$(sql "SELECT DISTINCT mac FROM blocks WHERE mac IS NOT NULL AND action = 'add'")" \
+	"02:10:00:00:00:01"
+
+# --- a malformed row is reported once and ignored; the good one keeps working --------------
+sql "INSERT INTO flagged(domain) VALUES ('not a domain!')"
+sql "INSERT INTO flagged(domain, mac) VALUES ('example.org', 'zz:zz')"
+sleep 1
+block_expect "malformed domain reported" \
+	"$(grep -c "is not a domain name" "$LAB_DIR/leakwatchd.log")" 1
+block_expect "malformed MAC reported" "$(grep -c "is not a MAC address" "$LAB_DIR/leakwatchd.log")" 1
+block_expect "daemon still running" "$(kill -0 "$pid" && echo yes)" yes
+check_all "with malformed rows" 000 000 200 200 200
+
+sql "DELETE FROM flagged"
+sleep 1
+check_all "all rows deleted" 200 200 200 200 200
+
+# --- a flag that expires by itself ----------------------------------------------------------
+sql "INSERT INTO flagged(domain, expires) VALUES ('vnet.cn', CAST(strftime('%s', 'now') AS INTEGER) + 3)"
+sleep 1
+block_expect "flagged until a time: blocked before it" "$(block_http "$P1" http://vnet.cn/)" 000
+sleep 2.5
+block_expect "flagged until a time: reachable after it" "$(block_http "$P1" http://vnet.cn/)" 200
+block_expect "an expired row is left to the person" "$(sql "SELECT count(*) FROM flagged")" 1
+
+block_stop
+block_expect "table removed at exit" "$(block_table)" 0
+block_expect "no hold rules left at exit" "$(block_rules)" 0
+block_sanitizer_check
+exit $BLOCK_FAIL
