@@ -262,6 +262,10 @@ static int run_offline(const struct options *o, const struct lw_config *cfg,
 	int r, status = EX_OK, store_error = 0;
 
 	r = lw_pipeline_new(cfg, *store_out, lw_capture_linktype(cap), &pipe, err, sizeof(err));
+	if (r == -EINVAL) {
+		lw_log_error("%s: %s", o->config ? o->config : "configuration", err);
+		return EX_CONFIG;
+	}
 	if (r < 0) {
 		lw_log_error("%s: %s (%s)", o->read_file, err, lw_capture_linktype_name(cap));
 		return r == -EPROTONOSUPPORT ? EX_DATAERR : EX_SOFTWARE;
@@ -442,8 +446,11 @@ static int run_live(const struct options *o, const struct lw_config *cfg, struct
 
 	r = lw_pipeline_new(cfg, store, lw_capture_linktype(cap), &l.pipe, err, sizeof(err));
 	if (r < 0) {
-		lw_log_error("%s: %s", cfg->interface, err);
-		return EX_UNAVAILABLE;
+		lw_log_error("%s: %s",
+			     r == -EINVAL ? (o->config ? o->config : "configuration")
+					  : cfg->interface,
+			     err);
+		return r == -EINVAL ? EX_CONFIG : EX_UNAVAILABLE;
 	}
 	lw_pipeline_set_device_info(l.pipe, lw_devinfo_fill, o->devinfo);
 	l.loop = lw_loop_new();
@@ -632,6 +639,7 @@ int main(int argc, char **argv)
 	signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (signal_fd < 0) {
 		lw_log_error("signalfd: %s", strerror(errno));
+		lw_devinfo_free(o.devinfo);
 		lw_capture_close(cap);
 		lw_config_release(&cfg);
 		return EX_OSERR;
@@ -647,6 +655,7 @@ int main(int argc, char **argv)
 	r = lw_store_open(cfg.db_path, &sc, &store, err, sizeof(err));
 	if (r < 0) {
 		lw_log_error("%s: %s", cfg.db_path, err[0] ? err : strerror(-r));
+		lw_devinfo_free(o.devinfo);
 		lw_capture_close(cap);
 		lw_config_release(&cfg);
 		return r == -EPROTO ? EX_CONFIG : EX_CANTCREAT;
