@@ -302,11 +302,13 @@ def test_locked(args, tmp):
 
     # a reader with an open read transaction (WAL: the writer goes on beside it)
     r = HeldLock(db, 'BEGIN; SELECT count(*) FROM flows;')
+    t0 = time.time()
     total = send_all(sender, total, 300)
     written = wait_for(lambda: count(db) == total, 10)
+    time.sleep(max(0.0, 2.0 - (time.time() - t0)))  # held for two seconds at least
     code, _ = r.release()
-    ok(written and code == 0, 'a reader holding a read transaction does not stop the writer '
-       '(%d rows while it held)' % count(db))
+    ok(written and code == 0, 'a reader holding a read transaction for %.1f s does not stop the '
+       'writer (%d rows while it held)' % (time.time() - t0, count(db)))
 
     # a writer holding BEGIN EXCLUSIVE for 3 s: nothing can commit, nothing may be lost
     w = HeldLock(db, 'BEGIN EXCLUSIVE;')
