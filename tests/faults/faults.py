@@ -19,6 +19,7 @@ and send generated frames into the other end.  They need root; without it they a
 """
 
 import argparse
+import ctypes
 import gzip
 import hashlib
 import os
@@ -38,6 +39,12 @@ import traffic  # noqa: E402
 
 CAP_IF, INJ_IF = 'lwcap0', 'lwinj0'
 failures = 0
+
+
+def die_with_parent():
+    """In a child before exec: SIGKILL it when the test dies, however it dies (a timeout, a
+    broken pipe, an exception), so no daemon outlives its test."""
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
 def ok(cond, what, detail=''):
@@ -67,7 +74,7 @@ def enter_namespaces():
         sys.exit(77)
     env = dict(os.environ, LW_FAULTS_NS='1')
     r = subprocess.run(['unshare', '-n', '-m', '--propagation', 'private', sys.executable] +
-                       sys.argv, env=env)
+                       sys.argv, env=env, preexec_fn=die_with_parent)
     sys.exit(r.returncode)
 
 
@@ -90,7 +97,8 @@ class Daemon:
         if conf:
             args += ['-c', conf]
         self.logf = open(self.log, 'w')
-        self.p = subprocess.Popen(args, stdout=self.logf, stderr=subprocess.STDOUT)
+        self.p = subprocess.Popen(args, stdout=self.logf, stderr=subprocess.STDOUT,
+                                  preexec_fn=die_with_parent)
 
     def text(self):
         with open(self.log) as f:
@@ -277,7 +285,8 @@ class HeldLock:
 
     def __init__(self, db, begin):
         self.p = subprocess.Popen(['sqlite3', db], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                  stderr=subprocess.STDOUT, text=True, bufsize=1)
+                                  stderr=subprocess.STDOUT, text=True, bufsize=1,
+                                  preexec_fn=die_with_parent)
         self.p.stdin.write('.timeout 10000\n%s\nSELECT count(*) FROM dns;\n' % begin)
         self.p.stdin.flush()
         self.held_count = int(self.p.stdout.readline().strip())  # the lock is held now
