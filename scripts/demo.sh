@@ -30,7 +30,7 @@ for _ in $(seq 50); do
 done
 
 echo "== the phone boots: a ZZHC self-registration, a web page, a TLS connection"
-body=$(printf '{"REGVER":"5.0","MEID":"356938035643809","MODEL":"TA-1046","SWVER":"00WW_3_22C","SIM1ICCID":"8986031864022013389","SIM1LTEIMSI":"460110123456789","MACID":"3c:28:6d:5a:0b:11","SIM1CELLID":"28712345","SID":"13824","NID":"1","BASEID":"4321","ACCESSTYPE":"2"}' | base64 -w0)
+body=$(printf '{"REGVER":"5.0","MEID":"356938035643809","MODEL":"TA-1046","SWVER":"00WW_3_22C","SIM1ICCID":"8986031864022013389","SIM1LTEIMSI":"460115086123745","MACID":"3c:28:6d:5a:0b:11","SIM1CELLID":"28712345","SID":"13824","NID":"1","BASEID":"4321","ACCESSTYPE":"2"}' | base64 -w0)
 phone() { lab_ns "$LAB_ID-phone1" "$@"; }
 phone curl -s -m 5 -o /dev/null -w '  POST http://zzhc.vnet.cn:9999/ -> %{http_code}\n' \
 	-A zzhc/1.0.0 -H 'Content-Type: application/encrypted-json' \
