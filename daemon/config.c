@@ -237,7 +237,7 @@ static int parse_lan(struct load_ctx *lc, const char *value)
 		return 0;
 	}
 	snprintf(buf, sizeof(buf), "%s", value);
-	c->n_lan = 0;
+	/* every "lan =" line adds its prefixes: a long list fits on several lines */
 	for (tok = strtok_r(buf, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
 		if (c->n_lan >= LW_CONFIG_MAX_LAN) {
 			snprintf(lc->why, sizeof(lc->why), "lan: more than %d prefixes",

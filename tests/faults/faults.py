@@ -472,6 +472,10 @@ def test_config(args, tmp):
         # longer than inih's line buffer: not split into a cut value and a bogus next line
         ('long line', '[database]\npath = /tmp/%s.db\n[flows]\nmax_flows = 64\n' % ('a' * 250),
          2, 'longer than'),
+        # each lan line adds its prefixes (so a long list fits): the 17th is one too many
+        ('too many lan prefixes', '[flows]\n' + ''.join('lan = 10.%d.0.0/16\n' % i
+                                                           for i in range(1, 18)),
+         18, 'more than 16'),
     ]
     for name, text, line, reason in cases:
         conf = write_conf(os.path.join(tmp, name.replace(' ', '-') + '.conf'), text)
