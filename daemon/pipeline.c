@@ -489,6 +489,8 @@ static void dns_message(struct lw_pipeline *p, struct lw_flow *f, const uint8_t 
 		return;
 	}
 	p->n.dns_messages++;
+	if (m->answers_malformed)
+		p->n.dns_malformed++; /* counted; the answers before the bad one are still used */
 	if (f->app == LW_APP_UNKNOWN)
 		f->app = LW_APP_DNS;
 	if (f->app != LW_APP_DNS) { /* mDNS / LLMNR: multicast chatter, not the client's lookups */
@@ -591,6 +593,7 @@ static void body_keep(struct lw_pipeline *p, struct fctx *c, const uint8_t *data
 	if (len > room || buf_append(&c->body, data, len, max) < 0) {
 		buf_append(&c->body, data, LW_MIN(len, room), max);
 		c->body_cut = true;
+		p->n.http_body_cut++;
 	}
 }
 
@@ -838,6 +841,7 @@ static void tcp_up(struct lw_pipeline *p, struct lw_flow *f, const uint8_t *data
 		c->up = UP_DONE;
 	} else {
 		/* it only looked like TLS: inspect it as raw bytes from here on */
+		p->n.tls_malformed++;
 		c->up = UP_RAW;
 		scan_raw(p, f, c->head.p, c->head.len);
 	}
@@ -959,6 +963,8 @@ static void quic_datagram(struct lw_pipeline *p, struct lw_flow *f, const struct
 			f->encrypted = true;
 			set_name(p, f, hello.sni, strlen(hello.sni), LW_NAME_QUIC);
 		}
+		if (r == -EMSGSIZE)
+			p->n.quic_too_big++;
 		if (r != 0) {
 			c->quic_done = true;
 			lw_quic_state_free(c->quic);
@@ -1096,6 +1102,16 @@ static void write_stats(struct lw_pipeline *p)
 	r.malformed = p->n.malformed;
 	r.store_dropped = ss.dropped;
 	r.rss_kb = rss_kb();
+	r.names_evicted = lw_names_get_stats(p->names)->replaced;
+	r.dns_malformed = p->n.dns_malformed;
+	r.http_malformed = p->n.http_malformed;
+	r.tls_malformed = p->n.tls_malformed;
+	r.reasm_overflow = fs->reasm_overflow;
+	r.reasm_gaps = fs->reasm_gaps;
+	r.frag_dropped = lw_decoder_stats(p->decoder)->frag_dropped;
+	r.quic_too_big = p->n.quic_too_big;
+	r.detect_budget_hit = lw_detect_get_stats(p->detect)->decode_budget_hit;
+	r.http_body_cut = p->n.http_body_cut;
 	lw_store_put_stats(p->store, &r);
 }
 

@@ -243,8 +243,11 @@ int lw_dns_parse(const uint8_t *p, size_t len, struct lw_dns_msg *out)
 						  ? &out->answers[out->n_answers]
 						  : &scratch;
 
-		if (dns_read_record(p, len, &c, a) < 0)
-			break; /* keep what came before: a truncated answer still names earlier ones */
+		if (dns_read_record(p, len, &c, a) < 0) {
+			/* keep what came before: a truncated answer still names earlier ones */
+			out->answers_malformed = true;
+			break;
+		}
 		if (a == &scratch)
 			out->answers_dropped++;
 		else

@@ -35,6 +35,7 @@ struct lw_dns_msg {
 	uint16_t qclass; /* without the mDNS unicast-response bit */
 	size_t n_answers; /* stored in answers[] */
 	size_t answers_dropped; /* beyond LW_DNS_MAX_ANSWERS */
+	bool answers_malformed; /* an answer could not be read (those before it are kept) */
 	struct lw_dns_answer answers[LW_DNS_MAX_ANSWERS];
 };
 

@@ -418,7 +418,9 @@ static void test_jump_limit(void)
 {
 	LW_CHECK_INT(parse_jumps(LW_DNS_MAX_JUMPS - 1), 2);
 	LW_CHECK_STR(msg.answers[1].name, "deep.example");
+	LW_CHECK(!msg.answers_malformed);
 	LW_CHECK_INT(parse_jumps(LW_DNS_MAX_JUMPS), 1);
+	LW_CHECK(msg.answers_malformed); /* the answer behind too many jumps is counted */
 }
 
 /* A query for a name made of labels of the given lengths (letters). */

@@ -96,9 +96,22 @@ static const char schema_v1[] =
 	"CREATE VIEW dns_readable AS SELECT datetime(ts, 'unixepoch') AS time, id, ts, mac,\n"
 	"  client_ip, server_ip, qname, qtype, rcode, answers, ttl FROM dns;\n";
 
+/* v2: a counter in stats for every limit a peer can reach and every malformed message kind */
+static const char schema_v2[] = "ALTER TABLE stats ADD COLUMN names_evicted INTEGER;\n"
+				"ALTER TABLE stats ADD COLUMN dns_malformed INTEGER;\n"
+				"ALTER TABLE stats ADD COLUMN http_malformed INTEGER;\n"
+				"ALTER TABLE stats ADD COLUMN tls_malformed INTEGER;\n"
+				"ALTER TABLE stats ADD COLUMN reasm_overflow INTEGER;\n"
+				"ALTER TABLE stats ADD COLUMN reasm_gaps INTEGER;\n"
+				"ALTER TABLE stats ADD COLUMN frag_dropped INTEGER;\n"
+				"ALTER TABLE stats ADD COLUMN quic_too_big INTEGER;\n"
+				"ALTER TABLE stats ADD COLUMN detect_budget_hit INTEGER;\n"
+				"ALTER TABLE stats ADD COLUMN http_body_cut INTEGER;\n";
+
 /* migrations[v] takes a database from user_version v to v + 1. */
 static const char *const migrations[] = {
 	schema_v1,
+	schema_v2,
 };
 
 _Static_assert(LW_ARRAY_SIZE(migrations) == LW_STORE_SCHEMA_VERSION,

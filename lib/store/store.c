@@ -123,9 +123,13 @@ static const char *const stmt_sql[ST__MAX] = {
 	[ST_LEAK] = "INSERT INTO leaks(ts, mac, flow_id, domain, dst_ip, dst_port, proto, kind, "
 		    "value, encoding, location, confidence, snippet) "
 		    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-	[ST_STATS] = "INSERT INTO stats(ts, packets, bytes, dropped, if_dropped, flows_active, "
-		     "flows_evicted, leaks, malformed, store_dropped, rss_kb) "
-		     "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+	[ST_STATS] =
+		"INSERT INTO stats(ts, packets, bytes, dropped, if_dropped, flows_active, "
+		"flows_evicted, leaks, malformed, store_dropped, rss_kb, names_evicted, "
+		"dns_malformed, http_malformed, tls_malformed, reasm_overflow, reasm_gaps, "
+		"frag_dropped, quic_too_big, detect_budget_hit, http_body_cut) "
+		"VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
+		"?17, ?18, ?19, ?20, ?21)",
 	[ST_META] = "INSERT INTO meta(key, value) VALUES(?1, ?2) "
 		    "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
 	[ST_BLOCK] = "INSERT INTO blocks(ts, mac, domain, ip, until, reason, action) "
@@ -505,6 +509,16 @@ static int write_stats(struct lw_store *s, const struct lw_stats_rec *r)
 	bind_u64(st, 9, r->malformed);
 	bind_u64(st, 10, r->store_dropped);
 	sqlite3_bind_int64(st, 11, r->rss_kb);
+	bind_u64(st, 12, r->names_evicted);
+	bind_u64(st, 13, r->dns_malformed);
+	bind_u64(st, 14, r->http_malformed);
+	bind_u64(st, 15, r->tls_malformed);
+	bind_u64(st, 16, r->reasm_overflow);
+	bind_u64(st, 17, r->reasm_gaps);
+	bind_u64(st, 18, r->frag_dropped);
+	bind_u64(st, 19, r->quic_too_big);
+	bind_u64(st, 20, r->detect_budget_hit);
+	bind_u64(st, 21, r->http_body_cut);
 	return step(st);
 }
 

@@ -16,7 +16,7 @@
 
 #include "core/types.h"
 
-#define LW_STORE_SCHEMA_VERSION 1
+#define LW_STORE_SCHEMA_VERSION 2
 
 struct lw_store_config {
 	size_t queue_max; /* pending records; default 65536 */
@@ -99,6 +99,10 @@ struct lw_stats_rec {
 	uint64_t packets, bytes, dropped, if_dropped;
 	uint64_t flows_active, flows_evicted, leaks;
 	uint64_t malformed, store_dropped;
+	/* limits reached and malformed messages, each counted (schema v2) */
+	uint64_t names_evicted, dns_malformed, http_malformed, tls_malformed;
+	uint64_t reasm_overflow, reasm_gaps, frag_dropped, quic_too_big;
+	uint64_t detect_budget_hit, http_body_cut;
 	long rss_kb;
 };
 

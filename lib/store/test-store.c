@@ -237,7 +237,9 @@ static const struct {
 	{"flagged", "id,domain,mac,reason,source,added,expires"},
 	{"blocks", "id,ts,mac,domain,ip,until,reason,action"},
 	{"stats", "ts,packets,bytes,dropped,if_dropped,flows_active,flows_evicted,leaks,"
-		  "malformed,store_dropped,rss_kb"},
+		  "malformed,store_dropped,rss_kb,names_evicted,dns_malformed,http_malformed,"
+		  "tls_malformed,reasm_overflow,reasm_gaps,frag_dropped,quic_too_big,"
+		  "detect_budget_hit,http_body_cut"},
 	{"leak_summary", "mac,domain,kind,count,first_seen,last_seen,first_time,last_time"},
 	{"device_domains",
 	 "mac,domain,flows,bytes_out,bytes_in,first_seen,last_seen,first_time,last_time"},
@@ -353,6 +355,16 @@ static void test_roundtrip(void)
 	st.malformed = 6;
 	st.store_dropped = 7;
 	st.rss_kb = 8192;
+	st.names_evicted = 11;
+	st.dns_malformed = 12;
+	st.http_malformed = 13;
+	st.tls_malformed = 14;
+	st.reasm_overflow = 15;
+	st.reasm_gaps = 16;
+	st.frag_dropped = 17;
+	st.quic_too_big = 18;
+	st.detect_budget_hit = 19;
+	st.http_body_cut = 20;
 	memset(&b, 0, sizeof(b));
 	b.ts = 1700000003;
 	strcpy(b.domain, "zzhc.vnet.cn");
@@ -446,7 +458,7 @@ static void test_roundtrip(void)
 		     "02:11:22:33:44:55|1700000000|1700000000|NULL|Nokia-7-plus|android-dhcp-9|1|"
 		     "NULL|192.168.1.23");
 	LW_CHECK_STR(db_row(db, "SELECT * FROM stats", buf, sizeof(buf)),
-		     "1700000010.0|1000|1048576|1|2|3|4|5|6|7|8192");
+		     "1700000010.0|1000|1048576|1|2|3|4|5|6|7|8192|11|12|13|14|15|16|17|18|19|20");
 	LW_CHECK_STR(db_row(db, "SELECT * FROM blocks", buf, sizeof(buf)),
 		     "1|1700000003.0|NULL|zzhc.vnet.cn|203.0.113.9|1700000303.0|dns|add");
 	LW_CHECK_STR(db_row(db, "SELECT * FROM sessions", buf, sizeof(buf)),
