@@ -802,6 +802,42 @@ static void test_refuse_newer(void)
 	sqlite3_close(db);
 }
 
+/* A version 1 database (stats without the limit counters) is migrated to 2, its rows kept. */
+static void test_migrate_v1(void)
+{
+	static const char *const v2_columns[] = {
+		"names_evicted",     "dns_malformed", "http_malformed", "tls_malformed",
+		"reasm_overflow",    "reasm_gaps",    "frag_dropped",	"quic_too_big",
+		"detect_budget_hit", "http_body_cut",
+	};
+	char path[128], sql[128];
+	struct lw_store *s = open_ok(new_path(path, sizeof(path)), NULL);
+	struct lw_leak_rec l = make_leak(0);
+	sqlite3 *db;
+	size_t i;
+
+	LW_CHECK_INT(lw_store_put_leak(s, &l), 0);
+	lw_store_close(s);
+	/* make it what leakwatch 0.1 wrote: schema 1 */
+	db = db_open(path);
+	for (i = 0; i < LW_ARRAY_SIZE(v2_columns); i++) {
+		snprintf(sql, sizeof(sql), "ALTER TABLE stats DROP COLUMN %s", v2_columns[i]);
+		db_exec(db, sql);
+	}
+	db_exec(db, "PRAGMA user_version = 1");
+	LW_CHECK_INT(db_int(db, "SELECT count(*) FROM pragma_table_info('stats')"), 11);
+	sqlite3_close(db);
+
+	s = open_ok(path, NULL);
+	lw_store_close(s);
+	db = db_open(path);
+	LW_CHECK_INT(db_int(db, "PRAGMA user_version"), LW_STORE_SCHEMA_VERSION);
+	LW_CHECK_INT(db_int(db, "SELECT count(*) FROM pragma_table_info('stats')"),
+		     11 + (long long)LW_ARRAY_SIZE(v2_columns));
+	LW_CHECK_INT(db_int(db, "SELECT count(*) FROM leaks"), 1);
+	sqlite3_close(db);
+}
+
 static void check_refused(const char *path, int expect, const char *needle)
 {
 	unsigned char *before, *after;
@@ -1226,6 +1262,7 @@ int main(void)
 	LW_TEST(test_wal_reader);
 	LW_TEST(test_visible_soon);
 	LW_TEST(test_refuse_newer);
+	LW_TEST(test_migrate_v1);
 	LW_TEST(test_refuse_foreign);
 	LW_TEST(test_file_mode);
 	LW_TEST(test_close_flushes);
