@@ -24,6 +24,7 @@ lab_ns() { # lab_ns NAME CMD... : run in a lab namespace
 
 lab_cleanup() {
 	local pid ns
+	set +e # a caller's `set -e` must not stop the teardown at a process already gone
 	for pid in "${LAB_PIDS[@]}"; do
 		kill "$pid" 2>/dev/null
 	done
@@ -70,6 +71,9 @@ lab_phone() {
 # $LAB_DIR/hosts) and servers started later by the caller.
 lab_up() {
 	trap lab_cleanup EXIT
+	# a signal (a test runner's timeout, Ctrl-C) ends the script through EXIT, so the
+	# namespaces and processes go too
+	trap 'exit 130' INT TERM HUP
 	ip netns add "$LAB_AP"
 	ip netns add "$LAB_UP"
 	lab_ns "$LAB_AP" ip link set lo up
