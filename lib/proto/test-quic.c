@@ -18,6 +18,7 @@
 
 #include "core/types.h"
 #include "proto/quic.h"
+#include "lw-test-corpus.h"
 #include "lw-test.h"
 
 /* ---- vectors ---- */
@@ -907,22 +908,6 @@ struct row {
 	unsigned cport, sport;
 };
 
-static size_t split_tabs(char *line, char **f, size_t max)
-{
-	size_t n = 0;
-	char *p = line;
-
-	line[strcspn(line, "\r\n")] = '\0';
-	while (n < max) {
-		f[n++] = p;
-		p = strchr(p, '\t');
-		if (!p)
-			break;
-		*p++ = '\0';
-	}
-	return n;
-}
-
 static size_t load_rows(const char *corpus, const char *kind, struct row *rows, size_t max)
 {
 	char path[1024], line[4096], *f[16];
@@ -962,20 +947,6 @@ static size_t load_rows(const char *corpus, const char *kind, struct row *rows, 
 	return n;
 }
 
-/*
- * Same address, whatever text form the table used ("b00c::43fe" and "b00c:0:43fe" agree).  A
- * few rows carry an address nDPI printed wrongly ("2600:1901::7a0b::"); those match on the
- * other address and the ports.
- */
-static bool addr_match(uint8_t af, const uint8_t *a, const char *text)
-{
-	struct lw_addr x;
-
-	if (lw_addr_parse(text, &x) < 0)
-		return true;
-	return x.family == af && memcmp(x.b, a, af == 4 ? 4 : 16) == 0;
-}
-
 /* The flow on this 5-tuple, either way round: the table's "client" is whoever nDPI saw first. */
 static bool flow_is(const struct qflow *f, const char *a, unsigned pa, const char *b, unsigned pb)
 {
@@ -1001,13 +972,6 @@ static bool row_found(const struct row *r, const struct qpcap *q)
 			return true;
 	}
 	return false;
-}
-
-static bool is_dir(const char *p)
-{
-	struct stat st;
-
-	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
 /* nDPI's own flow table: every QUIC flow for which ndpiReader printed a JA4 had a readable
