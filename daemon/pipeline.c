@@ -52,16 +52,16 @@ enum up_state {
 };
 
 struct dns_pending {
+	lw_time_us ts;
 	uint16_t id;
 	uint16_t qtype;
-	lw_time_us ts;
-	char qname[LW_DNS_NAME_MAX];
+	char *qname; /* at its length: most flows ask once or twice, for short names */
 };
 
-/* DNS queries of a flow awaiting their answers */
+/* DNS queries of a flow awaiting their answers; grows up to DNS_PENDING_MAX entries */
 struct dns_state {
-	size_t n_pending;
-	struct dns_pending pending[DNS_PENDING_MAX];
+	size_t n_pending, cap;
+	struct dns_pending pending[];
 };
 
 /* What scans of a flow's raw stream or datagrams remember */
@@ -116,6 +116,7 @@ struct lw_pipeline {
 	struct lw_flow_table *flows;
 	struct lw_names *names;
 	struct lw_detect *detect;
+	struct lw_dns_msg *dns_msg; /* one parsed DNS message at a time (~18 KiB) */
 	struct lw_pipeline_counters n;
 	lw_time_us now;
 	lw_time_us next_walk;
@@ -191,13 +192,13 @@ static void set_name(struct lw_pipeline *p, struct lw_flow *f, const char *name,
 {
 	if (len == 0 || src < f->name_source)
 		return;
-	if (len >= sizeof(f->domain))
-		len = sizeof(f->domain) - 1;
+	if (len > LW_FLOW_DOMAIN_MAX)
+		len = LW_FLOW_DOMAIN_MAX;
 	if (src == f->name_source && strncasecmp(f->domain, name, len) == 0 &&
 	    f->domain[len] == '\0')
 		return;
-	memcpy(f->domain, name, len);
-	f->domain[len] = '\0';
+	if (lw_flow_set_domain(f, name, len) < 0)
+		return;
 	lw_ascii_lower(f->domain, len);
 	f->name_source = src;
 	if (src != LW_NAME_DNS && p->hooks.flow_named)
@@ -473,6 +474,41 @@ static void scan_raw(struct lw_pipeline *p, struct lw_flow *f, const uint8_t *da
 
 /* --- DNS ---------------------------------------------------------------------------------- */
 
+/* Remembers a query until its answer comes; without memory for it the query is not kept. */
+static void dns_pending_add(struct fctx *c, const struct lw_dns_msg *m, lw_time_us now)
+{
+	struct dns_state *d = c->dns;
+	struct dns_pending *e;
+	char *name;
+
+	if (!d || d->n_pending == d->cap) {
+		size_t cap = d ? LW_MIN(2 * d->cap, (size_t)DNS_PENDING_MAX) : 1;
+
+		d = realloc(d, sizeof(*d) + cap * sizeof(d->pending[0]));
+		if (!d)
+			return;
+		if (!c->dns)
+			d->n_pending = 0;
+		d->cap = cap;
+		c->dns = d;
+	}
+	name = strdup(m->qname);
+	if (!name)
+		return;
+	e = &d->pending[d->n_pending++];
+	e->id = m->id;
+	e->qtype = m->qtype;
+	e->ts = now;
+	e->qname = name;
+}
+
+static void dns_pending_drop(struct dns_state *d, size_t i)
+{
+	free(d->pending[i].qname);
+	memmove(&d->pending[i], &d->pending[i + 1], (d->n_pending - i - 1) * sizeof(d->pending[0]));
+	d->n_pending--;
+}
+
 static void dns_message(struct lw_pipeline *p, struct lw_flow *f, const uint8_t *data, size_t len)
 {
 	struct lw_dns_msg *m;
@@ -480,12 +516,9 @@ static void dns_message(struct lw_pipeline *p, struct lw_flow *f, const uint8_t 
 	struct lw_client_id cid;
 	size_t i;
 
-	m = malloc(sizeof(*m)); /* ~18 KiB: too large for every stack a fuzzer may use */
-	if (!m)
-		return;
+	m = p->dns_msg; /* too large for every stack a fuzzer may use */
 	if (lw_dns_parse(data, len, m) < 0) {
 		p->n.dns_malformed++;
-		free(m);
 		return;
 	}
 	p->n.dns_messages++;
@@ -493,32 +526,21 @@ static void dns_message(struct lw_pipeline *p, struct lw_flow *f, const uint8_t 
 		p->n.dns_malformed++; /* counted; the answers before the bad one are still used */
 	if (f->app == LW_APP_UNKNOWN)
 		f->app = LW_APP_DNS;
-	if (f->app != LW_APP_DNS) { /* mDNS / LLMNR: multicast chatter, not the client's lookups */
-		free(m);
+	if (f->app != LW_APP_DNS) /* mDNS / LLMNR: multicast chatter, not the client's lookups */
 		return;
-	}
 	if (!m->response) {
 		if (m->qname[0] == '\0')
-			goto out;
-		if (!c->dns)
-			c->dns = calloc(1, sizeof(*c->dns));
-		if (!c->dns)
-			goto out;
-		if (c->dns->n_pending == DNS_PENDING_MAX) { /* the oldest was never answered */
+			return;
+		if (c->dns &&
+		    c->dns->n_pending == DNS_PENDING_MAX) { /* the oldest: never answered */
 			write_dns(p, f, c->dns->pending[0].ts, c->dns->pending[0].qname,
 				  c->dns->pending[0].qtype, NULL);
-			memmove(&c->dns->pending[0], &c->dns->pending[1],
-				(DNS_PENDING_MAX - 1) * sizeof(c->dns->pending[0]));
-			c->dns->n_pending--;
+			dns_pending_drop(c->dns, 0);
 		}
 		scan(p, f, flow_mac(f), "dns.qname", (const uint8_t *)m->qname, strlen(m->qname),
 		     false);
-		c->dns->pending[c->dns->n_pending].id = m->id;
-		c->dns->pending[c->dns->n_pending].qtype = m->qtype;
-		c->dns->pending[c->dns->n_pending].ts = p->now;
-		snprintf(c->dns->pending[c->dns->n_pending].qname, LW_DNS_NAME_MAX, "%s", m->qname);
-		c->dns->n_pending++;
-		goto out;
+		dns_pending_add(c, m, p->now);
+		return;
 	}
 	/* a response: teach names every address, under the name the client asked for */
 	client_id_of(f, &cid);
@@ -537,14 +559,10 @@ static void dns_message(struct lw_pipeline *p, struct lw_flow *f, const uint8_t 
 			break;
 	if (c->dns && i < c->dns->n_pending) {
 		write_dns(p, f, c->dns->pending[i].ts, m->qname, m->qtype, m);
-		memmove(&c->dns->pending[i], &c->dns->pending[i + 1],
-			(c->dns->n_pending - i - 1) * sizeof(c->dns->pending[0]));
-		c->dns->n_pending--;
+		dns_pending_drop(c->dns, i);
 	} else if (m->qname[0]) {
 		write_dns(p, f, p->now, m->qname, m->qtype, m); /* the query was not captured */
 	}
-out:
-	free(m);
 }
 
 static void dns_flush_pending(struct lw_pipeline *p, struct lw_flow *f)
@@ -554,9 +572,11 @@ static void dns_flush_pending(struct lw_pipeline *p, struct lw_flow *f)
 
 	if (!c->dns)
 		return;
-	for (i = 0; i < c->dns->n_pending; i++)
+	for (i = 0; i < c->dns->n_pending; i++) {
 		write_dns(p, f, c->dns->pending[i].ts, c->dns->pending[i].qname,
 			  c->dns->pending[i].qtype, NULL);
+		free(c->dns->pending[i].qname);
+	}
 	c->dns->n_pending = 0;
 }
 
@@ -984,6 +1004,8 @@ static void fctx_free(struct fctx *c)
 	buf_free(&c->req_head);
 	buf_free(&c->body);
 	lw_quic_state_free(c->quic);
+	for (size_t i = 0; c->dns && i < c->dns->n_pending; i++)
+		free(c->dns->pending[i].qname);
 	free(c->dns);
 	free(c->sc);
 	free(c);
@@ -1218,13 +1240,14 @@ int lw_pipeline_new(const struct lw_config *cfg, struct lw_store *store, int dlt
 	p->flows = lw_flow_table_new(&fc, store ? lw_store_max_flow_id(store) + 1 : 1, on_end,
 				     on_data, p);
 	p->names = lw_names_new(&nc);
+	p->dns_msg = malloc(sizeof(*p->dns_msg));
 	p->detect = lw_detect_new(&(struct lw_detect_config){
 		.max_decode_bytes = (size_t)cfg->detect_decode_kb * 1024,
 		.max_depth = (unsigned)cfg->detect_depth,
 		.max_known_values = (size_t)cfg->detect_known_max,
 		.learn = cfg->detect_learn,
 	});
-	if (!p->decoder || !p->flows || !p->names || !p->detect) {
+	if (!p->decoder || !p->flows || !p->names || !p->detect || !p->dns_msg) {
 		lw_pipeline_free(p);
 		snprintf(err, errlen, "out of memory for the flow table (max_flows %ld)",
 			 cfg->max_flows);
@@ -1283,5 +1306,6 @@ void lw_pipeline_free(struct lw_pipeline *p)
 	lw_flow_table_free(p->flows);
 	lw_names_free(p->names);
 	lw_detect_free(p->detect);
+	free(p->dns_msg);
 	free(p);
 }

@@ -192,6 +192,30 @@ static void unhash(struct lw_flow_table *t, struct lw_flow *f)
 		*pp = f->hnext;
 }
 
+static char no_domain[1]; /* "": the name of every flow without one; never written */
+
+int lw_flow_set_domain(struct lw_flow *f, const char *name, size_t len)
+{
+	char *d = f->domain == no_domain ? NULL : f->domain;
+
+	if (len > LW_FLOW_DOMAIN_MAX)
+		len = LW_FLOW_DOMAIN_MAX;
+	d = realloc(d, len + 1);
+	if (!d)
+		return -ENOMEM;
+	memcpy(d, name, len);
+	d[len] = '\0';
+	f->domain = d;
+	return 0;
+}
+
+static void domain_free(struct lw_flow *f)
+{
+	if (f->domain != no_domain)
+		free(f->domain);
+	f->domain = no_domain;
+}
+
 static void end_flow(struct lw_flow_table *t, struct lw_flow *f, enum lw_flow_end why)
 {
 	int d;
@@ -204,6 +228,7 @@ static void end_flow(struct lw_flow_table *t, struct lw_flow *f, enum lw_flow_en
 	}
 	if (t->on_end)
 		t->on_end(f, why, t->user_data);
+	domain_free(f);
 	switch (why) {
 	case LW_FLOW_END_IDLE:
 		t->stats.expired++;
@@ -336,6 +361,7 @@ static struct lw_flow *new_flow(struct lw_flow_table *t, const struct lw_packet 
 		t->free_list = f->hnext;
 	}
 	memset(f, 0, sizeof(*f));
+	f->domain = no_domain;
 
 	f->id = t->next_id++;
 	f->l4 = p->l4;
@@ -591,6 +617,7 @@ void lw_flow_table_free(struct lw_flow_table *t)
 	for (i = 0; i < t->pool_used; i++) {
 		lw_reasm_release(&t->reasm, &t->pool[i].stream[0]);
 		lw_reasm_release(&t->reasm, &t->pool[i].stream[1]);
+		domain_free(&t->pool[i]);
 	}
 	free(t->buckets);
 	free(t->pool);

@@ -84,7 +84,7 @@ struct lw_flow {
 	lw_time_us last_seen;
 	uint64_t pkts[2]; /* indexed by enum lw_dir */
 	uint64_t bytes[2]; /* IP-level bytes (wire length) */
-	char domain[256];
+	char *domain; /* the flow's name, "" when none: set with lw_flow_set_domain() */
 	enum lw_name_source name_source;
 	enum lw_app app;
 	bool encrypted;
@@ -100,6 +100,15 @@ struct lw_flow {
 	struct lw_addr key_a, key_b;
 	uint16_t key_pa, key_pb;
 };
+
+#define LW_FLOW_DOMAIN_MAX 255 /* longest name a flow keeps (a DNS name's length) */
+
+/*
+ * Gives f the name name[0..len) (cut at LW_FLOW_DOMAIN_MAX), kept at its length so that the
+ * flow table does not hold 256 bytes for every flow.  Freed when the flow ends.  Returns 0, or
+ * -ENOMEM (the flow keeps its previous name).
+ */
+int lw_flow_set_domain(struct lw_flow *f, const char *name, size_t len);
 
 /* Called once per flow when it leaves the table (after which it is reused). */
 typedef void (*lw_flow_end_fn)(struct lw_flow *f, enum lw_flow_end why, void *user_data);

@@ -41,7 +41,7 @@ static void on_flow_named(const struct lw_flow *f, void *user_data)
 {
 	(void)user_data;
 	fuzz_assert(f->name_source != LW_NAME_NONE);
-	fuzz_assert(memchr(f->domain, 0, sizeof(f->domain)) != NULL);
+	fuzz_assert(strnlen(f->domain, LW_FLOW_DOMAIN_MAX + 1) <= LW_FLOW_DOMAIN_MAX);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
