@@ -2,6 +2,7 @@
 # leakwatch benchmarks: one command per benchmark (see bench/README.md).
 #
 #   bench/run.sh home|upload|manyflows|live|profile|all [--rounds N] [--scale X]
+#   bench/run.sh soak [--minutes M] [--pps N]     (hours, bounded memory; not part of all)
 #   bench/run.sh smoke --gen GEN --loop PCAP_LOOP --daemon LEAKWATCHD   (the meson test)
 #
 # Builds a release tree (build-bench), generates the captures once into a cache outside git
@@ -20,6 +21,7 @@ cache=${LW_BENCH_CACHE:-/var/tmp/leakwatch-bench}
 rounds=${LW_BENCH_ROUNDS:-5}
 scale=${LW_BENCH_SCALE:-1}
 gen= loop= daemon= scan=
+soak_minutes=120 soak_pps=3000 soak_every=${LW_SOAK_EVERY:-30}
 what=${1:-}
 [ $# -gt 0 ] && shift
 while [ $# -gt 0 ]; do
@@ -31,12 +33,15 @@ while [ $# -gt 0 ]; do
 	--loop) loop=$(realpath "$2"); shift 2 ;;
 	--daemon) daemon=$(realpath "$2"); shift 2 ;;
 	--scan) scan=$(realpath "$2"); shift 2 ;;
+	--minutes) soak_minutes=$2; shift 2 ;;
+	--pps) soak_pps=$2; shift 2 ;;
 	*) echo "run.sh: unknown option $1" >&2; exit 64 ;;
 	esac
 done
 
 usage() {
 	echo "usage: bench/run.sh home|upload|manyflows|live|profile|all [--rounds N] [--scale X]" >&2
+	echo "       bench/run.sh soak [--minutes M] [--pps N]" >&2
 	echo "       bench/run.sh smoke --gen GEN --loop PCAP_LOOP --daemon LEAKWATCHD" >&2
 	exit 64
 }
@@ -341,6 +346,82 @@ live() {
 	)
 }
 
+# --- soak ------------------------------------------------------------------------------------
+
+# soak: hours of live traffic at a steady rate into the lab bridge, leakwatchd -i br0 with the
+# default bounds and 50 devices.  tcpreplay loops over the three mixes with --unique-ip, so every
+# loop brings new addresses, new flows and new (client, address) names: only the bounds keep
+# memory flat.  Resident memory is sampled from /proc every $soak_every seconds.
+soak() {
+	[ "$(id -u)" -eq 0 ] || { say "soak: needs root (network namespaces)"; return 0; }
+	command -v tcpreplay >/dev/null || { say "soak: needs tcpreplay"; return 0; }
+	local mf up ho out
+	mf=$(capture manyflows 0.05)
+	up=$(capture upload 0.02)
+	ho=$(capture home 0.02)
+	configs
+	out=$cache/soak-$(date +%Y%m%d-%H%M%S).tsv
+	(
+		# shellcheck source=../tests/lab/lab.sh
+		. "$root/tests/lab/lab.sh"
+		lab_up
+		lab_phone phone1 02:10:00:00:00:01 192.0.2.250
+		local db=$LAB_DIR/soak.db pid rp t0 now n=0
+		lab_bg "$LAB_AP" "$LAB_DIR/soak.log" "$daemon" -i br0 --db "$db" \
+			-c "$cache/devices50.conf"
+		pid=${LAB_PIDS[-1]}
+		for _ in $(seq 100); do
+			grep -qs "capturing on" "$LAB_DIR/soak.log" && break
+			sleep 0.1
+		done
+		echo
+		echo "== soak: $soak_minutes min at $soak_pps pps (tcpreplay --loop=0 --unique-ip over" \
+			"$(basename "$mf"), $(basename "$up"), $(basename "$ho")); leakwatchd -i br0," \
+			"default bounds, 50 devices; load $(cut -d' ' -f1-3 /proc/loadavg)"
+		lab_bg "$LAB_ID-phone1" "$LAB_DIR/soak.tcpreplay" tcpreplay -i eth0 \
+			--pps="$soak_pps" --loop=0 --unique-ip --duration=$((soak_minutes * 60)) \
+			"$mf" "$up" "$ho"
+		rp=${LAB_PIDS[-1]}
+		printf 'min\trss_kb\thwm_kb\tpackets\tdropped\tflows_active\tflows_evicted\tnames_evicted\tdb_mb\n' >"$out"
+		t0=$SECONDS
+		while kill -0 "$rp" 2>/dev/null && kill -0 "$pid" 2>/dev/null; do
+			sleep "$soak_every"
+			now=$(((SECONDS - t0) / 60))
+			printf '%s\t%s\t%s\t%s\t%s\n' "$now" \
+				"$(awk '/^VmRSS/ {print $2}' /proc/"$pid"/status 2>/dev/null)" \
+				"$(awk '/^VmHWM/ {print $2}' /proc/"$pid"/status 2>/dev/null)" \
+				"$(sqlite3 -separator "$(printf '\t')" "file:$db?mode=ro" \
+					'SELECT packets, dropped, flows_active, flows_evicted, names_evicted
+					 FROM stats ORDER BY ts DESC LIMIT 1' 2>/dev/null)" \
+				"$(($(stat -c %s "$db" 2>/dev/null || echo 0) / 1048576))" >>"$out"
+			n=$((n + 1))
+		done
+		kill -TERM "$pid" 2>/dev/null
+		for _ in $(seq 600); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+		tail -n 4 "$LAB_DIR/soak.tcpreplay" | sed 's/^/   tcpreplay: /'
+		$py - "$out" <<'PY'
+import sys
+rows = [l.rstrip('\n').split('\t') for l in open(sys.argv[1])][1:]
+rows = [r for r in rows if len(r) >= 9 and r[1]]
+if not rows:
+    sys.exit("   no samples")
+rss = [int(r[1]) for r in rows]
+warm = len(rows) // 10  # the first tenth is warm-up: the tables fill to their bounds
+tail = rss[warm:]
+print(f"   samples {len(rows)} over {rows[-1][0]} min; packets {rows[-1][3]}, kernel drops "
+      f"{rows[-1][4]}, flows evicted {rows[-1][6]}, names evicted {rows[-1][7]}, db {rows[-1][8]} MB")
+print(f"   RSS after warm-up (from minute {rows[warm][0]}): min {min(tail) / 1024:.1f} MB, "
+      f"max {max(tail) / 1024:.1f} MB, first {tail[0] / 1024:.1f} MB, last {tail[-1] / 1024:.1f} MB; "
+      f"peak (VmHWM) {int(rows[-1][2]) / 1024:.1f} MB")
+step = max(1, len(rows) // 12)
+print("   min  RSS MB  flows_active")
+for r in rows[::step] + ([rows[-1]] if (len(rows) - 1) % step else []):
+    print(f"   {r[0]:>4} {int(r[1]) / 1024:7.1f} {r[5]:>12}")
+PY
+		echo "   (samples: $out)"
+	)
+}
+
 # --- profile ---------------------------------------------------------------------------------
 
 profile() {
@@ -384,6 +465,11 @@ live)
 	build
 	mkdir -p "$cache"
 	live
+	;;
+soak)
+	build
+	mkdir -p "$cache"
+	soak
 	;;
 profile)
 	build
