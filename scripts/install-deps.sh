@@ -9,7 +9,8 @@ build=(meson ninja-build pkg-config gcc libc6-dev
 	libnftables-dev libnftnl-dev libmnl-dev libnetfilter-queue-dev)
 run=(sqlite3 iproute2 ieee-data)
 tests=(python3 python3-scapy python3-cryptography clang-format libclang-rt-14-dev clang
-	dnsmasq-base curl tcpdump time hostapd wpasupplicant isc-dhcp-client systemd nftables)
+	dnsmasq-base curl tcpdump time hostapd wpasupplicant isc-dhcp-client systemd nftables
+	debootstrap systemd-container) # systemd/test-boot.sh: a Debian root booted with nspawn
 
 # bench/run.sh: the peer it is compared with, the live replay, timing and profiling
 bench=(libndpi-bin tcpreplay time linux-perf valgrind)
