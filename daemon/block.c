@@ -38,6 +38,7 @@
 
 #include "block/block.h"
 #include "block/hold.h"
+#include "block/watch.h"
 #include "flow/flow.h"
 #include "log.h"
 #include "proto/dns.h"
@@ -53,6 +54,10 @@
 #define CNAME_NAMES_MAX (2 * LW_DNS_MAX_ANSWERS + 1) /* names of one answer looked up */
 #define ERROR_LOG_INTERVAL 60 /* s between repeated nft error messages */
 #define WORKER_JOIN_WAIT 2 /* s the exit waits for a lookup in progress */
+#define LOST_SLACK 1.0 /* s: an element the kernel lost this close to its time-out stays out */
+#define REPAIR_RETRY 5.0 /* s between attempts to put back what the kernel refused */
+#define REPAIR_LOG_WINDOW 60.0 /* s: at most REPAIR_LOG_MAX repair lines in such a window */
+#define REPAIR_LOG_MAX 10
 
 /* the kinds of the leaks table (DESIGN.md), for [block] auto_kinds */
 static const char *const leak_kinds[] = {
@@ -63,6 +68,7 @@ static const char *const leak_kinds[] = {
 struct elem {
 	struct lw_block_elem key; /* mac zeroed when !has_mac */
 	double kernel_until; /* monotonic seconds the kernel times it out at; 0 = not there */
+	bool in_kernel; /* the kernel announced it in its set (the watch), and not gone since */
 	unsigned refs; /* pairs holding it */
 	struct elem *next;
 };
@@ -181,8 +187,15 @@ struct lw_block {
 	/* the worker */
 	struct worker *w;
 	struct result taken[LW_BLOCK_JOBS];
+	/* the kernel's side of the table (changes behind our back) */
+	struct lw_block_watch *watch;
+	bool kernel_dirty; /* elements were taken out of the sets since the last check */
+	bool watch_error_logged;
+	double repair_retry_at; /* a repair failed: not tried again before (monotonic s) */
+	double repair_log_window;
+	unsigned repair_logged;
 	/* counters */
-	uint64_t added, removed, held_dns, dropped_starts, commit_errors;
+	uint64_t added, removed, held_dns, dropped_starts, commit_errors, repairs;
 	double last_error_log;
 };
 
@@ -449,22 +462,37 @@ static void commit(struct lw_block *b)
 	}
 }
 
-/* Empties the sets and puts back what this daemon knows, in one transaction. */
+/*
+ * Appends an add to the pending transaction; when that is full (more elements than one
+ * transaction takes), sends what is pending first rather than leave the element out.
+ */
+static void queue_add(struct lw_block *b, const struct lw_block_elem *k, uint32_t timeout)
+{
+	if (lw_block_nft_add(b->nft, k, timeout) == -E2BIG) {
+		commit(b);
+		lw_block_nft_add(b->nft, k, timeout);
+	}
+}
+
+/*
+ * Empties the sets and puts back what this daemon knows, in one transaction (several when
+ * there are more elements than one takes: those past the first transaction's are back a few
+ * milliseconds later).
+ */
 static void resync(struct lw_block *b)
 {
 	double now = mono_now();
 	size_t i;
 
+	b->synced = true; /* a refused commit on the way clears it again */
 	lw_block_nft_flush_sets(b->nft);
 	for (i = 0; i < ELEM_BUCKETS; i++) {
 		struct elem *e;
 
 		for (e = b->buckets[i]; e; e = e->next)
 			if (e->kernel_until > now)
-				lw_block_nft_add(b->nft, &e->key,
-						 timeout_from(e->kernel_until, now));
+				queue_add(b, &e->key, timeout_from(e->kernel_until, now));
 	}
-	b->synced = true;
 	commit(b);
 }
 
@@ -1021,6 +1049,159 @@ static void worker_stop(struct worker *w)
 	free(w);
 }
 
+/* --- the kernel's side: changes behind our back ---------------------------------------------- */
+
+static void on_watch_elem(enum lw_watch_elem_op op, const struct lw_block_elem *k, void *user_data)
+{
+	struct lw_block *b = user_data;
+	struct elem *e;
+	size_t i;
+
+	if (op == LW_WATCH_ELEM_ADDED || op == LW_WATCH_ELEM_DELETED) {
+		e = elem_get(b, k, false);
+		if (!e)
+			return; /* not ours, or ours and let go already */
+		e->in_kernel = op == LW_WATCH_ELEM_ADDED;
+		b->kernel_dirty |= !e->in_kernel;
+		return;
+	}
+	/* a set (all of one kind of element) or all of them gone */
+	for (i = 0; i < ELEM_BUCKETS; i++)
+		for (e = b->buckets[i]; e; e = e->next)
+			if (op == LW_WATCH_ALL_GONE ||
+			    (e->key.has_mac == k->has_mac && e->key.addr.family == k->addr.family))
+				e->in_kernel = false;
+	b->kernel_dirty = true;
+}
+
+static void repair_log(struct lw_block *b, const char *what, double ms)
+{
+	double now = mono_now();
+
+	if (now - b->repair_log_window >= REPAIR_LOG_WINDOW) {
+		b->repair_log_window = now;
+		b->repair_logged = 0;
+	}
+	if (b->repair_logged++ >= REPAIR_LOG_MAX)
+		return;
+	lw_log_warning("blocking: %s removed behind leakwatch's back; put back in %.1f ms (%llu "
+		       "time%s so far%s)",
+		       what, ms, (unsigned long long)b->repairs, b->repairs == 1 ? "" : "s",
+		       b->repair_logged == REPAIR_LOG_MAX ? "; no more of these lines this minute"
+							  : "");
+}
+
+/* "table bridge lw", or "part of table bridge lw (a set, the chain, rules)" */
+static size_t describe_table(const struct lw_block *b, unsigned tbl, char *buf, size_t len)
+{
+	const char *f = lw_block_family_str(b->fam);
+	int n;
+
+	if (tbl & LW_WATCH_NO_TABLE)
+		n = snprintf(buf, len, "table %s %s", f, b->table);
+	else
+		n = snprintf(buf, len, "part of table %s %s (%s%s%s%s%s)", f, b->table,
+			     tbl & LW_WATCH_NO_SET ? "a set" : "",
+			     tbl & LW_WATCH_NO_SET && tbl & (LW_WATCH_NO_CHAIN | LW_WATCH_RULES)
+				     ? ", "
+				     : "",
+			     tbl & LW_WATCH_NO_CHAIN ? "the chain" : "",
+			     tbl & LW_WATCH_NO_CHAIN && tbl & LW_WATCH_RULES ? ", " : "",
+			     tbl & LW_WATCH_RULES ? "rules" : "");
+	return n < 0 ? 0 : LW_MIN((size_t)n, len - 1);
+}
+
+static void repair_failed(struct lw_block *b, const char *what, const char *err, double now)
+{
+	b->repair_retry_at = now + REPAIR_RETRY;
+	if (now - b->last_error_log >= ERROR_LOG_INTERVAL || b->last_error_log == 0) {
+		lw_log_warning("blocking: %s was removed behind leakwatch's back and cannot be put "
+			       "back: %s (trying again every %.0f s)",
+			       what, err, REPAIR_RETRY);
+		b->last_error_log = now;
+	}
+}
+
+/*
+ * Called when the watch has settled: compares what the kernel holds with what this daemon
+ * put there and puts back what is missing (the table, its sets, chain and rules; the queue
+ * rules; the addresses still meant to be blocked), from the daemon's own state.
+ */
+static void check_kernel(struct lw_block *b)
+{
+	unsigned tbl = lw_block_watch_table_state(b->watch), hold = 0;
+	const char *hold_fam = "?";
+	char err[256] = "", what[512] = "", a[LW_ADDR_STRLEN];
+	double t0 = mono_now(), now;
+	struct elem *e, *one = NULL;
+	size_t readded = 0, i, n = 0;
+
+	if (b->repair_retry_at && t0 < b->repair_retry_at)
+		return;
+	if (b->rules_on)
+		hold = lw_block_watch_hold_state(b->watch, &b->rules, &hold_fam);
+	if (!tbl && !hold && !b->kernel_dirty)
+		return;
+	b->repair_retry_at = 0;
+	if (tbl && lw_block_nft_restore(b->nft, err, sizeof(err)) < 0) {
+		describe_table(b, tbl, what, sizeof(what));
+		repair_failed(b, what, err, t0);
+		return; /* no set to put addresses in */
+	}
+	if (hold && lw_hold_rules_install(&b->rules, b->nft, err, sizeof(err)) < 0) {
+		snprintf(what, sizeof(what), "the queue rules' table %s %s_hold", hold_fam,
+			 b->table);
+		repair_failed(b, what, err, t0);
+		hold = 0; /* the addresses still go back */
+	}
+	/* what the kernel holds now, exactly; when that cannot be read, every address goes back */
+	if ((tbl || hold) && lw_block_watch_sync(b->watch, err, sizeof(err)) < 0)
+		on_watch_elem(LW_WATCH_ALL_GONE, NULL, b);
+	b->kernel_dirty = false;
+	now = mono_now();
+	for (i = 0; i < ELEM_BUCKETS; i++)
+		for (e = b->buckets[i]; e; e = e->next)
+			if (!e->in_kernel && e->kernel_until > now + LOST_SLACK) {
+				queue_add(b, &e->key, timeout_from(e->kernel_until, now));
+				readded++;
+				one = e;
+			}
+	commit(b);
+	if (!tbl && !hold && !readded)
+		return; /* only elements at their time-out went */
+	b->repairs++;
+	if (tbl)
+		n = describe_table(b, tbl, what, sizeof(what));
+	if (readded && n < sizeof(what))
+		n += (size_t)snprintf(what + n, sizeof(what) - n, "%s%zu address%s (%s%s)",
+				      n ? " with " : "", readded, readded == 1 ? "" : "es",
+				      lw_addr_str(&one->key.addr, a), readded > 1 ? ", ..." : "");
+	if (hold && n < sizeof(what))
+		snprintf(what + n, sizeof(what) - n, "%sthe queue rules (table %s %s_hold)",
+			 n ? "; " : "", hold_fam, b->table);
+	repair_log(b, what, (mono_now() - t0) * 1000);
+}
+
+static void watch_read(struct lw_block *b)
+{
+	int r = lw_block_watch_read(b->watch);
+
+	if (r == LW_WATCH_SETTLED) {
+		check_kernel(b);
+	} else if (r < 0 && !b->watch_error_logged) {
+		lw_log_warning("blocking: reading nftables notifications: %s (retrying)",
+			       strerror(-r));
+		b->watch_error_logged = true;
+	}
+}
+
+static void on_watch_fd(int fd, unsigned events, void *user_data)
+{
+	(void)fd;
+	(void)events;
+	watch_read(user_data);
+}
+
 /* --- events ---------------------------------------------------------------------------------- */
 
 static void on_tick(void *user_data)
@@ -1049,6 +1230,9 @@ static void on_tick(void *user_data)
 	if (!b->synced && (!resolving || now >= b->sync_deadline))
 		resync(b);
 	commit(b);
+	/* a repair that failed is tried again from here (no notification may come) */
+	if (b->watch)
+		watch_read(b);
 }
 
 static void on_hold_fd(int fd, unsigned events, void *user_data)
@@ -1324,6 +1508,12 @@ int lw_block_start(const struct lw_config *cfg, struct lw_loop *loop, struct lw_
 				 cfg->block_family, b->table, e2[0] ? e2 : strerror(-r));
 		goto fail;
 	}
+	r = lw_block_watch_open(b->fam, b->table, on_watch_elem, b, &b->watch, e2, sizeof(e2));
+	if (r < 0)
+		lw_log_warning("blocking: %s; what is removed from table %s %s behind leakwatch's "
+			       "back is not put back",
+			       e2, cfg->block_family, b->table);
+	e2[0] = '\0';
 	r = open_table(b, cfg->db_path, err, errlen);
 	if (r < 0)
 		goto fail;
@@ -1333,6 +1523,7 @@ int lw_block_start(const struct lw_config *cfg, struct lw_loop *loop, struct lw_
 		goto fail;
 	}
 	if (lw_loop_add_fd(loop, b->w->efd, on_worker, b) < 0 ||
+	    (b->watch && lw_loop_add_fd(loop, lw_block_watch_fd(b->watch), on_watch_fd, b) < 0) ||
 	    lw_loop_add_timer(loop, LW_BLOCK_POLL_MS, on_tick, b) < 0) {
 		r = -ENOSPC;
 		snprintf(err, errlen, "event loop: no room");
@@ -1376,6 +1567,9 @@ void lw_block_stop(struct lw_block *b)
 
 	if (!b)
 		return;
+	/* first: what follows is this daemon's own doing */
+	lw_block_watch_close(b->watch);
+	b->watch = NULL;
 	if (b->rules_on)
 		lw_hold_rules_remove(&b->rules, b->nft);
 	if (b->hold) {
@@ -1404,6 +1598,10 @@ void lw_block_stop(struct lw_block *b)
 	if (b->commit_errors)
 		lw_log_warning("blocking: %llu nftables changes were refused",
 			       (unsigned long long)b->commit_errors);
+	if (b->repairs)
+		lw_log_info("blocking: put back what was removed from its nftables tables behind "
+			    "its back %llu time%s",
+			    (unsigned long long)b->repairs, b->repairs == 1 ? "" : "s");
 	lw_block_nft_close(b->nft, b->keep_table);
 	for (i = 0; i < b->n_flags; i++)
 		flag_free(b->flags[i]);

@@ -72,6 +72,9 @@ const char *lw_block_family_str(enum lw_block_family fam); /* "bridge" / "inet" 
 /* "bridge" / "inet" -> 0 and *out; else -EINVAL. */
 int lw_block_family_parse(const char *s, enum lw_block_family *out);
 
+/* The set an element of that kind goes in: "ipv4", "ipv6", "mac_ipv4" or "mac_ipv6". */
+const char *lw_block_set_name(bool has_mac, bool v6);
+
 /* The commands that create the table, its sets and chain (keeping existing set elements). */
 void lw_block_cmd_setup(struct lw_block_text *t, enum lw_block_family fam, const char *table);
 /* "add element FAM TABLE SET { e timeout Ns, ... }" for each set that has elements. */
@@ -95,6 +98,14 @@ struct lw_block_nft;
  */
 int lw_block_nft_open(enum lw_block_family fam, const char *table, struct lw_block_nft **out,
 		      char *err, size_t errlen);
+
+/*
+ * Puts the table, its sets, chain and rules back as lw_block_nft_open made them, after someone
+ * deleted some of it, keeping the elements left in sets that are still there (pending changes
+ * stay pending).  Returns 0; 1 when the table had to be made afresh (a set of ours had been
+ * replaced by one of another shape: every element is gone); -errno with err.
+ */
+int lw_block_nft_restore(struct lw_block_nft *n, char *err, size_t errlen);
 
 /* Deletes the table unless keep is set, then frees (NULL-safe); pending changes are dropped. */
 void lw_block_nft_close(struct lw_block_nft *n, bool keep);

@@ -132,6 +132,9 @@ int lw_hold_xt_rule_text(const struct lw_hold_rules *r, size_t i, bool v6, char 
  */
 int lw_hold_rules_install(struct lw_hold_rules *r, struct lw_block_nft *nft, char *err,
 			  size_t errlen);
+/* The rules lw_hold_rules_install puts in each of its tables for r->what. */
+size_t lw_hold_rules_count(const struct lw_hold_rules *r);
+
 /* Removes the rule tables (also stale ones of the same name). */
 void lw_hold_rules_remove(struct lw_hold_rules *r, struct lw_block_nft *nft);
 

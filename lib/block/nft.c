@@ -125,6 +125,11 @@ int lw_block_family_parse(const char *s, enum lw_block_family *out)
 /* Set names, indexed by [has_mac][v6]. */
 static const char *const set_names[2][2] = {{"ipv4", "ipv6"}, {"mac_ipv4", "mac_ipv6"}};
 
+const char *lw_block_set_name(bool has_mac, bool v6)
+{
+	return set_names[has_mac][v6];
+}
+
 void lw_block_cmd_setup(struct lw_block_text *t, enum lw_block_family fam, const char *table)
 {
 	static const char *const types[2][2] = {
@@ -318,6 +323,36 @@ int lw_block_nft_run(struct lw_block_nft *n, const char *cmd, char *err, size_t 
 	return nft_errno(msg);
 }
 
+/*
+ * Creates the table, its sets, chain and rules, keeping the elements of sets already there:
+ * 0; 1 when a table of that name had another shape and was made afresh (its elements are
+ * gone); -errno with err.
+ */
+static int setup(struct lw_block_nft *n, char *err, size_t errlen)
+{
+	const char *f = lw_block_family_str(n->fam);
+	int r;
+
+	lw_block_text_reset(&n->text);
+	lw_block_cmd_setup(&n->text, n->fam, n->table);
+	r = n->text.err ? n->text.err : lw_block_nft_run(n, n->text.p, err, errlen);
+	if (r < 0 && r != -EPERM && r != -EACCES && r != -EAFNOSUPPORT && r != -ENOMEM) {
+		/*
+		 * a table of that name in another shape (an older layout: a set of another type,
+		 * which nft reports as "File exists" or a type mismatch): it is ours, start afresh
+		 */
+		lw_block_text_reset(&n->text);
+		lw_block_text_printf(&n->text, "add table %s %s\ndelete table %s %s\n", f, n->table,
+				     f, n->table);
+		lw_block_cmd_setup(&n->text, n->fam, n->table);
+		r = n->text.err ? n->text.err : lw_block_nft_run(n, n->text.p, err, errlen);
+		if (r == 0)
+			r = 1;
+	}
+	lw_block_text_reset(&n->text);
+	return r;
+}
+
 int lw_block_nft_open(enum lw_block_family fam, const char *table, struct lw_block_nft **out,
 		      char *err, size_t errlen)
 {
@@ -345,27 +380,18 @@ int lw_block_nft_open(enum lw_block_family fam, const char *table, struct lw_blo
 	nft_ctx_buffer_error(n->ctx);
 	nft_ctx_buffer_output(n->ctx); /* nothing of ours goes to stdout */
 
-	lw_block_cmd_setup(&n->text, fam, table);
-	r = n->text.err ? n->text.err : lw_block_nft_run(n, n->text.p, err, errlen);
-	if (r < 0 && r != -EPERM && r != -EACCES && r != -EAFNOSUPPORT && r != -ENOMEM) {
-		/*
-		 * a table of that name in another shape (an older layout: a set of another type,
-		 * which nft reports as "File exists" or a type mismatch): it is ours, start afresh
-		 */
-		lw_block_text_reset(&n->text);
-		lw_block_text_printf(&n->text, "add table %s %s\ndelete table %s %s\n",
-				     lw_block_family_str(fam), table, lw_block_family_str(fam),
-				     table);
-		lw_block_cmd_setup(&n->text, fam, table);
-		r = n->text.err ? n->text.err : lw_block_nft_run(n, n->text.p, err, errlen);
-	}
-	lw_block_text_reset(&n->text);
+	r = setup(n, err, errlen);
 	if (r < 0) {
 		lw_block_nft_close(n, true);
 		return r;
 	}
 	*out = n;
 	return 0;
+}
+
+int lw_block_nft_restore(struct lw_block_nft *n, char *err, size_t errlen)
+{
+	return setup(n, err, errlen);
 }
 
 void lw_block_nft_close(struct lw_block_nft *n, bool keep)

@@ -294,6 +294,17 @@ static struct nftnl_rule *rule_new(const struct lw_hold_rules *hr, int which, in
 	return r;
 }
 
+size_t lw_hold_rules_count(const struct lw_hold_rules *r)
+{
+	size_t i, n = 0;
+
+	/* the nft text (lw_hold_cmd_nft) has the same rules as the xtables path */
+	for (i = 0; i < RULE_COUNT; i++)
+		if (rule_what[i] & r->what)
+			n++;
+	return n;
+}
+
 size_t lw_hold_xt_rule_count(void)
 {
 	return RULE_COUNT;

@@ -10,9 +10,11 @@
 #include <nftables/libnftables.h>
 #include <sched.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "block/block.h"
 #include "block/hold.h"
+#include "block/watch.h"
 #include "lw-test.h"
 
 static struct nft_ctx *viewer;
@@ -182,6 +184,183 @@ static void test_hold_rules(void)
 	lw_block_nft_close(n, false);
 }
 
+/* What the watch reported since the last reset. */
+static struct {
+	int added, deleted, set_gone, all_gone;
+	struct lw_block_elem last;
+} seen;
+
+static void on_elem(enum lw_watch_elem_op op, const struct lw_block_elem *e, void *user_data)
+{
+	(void)user_data;
+	if (op == LW_WATCH_ELEM_ADDED)
+		seen.added++;
+	else if (op == LW_WATCH_ELEM_DELETED)
+		seen.deleted++;
+	else if (op == LW_WATCH_SET_GONE)
+		seen.set_gone++;
+	else
+		seen.all_gone++;
+	if (e)
+		seen.last = *e;
+}
+
+/* Reads until the watch has settled (everything queued is from committed transactions). */
+static int settle(struct lw_block_watch *w)
+{
+	int i, r = LW_WATCH_MORE;
+
+	memset(&seen, 0, sizeof(seen));
+	for (i = 0; i < 100 && r == LW_WATCH_MORE; i++)
+		r = lw_block_watch_read(w);
+	return r;
+}
+
+static bool elem_eq(const struct lw_block_elem *a, const struct lw_block_elem *b)
+{
+	return a->has_mac == b->has_mac && memcmp(a->mac.b, b->mac.b, 6) == 0 &&
+	       lw_addr_eq(&a->addr, &b->addr);
+}
+
+/* Deletes the last rule of the table's forward chain, by its handle. */
+static bool delete_a_rule(void)
+{
+	const char *out, *h, *last = NULL;
+	char cmd[128];
+
+	nft_ctx_output_set_flags(viewer, NFT_CTX_OUTPUT_HANDLE);
+	nft_run_cmd_from_buffer(viewer, "list chain bridge lwtest forward");
+	nft_ctx_output_set_flags(viewer, 0);
+	out = nft_ctx_get_output_buffer(viewer);
+	for (h = out; (h = strstr(h, "drop # handle ")); h++)
+		last = h + strlen("drop # handle ");
+	if (!last)
+		return false;
+	snprintf(cmd, sizeof(cmd), "delete rule bridge lwtest forward handle %d", atoi(last));
+	return nft_run_cmd_from_buffer(viewer, cmd) == 0;
+}
+
+static void test_watch(void)
+{
+	struct lw_block_elem a = elem("198.51.100.10", NULL),
+			     c = elem("2001:db8::1", "02:10:00:00:00:01");
+	struct lw_hold_rules r = {
+		.table = "lwtest", .queue = 4747, .what = LW_HOLD_RULES_DNS | LW_HOLD_RULES_HELLO};
+	struct lw_block_nft *n = NULL;
+	struct lw_block_watch *w = NULL;
+	const char *fam = NULL;
+	char err[256] = "";
+	int i, small = 4096;
+
+	LW_CHECK_INT(lw_block_nft_open(LW_BLOCK_BRIDGE, "lwtest", &n, err, sizeof(err)), 0);
+	lw_block_nft_add(n, &a, 300);
+	LW_CHECK_INT(lw_block_nft_commit(n, err, sizeof(err)), 0);
+	/* the watch starts from a dump: the table whole, the element already there */
+	LW_CHECK_INT(
+		lw_block_watch_open(LW_BLOCK_BRIDGE, "lwtest", on_elem, NULL, &w, err, sizeof(err)),
+		0);
+	if (!n || !w)
+		return;
+	LW_CHECK_INT(lw_block_watch_table_state(w), 0);
+	LW_CHECK_INT(lw_block_watch_hold_state(w, &r, NULL), 0); /* not installed: nothing due */
+	LW_CHECK_INT(settle(w), LW_WATCH_SETTLED);
+
+	/* our own changes: an element in, with the key read back from the notification */
+	lw_block_nft_add(n, &c, 60);
+	LW_CHECK_INT(lw_block_nft_commit(n, err, sizeof(err)), 0);
+	LW_CHECK_INT(settle(w), LW_WATCH_SETTLED);
+	LW_CHECK_INT(seen.added, 1);
+	LW_CHECK(elem_eq(&seen.last, &c));
+	LW_CHECK_INT(lw_block_watch_table_state(w), 0);
+
+	/* someone flushes a set: its elements are reported gone, the table is still whole */
+	LW_CHECK_INT(nft_run_cmd_from_buffer(viewer, "flush set bridge lwtest ipv4"), 0);
+	LW_CHECK_INT(settle(w), LW_WATCH_SETTLED);
+	LW_CHECK_INT(seen.deleted, 1);
+	LW_CHECK(elem_eq(&seen.last, &a));
+	LW_CHECK_INT(lw_block_watch_table_state(w), 0);
+
+	/* one of our rules deleted: noticed */
+	LW_CHECK(delete_a_rule());
+	LW_CHECK_INT(settle(w), LW_WATCH_SETTLED);
+	LW_CHECK_INT(lw_block_watch_table_state(w), LW_WATCH_RULES);
+	/* then the chain; the restore puts both back */
+	LW_CHECK_INT(nft_run_cmd_from_buffer(viewer, "delete chain bridge lwtest forward"), 0);
+	LW_CHECK_INT(settle(w), LW_WATCH_SETTLED);
+	LW_CHECK_INT(lw_block_watch_table_state(w), LW_WATCH_NO_CHAIN | LW_WATCH_RULES);
+	LW_CHECK_INT(lw_block_nft_restore(n, err, sizeof(err)), 0);
+	LW_CHECK_INT(settle(w), LW_WATCH_SETTLED);
+	LW_CHECK_INT(lw_block_watch_table_state(w), 0);
+	/* a restore of a whole table changes nothing (no rule doubled) */
+	LW_CHECK_INT(lw_block_nft_restore(n, err, sizeof(err)), 0);
+	LW_CHECK_INT(settle(w), LW_WATCH_SETTLED);
+	LW_CHECK_INT(lw_block_watch_table_state(w), 0);
+
+	/* a set deleted (with the rules that use it) */
+	LW_CHECK_INT(nft_run_cmd_from_buffer(viewer, "flush chain bridge lwtest forward\n"
+						     "delete set bridge lwtest mac_ipv6\n"),
+		     0);
+	LW_CHECK_INT(settle(w), LW_WATCH_SETTLED);
+	LW_CHECK_INT(seen.set_gone, 1);
+	LW_CHECK(seen.last.has_mac && seen.last.addr.family == 6);
+	LW_CHECK_INT(lw_block_watch_table_state(w), LW_WATCH_NO_SET | LW_WATCH_RULES);
+	LW_CHECK_INT(lw_block_nft_restore(n, err, sizeof(err)), 0);
+	LW_CHECK_INT(settle(w), LW_WATCH_SETTLED);
+	LW_CHECK_INT(lw_block_watch_table_state(w), 0);
+
+	/* the table deleted */
+	LW_CHECK_INT(nft_run_cmd_from_buffer(viewer, "delete table bridge lwtest"), 0);
+	LW_CHECK_INT(settle(w), LW_WATCH_SETTLED);
+	LW_CHECK_INT(seen.all_gone, 1);
+	LW_CHECK_INT(lw_block_watch_table_state(w),
+		     LW_WATCH_NO_TABLE | LW_WATCH_NO_SET | LW_WATCH_NO_CHAIN | LW_WATCH_RULES);
+	LW_CHECK_INT(lw_block_nft_restore(n, err, sizeof(err)), 0);
+	LW_CHECK_INT(settle(w), LW_WATCH_SETTLED);
+	LW_CHECK_INT(lw_block_watch_table_state(w), 0);
+
+	/* the hold rules: installed, then one of their tables deleted */
+	LW_CHECK_INT(lw_hold_rules_install(&r, n, err, sizeof(err)), 0);
+	LW_CHECK_INT(settle(w), LW_WATCH_SETTLED);
+	LW_CHECK_INT(lw_block_watch_hold_state(w, &r, NULL), 0);
+	/* read afresh, every table of that name counts its rules (ip and ip6 alike) */
+	LW_CHECK_INT(lw_block_watch_sync(w, err, sizeof(err)), 0);
+	LW_CHECK_INT(lw_block_watch_hold_state(w, &r, NULL), 0);
+	LW_CHECK_INT(lw_block_watch_table_state(w), 0);
+	LW_CHECK_INT(nft_run_cmd_from_buffer(viewer, r.via == LW_HOLD_VIA_NFT
+							     ? "delete table inet lwtest_hold"
+							     : "delete table ip lwtest_hold"),
+		     0);
+	LW_CHECK_INT(settle(w), LW_WATCH_SETTLED);
+	LW_CHECK(lw_block_watch_hold_state(w, &r, &fam) & LW_WATCH_NO_TABLE);
+	LW_CHECK_STR(fam, r.via == LW_HOLD_VIA_NFT ? "inet" : "ip");
+	LW_CHECK_INT(lw_hold_rules_install(&r, n, err, sizeof(err)), 0);
+	LW_CHECK_INT(settle(w), LW_WATCH_SETTLED);
+	LW_CHECK_INT(lw_block_watch_hold_state(w, &r, NULL), 0);
+	lw_hold_rules_remove(&r, n);
+
+	/*
+	 * notifications lost: a buffer too small for a batch of 3000 elements; the watch reads
+	 * the tables afresh and reports every element there
+	 */
+	setsockopt(lw_block_watch_fd(w), SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+	for (i = 0; i < 3000; i++) {
+		struct lw_block_elem e = elem("203.0.113.0", NULL);
+
+		e.addr.b[2] = (uint8_t)(i >> 8);
+		e.addr.b[3] = (uint8_t)i;
+		lw_block_nft_add(n, &e, 300);
+	}
+	LW_CHECK_INT(lw_block_nft_commit(n, err, sizeof(err)), 0);
+	LW_CHECK_INT(settle(w), LW_WATCH_SETTLED);
+	LW_CHECK_INT(lw_block_watch_losses(w), 1);
+	LW_CHECK_INT(seen.all_gone, 1);
+	LW_CHECK_INT(seen.added, 3000);
+	LW_CHECK_INT(lw_block_watch_table_state(w), 0);
+
+	lw_block_watch_close(w);
+	lw_block_nft_close(n, false);
+}
+
 int main(void)
 {
 	if (unshare(CLONE_NEWNET) < 0 && unshare(CLONE_NEWUSER | CLONE_NEWNET) < 0) {
@@ -201,6 +380,7 @@ int main(void)
 	LW_TEST(test_foreign_shape);
 	LW_TEST(test_inet);
 	LW_TEST(test_hold_rules);
+	LW_TEST(test_watch);
 	nft_ctx_free(viewer);
 	return lw_test_end();
 }
