@@ -100,6 +100,186 @@ ssize_t lw_detect_hex_decode(const uint8_t *p, size_t n, uint8_t *out, size_t ca
 	return (ssize_t)o;
 }
 
+/*
+ * The text test of lw_detect_text_plausible(), made byte by byte while a decoder writes, so
+ * that a run of random characters (tokens, hashes, nonces: most of what the base64 alphabet
+ * matches in telemetry) is given up after its first bytes instead of decoded whole and then
+ * judged.  It answers exactly as lw_detect_text_plausible() on the whole output would: n, the
+ * output length, is known before decoding, and a rejection is only made once no later byte
+ * could change it.
+ */
+struct plaus {
+	size_t n, allowed, bad;
+	bool json, lead; /* accepted as JSON; still in the leading whitespace */
+};
+
+static void plaus_init(struct plaus *pl, size_t n, bool strict)
+{
+	pl->n = n;
+	pl->allowed = strict ? 0 : n / 20; /* bad * 20 <= n */
+	pl->bad = 0;
+	pl->json = false;
+	pl->lead = true;
+}
+
+/* Judges output byte i; false = the output cannot be plausible. */
+static inline bool plaus_byte(struct plaus *pl, uint8_t c, size_t i)
+{
+	if (pl->json)
+		return true;
+	if (pl->lead) {
+		if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
+			return true;
+		pl->lead = false;
+		if ((c == '{' || c == '[') && i + 1 < pl->n) {
+			pl->json = true;
+			return true;
+		}
+	}
+	if (c == 0)
+		return false;
+	if ((c < 0x20 && c != '\t' && c != '\r' && c != '\n') || c >= 0x7f)
+		return ++pl->bad <= pl->allowed;
+	return true;
+}
+
+/* Base64 digit values (low 6 bits) of the characters of either alphabet; 0 for the rest. */
+#define B64_OK 0x100
+#define B64_STD 0x200 /* '+' '/' */
+#define B64_URL 0x400 /* '-' '_' */
+static const uint16_t b64tab[256] = {
+	['A'] = B64_OK | 0,
+	['B'] = B64_OK | 1,
+	['C'] = B64_OK | 2,
+	['D'] = B64_OK | 3,
+	['E'] = B64_OK | 4,
+	['F'] = B64_OK | 5,
+	['G'] = B64_OK | 6,
+	['H'] = B64_OK | 7,
+	['I'] = B64_OK | 8,
+	['J'] = B64_OK | 9,
+	['K'] = B64_OK | 10,
+	['L'] = B64_OK | 11,
+	['M'] = B64_OK | 12,
+	['N'] = B64_OK | 13,
+	['O'] = B64_OK | 14,
+	['P'] = B64_OK | 15,
+	['Q'] = B64_OK | 16,
+	['R'] = B64_OK | 17,
+	['S'] = B64_OK | 18,
+	['T'] = B64_OK | 19,
+	['U'] = B64_OK | 20,
+	['V'] = B64_OK | 21,
+	['W'] = B64_OK | 22,
+	['X'] = B64_OK | 23,
+	['Y'] = B64_OK | 24,
+	['Z'] = B64_OK | 25,
+	['a'] = B64_OK | 26,
+	['b'] = B64_OK | 27,
+	['c'] = B64_OK | 28,
+	['d'] = B64_OK | 29,
+	['e'] = B64_OK | 30,
+	['f'] = B64_OK | 31,
+	['g'] = B64_OK | 32,
+	['h'] = B64_OK | 33,
+	['i'] = B64_OK | 34,
+	['j'] = B64_OK | 35,
+	['k'] = B64_OK | 36,
+	['l'] = B64_OK | 37,
+	['m'] = B64_OK | 38,
+	['n'] = B64_OK | 39,
+	['o'] = B64_OK | 40,
+	['p'] = B64_OK | 41,
+	['q'] = B64_OK | 42,
+	['r'] = B64_OK | 43,
+	['s'] = B64_OK | 44,
+	['t'] = B64_OK | 45,
+	['u'] = B64_OK | 46,
+	['v'] = B64_OK | 47,
+	['w'] = B64_OK | 48,
+	['x'] = B64_OK | 49,
+	['y'] = B64_OK | 50,
+	['z'] = B64_OK | 51,
+	['0'] = B64_OK | 52,
+	['1'] = B64_OK | 53,
+	['2'] = B64_OK | 54,
+	['3'] = B64_OK | 55,
+	['4'] = B64_OK | 56,
+	['5'] = B64_OK | 57,
+	['6'] = B64_OK | 58,
+	['7'] = B64_OK | 59,
+	['8'] = B64_OK | 60,
+	['9'] = B64_OK | 61,
+	['+'] = B64_OK | B64_STD | 62,
+	['/'] = B64_OK | B64_STD | 63,
+	['-'] = B64_OK | B64_URL | 62,
+	['_'] = B64_OK | B64_URL | 63,
+};
+
+ssize_t lw_detect_b64_decode_text(const uint8_t *p, size_t n, uint8_t *out, size_t cap, bool strict)
+{
+	struct plaus pl;
+	uint32_t acc = 0;
+	size_t i, o = 0, m;
+	int bits = 0, alpha = 0;
+
+	while (n && p[n - 1] == '=')
+		n--;
+	if (n % 4 == 1)
+		return -EINVAL;
+	m = LW_MIN(n / 4 * 3 + (n % 4 ? n % 4 - 1 : 0), cap);
+	if (m < 4)
+		return -EINVAL;
+	plaus_init(&pl, m, strict);
+	for (i = 0; i < n && o < m; i++) {
+		uint32_t v = b64tab[p[i]];
+
+		if (!(v & B64_OK))
+			return -EINVAL;
+		if (v & (B64_STD | B64_URL)) { /* one alphabet per run, as b64val() */
+			int a = v & B64_URL ? 2 : 1;
+
+			if (alpha && alpha != a)
+				return -EINVAL;
+			alpha = a;
+		}
+		acc = (acc << 6 | (v & 0x3f)) & 0xffffff;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[o] = (uint8_t)(acc >> bits);
+			if (!plaus_byte(&pl, out[o], o))
+				return -EINVAL;
+			o++;
+		}
+	}
+	return (ssize_t)o;
+}
+
+ssize_t lw_detect_hex_decode_text(const uint8_t *p, size_t n, uint8_t *out, size_t cap, bool strict)
+{
+	struct plaus pl;
+	size_t i, o = 0, m;
+
+	if (n % 2)
+		return -EINVAL;
+	m = LW_MIN(n / 2, cap);
+	if (m < 4)
+		return -EINVAL;
+	plaus_init(&pl, m, strict);
+	for (i = 0; o < m; i += 2) {
+		int a = hexval(p[i]), b = hexval(p[i + 1]);
+
+		if (a < 0 || b < 0)
+			return -EINVAL;
+		out[o] = (uint8_t)(a << 4 | b);
+		if (!plaus_byte(&pl, out[o], o))
+			return -EINVAL;
+		o++;
+	}
+	return (ssize_t)o;
+}
+
 bool lw_detect_has_pct(const uint8_t *p, size_t n)
 {
 	size_t i;
@@ -601,7 +781,7 @@ bool lw_detect_form_looks(const uint8_t *p, size_t n)
 	size_t kl, vl, i, segs = 0, pairs = 0;
 	bool only_pad = false;
 
-	if (n < 3)
+	if (n < 3 || !memchr(p, '=', n)) /* no pair without '=' (most values have none) */
 		return false;
 	for (i = 0; i < n; i++)
 		if (p[i] <= 0x20 || p[i] >= 0x7f)

@@ -107,6 +107,14 @@ bool lw_detect_has_pct(const uint8_t *p, size_t n);
 size_t lw_detect_json_unescape(const uint8_t *p, size_t n, uint8_t *out, size_t cap);
 /* Text that a decoder produced is worth reading: JSON, or (nearly) all printable. */
 bool lw_detect_text_plausible(const uint8_t *p, size_t n, bool strict);
+/*
+ * The two decoders and lw_detect_text_plausible() in one pass, giving up at the first byte
+ * that settles the answer: the decoded length if it decodes and is plausible, else -EINVAL.
+ */
+ssize_t lw_detect_b64_decode_text(const uint8_t *p, size_t n, uint8_t *out, size_t cap,
+				  bool strict);
+ssize_t lw_detect_hex_decode_text(const uint8_t *p, size_t n, uint8_t *out, size_t cap,
+				  bool strict);
 
 /* Content-Encoding decoders; output capped at cap.  *budget_hit when the cap stopped them. */
 enum lw_coding {

@@ -35,6 +35,7 @@
 
 #define MAX_LEAKS 64 /* distinct identifiers kept per scan */
 #define MAX_NEST 10 /* pieces inside pieces (documents and decodings) */
+#define CHAIN_FRAMES 32 /* steps a chain shows; deeper ones are cut, like the text */
 #define MAX_GROUPS 48 /* JSON objects open at once, across nested documents */
 #define MIN_RUN 16 /* shorter base64/hex runs are not decoded */
 #define MAX_CODINGS 2 /* "gzip, br" */
@@ -140,6 +141,18 @@ struct scan {
 	size_t ndocs;
 	const struct lw_mac *client;
 	const char *location;
+	/*
+	 * The encoding chain ("base64>json:imei") is kept as a stack of frames and written out
+	 * only when something reads it (a report, a location or cell group): most values are
+	 * never reported, and writing every step was an eighth of the engine's time.
+	 */
+	struct chain_frame {
+		const char *step;
+		const uint8_t *key;
+		size_t kl;
+		size_t len_before; /* chain_len before this frame was written */
+	} frames[CHAIN_FRAMES];
+	size_t nframes, built; /* frames pushed; frames written into chain[] */
 	char chain[128];
 	size_t chain_len;
 	uint8_t *arena;
@@ -159,6 +172,8 @@ struct scan {
 };
 
 struct key_cache_ent {
+	uint32_t hash;
+	uint32_t len;
 	char norm[LW_KEY_NORM_MAX];
 	struct lw_key_class kc;
 };
@@ -248,6 +263,8 @@ static void report_at(struct scan *s, struct lw_detect_stats *st, enum lw_id_kin
 	l->placeholder = placeholder;
 }
 
+static const char *chain_str(struct scan *s);
+
 static void report(struct lw_detect *d, enum lw_id_kind kind, enum lw_confidence conf,
 		   const char *value, const struct hitpos *pos)
 {
@@ -264,12 +281,12 @@ static void report(struct lw_detect *d, enum lw_id_kind kind, enum lw_confidence
 		    b > s->known_spans[i].start)
 			return;
 
-	report_at(s, &d->stats, kind, conf, value, s->chain, s->location, pos, false, false);
+	report_at(s, &d->stats, kind, conf, value, chain_str(s), s->location, pos, false, false);
 }
 
 /* ---- chains and the decode buffer -------------------------------------------------------- */
 
-static void label_copy(char *out, size_t cap, const uint8_t *k, size_t kl)
+static size_t label_copy(char *out, size_t cap, const uint8_t *k, size_t kl)
 {
 	size_t i, o = 0;
 
@@ -277,27 +294,62 @@ static void label_copy(char *out, size_t cap, const uint8_t *k, size_t kl)
 		if (k[i] > 0x20 && k[i] < 0x7f && k[i] != '>')
 			out[o++] = (char)k[i];
 	out[o] = '\0';
+	return o;
+}
+
+/* Appends to the chain, cut at its size (snprintf here was an eighth of the engine's time). */
+static void chain_add(struct scan *s, const char *t, size_t n)
+{
+	size_t room = sizeof(s->chain) - 1 - s->chain_len;
+
+	if (n > room)
+		n = room;
+	memcpy(s->chain + s->chain_len, t, n);
+	s->chain_len += n;
+	s->chain[s->chain_len] = '\0';
 }
 
 static size_t chain_push(struct scan *s, const char *step, const uint8_t *key, size_t kl)
 {
-	size_t mark = s->chain_len;
-	char label[KEY_LABEL_MAX + 1] = "";
-	int w;
+	size_t mark = s->nframes;
 
-	if (key)
-		label_copy(label, sizeof(label), key, kl);
-	w = snprintf(s->chain + s->chain_len, sizeof(s->chain) - s->chain_len, "%s%s%s%s",
-		     s->chain_len ? ">" : "", step, key ? ":" : "", label);
-	if (w > 0)
-		s->chain_len = LW_MIN(s->chain_len + (size_t)w, sizeof(s->chain) - 1);
+	if (s->nframes < CHAIN_FRAMES)
+		s->frames[s->nframes] = (struct chain_frame){step, key, kl, 0};
+	s->nframes++;
 	return mark;
 }
 
 static void chain_pop(struct scan *s, size_t mark)
 {
-	s->chain_len = mark;
-	s->chain[mark] = '\0';
+	s->nframes = mark;
+	if (s->built > mark) {
+		s->built = mark;
+		s->chain_len = s->frames[mark].len_before;
+		s->chain[s->chain_len] = '\0';
+	}
+}
+
+/* The chain as text: the frames not yet written are written now. */
+static const char *chain_str(struct scan *s)
+{
+	size_t top = LW_MIN(s->nframes, (size_t)CHAIN_FRAMES);
+
+	for (; s->built < top; s->built++) {
+		struct chain_frame *f = &s->frames[s->built];
+
+		f->len_before = s->chain_len;
+		if (s->chain_len)
+			chain_add(s, ">", 1);
+		chain_add(s, f->step, strlen(f->step));
+		if (f->key) {
+			char label[KEY_LABEL_MAX + 1];
+			size_t n = label_copy(label, sizeof(label), f->key, f->kl);
+
+			chain_add(s, ":", 1);
+			chain_add(s, label, n);
+		}
+	}
+	return s->chain;
 }
 
 static uint8_t *arena_room(struct scan *s, size_t *room)
@@ -399,7 +451,7 @@ static void group_coord(struct scan *s, struct group *g, bool lon, const char *v
 		return;
 	if (!g->has_lat && !g->has_lon) {
 		g->loc_pos = *pos;
-		where_copy(g->loc_chain, sizeof(g->loc_chain), s->chain);
+		where_copy(g->loc_chain, sizeof(g->loc_chain), chain_str(s));
 		where_copy(g->loc_where, sizeof(g->loc_where), s->location);
 	}
 	snprintf(lon ? g->lon : g->lat, sizeof(g->lat), "%s", val);
@@ -416,7 +468,7 @@ static void group_cell(struct scan *s, struct group *g, enum lw_cell_field f, ui
 		return;
 	if (!g->cell_mask) {
 		g->cell_pos = *pos;
-		where_copy(g->cell_chain, sizeof(g->cell_chain), s->chain);
+		where_copy(g->cell_chain, sizeof(g->cell_chain), chain_str(s));
 		where_copy(g->cell_where, sizeof(g->cell_where), s->location);
 	}
 	g->cell_mask |= 1u << f;
@@ -444,6 +496,7 @@ static bool on_known(const struct lw_known_hit *h, void *user)
 	/* a client's own MAC is known only in that client's traffic */
 	if (h->implicit && (!s->client || !h->owner || memcmp(s->client->b, h->owner->b, 6) != 0))
 		return true;
+	chain_str(s);
 	if (h->chain == LW_KC_PLAIN)
 		snprintf(chain, sizeof(chain), "%s", s->chain);
 	else
@@ -528,17 +581,19 @@ static inline bool key_sep(uint8_t c)
 }
 
 /* Classifying a key is a few dozen string comparisons; the same keys come again and again. */
-static struct lw_key_class classify(struct lw_detect *d, const char *norm)
+static struct lw_key_class classify(struct lw_detect *d, const char *norm, size_t len)
 {
 	struct key_cache_ent *e;
 	uint32_t h = 2166136261u;
-	const char *c;
+	size_t i;
 
-	for (c = norm; *c; c++)
-		h = (h ^ (uint8_t)*c) * 16777619u;
+	for (i = 0; i < len; i++)
+		h = (h ^ (uint8_t)norm[i]) * 16777619u;
 	e = &d->keys[h % KEY_CACHE];
-	if (strcmp(e->norm, norm) != 0 || !e->norm[0]) {
-		snprintf(e->norm, sizeof(e->norm), "%s", norm);
+	if (e->hash != h || e->len != len || !e->norm[0] || memcmp(e->norm, norm, len) != 0) {
+		memcpy(e->norm, norm, len + 1);
+		e->hash = h;
+		e->len = (uint32_t)len;
 		e->kc = lw_detect_key_classify(norm);
 	}
 	return e->kc;
@@ -565,8 +620,7 @@ static bool inline_key(struct lw_detect *d, const uint8_t *p, size_t start, stru
 		return false;
 	ki->raw = p + i;
 	ki->raw_len = e - i;
-	lw_detect_key_norm((const char *)p + i, e - i, norm);
-	ki->kc = classify(d, norm);
+	ki->kc = classify(d, norm, lw_detect_key_norm((const char *)p + i, e - i, norm));
 	return true;
 }
 
@@ -577,9 +631,9 @@ static void keyinfo_make(struct lw_detect *d, struct keyinfo *ki, const uint8_t 
 	ki->raw = k;
 	ki->raw_len = kl;
 	if (k) {
-		lw_detect_key_norm((const char *)k, kl, norm);
-		ki->kc =
-			norm[0] ? classify(d, norm) : (struct lw_key_class){0, LW_CELL_NONE, false};
+		size_t n = lw_detect_key_norm((const char *)k, kl, norm);
+
+		ki->kc = n ? classify(d, norm, n) : (struct lw_key_class){0, LW_CELL_NONE, false};
 	} else {
 		memset(&ki->kc, 0, sizeof(ki->kc));
 	}
@@ -619,7 +673,7 @@ static void judge_mac(struct lw_detect *d, const char *t, size_t len, struct lw_
 	lw_mac_str(&m, canon);
 	/* Android hands apps 02:00:00:00:00:00 instead of the MAC: sent, but no leak */
 	if (memcmp(m.b, placeholder.b, 6) == 0) {
-		report_at(&d->s, &d->stats, LW_ID_MAC, LW_CONF_VALIDATED, canon, d->s.chain,
+		report_at(&d->s, &d->stats, LW_ID_MAC, LW_CONF_VALIDATED, canon, chain_str(&d->s),
 			  d->s.location, pos, false, true);
 		return;
 	}
@@ -635,7 +689,7 @@ static void judge_uuid(struct lw_detect *d, const char *t, size_t len, struct lw
 
 	if (!(kc.flags & LW_KEY_ADID) || !lw_detect_check_uuid(t, len, canon, &zero))
 		return;
-	report_at(&d->s, &d->stats, LW_ID_AD_ID, LW_CONF_VALIDATED, canon, d->s.chain,
+	report_at(&d->s, &d->stats, LW_ID_AD_ID, LW_CONF_VALIDATED, canon, chain_str(&d->s),
 		  d->s.location, pos, zero, false);
 }
 
@@ -762,7 +816,7 @@ static void judge_hex(struct lw_detect *d, const char *t, size_t len, struct lw_
 	} else if ((f & LW_KEY_ADID) && len == 32) {
 		if (lw_detect_check_uuid(t, len, canon, &zero))
 			report_at(&d->s, &d->stats, LW_ID_AD_ID, LW_CONF_VALIDATED, canon,
-				  d->s.chain, d->s.location, pos, zero, false);
+				  chain_str(&d->s), d->s.location, pos, zero, false);
 	} else if ((f & LW_KEY_SERIAL) && len >= 6 && len <= 20) {
 		snprintf(canon, sizeof(canon), "%.*s", (int)len, t);
 		report(d, LW_ID_SERIAL, LW_CONF_PATTERN, canon, pos);
@@ -1228,13 +1282,13 @@ static bool try_run(struct lw_detect *d, const uint8_t *p, size_t n, const uint8
 		url |= p[i] == '-' || p[i] == '_';
 	}
 	if (all_hex && i == n && n % 2 == 0) {
-		m = lw_detect_hex_decode(p, n, out, room);
-		if (m > 0 && lw_detect_text_plausible(out, (size_t)m, true))
+		m = lw_detect_hex_decode_text(p, n, out, room, true);
+		if (m > 0)
 			step = "hex";
 	}
 	if (!step) {
-		m = lw_detect_b64_decode(p, n, out, room);
-		if (m > 0 && lw_detect_text_plausible(out, (size_t)m, false))
+		m = lw_detect_b64_decode_text(p, n, out, room, false);
+		if (m > 0)
 			step = url ? "base64url" : "base64";
 	}
 	if (!step)
@@ -1354,6 +1408,8 @@ static void scan_begin(struct lw_detect *d, const struct lw_mac *client)
 	s->location = NULL;
 	s->chain[0] = '\0';
 	s->chain_len = 0;
+	s->nframes = 0;
+	s->built = 0;
 	s->arena = d->arena;
 	s->used = 0;
 	s->cap = d->cfg.max_decode_bytes;

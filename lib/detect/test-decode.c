@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <time.h>
 
+#include <openssl/evp.h>
+
 #include "detect/detect-int.h"
 #include "lw-test.h"
 #include "proto/http.h"
@@ -294,6 +296,103 @@ static size_t zcompress(const void *in, size_t n, uint8_t *out, size_t cap, int 
 	return o;
 }
 
+/*
+ * The one-pass decoders answer exactly as decoding whole and then judging: over random runs
+ * of the base64 and hex alphabets (mostly rejected early), encodings of text, of JSON behind
+ * whitespace, of text with a few binary bytes (the 1-in-20 allowance), and with small caps.
+ */
+static uint8_t enc_alpha(uint32_t r, bool hex)
+{
+	static const char b64[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+	return (uint8_t)(hex ? "0123456789abcdef"[r % 16] : b64[r % 64]);
+}
+
+static void check_one_pass(const uint8_t *in, size_t n, size_t cap, unsigned *accepted)
+{
+	uint8_t a[512], b[512];
+	ssize_t whole, one;
+
+	for (int strict = 0; strict < 2; strict++) {
+		whole = lw_detect_b64_decode(in, n, a, cap);
+		if (whole > 0 && !lw_detect_text_plausible(a, (size_t)whole, strict))
+			whole = -EINVAL;
+		one = lw_detect_b64_decode_text(in, n, b, cap, strict);
+		LW_CHECK_INT(one > 0 ? one : -1, whole > 0 ? whole : -1);
+		if (one > 0 && whole > 0) {
+			LW_CHECK(memcmp(a, b, (size_t)one) == 0);
+			(*accepted)++;
+		}
+		whole = lw_detect_hex_decode(in, n, a, cap);
+		if (whole > 0 && !lw_detect_text_plausible(a, (size_t)whole, strict))
+			whole = -EINVAL;
+		one = lw_detect_hex_decode_text(in, n, b, cap, strict);
+		LW_CHECK_INT(one > 0 ? one : -1, whole > 0 ? whole : -1);
+		if (one > 0 && whole > 0)
+			LW_CHECK(memcmp(a, b, (size_t)one) == 0);
+	}
+}
+
+static void test_one_pass_decoders(void)
+{
+	uint32_t x = 12345;
+	unsigned accepted = 0, i;
+
+	for (i = 0; i < 20000; i++) {
+		uint8_t plain[192], enc[300];
+		size_t n, pn, k, cap;
+
+		x = x * 1103515245u + 12345u;
+		cap = (x >> 8) % 4 == 0 ? (x >> 12) % 40 : 256;
+		pn = 4 + (x >> 16) % 150;
+		switch (i % 4) {
+		case 0: /* a random run of the alphabet */
+			for (k = 0; k < pn; k++) {
+				x = x * 1103515245u + 12345u;
+				enc[k] = enc_alpha(x >> 16, i % 8 == 0);
+			}
+			n = pn;
+			check_one_pass(enc, n, cap, &accepted);
+			continue;
+		case 1: /* printable text with a few bytes that are not */
+			for (k = 0; k < pn; k++) {
+				x = x * 1103515245u + 12345u;
+				plain[k] = (uint8_t)(0x20 + (x >> 16) % 95);
+				if ((x >> 24) % 23 == 0)
+					plain[k] = (uint8_t)(x >> 8);
+			}
+			break;
+		case 2: /* JSON behind whitespace, then binary */
+			for (k = 0; k < pn; k++) {
+				x = x * 1103515245u + 12345u;
+				plain[k] = (uint8_t)(x >> 16);
+			}
+			k = (x >> 8) % 3;
+			memset(plain, ' ', k);
+			plain[k] = (x >> 10) % 2 ? '{' : '[';
+			break;
+		default: /* text */
+			for (k = 0; k < pn; k++) {
+				x = x * 1103515245u + 12345u;
+				plain[k] = (uint8_t)('a' + (x >> 16) % 26);
+			}
+			break;
+		}
+		if (i % 8 < 4) {
+			n = (size_t)EVP_EncodeBlock(enc, plain, (int)pn);
+		} else {
+			for (k = 0; k < pn; k++) {
+				enc[2 * k] = (uint8_t) "0123456789abcdef"[plain[k] >> 4];
+				enc[2 * k + 1] = (uint8_t) "0123456789abcdef"[plain[k] & 15];
+			}
+			n = 2 * pn;
+		}
+		check_one_pass(enc, n, cap, &accepted);
+	}
+	LW_CHECK(accepted > 1000); /* both answers were exercised */
+}
+
 static void test_inflate(void)
 {
 	static const char text[] =
@@ -452,6 +551,7 @@ int main(void)
 	LW_TEST(test_json_truncated_and_deep);
 	LW_TEST(test_forms);
 	LW_TEST(test_plausible_coding);
+	LW_TEST(test_one_pass_decoders);
 	LW_TEST(test_inflate);
 	LW_TEST(test_brotli);
 	LW_TEST(test_bomb_through_engine);
