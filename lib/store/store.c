@@ -379,16 +379,20 @@ _Static_assert(ENTRY_SIZE(PACK_MAX(sizeof(union any_rec))) <= LW_STORE_CHUNK_BYT
 
 static size_t pack(const unsigned char *in, size_t n, unsigned char *out)
 {
+	static const unsigned char zeros[8];
 	size_t i = 0, o = 0;
 
 	while (i < n) {
 		const unsigned char *z = memchr(in + i, 0, n - i);
-		size_t lit = z ? (size_t)(z - (in + i)) : n - i, run;
+		size_t lit = z ? (size_t)(z - (in + i)) : n - i, run = 0;
 
 		memcpy(out + o, in + i, lit);
 		o += lit;
 		i += lit;
-		for (run = 0; i < n && in[i] == 0 && run < 255; i++)
+		/* the unused tails of text fields: whole words at a time */
+		while (i + 8 <= n && run + 8 <= 255 && memcmp(in + i, zeros, 8) == 0)
+			i += 8, run += 8;
+		for (; i < n && in[i] == 0 && run < 255; i++)
 			run++;
 		if (run) {
 			out[o++] = 0;
@@ -405,7 +409,14 @@ static int unpack(const unsigned char *in, size_t in_len, unsigned char *out, si
 
 	while (o < n && i < in_len) {
 		if (in[i] != 0) {
-			out[o++] = in[i++];
+			const unsigned char *z = memchr(in + i, 0, in_len - i);
+			size_t lit = z ? (size_t)(z - (in + i)) : in_len - i;
+
+			if (lit > n - o) /* the entry's padding follows the record */
+				lit = n - o;
+			memcpy(out + o, in + i, lit);
+			o += lit;
+			i += lit;
 			continue;
 		}
 		if (i + 1 >= in_len || in[i + 1] == 0 || in[i + 1] > n - o)
