@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sysexits.h>
@@ -101,11 +102,31 @@ static void usage(FILE *out)
 }
 
 /*
+ * Exactly CAP_NET_RAW and CAP_NET_ADMIN effective and permitted, and no other capability in
+ * the bounding set: what systemd gives the unit's user (AmbientCapabilities= and
+ * CapabilityBoundingSet= of those two).
+ */
+static bool holds_only_live_caps(void)
+{
+	for (unsigned c = 0; c <= CAP_LAST_CAP; c++) {
+		int want = c == CAP_NET_RAW || c == CAP_NET_ADMIN;
+
+		if (capng_have_capability(CAPNG_EFFECTIVE, c) != want ||
+		    capng_have_capability(CAPNG_PERMITTED, c) != want ||
+		    (!want && capng_have_capability(CAPNG_BOUNDING_SET, c)))
+			return false;
+	}
+	return true;
+}
+
+/*
  * Keeps CAP_NET_RAW and CAP_NET_ADMIN (live: reopening the capture after the interface comes
  * back, promiscuous mode, nftables) and nothing else; with [daemon] user / --user, switches to
  * that user first (libcap-ng keeps the two across the switch).  Offline nothing is kept.  A
- * daemon that holds no capability (started by systemd as its own user with exactly these
- * ambient capabilities, or by a user) has nothing to drop.
+ * daemon that holds no capability (started by a user) has nothing to drop.  Neither has one
+ * started by systemd as its own user with exactly the two (the unit's ambient and bounding
+ * sets): then capset() is not called at all, so the unit's system call filter can deny it
+ * with the rest of @privileged.
  */
 static int drop_privileges(const struct lw_config *cfg, bool live)
 {
@@ -131,6 +152,15 @@ static int drop_privileges(const struct lw_config *cfg, bool live)
 	capng_get_caps_process();
 	if (capng_have_capabilities(CAPNG_SELECT_CAPS) == CAPNG_NONE && !pw)
 		return 0;
+	if (live && !pw && getuid() != 0 && geteuid() != 0 && holds_only_live_caps()) {
+		/*
+		 * Nothing to drop.  The ambient set only matters across execve(), which the
+		 * daemon never calls; cleared anyway (a prctl, not capset) so that nothing it
+		 * might start inherits the two.
+		 */
+		prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+		return 0;
+	}
 	capng_clear(CAPNG_SELECT_BOTH);
 	if (live && capng_updatev(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED, CAP_NET_RAW,
 				  CAP_NET_ADMIN, -1) < 0)
