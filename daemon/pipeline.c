@@ -212,6 +212,23 @@ static bool mac_is_unicast(const struct lw_mac *m)
 
 /* --- store writers ------------------------------------------------------------------------ */
 
+/*
+ * An address a device can be reached at, for devices.ip: not 0.0.0.0 (a DHCP client sends
+ * from it before it has a lease, RFC 2131 4.1; the rest of 0.0.0.0/8 is "this network", RFC
+ * 1122 3.2.1.3), nor 224.0.0.0/4 multicast, nor 240.0.0.0/4 reserved with 255.255.255.255,
+ * nor :: or ff00::/8.
+ */
+static bool addr_is_host(const struct lw_addr *a)
+{
+	static const uint8_t unspecified[16];
+
+	if (a->family == 4)
+		return a->b[0] != 0 && a->b[0] < 224;
+	if (a->family == 6)
+		return memcmp(a->b, unspecified, 16) != 0 && a->b[0] != 0xff;
+	return false;
+}
+
 static void write_device(struct lw_pipeline *p, const struct lw_mac *mac, const struct lw_addr *ip,
 			 const char *hostname, const char *vendor_class, bool force)
 {
@@ -229,8 +246,8 @@ static void write_device(struct lw_pipeline *p, const struct lw_mac *mac, const 
 	memset(&r, 0, sizeof(r));
 	lw_mac_str(mac, r.mac);
 	r.ts = secs(p->now);
-	if (ip && ip->family)
-		lw_addr_str(ip, r.ip);
+	if (ip && addr_is_host(ip))
+		lw_addr_str(ip, r.ip); /* else "": the stored address stays */
 	if (hostname)
 		snprintf(r.hostname, sizeof(r.hostname), "%s", hostname);
 	if (vendor_class)

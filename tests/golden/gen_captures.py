@@ -645,8 +645,9 @@ def case_quic_v1():
 
 def case_dhcp():
     """DHCP DISCOVER/OFFER/REQUEST/ACK for a Google-OUI phone with host name and vendor class,
-    then a DNS query from its new address; and a randomized-MAC client whose REQUEST carries a
-    host name but no vendor class."""
+    then a DNS query from its new address; a randomized-MAC client whose REQUEST carries a
+    host name but no vendor class; two minutes later a third client's lone DISCOVER from
+    0.0.0.0 without a requested address."""
     t = Trace(T0 + 400)
     phone = Host(GOOGLE_MAC, '0.0.0.0')
     bcast = Host(BROADCAST_MAC, '255.255.255.255')
@@ -679,6 +680,13 @@ def case_dhcp():
                                                        (12, b'galaxy-s21'), prl]))
     t.udp(router, 67, bcast, 68, dhcp_message(2, 0x11223344, RANDOM_MAC, 5,
                                                yiaddr='192.0.2.78', options=srv_opts))
+    # Two minutes on (past udp_idle: the flows above end and their devices are written again,
+    # from the flows' client side, 0.0.0.0): a speaker's DISCOVER with a host name and no
+    # requested address, the only frame it sends.
+    speaker = Host('02:4c:57:00:00:03', '0.0.0.0')
+    t.udp(speaker, 68, bcast, 67, dhcp_message(1, 0x55667788, '02:4c:57:00:00:03', 1,
+                                                options=[(12, b'hall-speaker'), prl]),
+          gap_us=120 * 1000000)
     return t.frames
 
 
