@@ -249,9 +249,9 @@ static void write_device(struct lw_pipeline *p, const struct lw_mac *mac, const 
 	if (ip && addr_is_host(ip))
 		lw_addr_str(ip, r.ip); /* else "": the stored address stays */
 	if (hostname)
-		snprintf(r.hostname, sizeof(r.hostname), "%s", hostname);
+		lw_str_copy(r.hostname, sizeof(r.hostname), hostname);
 	if (vendor_class)
-		snprintf(r.dhcp_vendor, sizeof(r.dhcp_vendor), "%s", vendor_class);
+		lw_str_copy(r.dhcp_vendor, sizeof(r.dhcp_vendor), vendor_class);
 	r.randomized = lw_mac_is_local(mac);
 	if (p->device_info)
 		p->device_info(mac, &r, p->device_info_data);
@@ -270,7 +270,7 @@ static void write_flow(struct lw_pipeline *p, struct lw_flow *f, bool ended)
 	r.id = f->id;
 	if (f->has_mac)
 		lw_mac_str(&f->client_mac, r.mac);
-	snprintf(r.proto, sizeof(r.proto), "%s", f->l4 == 6 ? "tcp" : "udp");
+	lw_str_copy(r.proto, sizeof(r.proto), f->l4 == 6 ? "tcp" : "udp");
 	lw_addr_str(&f->client, r.src_ip);
 	lw_addr_str(&f->server, r.dst_ip);
 	r.src_port = f->client_port;
@@ -278,12 +278,12 @@ static void write_flow(struct lw_pipeline *p, struct lw_flow *f, bool ended)
 	r.first_seen = secs(f->first_seen);
 	r.last_seen = secs(f->last_seen);
 	if (f->name_source != LW_NAME_NONE) {
-		snprintf(r.domain, sizeof(r.domain), "%s", f->domain);
+		lw_str_copy(r.domain, sizeof(r.domain), f->domain);
 		s = lw_name_source_str(f->name_source);
-		snprintf(r.name_source, sizeof(r.name_source), "%s", s ? s : "");
+		lw_str_copy(r.name_source, sizeof(r.name_source), s ? s : "");
 	}
 	s = lw_app_str(f->app);
-	snprintf(r.app, sizeof(r.app), "%s", s ? s : "");
+	lw_str_copy(r.app, sizeof(r.app), s ? s : "");
 	r.encrypted = f->encrypted;
 	r.pkts_out = f->pkts[LW_DIR_UP];
 	r.bytes_out = f->bytes[LW_DIR_UP];
@@ -308,7 +308,7 @@ static void write_dns(struct lw_pipeline *p, const struct lw_flow *f, lw_time_us
 		lw_mac_str(&f->client_mac, r.mac);
 	lw_addr_str(&f->client, r.client_ip);
 	lw_addr_str(&f->server, r.server_ip);
-	snprintf(r.qname, sizeof(r.qname), "%s", qname);
+	lw_str_copy(r.qname, sizeof(r.qname), qname);
 	r.qtype = qtype;
 	r.rcode = resp ? resp->rcode : -1;
 	r.ttl = -1;
@@ -320,7 +320,7 @@ static void write_dns(struct lw_pipeline *p, const struct lw_flow *f, lw_time_us
 		if (a->addr.family)
 			lw_addr_str(&a->addr, text);
 		else if (a->target[0])
-			snprintf(text, sizeof(text), "%s", a->target);
+			lw_str_copy(text, sizeof(text), a->target);
 		else
 			continue;
 		w = snprintf(r.answers + off, sizeof(r.answers) - off, "%s%s", off ? " " : "",
@@ -399,25 +399,24 @@ static void on_leak(const struct lw_leak *l, void *user_data)
 			lw_mac_str(lc->mac, r.mac);
 		r.flow_id = f->id;
 		if (f->name_source != LW_NAME_NONE)
-			snprintf(r.domain, sizeof(r.domain), "%s", f->domain);
+			lw_str_copy(r.domain, sizeof(r.domain), f->domain);
 		lw_addr_str(&f->server, r.dst_ip);
 		r.dst_port = f->server_port;
-		snprintf(r.proto, sizeof(r.proto), "%s", f->l4 == 6 ? "tcp" : "udp");
-		snprintf(r.kind, sizeof(r.kind), "%s", kind);
-		snprintf(r.value, sizeof(r.value), "%s", l->value);
-		snprintf(r.encoding, sizeof(r.encoding), "%s", l->encoding);
-		snprintf(r.location, sizeof(r.location), "%s", l->location);
-		snprintf(r.confidence, sizeof(r.confidence), "%s",
-			 lw_confidence_str(l->confidence));
-		snprintf(r.snippet, sizeof(r.snippet), "%s", l->snippet);
+		lw_str_copy(r.proto, sizeof(r.proto), f->l4 == 6 ? "tcp" : "udp");
+		lw_str_copy(r.kind, sizeof(r.kind), kind);
+		lw_str_copy(r.value, sizeof(r.value), l->value);
+		lw_str_copy(r.encoding, sizeof(r.encoding), l->encoding);
+		lw_str_copy(r.location, sizeof(r.location), l->location);
+		lw_str_copy(r.confidence, sizeof(r.confidence), lw_confidence_str(l->confidence));
+		lw_str_copy(r.snippet, sizeof(r.snippet), l->snippet);
 		lw_store_put_leak(p->store, &r);
 		if (l->confidence == LW_CONF_VALIDATED && learnable(l->kind) && lc->mac) {
 			struct lw_identifier_rec id;
 
 			memset(&id, 0, sizeof(id));
 			lw_mac_str(lc->mac, id.mac);
-			snprintf(id.kind, sizeof(id.kind), "%s", kind);
-			snprintf(id.value, sizeof(id.value), "%s", l->value);
+			lw_str_copy(id.kind, sizeof(id.kind), kind);
+			lw_str_copy(id.value, sizeof(id.value), l->value);
 			snprintf(id.source, sizeof(id.source), "learned");
 			id.first_seen = p->now / LW_USEC_PER_SEC;
 			lw_store_put_identifier(p->store, &id);
@@ -1296,11 +1295,10 @@ int lw_pipeline_new(const struct lw_config *cfg, struct lw_store *store, int dlt
 
 				memset(&id, 0, sizeof(id));
 				lw_mac_str(&dev->mac, id.mac);
-				snprintf(id.kind, sizeof(id.kind), "%s", dev->ids[j].kind);
+				lw_str_copy(id.kind, sizeof(id.kind), dev->ids[j].kind);
 				if (lw_detect_canonical((enum lw_id_kind)kind, dev->ids[j].value,
 							id.value, sizeof(id.value)) < 0)
-					snprintf(id.value, sizeof(id.value), "%s",
-						 dev->ids[j].value);
+					lw_str_copy(id.value, sizeof(id.value), dev->ids[j].value);
 				snprintf(id.source, sizeof(id.source), "config");
 				lw_store_put_identifier(store, &id);
 			}

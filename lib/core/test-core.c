@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: MIT */
+#include <arpa/inet.h>
+
 #include "core/cursor.h"
 #include "core/types.h"
 #include "lw-test.h"
@@ -89,6 +91,18 @@ static void test_addr(void)
 	LW_CHECK_STR(lw_addr_str(&b, buf), "2001:db8::1");
 	LW_CHECK(!lw_addr_eq(&a, &b));
 	LW_CHECK(lw_addr_parse("192.0.2.300", &a) < 0);
+	/* IPv4 is formatted by hand: every octet value in every position, as inet_ntop says */
+	for (unsigned v = 0; v < 256; v++) {
+		char want[INET_ADDRSTRLEN];
+
+		a.family = 4;
+		a.b[0] = (uint8_t)v;
+		a.b[1] = (uint8_t)(255 - v);
+		a.b[2] = (uint8_t)(v * 7);
+		a.b[3] = (uint8_t)(v / 3);
+		inet_ntop(AF_INET, a.b, want, sizeof(want));
+		LW_CHECK_STR(lw_addr_str(&a, buf), want);
+	}
 }
 
 static void test_hash(void)

@@ -6,12 +6,24 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* Parser return vocabulary besides ">= 0 bytes consumed" and "-errno malformed". */
 #define LW_NEED_MORE (-11) /* -EAGAIN: the input ends before the message does */
 
 #define LW_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define LW_MIN(a, b) ((a) < (b) ? (a) : (b))
+
+/* Copies src into dst[cap] (cap >= 1), cut to fit and terminated; snprintf("%s") without
+ * the format machinery, for row building on the hot path.  Returns the length copied. */
+static inline size_t lw_str_copy(char *dst, size_t cap, const char *src)
+{
+	size_t n = strnlen(src, cap - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+	return n;
+}
 #define LW_MAX(a, b) ((a) > (b) ? (a) : (b))
 
 #define _lw_cleanup_(f) __attribute__((cleanup(f)))
