@@ -282,11 +282,13 @@ ssize_t lw_detect_hex_decode_text(const uint8_t *p, size_t n, uint8_t *out, size
 
 bool lw_detect_has_pct(const uint8_t *p, size_t n)
 {
-	size_t i;
+	const uint8_t *q = p, *end = p + n;
 
-	for (i = 0; i + 2 < n; i++)
-		if (p[i] == '%' && hexval(p[i + 1]) >= 0 && hexval(p[i + 2]) >= 0)
+	while ((q = memchr(q, '%', (size_t)(end - q))) != NULL) {
+		if (end - q >= 3 && hexval(q[1]) >= 0 && hexval(q[2]) >= 0)
 			return true;
+		q++;
+	}
 	return false;
 }
 
@@ -565,6 +567,16 @@ static bool json_string(struct lw_cursor *c, const uint8_t **s, size_t *len, boo
 	const uint8_t *start = c->p;
 
 	*escaped = false;
+	if (lw_cursor_has(c, 1)) { /* most strings have no escape: two memchr, no byte loop */
+		const uint8_t *q = memchr(c->p, '"', (size_t)(c->end - c->p));
+
+		if (q && !memchr(c->p, '\\', (size_t)(q - c->p))) {
+			*s = start;
+			*len = (size_t)(q - start);
+			c->p = q + 1;
+			return true;
+		}
+	}
 	while (lw_cursor_has(c, 1)) {
 		uint8_t ch = c->p[0];
 

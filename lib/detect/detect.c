@@ -1328,7 +1328,7 @@ static void decode_pass(struct lw_detect *d, const uint8_t *p, size_t n, const u
 			return; /* the decoded piece is read for runs too */
 		}
 	}
-	while (i < n) {
+	while (n >= MIN_RUN && i < n) { /* (no run of MIN_RUN fits a shorter piece) */
 		size_t j, pad = 0, a;
 
 		if (!b64_char(p[i])) {
