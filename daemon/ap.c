@@ -7,7 +7,8 @@
  * back by hostapd's connected_time) and closes when it leaves.  When hostapd goes away the
  * open sessions are kept; once it is back, its station list decides: a station still there
  * with a connected_time that reaches back before the gap keeps its row, the others are closed
- * at the time hostapd went away and, if present again, start a new row.
+ * at the time hostapd went away and, if present again, start a new row.  If the daemon stops
+ * before hostapd is back, they end at the time it went away too.
  */
 #include "ap.h"
 
@@ -446,9 +447,11 @@ void lw_ap_free(struct lw_ap *ap)
 
 	if (!ap)
 		return;
+	/* a session whose hostapd went away ends then: nothing says the station stayed */
 	for (i = 0; i < LW_AP_SESSIONS_MAX; i++)
 		if (ap->sessions[i].used)
-			session_close(ap, &ap->sessions[i], now);
+			session_close(ap, &ap->sessions[i],
+				      ap->sessions[i].lost_at ? ap->sessions[i].lost_at : now);
 	if (ap->hostapd) {
 		struct lw_hostapd_stats hs;
 
