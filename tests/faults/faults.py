@@ -12,6 +12,10 @@ a database from the future.  Each prints "ok"/"FAIL" lines and exits 0, 1, or 77
                                      returns
   faults.py --daemon PATH config     malformed config, unknown key, newer schema: one line
                                      naming the file (and line), exit 78, nothing overwritten
+  faults.py --daemon PATH link       the captured interface going down and up (once, and in
+                                     quick flaps), and deleted and created again, under steady
+                                     traffic: the daemon keeps running, captures again, and
+                                     every transaction sent once the link is back is a row
 
 The live tests run the daemon on one end of a veth pair inside private network and mount
 namespaces (unshare -n -m, so nothing is seen outside and everything disappears with the test)
@@ -686,9 +690,143 @@ def test_limits(args, tmp):
                      'limits_hit)')
 
 
+# ---------------------------------------------------------------------------------------------
+# (f) the captured interface going down, up, away and back
+
+class Steady(threading.Thread):
+    """Sends DNS transactions q<i> on ifname at a steady rate until stopped, through the link
+    going down, away and back: a send that fails (the interface is gone) is skipped and the
+    socket opened again.  sent[i] is when transaction i left (absent: it could not be sent)."""
+
+    def __init__(self, ifname, per_sec):
+        super().__init__(daemon=True)
+        self.ifname, self.per_sec = ifname, per_sec
+        self.sent = {}
+        self.halt = threading.Event()
+
+    def run(self):
+        sender, i, t0 = None, 0, time.time()
+        while not self.halt.is_set():
+            try:
+                if sender is None:
+                    sender = traffic.Sender(self.ifname)
+                sender.send(traffic.dns_transaction(i))
+                self.sent[i] = time.time()
+            except OSError:
+                if sender:
+                    sender.close()
+                sender = None
+            i += 1
+            ahead = i / self.per_sec - (time.time() - t0)
+            if ahead > 0:
+                time.sleep(ahead)
+            elif ahead < -2.0 / self.per_sec:
+                t0 = time.time() - i / self.per_sec  # held up (the link changing): no burst
+        if sender:
+            sender.close()
+
+    def stop(self):
+        self.halt.set()
+        self.join()
+
+
+def captured(db):
+    try:
+        return set(int(r[0][1:].split('.')[0]) for r in query(db, 'SELECT qname FROM dns'))
+    except sqlite3.OperationalError:
+        return set()
+
+
+def ip_link(*a):
+    subprocess.run(['ip', 'link'] + list(a), check=True)
+
+
+def test_link(args, tmp):
+    veth_up()
+    db = os.path.join(tmp, 'link.db')
+    conf = write_conf(os.path.join(tmp, 'link.conf'),
+                      '[database]\ncommit_interval_ms = 100\n[ap]\nhostapd_ctrl_dir = %s\n'
+                      % os.path.join(tmp, 'no-hostapd'))
+    d = Daemon(args.daemon, db, conf)
+    if not ok(d.wait_capturing(), 'leakwatchd starts capturing', d.text()):
+        return
+    steady = Steady(INJ_IF, 200)
+    steady.start()
+    time.sleep(1.0)
+    recoveries = []
+
+    def back(what, t_back, t_gone=None, settle=1.5):
+        """Checks the transactions sent from t_back on: every one sent later than 1 s after
+        it is a row; the recovery is when the last one missing after t_back was sent."""
+        time.sleep(settle)
+        got = captured(db)
+        after = sorted(i for i, t in steady.sent.items() if t >= t_back and t < time.time() - 0.5)
+        missing = [i for i in after if i not in got]
+        rec = max((steady.sent[i] - t_back for i in missing), default=0.0)
+        lost = 0
+        if t_gone is not None:
+            lost = sum(1 for i, t in steady.sent.items() if t_gone <= t < t_back and i not in got)
+        ok(d.alive(), '%s: leakwatchd keeps running' % what, d.text())
+        ok(after and rec < 1.0 and not [i for i in missing if steady.sent[i] - t_back >= 1.0],
+           '%s: every transaction sent from %.0f ms after the link was back is a row '
+           '(%d of %d since it came back)' % (what, rec * 1000, len(after) - len(missing),
+                                               len(after)),
+           'missing: %s' % missing[:10])
+        recoveries.append('%s: %.0f ms (%d transactions lost while it was gone)'
+                          % (what, rec * 1000, lost))
+
+    t = time.time()
+    back('baseline', t - 1.0, settle=0.6)
+
+    # down for a second, then up
+    t_gone = time.time()
+    ip_link('set', CAP_IF, 'down')
+    time.sleep(1.0)
+    ip_link('set', CAP_IF, 'up')
+    back('down 1 s, up', time.time(), t_gone)
+
+    # quick flaps: five times down 100 ms, up 200 ms
+    t_gone = time.time()
+    for _ in range(5):
+        ip_link('set', CAP_IF, 'down')
+        time.sleep(0.1)
+        ip_link('set', CAP_IF, 'up')
+        time.sleep(0.2)
+    back('five quick flaps', time.time() - 0.2, t_gone)
+
+    # deleted (its peer goes with it), away for a second, created again: a new capture
+    before = d.text()
+    t_gone = time.time()
+    ip_link('del', CAP_IF)
+    ok(wait_for(lambda: 'capturing again when it is back' in d.text()[len(before):], 3),
+       'deleted: the daemon notices and waits for it', d.text()[len(before):])
+    time.sleep(1.0)
+    ok(d.alive() and count(db) > 0, 'deleted: leakwatchd keeps running without it')
+    veth_up()
+    back('deleted, created again 1 s later', time.time(), t_gone)
+    ok('%s: capturing again' % CAP_IF in d.text()[len(before):],
+       'deleted and created again: the log says it captures again', d.text()[len(before):])
+
+    # deleted and created again at once: the daemon may see the new link before the old
+    # capture fails
+    t_gone = time.time()
+    ip_link('del', CAP_IF)
+    veth_up()
+    back('deleted and created again at once', time.time(), t_gone)
+
+    steady.stop()
+    rc = d.stop()
+    ok(rc == 0, 'exit status 0 after SIGTERM', d.text())
+    ok(d.sanitizer_clean(), 'no sanitizer report', d.text())
+    note('%d transactions sent, %d rows' % (len(steady.sent), count(db)))
+    note('recovery (link back -> the last transaction missed was sent): ' +
+         '; '.join(recoveries))
+    note('log: ' + ' | '.join(line for line in d.text().splitlines() if line.strip()))
+
+
 TESTS = {'sigkill': test_sigkill, 'locked': test_locked, 'diskfull': test_diskfull,
-         'config': test_config, 'limits': test_limits}
-NEEDS_NS = {'sigkill', 'locked', 'diskfull'}
+         'config': test_config, 'limits': test_limits, 'link': test_link}
+NEEDS_NS = {'sigkill', 'locked', 'diskfull', 'link'}
 
 
 def main():
