@@ -79,18 +79,22 @@ struct buf {
 	size_t cap;
 };
 
+/* HTTP request whose body is being read: its head, and the body (de-chunked) so far */
+struct http_state {
+	struct buf req_head;
+	struct buf body;
+	bool body_cut; /* the body was longer than http_body_max or lost bytes */
+	bool body_chunked;
+	uint64_t body_left;
+	struct lw_http_chunked chunked;
+};
+
 struct fctx {
 	enum up_state up;
 	struct buf head; /* upstream stream start / current HTTP head */
 	struct buf down; /* downstream bytes, DNS over TCP only */
 	bool down_dns;
-	/* HTTP request whose body is being read: its head, and the body (de-chunked) so far */
-	struct buf req_head;
-	struct buf body;
-	bool body_cut; /* the body was longer than http_body_max or lost bytes */
-	uint64_t body_left;
-	bool body_chunked;
-	struct lw_http_chunked chunked;
+	struct http_state *http; /* allocated when the flow turns out to carry HTTP requests */
 	/* identifiers already reported on this flow's raw stream / datagrams (one row each) */
 
 	/* QUIC */
@@ -623,12 +627,12 @@ static void body_keep(struct lw_pipeline *p, struct fctx *c, const uint8_t *data
 {
 	size_t max = (size_t)p->cfg.http_body_max, room;
 
-	if (c->body_cut || len == 0)
+	if (c->http->body_cut || len == 0)
 		return;
-	room = max > c->body.len ? max - c->body.len : 0;
-	if (len > room || buf_append(&c->body, data, len, max) < 0) {
-		buf_append(&c->body, data, LW_MIN(len, room), max);
-		c->body_cut = true;
+	room = max > c->http->body.len ? max - c->http->body.len : 0;
+	if (len > room || buf_append(&c->http->body, data, len, max) < 0) {
+		buf_append(&c->http->body, data, LW_MIN(len, room), max);
+		c->http->body_cut = true;
 		p->n.http_body_cut++;
 	}
 }
@@ -647,15 +651,17 @@ static void http_request_done(struct lw_pipeline *p, struct lw_flow *f)
 	struct lw_http_request *req;
 	struct leak_ctx lc = {p, f, flow_mac(f), false};
 
-	if (c->req_head.len == 0)
+	if (!c->http || c->http->req_head.len == 0)
 		return;
 	req = malloc(sizeof(*req));
-	if (req && p->detect && lw_http_parse_request(c->req_head.p, c->req_head.len, req) > 0)
-		lw_detect_http(p->detect, flow_mac(f), req, c->body.p, c->body.len, on_leak, &lc);
+	if (req && p->detect &&
+	    lw_http_parse_request(c->http->req_head.p, c->http->req_head.len, req) > 0)
+		lw_detect_http(p->detect, flow_mac(f), req, c->http->body.p, c->http->body.len,
+			       on_leak, &lc);
 	free(req);
-	c->req_head.len = 0;
-	c->body.len = 0;
-	c->body_cut = false;
+	c->http->req_head.len = 0;
+	c->http->body.len = 0;
+	c->http->body_cut = false;
 }
 
 /*
@@ -668,12 +674,18 @@ static void http_up(struct lw_pipeline *p, struct lw_flow *f, const uint8_t *dat
 	struct fctx *c = f->user;
 	struct lw_http_request req;
 
+	if (!c->http)
+		c->http = calloc(1, sizeof(*c->http));
+	if (!c->http) { /* nothing to keep the request in: not parsed */
+		c->up = UP_DONE;
+		return;
+	}
 	for (;;) {
 		if (c->up == UP_HTTP_BODY) {
-			if (c->body_chunked) {
+			if (c->http->body_chunked) {
 				struct body_sink bs = {p, c};
-				int r = lw_http_chunked_feed(&c->chunked, data, len, body_emit,
-							     &bs);
+				int r = lw_http_chunked_feed(&c->http->chunked, data, len,
+							     body_emit, &bs);
 
 				if (r < 0) {
 					p->n.http_malformed++;
@@ -683,16 +695,16 @@ static void http_up(struct lw_pipeline *p, struct lw_flow *f, const uint8_t *dat
 				}
 				data += r;
 				len -= (size_t)r;
-				if (!c->chunked.done)
+				if (!c->http->chunked.done)
 					return;
 			} else {
-				size_t n = (size_t)LW_MIN((uint64_t)len, c->body_left);
+				size_t n = (size_t)LW_MIN((uint64_t)len, c->http->body_left);
 
 				body_keep(p, c, data, n);
-				c->body_left -= n;
+				c->http->body_left -= n;
 				data += n;
 				len -= n;
-				if (c->body_left > 0)
+				if (c->http->body_left > 0)
 					return;
 			}
 			http_request_done(p, f);
@@ -727,15 +739,16 @@ static void http_up(struct lw_pipeline *p, struct lw_flow *f, const uint8_t *dat
 		p->n.http_requests++;
 		f->app = LW_APP_HTTP;
 		set_name(p, f, req.host.p, req.host.len, LW_NAME_HTTP);
-		c->req_head.len = 0;
-		if (buf_append(&c->req_head, c->head.p, (size_t)r, (size_t)p->cfg.head_max) < 0)
-			c->req_head.len = 0;
-		c->body.len = 0;
-		c->body_cut = false;
+		c->http->req_head.len = 0;
+		if (buf_append(&c->http->req_head, c->head.p, (size_t)r, (size_t)p->cfg.head_max) <
+		    0)
+			c->http->req_head.len = 0;
+		c->http->body.len = 0;
+		c->http->body_cut = false;
 		c->up = UP_HTTP_BODY;
-		c->body_chunked = req.chunked;
-		memset(&c->chunked, 0, sizeof(c->chunked));
-		c->body_left = req.content_length > 0 ? (uint64_t)req.content_length : 0;
+		c->http->body_chunked = req.chunked;
+		memset(&c->http->chunked, 0, sizeof(c->http->chunked));
+		c->http->body_left = req.content_length > 0 ? (uint64_t)req.content_length : 0;
 		/* what followed the head in the buffer is body (or the next request) */
 		if ((size_t)r < c->head.len) {
 			size_t rest = c->head.len - (size_t)r;
@@ -753,7 +766,7 @@ static void http_up(struct lw_pipeline *p, struct lw_flow *f, const uint8_t *dat
 			return;
 		}
 		c->head.len = 0;
-		if (!c->body_chunked && c->body_left == 0) {
+		if (!c->http->body_chunked && c->http->body_left == 0) {
 			http_request_done(p, f);
 			c->up = UP_HTTP_HEAD;
 		}
@@ -1017,8 +1030,11 @@ static void fctx_free(struct fctx *c)
 		return;
 	buf_free(&c->head);
 	buf_free(&c->down);
-	buf_free(&c->req_head);
-	buf_free(&c->body);
+	if (c->http) {
+		buf_free(&c->http->req_head);
+		buf_free(&c->http->body);
+		free(c->http);
+	}
 	lw_quic_state_free(c->quic);
 	for (size_t i = 0; c->dns && i < c->dns->n_pending; i++)
 		free(c->dns->pending[i].qname);
