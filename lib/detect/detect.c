@@ -46,6 +46,7 @@
 #define INLINE_KEY_SEPS 6 /* separators between an inline key and its value: "\":\"" */
 #define INLINE_KEY_MAX 48
 #define KEY_CACHE 256 /* key names classified recently (they repeat: JSON members) */
+#define RAW_KEY_MAX 32 /* keys as written, remembered up to this length */
 #define MAX_KNOWN_SPANS 32 /* known matches remembered so validators do not read them again */
 
 const char *lw_id_kind_str(enum lw_id_kind k)
@@ -178,9 +179,18 @@ struct key_cache_ent {
 	struct lw_key_class kc;
 };
 
+/* A key as written ("wifiMac", "IMEI_1") and its class: repeats skip normalizing it. */
+struct raw_key_ent {
+	uint32_t hash;
+	uint32_t len;
+	uint8_t raw[RAW_KEY_MAX];
+	struct lw_key_class kc;
+};
+
 struct lw_detect {
 	struct lw_detect_config cfg;
 	struct key_cache_ent keys[KEY_CACHE];
+	struct raw_key_ent raw_keys[KEY_CACHE];
 	struct lw_detect_stats stats;
 	struct lw_known *known;
 	z_stream zs;
@@ -624,16 +634,40 @@ static bool inline_key(struct lw_detect *d, const uint8_t *p, size_t start, stru
 	return true;
 }
 
-static void keyinfo_make(struct lw_detect *d, struct keyinfo *ki, const uint8_t *k, size_t kl)
+static struct lw_key_class classify_norm(struct lw_detect *d, const uint8_t *k, size_t kl)
 {
 	char norm[LW_KEY_NORM_MAX];
+	size_t n = lw_detect_key_norm((const char *)k, kl, norm);
 
+	return n ? classify(d, norm, n) : (struct lw_key_class){0, LW_CELL_NONE, false};
+}
+
+static struct lw_key_class classify_raw(struct lw_detect *d, const uint8_t *k, size_t kl)
+{
+	struct raw_key_ent *e;
+	uint32_t h = 2166136261u;
+	size_t i;
+
+	if (kl > RAW_KEY_MAX)
+		return classify_norm(d, k, kl);
+	for (i = 0; i < kl; i++)
+		h = (h ^ k[i]) * 16777619u;
+	e = &d->raw_keys[h % KEY_CACHE];
+	if (e->hash != h || e->len != kl || memcmp(e->raw, k, kl) != 0 || !e->len) {
+		e->kc = classify_norm(d, k, kl);
+		e->hash = h;
+		e->len = (uint32_t)kl;
+		memcpy(e->raw, k, kl);
+	}
+	return e->kc;
+}
+
+static void keyinfo_make(struct lw_detect *d, struct keyinfo *ki, const uint8_t *k, size_t kl)
+{
 	ki->raw = k;
 	ki->raw_len = kl;
 	if (k) {
-		size_t n = lw_detect_key_norm((const char *)k, kl, norm);
-
-		ki->kc = n ? classify(d, norm, n) : (struct lw_key_class){0, LW_CELL_NONE, false};
+		ki->kc = classify_raw(d, k, kl);
 	} else {
 		memset(&ki->kc, 0, sizeof(ki->kc));
 	}
