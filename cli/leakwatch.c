@@ -353,6 +353,23 @@ static int parse_since(const char *s, double *out)
 
 /* --- commands ------------------------------------------------------------------------------ */
 
+/*
+ * devices.port came with schema 3; a database the daemon has not migrated yet (an older one
+ * still running) has none, and is read-only here: its port shows as unknown.
+ */
+static bool has_port(sqlite3 *db)
+{
+	sqlite3_stmt *st;
+	bool yes;
+
+	if (sqlite3_prepare_v2(db, "SELECT 1 FROM pragma_table_info('devices') WHERE name = 'port'",
+			       -1, &st, NULL) != SQLITE_OK)
+		return false;
+	yes = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return yes;
+}
+
 static int cmd_devices(sqlite3 *db, const struct opts *o)
 {
 	static const struct col cols[] = {
@@ -361,6 +378,7 @@ static int cmd_devices(sqlite3 *db, const struct opts *o)
 		{"HOSTNAME", "hostname", TEXT, false},
 		{"VENDOR", "vendor", TEXT, false},
 		{"IP", "ip", TEXT, false},
+		{"PORT", "port", TEXT, false},
 		{"RANDOMIZED", "randomized", BOOL, false},
 		{"CONNECTED SINCE", "connected_since", TIME, false},
 		{"FIRST SEEN", "first_seen", TIME, false},
@@ -368,16 +386,20 @@ static int cmd_devices(sqlite3 *db, const struct opts *o)
 		{"LEAKS", "leaks", INT, true},
 		{"DHCP VENDOR", "dhcp_vendor", TEXT, false},
 	};
+	char sql[512];
 	sqlite3_stmt *st;
-	int r = prepare(db,
-			"SELECT d.mac, d.label, d.hostname, d.vendor, d.ip, d.randomized,\n"
-			"  (SELECT max(start) FROM sessions s WHERE s.mac = d.mac AND s.\"end\" IS "
-			"NULL),\n"
-			"  d.first_seen, d.last_seen,\n"
-			"  (SELECT count(*) FROM leaks l WHERE l.mac = d.mac), d.dhcp_vendor\n"
-			"FROM devices d ORDER BY d.mac",
-			&st);
+	int r;
 
+	_Static_assert(LW_ARRAY_SIZE(cols) <= COLS_MAX, "a table has COLS_MAX columns at most");
+	snprintf(
+		sql, sizeof(sql),
+		"SELECT d.mac, d.label, d.hostname, d.vendor, d.ip, %s, d.randomized,\n"
+		"  (SELECT max(start) FROM sessions s WHERE s.mac = d.mac AND s.\"end\" IS NULL),\n"
+		"  d.first_seen, d.last_seen,\n"
+		"  (SELECT count(*) FROM leaks l WHERE l.mac = d.mac), d.dhcp_vendor\n"
+		"FROM devices d ORDER BY d.mac",
+		has_port(db) ? "d.port" : "NULL");
+	r = prepare(db, sql, &st);
 	if (r)
 		return r;
 	r = print_rows(st, cols, LW_ARRAY_SIZE(cols), o->json);

@@ -37,7 +37,11 @@ struct lw_devinfo {
 	struct lw_oui *oui;
 	size_t n_labels;
 	struct label *labels; /* sorted by MAC */
+	struct lw_nl *nl; /* lw_ap's, while it runs: the bridge FDB for ports; else NULL */
 };
+
+_Static_assert(sizeof(((struct lw_device_rec *)0)->port) == IF_NAMESIZE,
+	       "devices.port holds an interface name");
 
 static int mac_cmp(const void *a, const void *b)
 {
@@ -114,6 +118,9 @@ void lw_devinfo_fill(const struct lw_mac *mac, struct lw_device_rec *r, void *us
 	l = d->n_labels ? bsearch(&key, d->labels, d->n_labels, sizeof(key), mac_cmp) : NULL;
 	if (l)
 		snprintf(r->label, sizeof(r->label), "%s", l->label);
+	/* the loop's thread: the pipeline and netlink both run in it */
+	if (d->nl)
+		lw_nl_port_of(d->nl, mac, r->port);
 }
 
 /* --- sessions ---------------------------------------------------------------------------- */
@@ -131,7 +138,7 @@ struct lw_ap {
 	struct lw_config cfg;
 	struct lw_store *store;
 	struct lw_loop *loop;
-	const struct lw_devinfo *devinfo;
+	struct lw_devinfo *devinfo;
 	struct lw_ap_hooks hooks;
 	struct lw_hostapd *hostapd;
 	struct lw_nl *nl;
@@ -191,7 +198,25 @@ static void write_device(struct lw_ap *ap, const struct lw_mac *mac, double ts,
 	r.randomized = lw_mac_is_local(mac);
 	if (ip && ip->family)
 		lw_addr_str(ip, r.ip);
-	lw_devinfo_fill(mac, &r, (void *)ap->devinfo);
+	lw_devinfo_fill(mac, &r, ap->devinfo);
+	lw_store_put_device(ap->store, &r);
+}
+
+/*
+ * The bridge learned mac on port, or saw it move there: the port of its row, if it is a
+ * device.  The FDB holds every MAC behind every port (an uplink's whole LAN), so it adds no
+ * row; a device's first row gets its port from lw_devinfo_fill().
+ */
+static void write_port(struct lw_ap *ap, const struct lw_mac *mac, const char *port)
+{
+	struct lw_device_rec r;
+
+	memset(&r, 0, sizeof(r));
+	lw_mac_str(mac, r.mac);
+	r.ts = wall();
+	r.randomized = lw_mac_is_local(mac);
+	snprintf(r.port, sizeof(r.port), "%s", port);
+	r.known_only = true;
 	lw_store_put_device(ap->store, &r);
 }
 
@@ -344,8 +369,11 @@ static void on_nl(const struct lw_nl_event *ev, void *user_data)
 			ap->hooks.link(ev->up, ap->hooks.user_data);
 		return;
 	case LW_NL_FDB:
-		if (!ev->removed)
+		/* an entry that ages out leaves the row with the port the MAC was last on */
+		if (!ev->removed && ev->port[0]) {
 			lw_log_debug("fdb: %s on port %s", lw_mac_str(&ev->mac, m), ev->port);
+			write_port(ap, &ev->mac, ev->port);
+		}
 		return;
 	case LW_NL_NEIGH:
 		/* the AP itself talked to a station: its address is known for sure */
@@ -384,7 +412,7 @@ static void on_stations(void *user_data)
 }
 
 int lw_ap_new(const struct lw_config *cfg, struct lw_store *store, struct lw_loop *loop,
-	      const struct lw_devinfo *devinfo, const struct lw_ap_hooks *hooks, struct lw_ap **out)
+	      struct lw_devinfo *devinfo, const struct lw_ap_hooks *hooks, struct lw_ap **out)
 {
 	struct lw_ap *ap;
 	int r;
@@ -418,6 +446,8 @@ int lw_ap_new(const struct lw_config *cfg, struct lw_store *store, struct lw_loo
 		} else {
 			lw_log_debug("netlink: no nl80211 (no Wi-Fi in this kernel)");
 		}
+		if (ap->nl && devinfo)
+			devinfo->nl = ap->nl;
 	}
 	if (cfg->ap_enabled) {
 		struct lw_hostapd_config hc = {.ctrl_dir = cfg->hostapd_ctrl_dir};
@@ -466,6 +496,9 @@ void lw_ap_free(struct lw_ap *ap)
 	}
 	if (ap->nl)
 		lw_loop_remove_fd(ap->loop, lw_nl_fd(ap->nl));
+	/* the pipeline writes devices after this (its last flows): no ports from here on */
+	if (ap->devinfo && ap->devinfo->nl == ap->nl)
+		ap->devinfo->nl = NULL;
 	lw_hostapd_free(ap->hostapd);
 	lw_nl_free(ap->nl);
 	free(ap);

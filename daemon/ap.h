@@ -2,8 +2,9 @@
 /*
  * The access point around the capture: hostapd's stations become `sessions` rows and
  * `devices` rows, netlink tells when the captured interface goes down and comes back, which
- * bridge port and address each station has, and (with Wi-Fi) its signal.  Devices get their
- * vendor from the IEEE OUI registry and the label the owner gave them in the config.
+ * bridge port (devices.port) and address each station has, and (with Wi-Fi) its signal.
+ * Devices get their vendor from the IEEE OUI registry and the label the owner gave them in
+ * the config.
  */
 #ifndef LW_DAEMON_AP_H
 #define LW_DAEMON_AP_H
@@ -24,7 +25,10 @@ struct lw_devinfo;
  */
 int lw_devinfo_new(const struct lw_config *cfg, struct lw_devinfo **out);
 void lw_devinfo_free(struct lw_devinfo *d);
-/* Fills r->vendor and r->label for mac (left empty when unknown). d may be NULL. */
+/*
+ * Fills r->vendor, r->label and, while lw_ap watches the bridge, r->port (the bridge FDB's
+ * port of mac) for mac; each is left empty when unknown.  d may be NULL.
+ */
 void lw_devinfo_fill(const struct lw_mac *mac, struct lw_device_rec *r, void *d);
 
 /* --- hostapd and netlink in the live loop ------------------------------------------------ */
@@ -40,12 +44,16 @@ struct lw_ap;
 /*
  * Attaches hostapd's control interface (when [ap] enabled) and netlink to loop.  A missing
  * hostapd is not an error (its sockets are picked up when they appear); netlink failing is
- * logged and the rest goes on.  0 or -errno.
+ * logged and the rest goes on.  Until lw_ap_free(), devinfo fills device rows' port from the
+ * bridge FDB, and every FDB entry that appears or moves updates the port of that MAC's row
+ * (never adding a row).  0 or -errno.
  */
 int lw_ap_new(const struct lw_config *cfg, struct lw_store *store, struct lw_loop *loop,
-	      const struct lw_devinfo *devinfo, const struct lw_ap_hooks *hooks,
-	      struct lw_ap **out);
-/* Ends every open session (the daemon stops watching) and frees; NULL-safe. */
+	      struct lw_devinfo *devinfo, const struct lw_ap_hooks *hooks, struct lw_ap **out);
+/*
+ * Ends every open session (the daemon stops watching), detaches devinfo from netlink and
+ * frees; NULL-safe.
+ */
 void lw_ap_free(struct lw_ap *ap);
 
 /* netlink: the captured interface exists and is up (true when netlink is not available). */

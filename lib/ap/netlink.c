@@ -81,9 +81,29 @@ static bool addr_of(struct nl_addr *a, struct lw_addr *out)
 	return false;
 }
 
+/*
+ * The watched interface's index, 0 while it does not exist.  Asked of the kernel, not looked
+ * up by name in the link cache: besides each interface the cache holds the AF_BRIDGE objects
+ * the kernel sends on the same group for a bridge and its ports (same names), and one of a
+ * bridge that was deleted can stay behind, so a lookup by name (rtnl_link_get_by_name()) could
+ * answer with the old bridge's index, still "up", once the bridge is created again.
+ */
+static int watched_index(const struct lw_nl *nl)
+{
+	return (int)if_nametoindex(nl->ifname);
+}
+
+/* The watched interface from the link cache, with a reference, or NULL. */
+static struct rtnl_link *watched_link(const struct lw_nl *nl)
+{
+	int i = watched_index(nl);
+
+	return i > 0 ? rtnl_link_get(nl->links, i) : NULL;
+}
+
 static void update_link(struct lw_nl *nl)
 {
-	struct rtnl_link *l = rtnl_link_get_by_name(nl->links, nl->ifname);
+	struct rtnl_link *l = watched_link(nl);
 	bool up = l && (rtnl_link_get_flags(l) & IFF_UP);
 	struct lw_nl_event ev = {.type = LW_NL_LINK, .up = up};
 
@@ -111,6 +131,28 @@ static bool fdb_is_own(struct rtnl_neigh *n)
 	return (rtnl_neigh_get_state(n) & NUD_PERMANENT) != 0;
 }
 
+/*
+ * The FDB entry is on a port of bridge (the watched interface's ifindex), not of another
+ * bridge of the same host.  The bridge's own entries carry it as NDA_MASTER; an entry a port's
+ * driver reports itself (NTF_SELF) has none, and then the port's master decides.
+ */
+static bool fdb_on_bridge(struct nl_cache *links, struct rtnl_neigh *n, int bridge)
+{
+	int master = rtnl_neigh_get_master(n);
+	struct rtnl_link *l;
+	bool on;
+
+	if (bridge <= 0)
+		return false;
+	if (master > 0)
+		return master == bridge;
+	l = rtnl_link_get(links, rtnl_neigh_get_ifindex(n));
+	on = l && rtnl_link_get_master(l) == bridge;
+	if (l)
+		rtnl_link_put(l);
+	return on;
+}
+
 static void on_neigh(struct nl_cache *cache, struct nl_object *obj, int action, void *data)
 {
 	struct lw_nl *nl = data;
@@ -123,7 +165,7 @@ static void on_neigh(struct nl_cache *cache, struct nl_object *obj, int action, 
 		return;
 	rtnl_link_i2name(nl->links, rtnl_neigh_get_ifindex(n), ev.port, sizeof(ev.port));
 	if (rtnl_neigh_get_family(n) == AF_BRIDGE) {
-		if (fdb_is_own(n))
+		if (fdb_is_own(n) || !fdb_on_bridge(nl->links, n, watched_index(nl)))
 			return;
 		ev.type = LW_NL_FDB;
 	} else {
@@ -195,7 +237,7 @@ int lw_nl_new(const char *ifname, lw_nl_fn fn, void *user_data, struct lw_nl **o
 		return r;
 	}
 	{
-		struct rtnl_link *l = rtnl_link_get_by_name(nl->links, nl->ifname);
+		struct rtnl_link *l = watched_link(nl);
 
 		nl->up = l && (rtnl_link_get_flags(l) & IFF_UP);
 		if (l)
@@ -251,6 +293,8 @@ bool lw_nl_link_up(const struct lw_nl *nl)
 struct find {
 	const struct lw_mac *mac;
 	const struct lw_addr *addr;
+	struct nl_cache *links;
+	int bridge;
 	struct lw_mac found_mac;
 	int ifindex;
 	bool found;
@@ -263,7 +307,8 @@ static void find_fdb(struct nl_object *obj, void *data)
 	struct lw_mac m;
 
 	if (f->found || rtnl_neigh_get_family(n) != AF_BRIDGE || fdb_is_own(n) ||
-	    !mac_of(rtnl_neigh_get_lladdr(n), &m) || memcmp(m.b, f->mac->b, 6) != 0)
+	    !mac_of(rtnl_neigh_get_lladdr(n), &m) || memcmp(m.b, f->mac->b, 6) != 0 ||
+	    !fdb_on_bridge(f->links, n, f->bridge))
 		return;
 	f->ifindex = rtnl_neigh_get_ifindex(n);
 	f->found = true;
@@ -271,7 +316,11 @@ static void find_fdb(struct nl_object *obj, void *data)
 
 int lw_nl_port_of(struct lw_nl *nl, const struct lw_mac *mac, char *port)
 {
-	struct find f = {.mac = mac};
+	struct find f = {
+		.mac = mac,
+		.links = nl->links,
+		.bridge = watched_index(nl),
+	};
 
 	nl_cache_foreach(nl->neigh, find_fdb, &f);
 	if (!f.found || !rtnl_link_i2name(nl->links, f.ifindex, port, IF_NAMESIZE))
@@ -358,10 +407,16 @@ static void pick_iface(struct nl_object *obj, void *data)
 	struct rtnl_link *l = (struct rtnl_link *)obj;
 	struct ifaces *i = data;
 	int idx = rtnl_link_get_ifindex(l);
+	size_t k;
 
-	if (i->n < LW_NL_STATION_IFACES_MAX &&
-	    (idx == i->bridge || (i->bridge > 0 && rtnl_link_get_master(l) == i->bridge)))
-		i->ifindex[i->n++] = idx;
+	if (i->n >= LW_NL_STATION_IFACES_MAX ||
+	    (idx != i->bridge && (i->bridge <= 0 || rtnl_link_get_master(l) != i->bridge)))
+		return;
+	/* once each: a port has an AF_BRIDGE object too (see watched_index()) */
+	for (k = 0; k < i->n; k++)
+		if (i->ifindex[k] == idx)
+			return;
+	i->ifindex[i->n++] = idx;
 }
 
 int lw_nl_stations(struct lw_nl *nl, lw_nl_station_fn fn, void *user_data)
@@ -372,7 +427,7 @@ int lw_nl_stations(struct lw_nl *nl, lw_nl_station_fn fn, void *user_data)
 
 	if (nl->nl80211 < 0)
 		return -EOPNOTSUPP;
-	ifs.bridge = rtnl_link_name2i(nl->links, nl->ifname);
+	ifs.bridge = watched_index(nl);
 	nl_cache_foreach(nl->links, pick_iface, &ifs);
 	nl_socket_modify_cb(nl->genl, NL_CB_VALID, NL_CB_CUSTOM, on_station, &w);
 	for (k = 0; k < ifs.n; k++) {

@@ -17,7 +17,7 @@
 
 enum lw_nl_event_type {
 	LW_NL_LINK, /* the watched interface went up or down (or was removed / re-created) */
-	LW_NL_FDB, /* a bridge FDB entry (mac -> port) appeared, moved or went */
+	LW_NL_FDB, /* an FDB entry (mac -> port) of the watched bridge appeared, moved or went */
 	LW_NL_NEIGH, /* a neighbour entry (addr <-> mac) appeared, changed or went */
 };
 
@@ -54,7 +54,10 @@ int lw_nl_dispatch(struct lw_nl *nl);
 
 /* The watched interface exists and is up. */
 bool lw_nl_link_up(const struct lw_nl *nl);
-/* The bridge port mac was last seen on (FDB), 0 or -ENOENT. port has IF_NAMESIZE bytes. */
+/*
+ * The port of the watched bridge mac was last seen on (FDB), 0 or -ENOENT (also when the
+ * watched interface is not a bridge).  port has IF_NAMESIZE bytes; untouched on -ENOENT.
+ */
 int lw_nl_port_of(struct lw_nl *nl, const struct lw_mac *mac, char *port);
 /* The MAC of a neighbour address, 0 or -ENOENT. */
 int lw_nl_mac_of(struct lw_nl *nl, const struct lw_addr *addr, struct lw_mac *mac);

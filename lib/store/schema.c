@@ -108,10 +108,14 @@ static const char schema_v2[] = "ALTER TABLE stats ADD COLUMN names_evicted INTE
 				"ALTER TABLE stats ADD COLUMN detect_budget_hit INTEGER;\n"
 				"ALTER TABLE stats ADD COLUMN http_body_cut INTEGER;\n";
 
+/* v3: the bridge port each device is on (from the bridge FDB), NULL when unknown */
+static const char schema_v3[] = "ALTER TABLE devices ADD COLUMN port TEXT;\n";
+
 /* migrations[v] takes a database from user_version v to v + 1. */
 static const char *const migrations[] = {
 	schema_v1,
 	schema_v2,
+	schema_v3,
 };
 
 _Static_assert(LW_ARRAY_SIZE(migrations) == LW_STORE_SCHEMA_VERSION,

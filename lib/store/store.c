@@ -64,6 +64,7 @@ enum stmt {
 	ST_FLOW,
 	ST_DNS,
 	ST_DEVICE,
+	ST_DEVICE_KNOWN,
 	ST_LEAK,
 	ST_STATS,
 	ST_META,
@@ -107,18 +108,27 @@ static const char *const stmt_sql[ST__MAX] = {
 	[ST_DNS] = "INSERT INTO dns(ts, mac, client_ip, server_ip, qname, qtype, rcode, answers, "
 		   "ttl) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
 	/* min()/max() of SQLite return NULL if an argument is, hence the coalesce. */
-	[ST_DEVICE] = "INSERT INTO devices(mac, first_seen, last_seen, hostname, dhcp_vendor, "
-		      "randomized, ip, vendor, label) VALUES(?1, ?2, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
-		      "ON CONFLICT(mac) DO UPDATE SET "
-		      "first_seen = min(coalesce(first_seen, excluded.first_seen), "
-		      "excluded.first_seen), "
-		      "last_seen = max(coalesce(last_seen, excluded.last_seen), "
-		      "excluded.last_seen), "
-		      "hostname = coalesce(excluded.hostname, hostname), "
-		      "dhcp_vendor = coalesce(excluded.dhcp_vendor, dhcp_vendor), "
-		      "randomized = excluded.randomized, ip = coalesce(excluded.ip, ip), "
-		      "vendor = coalesce(excluded.vendor, vendor), "
-		      "label = coalesce(excluded.label, label)",
+	[ST_DEVICE] =
+		"INSERT INTO devices(mac, first_seen, last_seen, hostname, dhcp_vendor, "
+		"randomized, ip, vendor, label, port) "
+		"VALUES(?1, ?2, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+		"ON CONFLICT(mac) DO UPDATE SET "
+		"first_seen = min(coalesce(first_seen, excluded.first_seen), "
+		"excluded.first_seen), "
+		"last_seen = max(coalesce(last_seen, excluded.last_seen), "
+		"excluded.last_seen), "
+		"hostname = coalesce(excluded.hostname, hostname), "
+		"dhcp_vendor = coalesce(excluded.dhcp_vendor, dhcp_vendor), "
+		"randomized = excluded.randomized, ip = coalesce(excluded.ip, ip), "
+		"vendor = coalesce(excluded.vendor, vendor), "
+		"label = coalesce(excluded.label, label), port = coalesce(excluded.port, port)",
+	/* the same update, for a row that exists (known_only); the same parameters */
+	[ST_DEVICE_KNOWN] = "UPDATE devices SET first_seen = min(coalesce(first_seen, ?2), ?2), "
+			    "last_seen = max(coalesce(last_seen, ?2), ?2), "
+			    "hostname = coalesce(?3, hostname), "
+			    "dhcp_vendor = coalesce(?4, dhcp_vendor), randomized = ?5, "
+			    "ip = coalesce(?6, ip), vendor = coalesce(?7, vendor), "
+			    "label = coalesce(?8, label), port = coalesce(?9, port) WHERE mac = ?1",
 	[ST_LEAK] = "INSERT INTO leaks(ts, mac, flow_id, domain, dst_ip, dst_port, proto, kind, "
 		    "value, encoding, location, confidence, snippet) "
 		    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
@@ -533,7 +543,7 @@ static int write_dns(struct lw_store *s, const struct lw_dns_rec *r)
 
 static int write_device(struct lw_store *s, const struct lw_device_rec *r)
 {
-	sqlite3_stmt *st = s->st[ST_DEVICE];
+	sqlite3_stmt *st = s->st[r->known_only ? ST_DEVICE_KNOWN : ST_DEVICE];
 
 	BIND_STR(st, 1, r->mac);
 	/* devices keeps whole seconds (INTEGER columns). */
@@ -544,6 +554,7 @@ static int write_device(struct lw_store *s, const struct lw_device_rec *r)
 	BIND_STR(st, 6, r->ip);
 	BIND_STR(st, 7, r->vendor);
 	BIND_STR(st, 8, r->label);
+	BIND_STR(st, 9, r->port);
 	return step(st);
 }
 

@@ -16,7 +16,7 @@
 
 #include "core/types.h"
 
-#define LW_STORE_SCHEMA_VERSION 2
+#define LW_STORE_SCHEMA_VERSION 3
 
 struct lw_store_config {
 	size_t queue_max; /* pending records; default 65536 */
@@ -76,6 +76,12 @@ struct lw_device_rec {
 	bool randomized;
 	char vendor[128]; /* from the IEEE OUI registry, "" = keep */
 	char label[64]; /* the owner's name for it, "" = keep */
+	char port[16]; /* the bridge port it is on (FDB; IF_NAMESIZE), "" = keep (schema v3) */
+	/*
+	 * Only update the device's row if there is one, never add it: for a fact that does
+	 * not make a MAC a device, such as the bridge FDB naming the port of any MAC it learned.
+	 */
+	bool known_only;
 };
 
 struct lw_leak_rec {

@@ -226,7 +226,8 @@ static const struct {
 	const char *columns;
 } expected_schema[] = {
 	{"meta", "key,value"},
-	{"devices", "mac,first_seen,last_seen,vendor,hostname,dhcp_vendor,randomized,label,ip"},
+	{"devices",
+	 "mac,first_seen,last_seen,vendor,hostname,dhcp_vendor,randomized,label,ip,port"},
 	{"sessions", "id,mac,ifname,start,end"},
 	{"identifiers", "id,mac,kind,value,source,first_seen"},
 	{"flows", "id,mac,proto,src_ip,src_port,dst_ip,dst_port,first_seen,last_seen,domain,"
@@ -343,6 +344,7 @@ static void test_roundtrip(void)
 	strcpy(dev.dhcp_vendor, "android-dhcp-9");
 	strcpy(dev.ip, "192.168.1.23");
 	dev.randomized = true;
+	strcpy(dev.port, "wlan0");
 	memset(&st, 0, sizeof(st));
 	st.ts = 1700000010;
 	st.packets = 1000;
@@ -456,7 +458,7 @@ static void test_roundtrip(void)
 		     "2|1700000005.0|NULL|NULL|NULL|example.com|28|NULL|NULL|NULL");
 	LW_CHECK_STR(db_row(db, "SELECT * FROM devices", buf, sizeof(buf)),
 		     "02:11:22:33:44:55|1700000000|1700000000|NULL|Nokia-7-plus|android-dhcp-9|1|"
-		     "NULL|192.168.1.23");
+		     "NULL|192.168.1.23|wlan0");
 	LW_CHECK_STR(db_row(db, "SELECT * FROM stats", buf, sizeof(buf)),
 		     "1700000010.0|1000|1048576|1|2|3|4|5|6|7|8192|11|12|13|14|15|16|17|18|19|20");
 	LW_CHECK_STR(db_row(db, "SELECT * FROM blocks", buf, sizeof(buf)),
@@ -583,7 +585,39 @@ static void test_device_merge(void)
 	LW_CHECK_INT(db_int(db, "SELECT count(*) FROM devices"), 1);
 	LW_CHECK_STR(db_row(db, "SELECT * FROM devices", buf, sizeof(buf)),
 		     "aa:bb:cc:dd:ee:ff|1700000100|1700000900|HMD|phone|android-dhcp-9|1|Nokia|"
-		     "192.168.1.51");
+		     "192.168.1.51|NULL");
+
+	/* The FDB names its port (known_only: the row exists), later another one (it moved). */
+	memset(&d, 0, sizeof(d));
+	strcpy(d.mac, "aa:bb:cc:dd:ee:ff");
+	d.ts = 1700000950;
+	d.randomized = true;
+	strcpy(d.port, "wlan0");
+	d.known_only = true;
+	LW_CHECK_INT(lw_store_put_device(s, &d), 0);
+	LW_CHECK_INT(lw_store_flush(s), 0);
+	LW_CHECK_STR(db_row(db, "SELECT last_seen, port FROM devices", buf, sizeof(buf)),
+		     "1700000950|wlan0");
+	strcpy(d.port, "lan1");
+	d.ts = 1700000960;
+	LW_CHECK_INT(lw_store_put_device(s, &d), 0);
+	/* a sighting without a port keeps it */
+	d.known_only = false;
+	d.port[0] = '\0';
+	d.ts = 1700000970;
+	LW_CHECK_INT(lw_store_put_device(s, &d), 0);
+	/* known_only adds no row for a MAC that is not a device */
+	memset(&d, 0, sizeof(d));
+	strcpy(d.mac, "00:00:5e:00:53:01");
+	d.ts = 1700000980;
+	strcpy(d.port, "eth0");
+	d.known_only = true;
+	LW_CHECK_INT(lw_store_put_device(s, &d), 0);
+	LW_CHECK_INT(lw_store_flush(s), 0);
+	LW_CHECK_INT(db_int(db, "SELECT count(*) FROM devices"), 1);
+	LW_CHECK_STR(db_row(db, "SELECT * FROM devices", buf, sizeof(buf)),
+		     "aa:bb:cc:dd:ee:ff|1700000100|1700000970|HMD|phone|android-dhcp-9|1|Nokia|"
+		     "192.168.1.51|lan1");
 	sqlite3_close(db);
 	lw_store_close(s);
 }
@@ -802,30 +836,48 @@ static void test_refuse_newer(void)
 	sqlite3_close(db);
 }
 
-/* A version 1 database (stats without the limit counters) is migrated to 2, its rows kept. */
+/* The stats columns schema 2 added (the limit counters). */
+static const char *const v2_columns[] = {
+	"names_evicted", "dns_malformed", "http_malformed", "tls_malformed",	 "reasm_overflow",
+	"reasm_gaps",	 "frag_dropped",  "quic_too_big",   "detect_budget_hit", "http_body_cut",
+};
+
+/*
+ * Takes a database of the current schema back to what a leakwatch of schema `version` wrote,
+ * by dropping the columns each later step added.
+ */
+static void make_old_schema(const char *path, int version)
+{
+	sqlite3 *db = db_open(path);
+	char sql[128];
+	size_t i;
+
+	if (version < 3)
+		db_exec(db, "ALTER TABLE devices DROP COLUMN port");
+	for (i = 0; version < 2 && i < LW_ARRAY_SIZE(v2_columns); i++) {
+		snprintf(sql, sizeof(sql), "ALTER TABLE stats DROP COLUMN %s", v2_columns[i]);
+		db_exec(db, sql);
+	}
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", version);
+	db_exec(db, sql);
+	sqlite3_close(db);
+}
+
+/* A version 1 database (stats without the limit counters) is migrated, its rows kept. */
 static void test_migrate_v1(void)
 {
-	static const char *const v2_columns[] = {
-		"names_evicted",     "dns_malformed", "http_malformed", "tls_malformed",
-		"reasm_overflow",    "reasm_gaps",    "frag_dropped",	"quic_too_big",
-		"detect_budget_hit", "http_body_cut",
-	};
-	char path[128], sql[128];
+	char path[128];
 	struct lw_store *s = open_ok(new_path(path, sizeof(path)), NULL);
 	struct lw_leak_rec l = make_leak(0);
 	sqlite3 *db;
-	size_t i;
 
 	LW_CHECK_INT(lw_store_put_leak(s, &l), 0);
 	lw_store_close(s);
 	/* make it what leakwatch 0.1 wrote: schema 1 */
+	make_old_schema(path, 1);
 	db = db_open(path);
-	for (i = 0; i < LW_ARRAY_SIZE(v2_columns); i++) {
-		snprintf(sql, sizeof(sql), "ALTER TABLE stats DROP COLUMN %s", v2_columns[i]);
-		db_exec(db, sql);
-	}
-	db_exec(db, "PRAGMA user_version = 1");
 	LW_CHECK_INT(db_int(db, "SELECT count(*) FROM pragma_table_info('stats')"), 11);
+	LW_CHECK_INT(db_int(db, "SELECT count(*) FROM pragma_table_info('devices')"), 9);
 	sqlite3_close(db);
 
 	s = open_ok(path, NULL);
@@ -834,7 +886,89 @@ static void test_migrate_v1(void)
 	LW_CHECK_INT(db_int(db, "PRAGMA user_version"), LW_STORE_SCHEMA_VERSION);
 	LW_CHECK_INT(db_int(db, "SELECT count(*) FROM pragma_table_info('stats')"),
 		     11 + (long long)LW_ARRAY_SIZE(v2_columns));
+	LW_CHECK_INT(db_int(db, "SELECT count(*) FROM pragma_table_info('devices')"), 10);
 	LW_CHECK_INT(db_int(db, "SELECT count(*) FROM leaks"), 1);
+	sqlite3_close(db);
+}
+
+/*
+ * A version 2 database (devices without port) is migrated to 3 by ALTER TABLE: every row is
+ * kept as it was, port NULL, and the daemon's device writes (with a port) work on it.
+ */
+static void test_migrate_v2(void)
+{
+	char path[128], buf[1024], cols[512];
+	struct lw_store *s = open_ok(new_path(path, sizeof(path)), NULL);
+	struct lw_leak_rec l = make_leak(0);
+	struct lw_device_rec d;
+	struct lw_stats_rec st;
+	sqlite3 *db;
+
+	memset(&d, 0, sizeof(d));
+	strcpy(d.mac, "02:10:00:00:00:01");
+	d.ts = 1700000000;
+	strcpy(d.hostname, "android-1");
+	strcpy(d.dhcp_vendor, "android-dhcp-13");
+	strcpy(d.ip, "192.0.2.11");
+	strcpy(d.label, "Nokia 7 Plus");
+	d.randomized = true;
+	LW_CHECK_INT(lw_store_put_device(s, &d), 0);
+	strcpy(d.mac, "3c:28:6d:00:00:02");
+	d.ts = 1700000100;
+	d.randomized = false;
+	d.hostname[0] = d.dhcp_vendor[0] = d.label[0] = '\0';
+	strcpy(d.ip, "192.0.2.12");
+	strcpy(d.vendor, "Google, Inc.");
+	LW_CHECK_INT(lw_store_put_device(s, &d), 0);
+	LW_CHECK_INT(lw_store_put_leak(s, &l), 0);
+	memset(&st, 0, sizeof(st));
+	st.ts = 1700000300;
+	st.packets = 600;
+	st.names_evicted = 4;
+	LW_CHECK_INT(lw_store_put_stats(s, &st), 0);
+	lw_store_close(s);
+	/* make it what leakwatch wrote before schema 3 */
+	make_old_schema(path, 2);
+	db = db_open(path);
+	LW_CHECK_INT(db_int(db, "PRAGMA user_version"), 2);
+	LW_CHECK_STR(db_list(db, "SELECT name FROM pragma_table_info('devices') ORDER BY cid", cols,
+			     sizeof(cols)),
+		     "mac,first_seen,last_seen,vendor,hostname,dhcp_vendor,randomized,label,ip");
+	sqlite3_close(db);
+
+	s = open_ok(path, NULL);
+	lw_store_close(s);
+	db = db_open(path);
+	LW_CHECK_INT(db_int(db, "PRAGMA user_version"), LW_STORE_SCHEMA_VERSION);
+	LW_CHECK_STR(db_list(db, "SELECT name FROM pragma_table_info('devices') ORDER BY cid", cols,
+			     sizeof(cols)),
+		     expected_schema[1].columns);
+	LW_CHECK_INT(db_int(db, "SELECT count(*) FROM devices"), 2);
+	LW_CHECK_STR(db_row(db, "SELECT * FROM devices ORDER BY mac", buf, sizeof(buf)),
+		     "02:10:00:00:00:01|1700000000|1700000000|NULL|android-1|android-dhcp-13|1|"
+		     "Nokia 7 Plus|192.0.2.11|NULL");
+	LW_CHECK_STR(db_row(db, "SELECT * FROM devices ORDER BY mac DESC", buf, sizeof(buf)),
+		     "3c:28:6d:00:00:02|1700000100|1700000100|Google, Inc.|NULL|NULL|0|NULL|"
+		     "192.0.2.12|NULL");
+	LW_CHECK_INT(db_int(db, "SELECT count(*) FROM leaks"), 1);
+	LW_CHECK_STR(db_row(db, "SELECT ts, packets, names_evicted FROM stats", buf, sizeof(buf)),
+		     "1700000300.0|600|4");
+	sqlite3_close(db);
+
+	/* the migrated table takes the port */
+	s = open_ok(path, NULL);
+	memset(&d, 0, sizeof(d));
+	strcpy(d.mac, "02:10:00:00:00:01");
+	d.ts = 1700000200;
+	d.randomized = true;
+	strcpy(d.port, "lw0p");
+	d.known_only = true;
+	LW_CHECK_INT(lw_store_put_device(s, &d), 0);
+	lw_store_close(s);
+	db = db_open(path);
+	LW_CHECK_STR(db_row(db, "SELECT mac, hostname, ip, port FROM devices ORDER BY mac", buf,
+			    sizeof(buf)),
+		     "02:10:00:00:00:01|android-1|192.0.2.11|lw0p");
 	sqlite3_close(db);
 }
 
@@ -1263,6 +1397,7 @@ int main(void)
 	LW_TEST(test_visible_soon);
 	LW_TEST(test_refuse_newer);
 	LW_TEST(test_migrate_v1);
+	LW_TEST(test_migrate_v2);
 	LW_TEST(test_refuse_foreign);
 	LW_TEST(test_file_mode);
 	LW_TEST(test_close_flushes);

@@ -46,9 +46,9 @@ json() {
 }
 
 expect "devices" 0 devices <<'EOF'
-MAC                LABEL         HOSTNAME   VENDOR        IP          RANDOMIZED  CONNECTED SINCE      FIRST SEEN           LAST SEEN            LEAKS  DHCP VENDOR
-02:10:00:00:00:01  Nokia 7 Plus  android-1  -             192.0.2.11  yes         2023-11-14 22:13:20  2023-11-14 22:13:20  2023-11-14 22:23:20      2  android-dhcp-13
-3c:28:6d:00:00:02  -             -          Google, Inc.  192.0.2.12  no          -                    2023-11-14 22:15:00  2023-11-14 22:16:40      1  -
+MAC                LABEL         HOSTNAME   VENDOR        IP          PORT   RANDOMIZED  CONNECTED SINCE      FIRST SEEN           LAST SEEN            LEAKS  DHCP VENDOR
+02:10:00:00:00:01  Nokia 7 Plus  android-1  -             192.0.2.11  wlan0  yes         2023-11-14 22:13:20  2023-11-14 22:13:20  2023-11-14 22:23:20      2  android-dhcp-13
+3c:28:6d:00:00:02  -             -          Google, Inc.  192.0.2.12  -      no          -                    2023-11-14 22:15:00  2023-11-14 22:16:40      1  -
 EOF
 expect "leaks" 0 leaks <<'EOF'
 TIME                 MAC                DEVICE        DOMAIN           KIND   VALUE                                 CONFIDENCE  WHERE            ENCODING
@@ -80,7 +80,7 @@ devices:        2 (1 connected now)
 leaks:          3
 flagged:        1
 EOF
-json "devices --json" 'len(j) == 2 and j[0]["mac"] == "02:10:00:00:00:01" and j[0]["randomized"] is True and j[0]["connected_since"] == 1700000000.25 and j[1]["vendor"] == "Google, Inc." and j[1]["label"] is None and j[1]["leaks"] == 1' devices
+json "devices --json" 'len(j) == 2 and j[0]["mac"] == "02:10:00:00:00:01" and j[0]["randomized"] is True and j[0]["connected_since"] == 1700000000.25 and j[0]["port"] == "wlan0" and j[1]["vendor"] == "Google, Inc." and j[1]["label"] is None and j[1]["port"] is None and j[1]["leaks"] == 1' devices
 json "leaks --json" '[l["kind"] for l in j] == ["imei", "iccid", "ad_id"] and j[0]["ts"] == 1700000010.5 and j[2]["encoding"] is None' leaks
 json "domains --json" 'j[0] == {"domain": "zzhc.vnet.cn", "flows": 2, "bytes_out": 1850, "bytes_in": 810, "leaks": 2, "first_seen": 1700000010.0, "last_seen": 1700000021.0, "flagged": True}' domains 02:10:00:00:00:01
 json "status --json" 'j["running"] is False and j["packets"] == 1234 and j["dropped"] == 2 and j["flows_active"] == 3 and j["leaks"] == 3 and j["database_bytes"] > 0' status
@@ -104,6 +104,18 @@ EOF
 json "unflag --json" 'j == {"domain": "example.com", "mac": "3c:28:6d:00:00:02", "unflagged": True}' unflag example.com --device 3c:28:6d:00:00:02
 [ "$(sqlite3 "$db" "SELECT count(*) FROM flagged")" = 1 ] && echo "ok   unflag deletes the row" ||
 	{ echo "FAIL unflag deletes the row"; fail=1; }
+
+# a schema-2 database (before devices.port), as an older leakwatchd still running keeps it:
+# read as it is, read-only, every port unknown
+sqlite3 "$db" ".backup '$dir/v2.db'"
+sqlite3 "$dir/v2.db" "ALTER TABLE devices DROP COLUMN port; PRAGMA user_version = 2"
+got=$("$cli" --db "$dir/v2.db" devices 2>&1)
+want='MAC                LABEL         HOSTNAME   VENDOR        IP          PORT  RANDOMIZED  CONNECTED SINCE      FIRST SEEN           LAST SEEN            LEAKS  DHCP VENDOR
+02:10:00:00:00:01  Nokia 7 Plus  android-1  -             192.0.2.11  -     yes         2023-11-14 22:13:20  2023-11-14 22:13:20  2023-11-14 22:23:20      2  android-dhcp-13
+3c:28:6d:00:00:02  -             -          Google, Inc.  192.0.2.12  -     no          -                    2023-11-14 22:15:00  2023-11-14 22:16:40      1  -'
+[ "$got" = "$want" ] && [ "$(sqlite3 "$dir/v2.db" "PRAGMA user_version")" = 2 ] &&
+	echo "ok   devices of a schema-2 database: port unknown, the file left as it is" ||
+	{ echo "FAIL devices of a schema-2 database:"; echo "$got"; fail=1; }
 
 # refusals: nothing written, a clear message, exit 64 (usage) / 66 (no database)
 for bad in "bad domain" "a..b" "x!.com" "$(printf 'x%.0s' $(seq 70)).com" "nodot" ""; do

@@ -1,11 +1,12 @@
 -- A known database for the CLI test: replaces every row the capture left.
 DELETE FROM devices; DELETE FROM sessions; DELETE FROM flows; DELETE FROM dns; DELETE FROM leaks;
 DELETE FROM stats; DELETE FROM flagged; DELETE FROM blocks; DELETE FROM meta WHERE key = 'pid';
-INSERT INTO devices(mac, first_seen, last_seen, vendor, hostname, dhcp_vendor, randomized, label, ip)
+INSERT INTO devices(mac, first_seen, last_seen, vendor, hostname, dhcp_vendor, randomized, label, ip,
+                    port)
 VALUES ('02:10:00:00:00:01', 1700000000, 1700000600, NULL, 'android-1', 'android-dhcp-13', 1,
-        'Nokia 7 Plus', '192.0.2.11'),
+        'Nokia 7 Plus', '192.0.2.11', 'wlan0'),
        ('3c:28:6d:00:00:02', 1700000100, 1700000200, 'Google, Inc.', NULL, NULL, 0, NULL,
-        '192.0.2.12');
+        '192.0.2.12', NULL);
 INSERT INTO sessions(mac, ifname, start, "end")
 VALUES ('02:10:00:00:00:01', 'wlan0', 1700000000.25, NULL),
        ('3c:28:6d:00:00:02', 'wlan0', 1700000100, 1700000200);

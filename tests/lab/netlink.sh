@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Lab test: netlink in namespaces (bridge FDB: MAC -> port; neighbours: IP -> MAC; link
-# down/up; no nl80211 in this kernel, which is not an error), then leakwatchd running as an
-# unprivileged user keeps capturing across the bridge going down and up, and being deleted
-# and created again.
+# Lab test: netlink in namespaces (bridge FDB: MAC -> port, of the watched bridge only;
+# neighbours: IP -> MAC; link down/up; no nl80211 in this kernel, which is not an error), then
+# leakwatchd running as an unprivileged user keeps capturing across the bridge going down and
+# up, and being deleted and created again, and writes the phone's bridge port to devices.port
+# (following it when it moves; the FDB adds no device rows).
 #   netlink.sh LEAKWATCHD NL-PROBE
 set -uo pipefail
 daemon=$(realpath "$1")
@@ -20,6 +21,12 @@ has() { # has DESCRIPTION LINE FILE
 	grep -qxF "$2" "$3" && ok "$1" || { bad "$1: no line '$2' in:"; cat "$3"; }
 }
 p1() { lab_ns "$LAB_ID-phone1" "$@"; }
+send_from() { # send_from IFACE SRC-MAC: one broadcast frame from IFACE (AP namespace), local ethertype
+	lab_ns "$LAB_AP" python3 -c 'import socket, sys
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind((sys.argv[1], 0))
+s.send(b"\xff" * 6 + bytes.fromhex(sys.argv[2].replace(":", "")) + b"\x88\xb5" + bytes(46))' "$1" "$2"
+}
 
 lab_up
 lab_phone phone1 02:10:00:00:00:01 192.0.2.11
@@ -37,6 +44,16 @@ lab_ns "$LAB_AP" ip link set br0 up
 sleep 0.3
 p1 bash -c 'echo x >/dev/udp/192.0.2.1/9' # the bridge learns both ends
 lab_ns "$LAB_AP" bash -c 'echo x >/dev/udp/192.0.2.11/9' # the AP resolves the phone (ARP)
+# another bridge of the same AP learns 02:00:5e:00:00:99: not a port of br0
+lab_ns "$LAB_AP" ip link add br1 type bridge stp_state 0 forward_delay 0
+lab_ns "$LAB_AP" ip link add "${LAB_ID}x" type veth peer name "${LAB_ID}xh"
+lab_ns "$LAB_AP" ip link set "${LAB_ID}x" master br1
+for i in br1 "${LAB_ID}x" "${LAB_ID}xh"; do lab_ns "$LAB_AP" ip link set "$i" up; done
+for _ in $(seq 50); do
+	lab_ns "$LAB_AP" bridge link show dev "${LAB_ID}x" | grep -q 'state forwarding' && break
+	sleep 0.1
+done
+send_from "${LAB_ID}xh" 02:00:5e:00:00:99
 wait "$pid"
 has "link is up at start; no nl80211 here, reported as not supported" \
 	"start link up wifi no stations -95" "$LAB_DIR/probe.log"
@@ -49,7 +66,12 @@ has "a neighbour notification maps the phone's address" \
 	"neigh add 192.0.2.11 02:10:00:00:00:01" "$LAB_DIR/probe.log"
 has "FDB lookup: the phone's port" "port 02:10:00:00:00:01 $port" "$LAB_DIR/probe.log"
 has "FDB lookup: the upstream's port" "port 02:00:5e:00:00:01 ${LAB_ID}u" "$LAB_DIR/probe.log"
-has "FDB lookup: an unknown MAC" "port 02:00:5e:00:00:99 none" "$LAB_DIR/probe.log"
+has "FDB lookup: a MAC another bridge learned is not br0's" "port 02:00:5e:00:00:99 none" \
+	"$LAB_DIR/probe.log"
+[ "$(lab_ns "$LAB_AP" bridge fdb show br br1 | grep -c '^02:00:5e:00:00:99 ')" = 1 ] &&
+	! grep -q '^fdb .* 02:00:5e:00:00:99 ' "$LAB_DIR/probe.log" &&
+	ok "br1's FDB entry is not notified as br0's" ||
+	{ bad "br1's FDB entry"; lab_ns "$LAB_AP" bridge fdb show br br1; cat "$LAB_DIR/probe.log"; }
 has "neighbour lookup" "mac 192.0.2.11 02:10:00:00:00:01" "$LAB_DIR/probe.log"
 has "neighbour lookup: an unknown address" "mac 192.0.2.99 none" "$LAB_DIR/probe.log"
 
@@ -101,9 +123,41 @@ lab_ns "$LAB_AP" ip link set br0 up
 for _ in $(seq 50); do grep -qs "br0: capturing again$" "$LAB_DIR/leakwatchd.log" && break; sleep 0.1; done
 grep -qs "br0: capturing again$" "$LAB_DIR/leakwatchd.log" && ok "br0 back: capturing again" ||
 	bad "capture not reopened"
+# netlink followed it too (the link cache keeps an object of the deleted bridge: a lookup by
+# name found that one, still up, and the FDB of the new br0 looked like another bridge's)
+[ "$(grep -c ': br0 is down$' "$LAB_DIR/leakwatchd.log")" = 2 ] &&
+	[ "$(grep -c ': br0 is up$' "$LAB_DIR/leakwatchd.log")" = 2 ] &&
+	ok "netlink: br0 down and up, deleted and created again: each logged" ||
+	bad "netlink link changes: $(grep -c ': br0 is ' "$LAB_DIR/leakwatchd.log") logged"
 sleep 0.5
 p1 bash -c 'echo after >/dev/udp/192.0.2.1/5003'
 sleep 0.5
+
+# the phone's bridge port in devices.port, and the port its MAC moves to (the FDB follows a
+# frame with that MAC from another port; then the phone itself talks again)
+dev_port() { sqlite3 "$db" "SELECT ifnull(port, 'NULL') FROM devices WHERE mac = '02:10:00:00:00:01'"; }
+wait_port() { # the store commits every 500 ms
+	for _ in $(seq 30); do [ "$(dev_port)" = "$1" ] && return 0; sleep 0.1; done
+	return 1
+}
+wait_port "$port" && ok "devices.port: the phone is on $port" ||
+	bad "devices.port of the phone: '$(dev_port)', want $port"
+lab_ns "$LAB_AP" ip link add "${LAB_ID}m" type veth peer name "${LAB_ID}mh"
+lab_ns "$LAB_AP" ip link set "${LAB_ID}m" master br0
+for i in "${LAB_ID}m" "${LAB_ID}mh"; do lab_ns "$LAB_AP" ip link set "$i" up; done
+for _ in $(seq 50); do # a port learns once it forwards (carrier first)
+	lab_ns "$LAB_AP" bridge link show dev "${LAB_ID}m" | grep -q 'state forwarding' && break
+	sleep 0.1
+done
+send_from "${LAB_ID}mh" 02:10:00:00:00:01
+wait_port "${LAB_ID}m" && ok "its MAC moved: devices.port follows to ${LAB_ID}m" ||
+	{
+		bad "after the move: devices.port '$(dev_port)', want ${LAB_ID}m; br0's FDB:"
+		lab_ns "$LAB_AP" bridge fdb show br br0 | grep -v permanent
+	}
+p1 bash -c 'echo back >/dev/udp/192.0.2.1/5004'
+wait_port "$port" && ok "the phone talks again: devices.port is $port again" ||
+	bad "after moving back: devices.port '$(dev_port)', want $port"
 kill -TERM "$lwd"
 for _ in $(seq 100); do kill -0 "$lwd" 2>/dev/null || break; sleep 0.1; done
 wait "$lwd"
@@ -112,6 +166,13 @@ rc=$?
 got=$(sqlite3 "$db" "SELECT group_concat(dst_port, ' ') FROM (SELECT dst_port FROM flows WHERE dst_port IN (5001, 5002, 5003) ORDER BY dst_port)")
 [ "$got" = "5001 5002 5003" ] && ok "flows from before, between and after the link changes" ||
 	bad "flows: '$got'"
+# the FDB knew the upstream's MAC on ${LAB_ID}u all along: it is not made a device for that
+got=$(sqlite3 "$db" "SELECT count(*) FROM devices WHERE mac = '02:00:5e:00:00:01'")
+[ "$got" = 0 ] && ok "the upstream's MAC (in the FDB, never a client) has no devices row" ||
+	bad "devices rows for the upstream's MAC: $got"
+got=$(sqlite3 "$db" "SELECT port FROM devices WHERE mac = '02:10:00:00:00:01'")
+[ "$got" = "$port" ] && ok "after the stop: the phone's row keeps port $port" ||
+	bad "after the stop: devices.port '$got'"
 grep -q "runtime error\|AddressSanitizer\|LeakSanitizer" "$LAB_DIR/leakwatchd.log" &&
 	{ cat "$LAB_DIR/leakwatchd.log"; bad "sanitizer report"; }
 [ $fail -ne 0 ] && { echo "--- leakwatchd.log"; cat "$LAB_DIR/leakwatchd.log"; }
