@@ -1084,24 +1084,24 @@ static void repair_log(struct lw_block *b, const char *what, double ms)
 	}
 	if (b->repair_logged++ >= REPAIR_LOG_MAX)
 		return;
-	lw_log_warning("blocking: %s removed behind leakwatch's back; put back in %.1f ms (%llu "
+	lw_log_warning("blocking: changed behind leakwatch's back: %s; put back in %.1f ms (%llu "
 		       "time%s so far%s)",
 		       what, ms, (unsigned long long)b->repairs, b->repairs == 1 ? "" : "s",
 		       b->repair_logged == REPAIR_LOG_MAX ? "; no more of these lines this minute"
 							  : "");
 }
 
-/* "table bridge lw", or "part of table bridge lw (a set, the chain, rules)" */
+/* "table bridge lw deleted", or "part of table bridge lw deleted or changed (a set, rules)" */
 static size_t describe_table(const struct lw_block *b, unsigned tbl, char *buf, size_t len)
 {
 	const char *f = lw_block_family_str(b->fam);
 	int n;
 
 	if (tbl & LW_WATCH_NO_TABLE)
-		n = snprintf(buf, len, "table %s %s", f, b->table);
+		n = snprintf(buf, len, "table %s %s deleted", f, b->table);
 	else
-		n = snprintf(buf, len, "part of table %s %s (%s%s%s%s%s)", f, b->table,
-			     tbl & LW_WATCH_NO_SET ? "a set" : "",
+		n = snprintf(buf, len, "part of table %s %s deleted or changed (%s%s%s%s%s)", f,
+			     b->table, tbl & LW_WATCH_NO_SET ? "a set" : "",
 			     tbl & LW_WATCH_NO_SET && tbl & (LW_WATCH_NO_CHAIN | LW_WATCH_RULES)
 				     ? ", "
 				     : "",
@@ -1115,8 +1115,8 @@ static void repair_failed(struct lw_block *b, const char *what, const char *err,
 {
 	b->repair_retry_at = now + REPAIR_RETRY;
 	if (now - b->last_error_log >= ERROR_LOG_INTERVAL || b->last_error_log == 0) {
-		lw_log_warning("blocking: %s was removed behind leakwatch's back and cannot be put "
-			       "back: %s (trying again every %.0f s)",
+		lw_log_warning("blocking: changed behind leakwatch's back: %s; cannot put it back: "
+			       "%s (trying again every %.0f s)",
 			       what, err, REPAIR_RETRY);
 		b->last_error_log = now;
 	}
@@ -1149,8 +1149,8 @@ static void check_kernel(struct lw_block *b)
 		return; /* no set to put addresses in */
 	}
 	if (hold && lw_hold_rules_install(&b->rules, b->nft, err, sizeof(err)) < 0) {
-		snprintf(what, sizeof(what), "the queue rules' table %s %s_hold", hold_fam,
-			 b->table);
+		snprintf(what, sizeof(what), "the queue rules' table %s %s_hold deleted or changed",
+			 hold_fam, b->table);
 		repair_failed(b, what, err, t0);
 		hold = 0; /* the addresses still go back */
 	}
@@ -1173,12 +1173,19 @@ static void check_kernel(struct lw_block *b)
 	if (tbl)
 		n = describe_table(b, tbl, what, sizeof(what));
 	if (readded && n < sizeof(what))
-		n += (size_t)snprintf(what + n, sizeof(what) - n, "%s%zu address%s (%s%s)",
-				      n ? " with " : "", readded, readded == 1 ? "" : "es",
-				      lw_addr_str(&one->key.addr, a), readded > 1 ? ", ..." : "");
+		n += (size_t)snprintf(what + n, sizeof(what) - n, "%s%zu address%s (%s%s)%s",
+				      tbl & (LW_WATCH_NO_TABLE | LW_WATCH_NO_SET) ? " with "
+				      : n					  ? "; "
+										  : "",
+				      readded, readded == 1 ? "" : "es",
+				      lw_addr_str(&one->key.addr, a), readded > 1 ? ", ..." : "",
+				      tbl & (LW_WATCH_NO_TABLE | LW_WATCH_NO_SET)
+					      ? ""
+					      : " taken out of its sets");
 	if (hold && n < sizeof(what))
-		snprintf(what + n, sizeof(what) - n, "%sthe queue rules (table %s %s_hold)",
-			 n ? "; " : "", hold_fam, b->table);
+		snprintf(what + n, sizeof(what) - n,
+			 "%sthe queue rules' table %s %s_hold deleted or changed", n ? "; " : "",
+			 hold_fam, b->table);
 	repair_log(b, what, (mono_now() - t0) * 1000);
 }
 

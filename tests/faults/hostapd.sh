@@ -154,7 +154,7 @@ within 10 attached_more "$n" && ok "3. three crashes: attached again" ||
 sleep 0.5
 listed "$ctrl" && want=1 || want=0
 expect_sql "3. open sessions ($want) as the station list of the hostapd left running says" 5 \
-	"SELECT count(*) - count(\"end\") FROM sessions" $want
+	"SELECT count(*) - count(\"end\") FROM sessions" "$want"
 reauth
 within 15 listed "$ctrl" || bad "3. the station did not authenticate again"
 expect_sql "3. the station authenticates again: one session open" 5 \

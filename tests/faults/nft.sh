@@ -2,13 +2,14 @@
 # Fault test: leakwatch's nftables rules removed behind the running daemon's back.  While
 # leakwatchd blocks a flagged domain (for every device) and another one for phone1 only, with
 # the DNS and connection-start holds on, someone deletes its table, flushes a set, deletes
-# its chain, one rule, one element, the queue rules' table, and finally runs
-# `nft flush ruleset`.  After each, within 3 s: the table is whole again with every address
-# meant to be blocked (put back from the daemon's own state), traffic to the flagged address
-# is dropped, the holds work, and the daemon says so in exactly one log line.  Its own
-# changes (unflagging, the holds going when nothing is flagged) are never "repaired", nor is
-# someone else's table.  The daemon runs as an unprivileged user with CAP_NET_ADMIN only, as
-# the service does.  Uses the lab's namespaces (tests/lab/lab.sh, block-lib.sh).
+# its chain, one rule, one element, inserts a rule that lets everything through, deletes the
+# queue rules' table, and finally runs `nft flush ruleset`.  After each, within 3 s: the
+# table is whole again with every address meant to be blocked (put back from the daemon's own
+# state), traffic to the flagged addresses is dropped, the holds work, and the daemon says so
+# in exactly one log line.  Its own changes (unflagging, the holds going when nothing is
+# flagged) are never "repaired", nor is someone else's table.  The daemon runs as an
+# unprivileged user with CAP_NET_ADMIN only, as the service does.  Uses the lab's namespaces
+# (tests/lab/lab.sh, block-lib.sh).
 #   nft.sh LEAKWATCHD
 set -uo pipefail
 daemon=$(realpath "$1")
@@ -50,7 +51,7 @@ P1=$LAB_ID-phone1
 P2=$LAB_ID-phone2
 ap_nft() { lab_ns "$LAB_AP" nft "$@"; }
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
-repairs() { grep -c "removed behind leakwatch's back; put back" "$log"; }
+repairs() { grep -c "changed behind leakwatch's back: .*; put back in" "$log"; }
 hello() { # hello ADDR SNI: bytes back after phone1's ClientHello
 	lab_ns "$P1" python3 "$lab/block_client.py" hello "$1" 443 "$2"
 }
@@ -102,7 +103,7 @@ fault() {
 	t=$(($(now_ms) - t0))
 	times+=("$name: $t ms")
 	echo "ok   $name: put back, seen $t ms after nft returned"
-	echo "     $(grep "removed behind leakwatch's back" "$log" | tail -n 1 | sed 's/^.*blocking: //')"
+	echo "     $(grep "changed behind leakwatch's back" "$log" | tail -n 1 | sed 's/^.*blocking: //')"
 	sleep 0.3 # a repair that repeated itself would show as a second line
 	block_expect "$name: one log line for it" "$(repairs)" $((before + 1))
 }
@@ -130,6 +131,10 @@ fault "nft delete rule (ip daddr @ipv4 drop)" table_whole \
 	delete rule bridge "$T" forward handle "$handle"
 fault "nft delete element" table_whole delete element bridge "$T" ipv4 "{ 198.51.100.10 }"
 blocked "element deleted"
+# a rule put in front of its drops (one that would let everything through)
+no_bypass() { table_whole && ! ap_nft list chain bridge "$T" forward | grep -qx '[[:space:]]*accept'; }
+fault "nft insert rule ... accept" no_bypass insert rule bridge "$T" forward accept
+blocked "a bypass rule inserted"
 hold_table=$(ap_nft list tables | awk -v t="${T}_hold" '$3 == t { print $2; exit }')
 fault "nft delete table $hold_table ${T}_hold (the queue rules)" holds_whole \
 	delete table "$hold_table" "${T}_hold"
