@@ -340,7 +340,7 @@ static void test_one_pass_decoders(void)
 	unsigned accepted = 0, i;
 
 	for (i = 0; i < 20000; i++) {
-		uint8_t plain[192], enc[300];
+		uint8_t plain[192], enc[400];
 		size_t n, pn, k, cap;
 
 		x = x * 1103515245u + 12345u;
