@@ -1074,16 +1074,17 @@ static void token_pass(struct lw_detect *d, const uint8_t *p, size_t n, const st
 	}
 	while (i < n) {
 		size_t j, e, k;
-		bool digits = true, hex = true;
+		uint8_t all = 0xff; /* the classes every character of the token is in */
+		bool digits, hex;
 
 		if (!is_alnum(p[i])) {
 			i++;
 			continue;
 		}
-		for (j = i; j < n && is_alnum(p[j]); j++) {
-			digits &= is_dig(p[j]);
-			hex &= is_hex(p[j]);
-		}
+		for (j = i; j < n && is_alnum(p[j]); j++)
+			all &= cclass[p[j]];
+		digits = all & C_DIGIT;
+		hex = all & C_HEX;
 		e = shapes(d, p, n, i, j, leafk, g);
 		if (e) {
 			i = e;
@@ -1309,21 +1310,18 @@ static bool try_run(struct lw_detect *d, const uint8_t *p, size_t n, const uint8
 	uint8_t *out = arena_room(s, &room);
 	ssize_t m = -1;
 	const char *step = NULL;
-	bool all_hex = true, url = false;
-
-	for (i = 0; i < n && p[i] != '='; i++) {
-		all_hex &= is_hex(p[i]);
-		url |= p[i] == '-' || p[i] == '_';
-	}
-	if (all_hex && i == n && n % 2 == 0) {
+	/* (stops at the first character that is not hex: base64 text is seldom far from one) */
+	for (i = 0; i < n && is_hex(p[i]); i++)
+		;
+	if (i == n && n % 2 == 0) {
 		m = lw_detect_hex_decode_text(p, n, out, room, true);
 		if (m > 0)
 			step = "hex";
 	}
 	if (!step) {
 		m = lw_detect_b64_decode_text(p, n, out, room, false);
-		if (m > 0)
-			step = url ? "base64url" : "base64";
+		if (m > 0) /* it decoded: one alphabet throughout, so one character tells which */
+			step = memchr(p, '-', n) || memchr(p, '_', n) ? "base64url" : "base64";
 	}
 	if (!step)
 		return false;
