@@ -813,10 +813,16 @@ bool lw_detect_form_looks(const uint8_t *p, size_t n)
 {
 	struct lw_form_iter it = {p, p + n, '&'};
 	const uint8_t *k, *v;
-	size_t kl, vl, i, segs = 0, pairs = 0;
+	const uint8_t *eq = n < 3 ? NULL : memchr(p, '=', n);
+	size_t kl, vl, i, e, segs = 0, pairs = 0;
 	bool only_pad = false;
 
-	if (n < 3 || !memchr(p, '=', n)) /* no pair without '=' (most values have none) */
+	if (!eq) /* no pair without '=' (most values have none) */
+		return false;
+	/* "dGVzdA==": one segment whose only '=' are padding at the end is base64, not a form */
+	for (e = (size_t)(eq - p); e < n && p[e] == '='; e++)
+		;
+	if (e == n && !memchr(p, '&', (size_t)(eq - p)))
 		return false;
 	for (i = 0; i < n; i++)
 		if (p[i] <= 0x20 || p[i] >= 0x7f)
