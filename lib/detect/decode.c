@@ -622,20 +622,34 @@ static bool json_string(struct lw_cursor *c, const uint8_t **s, size_t *len, boo
 	return false;
 }
 
+/* The characters of a bare JSON token: digits, letters, - + . _ $ */
+static inline bool bare_char(uint8_t c)
+{
+	static const bool bare[256] = {
+		['0'] = true, ['1'] = true, ['2'] = true, ['3'] = true, ['4'] = true, ['5'] = true,
+		['6'] = true, ['7'] = true, ['8'] = true, ['9'] = true, ['a'] = true, ['b'] = true,
+		['c'] = true, ['d'] = true, ['e'] = true, ['f'] = true, ['g'] = true, ['h'] = true,
+		['i'] = true, ['j'] = true, ['k'] = true, ['l'] = true, ['m'] = true, ['n'] = true,
+		['o'] = true, ['p'] = true, ['q'] = true, ['r'] = true, ['s'] = true, ['t'] = true,
+		['u'] = true, ['v'] = true, ['w'] = true, ['x'] = true, ['y'] = true, ['z'] = true,
+		['A'] = true, ['B'] = true, ['C'] = true, ['D'] = true, ['E'] = true, ['F'] = true,
+		['G'] = true, ['H'] = true, ['I'] = true, ['J'] = true, ['K'] = true, ['L'] = true,
+		['M'] = true, ['N'] = true, ['O'] = true, ['P'] = true, ['Q'] = true, ['R'] = true,
+		['S'] = true, ['T'] = true, ['U'] = true, ['V'] = true, ['W'] = true, ['X'] = true,
+		['Y'] = true, ['Z'] = true, ['-'] = true, ['+'] = true, ['.'] = true, ['_'] = true,
+		['$'] = true,
+	};
+
+	return bare[c];
+}
+
 /* Numbers, true/false/null — and, tolerantly, bare words. */
 static bool json_bare(struct lw_cursor *c, const uint8_t **s, size_t *len)
 {
 	const uint8_t *start = c->p;
 
-	while (lw_cursor_has(c, 1)) {
-		uint8_t ch = c->p[0];
-
-		if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') ||
-		      (ch >= 'A' && ch <= 'Z') || ch == '-' || ch == '+' || ch == '.' ||
-		      ch == '_' || ch == '$'))
-			break;
+	while (lw_cursor_has(c, 1) && bare_char(c->p[0]))
 		c->p++;
-	}
 	*s = start;
 	*len = (size_t)(c->p - start);
 	return *len > 0;

@@ -1138,6 +1138,8 @@ static void value_rules(struct lw_detect *d, const uint8_t *p, size_t n,
 	struct hitpos pos = {p, n, 0, n};
 	size_t i;
 
+	if (!(f & LW_KEY_LATLON)) /* the only rule so far */
+		return;
 	while (pos.len && (p[pos.off] == ' ' || p[pos.off] == '"')) {
 		pos.off++;
 		pos.len--;
@@ -1146,19 +1148,17 @@ static void value_rules(struct lw_detect *d, const uint8_t *p, size_t n,
 		pos.len--;
 	if (!pos.len || pos.len >= LW_DETECT_VALUE_MAX)
 		return;
-	if (f & LW_KEY_LATLON) {
-		for (i = pos.off; i < pos.off + pos.len; i++)
-			if (p[i] == ',' || p[i] == ';' || p[i] == ' ')
-				break;
-		if (i >= pos.off + pos.len)
-			return;
-		if (lw_detect_check_coord((const char *)p + pos.off, i - pos.off, false, false, a,
-					  sizeof(a)) &&
-		    lw_detect_check_coord((const char *)p + i + 1, pos.off + pos.len - i - 1, true,
-					  false, b, sizeof(b))) {
-			snprintf(canon, sizeof(canon), "%s,%s", a, b);
-			report(d, LW_ID_LOCATION, LW_CONF_VALIDATED, canon, &pos);
-		}
+	for (i = pos.off; i < pos.off + pos.len; i++)
+		if (p[i] == ',' || p[i] == ';' || p[i] == ' ')
+			break;
+	if (i >= pos.off + pos.len)
+		return;
+	if (lw_detect_check_coord((const char *)p + pos.off, i - pos.off, false, false, a,
+				  sizeof(a)) &&
+	    lw_detect_check_coord((const char *)p + i + 1, pos.off + pos.len - i - 1, true, false,
+				  b, sizeof(b))) {
+		snprintf(canon, sizeof(canon), "%s,%s", a, b);
+		report(d, LW_ID_LOCATION, LW_CONF_VALIDATED, canon, &pos);
 	}
 }
 
