@@ -776,27 +776,33 @@ static int failure_errno(struct lw_store *s, int rc)
  * records are complete and nobody else touches them; chunk->used is read only for chunks
  * before end.c, which producers have left.
  */
-static int write_batch(struct lw_store *s, struct qpos start, struct qpos end, uint64_t *rejected)
+static int write_batch(struct lw_store *s, struct qpos start, struct qpos *end, uint64_t *count,
+		       uint64_t *rejected)
 {
 	struct qpos p = start;
+	uint64_t max = *count;
 	int rc;
 
 	*rejected = 0;
+	*count = 0;
 	rc = step(s->st[ST_BEGIN]);
 	if (rc != SQLITE_OK)
 		return rc;
 	for (;;) {
 		const struct entry *e;
 
-		if (p.c == end.c && p.off >= end.off)
+		if ((p.c == end->c && p.off >= end->off) || *count == max) {
+			*end = p;
 			break;
-		if (p.c != end.c && p.off >= p.c->used) {
+		}
+		if (p.c != end->c && p.off >= p.c->used) {
 			p.c = p.c->next;
 			p.off = 0;
 			continue;
 		}
 		e = (const struct entry *)(const void *)(p.c->data + p.off);
 		p.off += e->size;
+		(*count)++;
 		rc = write_entry(s, e);
 		if (rc == SQLITE_OK)
 			continue;
@@ -885,7 +891,7 @@ static void *writer_main(void *arg)
 	pthread_mutex_lock(&s->lock);
 	while ((what = writer_wait(s)) != 0) {
 		struct qpos start, end;
-		uint64_t n, seq, rejected;
+		uint64_t n, taken, seq, rejected;
 		lw_time_us now, until;
 		int rc;
 
@@ -897,13 +903,20 @@ static void *writer_main(void *arg)
 		}
 		start = (struct qpos){s->head, s->head_off};
 		end = (struct qpos){s->tail, s->tail->used};
-		n = s->pending;
-		seq = s->seq_queued;
+		/*
+		 * At most half the queue per transaction: the records of a batch count against
+		 * the bound until it commits, so a batch of a full queue would stop a reader that
+		 * waits for room (-r) for the whole transaction; with half, it goes on filling
+		 * the other half meanwhile.
+		 */
+		n = s->high_water;
+		taken = s->pending;
+		seq = s->seq_queued - s->pending; /* the record before the head */
 		s->fresh = 0;
 		s->retry = false;
 		pthread_mutex_unlock(&s->lock);
 
-		rc = write_batch(s, start, end, &rejected);
+		rc = write_batch(s, start, &end, &n, &rejected);
 
 		pthread_mutex_lock(&s->lock);
 		now = mono_now();
@@ -912,7 +925,9 @@ static void *writer_main(void *arg)
 			consume(s, end);
 			s->stats.written += n - rejected;
 			s->stats.rejected += rejected;
-			s->seq_done = seq;
+			s->seq_done = seq + n;
+			if (n < taken)
+				s->fresh = 0; /* records were left behind: write them at once */
 			s->failing_since = 0;
 			s->stats.last_error = 0;
 			backoff = 0;
