@@ -719,6 +719,11 @@ static void test_queue_waits(void)
 	LW_CHECK_INT(ss.written, 3000);
 	other = db_open(path);
 	LW_CHECK_INT(db_int(other, "SELECT count(*) FROM leaks"), 3000);
+	/* written in batches of half the queue: each row once, in the order it was put */
+	LW_CHECK_INT(db_int(other, "SELECT count(DISTINCT ts) FROM leaks"), 3000);
+	LW_CHECK_INT(db_int(other, "SELECT count(*) FROM leaks a JOIN leaks b ON b.id = a.id + 1 "
+				   "WHERE b.ts <> a.ts + 1"),
+		     0);
 
 	/* A writer that keeps failing: the producer gives up waiting and drops. */
 	db_exec(other, "BEGIN EXCLUSIVE");
