@@ -665,31 +665,17 @@ static int write_identifier(struct lw_store *s, const struct lw_identifier_rec *
 	return step(st);
 }
 
-/* The unpacked size of each packed record type. */
-static size_t rec_size(enum rec_type type)
-{
-	switch (type) {
-	case REC_FLOW:
-		return sizeof(struct lw_flow_rec);
-	case REC_DNS:
-		return sizeof(struct lw_dns_rec);
-	case REC_DEVICE:
-		return sizeof(struct lw_device_rec);
-	case REC_LEAK:
-		return sizeof(struct lw_leak_rec);
-	case REC_STATS:
-		return sizeof(struct lw_stats_rec);
-	case REC_BLOCK:
-		return sizeof(struct lw_block_rec);
-	case REC_SESSION:
-		return sizeof(struct lw_session_rec);
-	case REC_IDENTIFIER:
-		return sizeof(struct lw_identifier_rec);
-	case REC_META:
-		break;
-	}
-	return 0;
-}
+/* The unpacked size of each packed record type (meta records are not packed). */
+static const size_t rec_size[] = {
+	[REC_FLOW] = sizeof(struct lw_flow_rec),
+	[REC_DNS] = sizeof(struct lw_dns_rec),
+	[REC_DEVICE] = sizeof(struct lw_device_rec),
+	[REC_LEAK] = sizeof(struct lw_leak_rec),
+	[REC_STATS] = sizeof(struct lw_stats_rec),
+	[REC_BLOCK] = sizeof(struct lw_block_rec),
+	[REC_SESSION] = sizeof(struct lw_session_rec),
+	[REC_IDENTIFIER] = sizeof(struct lw_identifier_rec),
+};
 
 static int write_entry(struct lw_store *s, const struct entry *e)
 {
@@ -697,8 +683,8 @@ static int write_entry(struct lw_store *s, const struct entry *e)
 	union any_rec u;
 
 	if (e->type != REC_META) {
-		if (unpack(p, e->size - sizeof(*e), (unsigned char *)&u,
-			   rec_size((enum rec_type)e->type)) < 0)
+		if (e->type >= sizeof(rec_size) / sizeof(rec_size[0]) || !rec_size[e->type] ||
+		    unpack(p, e->size - sizeof(*e), (unsigned char *)&u, rec_size[e->type]) < 0)
 			return SQLITE_MISUSE; /* cannot happen: pack() wrote it */
 		p = &u;
 	}
