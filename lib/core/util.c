@@ -2,6 +2,7 @@
 #include "types.h"
 
 #include <arpa/inet.h>
+#include <endian.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -194,10 +195,19 @@ void lw_ascii_lower(char *s, size_t len)
 /* SipHash-2-4 (Aumasson & Bernstein), reference structure. */
 static uint64_t sip_k0 = 0x0706050403020100ULL, sip_k1 = 0x0f0e0d0c0b0a0908ULL;
 
+/* SipHash reads its key and message as little-endian words, on every host */
+static uint64_t load_le64(const uint8_t *p)
+{
+	uint64_t w;
+
+	memcpy(&w, p, 8);
+	return le64toh(w);
+}
+
 void lw_hash_seed(const uint8_t key[16])
 {
-	memcpy(&sip_k0, key, 8);
-	memcpy(&sip_k1, key + 8, 8);
+	sip_k0 = load_le64(key);
+	sip_k1 = load_le64(key + 8);
 }
 
 #define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
@@ -230,7 +240,7 @@ uint64_t lw_hash(const void *data, size_t len)
 	size_t i, full = len & ~(size_t)7;
 
 	for (i = 0; i < full; i += 8) {
-		memcpy(&m, in + i, 8);
+		m = load_le64(in + i);
 		v3 ^= m;
 		SIPROUND;
 		SIPROUND;
