@@ -197,21 +197,26 @@ static void parse_info(const struct nlattr *info, struct lw_station *st)
 
 int lw_station_parse(const void *buf, size_t len, struct lw_station *st)
 {
-	const struct nlmsghdr *nlh = buf;
-	const struct genlmsghdr *gh;
+	struct nlmsghdr nlh;
+	struct genlmsghdr gh;
 	struct nlattr *tb[NL80211_ATTR_MAX + 1];
 	size_t hdr = NLMSG_HDRLEN + GENL_HDRLEN;
 	uint32_t ifindex;
 
 	memset(st, 0, sizeof(*st));
-	/* nla_parse() keeps every attribute inside the length it is given */
-	if (!buf || len < hdr || nlh->nlmsg_len < hdr || nlh->nlmsg_len > len)
+	/*
+	 * The headers are copied: a cut message need not be aligned.  A whole one is (its
+	 * length is a multiple of 4), and nla_parse() keeps every attribute inside the length
+	 * it is given.
+	 */
+	if (!buf || len < hdr)
 		return -EBADMSG;
-	gh = (const struct genlmsghdr *)((const unsigned char *)buf + NLMSG_HDRLEN);
-	if (gh->cmd != NL80211_CMD_NEW_STATION)
+	memcpy(&nlh, buf, sizeof(nlh));
+	memcpy(&gh, (const unsigned char *)buf + NLMSG_HDRLEN, sizeof(gh));
+	if (nlh.nlmsg_len < hdr || nlh.nlmsg_len > len || gh.cmd != NL80211_CMD_NEW_STATION)
 		return -EBADMSG;
 	parse_attrs(tb, NL80211_ATTR_MAX, (struct nlattr *)((unsigned char *)(uintptr_t)buf + hdr),
-		    (int)(nlh->nlmsg_len - hdr), &st->malformed);
+		    (int)(nlh.nlmsg_len - hdr), &st->malformed);
 	if (!tb[NL80211_ATTR_MAC] || nla_len(tb[NL80211_ATTR_MAC]) != 6)
 		return -EBADMSG;
 	memcpy(st->mac.b, nla_data(tb[NL80211_ATTR_MAC]), 6);

@@ -65,7 +65,8 @@ struct lw_station {
  * Reads one NL80211_CMD_NEW_STATION message (the netlink header first) of len bytes into st.
  * 0; -EBADMSG for a message that is too short, claims more than len, is not
  * NL80211_CMD_NEW_STATION, or has no 6-byte NL80211_ATTR_MAC.  Attributes of the wrong size
- * are skipped and counted in st->malformed.  Never reads outside buf[0..len).
+ * are skipped and counted in st->malformed.  Never reads outside buf[0..len).  buf is 4-byte
+ * aligned, as netlink messages are (only the headers of a cut one are read, by copying).
  */
 int lw_station_parse(const void *buf, size_t len, struct lw_station *st);
 
