@@ -510,6 +510,9 @@ static void on_stations_timer(void *user_data)
 
 	if (n == 0)
 		return; /* the captured interface is gone for now */
+	/* replies already here, behind this timer in the same wake-up, end the last round */
+	if (lw_station_dump_busy(ap->stations))
+		lw_station_dump_dispatch(ap->stations);
 	ap->stations_ts = wall();
 	r = lw_station_dump_start(ap->stations, ifindex, n);
 	if (r == 0 || r == -EBUSY) {
