@@ -148,7 +148,7 @@ struct lw_ap {
 	double stations_ts; /* the time of the round being received */
 	int wifi_state; /* what was last logged about Wi-Fi: enum wifi_state */
 	char wifi_ifaces[256]; /* the Wi-Fi interfaces the last round found, as logged */
-	bool cut_logged;
+	bool cut_logged, lost_logged;
 	size_t n_sessions;
 	struct session sessions[LW_AP_SESSIONS_MAX];
 };
@@ -455,10 +455,12 @@ static void on_station_round(const struct lw_station_round *round, void *user_da
 		const struct lw_station_iface *i = &round->ifaces[k];
 
 		cut += i->cut;
-		if (i->err == -ENOBUFS)
+		if (i->err == -ENOBUFS && !ap->lost_logged) {
 			lw_log_warning("wifi: the station list of interface %d was lost (socket "
-				       "overflow); asked again next time",
+				       "overflow); asked again next time (logged once)",
 				       i->ifindex);
+			ap->lost_logged = true;
+		}
 		if (i->err < 0)
 			continue; /* not Wi-Fi (-ENODEV, -EOPNOTSUPP) */
 		if (lw_nl_ifname(ap->nl, i->ifindex, name) < 0)
