@@ -368,6 +368,11 @@ void lw_station_dump_get_stats(const struct lw_station_dump *d, struct lw_statio
 	*out = d->stats;
 }
 
+void lw_station_dump_set_family(struct lw_station_dump *d, int family)
+{
+	d->family = family;
+}
+
 /*
  * nl80211's family id, asked of the generic netlink controller on a socket of its own (the
  * controller answers while the request is sent, so this does not wait).

@@ -130,4 +130,10 @@ bool lw_station_dump_busy(const struct lw_station_dump *d);
 
 void lw_station_dump_get_stats(const struct lw_station_dump *d, struct lw_station_stats *out);
 
+/*
+ * For tests: take family as nl80211's id instead of asking the controller (an id no family has
+ * makes every request end with -ENOENT, after which the next start asks again).
+ */
+void lw_station_dump_set_family(struct lw_station_dump *d, int family);
+
 #endif

@@ -5,7 +5,9 @@
  * unreadable page: every field, both rate attributes, missing, truncated and oversized ones.
  */
 #include <errno.h>
+#include <poll.h>
 #include <linux/nl80211.h>
+#include <netlink/genl/ctrl.h>
 #include <netlink/genl/genl.h>
 #include <netlink/netlink.h>
 #include <stdio.h>
@@ -309,6 +311,103 @@ static void test_dump_args(void)
 	lw_station_dump_free(NULL);
 }
 
+struct rounds {
+	unsigned stations, done;
+	size_t n;
+	int err[LW_STATION_IFACES_MAX];
+};
+
+static void count_station(const struct lw_station *st, void *user_data)
+{
+	(void)st;
+	((struct rounds *)user_data)->stations++;
+}
+
+static void record_round(const struct lw_station_round *round, void *user_data)
+{
+	struct rounds *r = user_data;
+	size_t k;
+
+	r->done++;
+	r->n = round->n;
+	for (k = 0; k < round->n && k < LW_STATION_IFACES_MAX; k++)
+		r->err[k] = round->ifaces[k].err;
+}
+
+/* Reads the socket until done has been called want times (2 s at most). */
+static void pump(struct lw_station_dump *d, struct rounds *r, unsigned want)
+{
+	int i;
+
+	for (i = 0; i < 200 && r->done < want; i++) {
+		struct pollfd p = {.fd = lw_station_dump_fd(d), .events = POLLIN};
+
+		if (poll(&p, 1, 10) > 0)
+			LW_CHECK_INT(lw_station_dump_dispatch(d), 0);
+	}
+}
+
+/*
+ * A round against the real kernel with a family id nobody has: every interface is asked in
+ * turn and ends with the controller's -ENOENT (an NLMSG_ERROR), the round ends once, and the
+ * next start asks for nl80211's id again.  A start while a round runs is refused and counted;
+ * the third in a row gives that round up, and its late replies are not taken for the new one.
+ */
+static void test_dump_rounds(void)
+{
+	static const int ifindex[] = {1, 2, 3};
+	struct lw_station_dump *d = NULL;
+	struct lw_station_stats ss;
+	struct rounds r = {0};
+	struct nl_sock *s;
+	int nl80211 = -1, k;
+
+	if (lw_station_dump_new(count_station, record_round, &r, &d) < 0) {
+		fprintf(stderr, "     no generic netlink socket here\n");
+		return;
+	}
+	s = nl_socket_alloc();
+	if (s && genl_connect(s) == 0)
+		nl80211 = genl_ctrl_resolve(s, "nl80211");
+	nl_socket_free(s);
+
+	lw_station_dump_set_family(d, 0xfff0);
+	LW_CHECK_INT(lw_station_dump_start(d, ifindex, 3), 0);
+	LW_CHECK(lw_station_dump_busy(d));
+	pump(d, &r, 1);
+	LW_CHECK_INT(r.done, 1);
+	LW_CHECK_INT(r.n, 3);
+	for (k = 0; k < 3; k++)
+		LW_CHECK_INT(r.err[k], -ENOENT);
+	LW_CHECK_INT(r.stations, 0);
+	LW_CHECK(!lw_station_dump_busy(d));
+	lw_station_dump_get_stats(d, &ss);
+	LW_CHECK_INT(ss.rounds, 1);
+	/* -ENOENT: nl80211's id is asked for again */
+	LW_CHECK_INT(lw_station_dump_start(d, ifindex, 1), nl80211 >= 0 ? 0 : -EOPNOTSUPP);
+	if (nl80211 >= 0)
+		pump(d, &r, 2);
+
+	/* busy: refused twice, then that round is given up for a new one */
+	r.done = 0;
+	lw_station_dump_set_family(d, 0xfff0);
+	LW_CHECK_INT(lw_station_dump_start(d, ifindex, 3), 0);
+	LW_CHECK_INT(lw_station_dump_start(d, ifindex, 3), -EBUSY);
+	LW_CHECK_INT(lw_station_dump_start(d, ifindex, 3), -EBUSY);
+	LW_CHECK_INT(lw_station_dump_start(d, ifindex, 2), 0);
+	pump(d, &r, 1);
+	LW_CHECK_INT(r.done, 1);
+	LW_CHECK_INT(r.n, 2);
+	LW_CHECK_INT(r.err[0], -ENOENT);
+	LW_CHECK_INT(r.err[1], -ENOENT);
+	pump(d, &r, 2); /* nothing more comes: the old round's reply is dropped */
+	LW_CHECK_INT(r.done, 1);
+	LW_CHECK(!lw_station_dump_busy(d));
+	lw_station_dump_get_stats(d, &ss);
+	LW_CHECK_INT(ss.busy, 3);
+	lw_station_dump_free(d);
+}
+
 int main(void)
 {
 	LW_TEST(test_full);
@@ -318,5 +417,6 @@ int main(void)
 	LW_TEST(test_overlong_attr);
 	LW_TEST(test_truncated);
 	LW_TEST(test_dump_args);
+	LW_TEST(test_dump_rounds);
 	return lw_test_end();
 }
