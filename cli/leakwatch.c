@@ -26,7 +26,7 @@
 #include "proto/dns.h"
 
 #define DEFAULT_DB "/var/lib/leakwatch/leakwatch.db"
-#define COLS_MAX 12
+#define COLS_MAX 16
 #define CELL_MAX 512 /* longer values are cut in tables (never in JSON) */
 
 struct opts {
@@ -45,6 +45,8 @@ static void usage(FILE *out)
 		"  devices                                  every device seen\n"
 		"  leaks [--device MAC] [--since TIME]      identifiers that left the network\n"
 		"  domains MAC                              the servers a device talked to\n"
+		"  stations [MAC] [--since TIME]            Wi-Fi signal and rates: the latest of\n"
+		"                                           each station, or the history of MAC\n"
 		"  flag DOMAIN [--device MAC] [--reason TEXT]   block DOMAIN (and its subdomains)\n"
 		"  unflag DOMAIN [--device MAC]             stop blocking it\n"
 		"  status                                   is leakwatchd running; counters\n"
@@ -478,6 +480,88 @@ static int cmd_domains(sqlite3 *db, const struct opts *o, const char *mac_arg)
 	return r;
 }
 
+/* stations came with schema 4; an older database (read-only here) has none yet. */
+static bool has_stations(sqlite3 *db)
+{
+	sqlite3_stmt *st;
+	bool yes;
+
+	if (sqlite3_prepare_v2(db,
+			       "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = "
+			       "'stations'",
+			       -1, &st, NULL) != SQLITE_OK)
+		return false;
+	yes = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return yes;
+}
+
+/*
+ * Without MAC: the latest row of every station (the last poll that saw it, on whichever
+ * interface); with MAC: every row of that station, oldest first.  --since limits both.
+ */
+static int cmd_stations(sqlite3 *db, const struct opts *o, const char *mac_arg)
+{
+	static const struct col cols[] = {
+		{"TIME", "ts", TIME, false},
+		{"MAC", "mac", TEXT, false},
+		{"DEVICE", "device", TEXT, false},
+		{"IFACE", "ifname", TEXT, false},
+		{"SIGNAL DBM", "signal", INT, true},
+		{"AVG DBM", "signal_avg", INT, true},
+		{"TX KBIT/S", "tx_bitrate", INT, true},
+		{"RX KBIT/S", "rx_bitrate", INT, true},
+		{"INACTIVE MS", "inactive_ms", INT, true},
+		{"CONNECTED S", "connected_s", INT, true},
+		{"RX BYTES", "rx_bytes", INT, true},
+		{"TX BYTES", "tx_bytes", INT, true},
+		{"TX RETRIES", "tx_retries", INT, true},
+		{"TX FAILED", "tx_failed", INT, true},
+	};
+	char mac[LW_MAC_STRLEN] = "", sql[1024];
+	double since = 0;
+	sqlite3_stmt *st;
+	int r;
+
+	_Static_assert(LW_ARRAY_SIZE(cols) <= COLS_MAX, "a table has COLS_MAX columns at most");
+	if (mac_arg && (r = parse_mac(mac_arg, mac)))
+		return r;
+	if (o->since && (r = parse_since(o->since, &since)))
+		return r;
+	if (!has_stations(db)) {
+		fprintf(stderr,
+			"leakwatch: %s has no station data yet (schema before 4); a newer "
+			"leakwatchd adds it\n",
+			o->db);
+		snprintf(sql, sizeof(sql), "SELECT %s WHERE 0",
+			 "NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, "
+			 "NULL, NULL");
+	} else {
+		/* ids grow with time: the largest id of a MAC is its latest row (index-only) */
+		snprintf(sql, sizeof(sql),
+			 "SELECT s.ts, s.mac, coalesce(d.label, d.hostname), s.ifname, s.signal,\n"
+			 "  s.signal_avg, s.tx_bitrate, s.rx_bitrate, s.inactive_ms, "
+			 "s.connected_s,\n"
+			 "  s.rx_bytes, s.tx_bytes, s.tx_retries, s.tx_failed\n"
+			 "FROM stations s LEFT JOIN devices d ON d.mac = s.mac\n"
+			 "WHERE %s AND s.ts >= ?2 ORDER BY %s",
+			 mac[0] ? "s.mac = ?1"
+				: "s.id IN (SELECT max(id) FROM stations WHERE ts >= ?2 GROUP BY "
+				  "mac)",
+			 mac[0] ? "s.ts, s.id" : "s.mac");
+	}
+	r = prepare(db, sql, &st);
+	if (r)
+		return r;
+	if (sqlite3_bind_parameter_count(st) >= 2) {
+		sqlite3_bind_text(st, 1, mac, -1, SQLITE_STATIC);
+		sqlite3_bind_double(st, 2, since);
+	}
+	r = print_rows(st, cols, LW_ARRAY_SIZE(cols), o->json);
+	sqlite3_finalize(st);
+	return r;
+}
+
 static int normalize_domain(const char *arg, char *out, size_t len)
 {
 	if (strlen(arg) >= len || (snprintf(out, len, "%s", arg), lw_dns_name_normalize(out) < 0) ||
@@ -695,6 +779,9 @@ int main(int argc, char **argv)
 	} else if (!strcmp(cmd, "domains")) {
 		if (nargs != 1 || o.device || o.since || o.reason)
 			return fail(EX_USAGE, "usage: leakwatch domains MAC");
+	} else if (!strcmp(cmd, "stations")) {
+		if (nargs > 1 || o.device || o.reason)
+			return fail(EX_USAGE, "usage: leakwatch stations [MAC] [--since TIME]");
 	} else if (!strcmp(cmd, "flag")) {
 		if (nargs != 1 || o.since)
 			return fail(EX_USAGE,
@@ -723,6 +810,8 @@ int main(int argc, char **argv)
 		r = cmd_leaks(db, &o);
 	else if (!strcmp(cmd, "domains"))
 		r = cmd_domains(db, &o, argv[optind + 1]);
+	else if (!strcmp(cmd, "stations"))
+		r = cmd_stations(db, &o, nargs ? argv[optind + 1] : NULL);
 	else if (!strcmp(cmd, "flag") || !strcmp(cmd, "unflag"))
 		r = cmd_flag(db, &o, argv[optind + 1], !strcmp(cmd, "flag"));
 	else

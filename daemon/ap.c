@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * hostapd stations -> sessions and devices; netlink -> link state, ports, addresses.
+ * hostapd stations -> sessions and devices; netlink -> link state, ports, addresses;
+ * nl80211 -> stations rows.
  *
  * A session is one association of a station with one hostapd interface: a row opens when the
  * station connects (or is found in the station list when leakwatch attaches, its start set
@@ -21,6 +22,7 @@
 #include "ap/hostapd.h"
 #include "ap/netlink.h"
 #include "ap/oui.h"
+#include "ap/station.h"
 #include "log.h"
 
 #define TICK_MS 250 /* hostapd retries, pings and timeouts */
@@ -142,6 +144,11 @@ struct lw_ap {
 	struct lw_ap_hooks hooks;
 	struct lw_hostapd *hostapd;
 	struct lw_nl *nl;
+	struct lw_station_dump *stations;
+	double stations_ts; /* the time of the round being received */
+	int wifi_state; /* what was last logged about Wi-Fi: enum wifi_state */
+	char wifi_ifaces[256]; /* the Wi-Fi interfaces the last round found, as logged */
+	bool cut_logged, lost_logged;
 	size_t n_sessions;
 	struct session sessions[LW_AP_SESSIONS_MAX];
 };
@@ -395,20 +402,178 @@ static void on_nl_fd(int fd, unsigned events, void *user_data)
 	lw_nl_dispatch(ap->nl);
 }
 
-static void log_station(const struct lw_nl_station *st, void *user_data)
+/* --- nl80211 stations --------------------------------------------------------------------- */
+
+enum wifi_state {
+	WIFI_UNKNOWN,
+	WIFI_NO_NL80211, /* a kernel without Wi-Fi */
+	WIFI_NONE, /* nl80211, but no Wi-Fi interface among the captured one and its ports */
+	WIFI_SOME,
+	WIFI_FAILED,
+};
+
+static void on_station_info(const struct lw_station *st, void *user_data)
 {
+	struct lw_ap *ap = user_data;
+	struct lw_station_rec r;
 	char m[LW_MAC_STRLEN];
 
-	(void)user_data;
-	lw_log_debug("wifi: %s on %s: signal %d dBm, connected %ld s", lw_mac_str(&st->mac, m),
-		     st->ifname, st->has_signal ? st->signal_dbm : 0, st->connected_time);
+	_Static_assert(sizeof(r.ifname) == IF_NAMESIZE, "stations.ifname holds an interface name");
+	memset(&r, 0, sizeof(r));
+	r.ts = ap->stations_ts;
+	lw_mac_str(&st->mac, r.mac);
+	lw_nl_ifname(ap->nl, st->ifindex, r.ifname);
+	r.has_signal = st->present & LW_STATION_SIGNAL;
+	r.signal = st->signal;
+	r.has_signal_avg = st->present & LW_STATION_SIGNAL_AVG;
+	r.signal_avg = st->signal_avg;
+#define OPT(field, bit) ((st->present & (bit)) ? (int64_t)st->field : -1)
+	r.tx_bitrate = OPT(tx_bitrate, LW_STATION_TX_BITRATE);
+	r.rx_bitrate = OPT(rx_bitrate, LW_STATION_RX_BITRATE);
+	r.inactive_ms = OPT(inactive_ms, LW_STATION_INACTIVE);
+	r.connected_s = OPT(connected_s, LW_STATION_CONNECTED);
+	r.rx_bytes = OPT(rx_bytes, LW_STATION_RX_BYTES);
+	r.tx_bytes = OPT(tx_bytes, LW_STATION_TX_BYTES);
+	r.tx_retries = OPT(tx_retries, LW_STATION_TX_RETRIES);
+	r.tx_failed = OPT(tx_failed, LW_STATION_TX_FAILED);
+#undef OPT
+	lw_store_put_station(ap->store, &r);
+	lw_log_debug("wifi: %s on %s: signal %d dBm, tx %lld kbit/s, inactive %lld ms",
+		     lw_mac_str(&st->mac, m), r.ifname, r.has_signal ? r.signal : 0,
+		     (long long)r.tx_bitrate, (long long)r.inactive_ms);
 }
 
-static void on_stations(void *user_data)
+/* Says what changed: which interfaces give station data, or that none does. */
+static void on_station_round(const struct lw_station_round *round, void *user_data)
+{
+	struct lw_ap *ap = user_data;
+	char ifaces[sizeof(ap->wifi_ifaces)] = "", name[IF_NAMESIZE];
+	unsigned cut = 0;
+	size_t k, off = 0;
+
+	for (k = 0; k < round->n; k++) {
+		const struct lw_station_iface *i = &round->ifaces[k];
+
+		cut += i->cut;
+		if (i->err == -ENOBUFS && !ap->lost_logged) {
+			lw_log_warning("wifi: the station list of interface %d was lost (socket "
+				       "overflow); asked again next time (logged once)",
+				       i->ifindex);
+			ap->lost_logged = true;
+		}
+		if (i->err < 0)
+			continue; /* not Wi-Fi (-ENODEV, -EOPNOTSUPP) */
+		if (lw_nl_ifname(ap->nl, i->ifindex, name) < 0)
+			snprintf(name, sizeof(name), "%d", i->ifindex);
+		if (off < sizeof(ifaces))
+			off += (size_t)snprintf(ifaces + off, sizeof(ifaces) - off, "%s%s",
+						off ? " " : "", name);
+	}
+	if (cut && !ap->cut_logged) {
+		lw_log_warning("wifi: more than %d stations on one interface; %u not written "
+			       "(counted; logged once)",
+			       LW_STATION_PER_IFACE_MAX, cut);
+		ap->cut_logged = true;
+	}
+	if (!ifaces[0]) {
+		if (ap->wifi_state != WIFI_NONE)
+			lw_log_info("wifi: no Wi-Fi interface among %s and its ports: no station "
+				    "rows until one is added",
+				    ap->cfg.interface);
+		ap->wifi_state = WIFI_NONE;
+		return;
+	}
+	if (ap->wifi_state != WIFI_SOME || strcmp(ifaces, ap->wifi_ifaces) != 0)
+		lw_log_info("wifi: station data from %s every %ld s", ifaces,
+			    ap->cfg.station_interval);
+	ap->wifi_state = WIFI_SOME;
+	snprintf(ap->wifi_ifaces, sizeof(ap->wifi_ifaces), "%s", ifaces);
+}
+
+static void on_stations_fd(int fd, unsigned events, void *user_data)
 {
 	struct lw_ap *ap = user_data;
 
-	lw_nl_stations(ap->nl, log_station, ap);
+	(void)fd;
+	(void)events;
+	lw_station_dump_dispatch(ap->stations);
+}
+
+/*
+ * Every station_interval: the captured interface and its bridge ports as the link cache has
+ * them now (so ports that come and go are followed), each asked for its stations.
+ */
+static void on_stations_timer(void *user_data)
+{
+	struct lw_ap *ap = user_data;
+	int ifindex[LW_STATION_IFACES_MAX];
+	size_t n = lw_nl_ports(ap->nl, ifindex, LW_ARRAY_SIZE(ifindex));
+	int r;
+
+	if (n == 0)
+		return; /* the captured interface is gone for now */
+	/* replies already here, behind this timer in the same wake-up, end the last round */
+	if (lw_station_dump_busy(ap->stations))
+		lw_station_dump_dispatch(ap->stations);
+	ap->stations_ts = wall();
+	r = lw_station_dump_start(ap->stations, ifindex, n);
+	if (r == 0 || r == -EBUSY) {
+		if (r == -EBUSY)
+			lw_log_debug("wifi: the last station round is still running");
+		return;
+	}
+	if (r == -EOPNOTSUPP) {
+		if (ap->wifi_state != WIFI_NO_NL80211)
+			lw_log_info("wifi: no nl80211 in this kernel (no Wi-Fi): no station rows");
+		ap->wifi_state = WIFI_NO_NL80211;
+		return;
+	}
+	if (ap->wifi_state != WIFI_FAILED)
+		lw_log_warning("wifi: asking nl80211 for stations: %s", strerror(-r));
+	ap->wifi_state = WIFI_FAILED;
+}
+
+static void stations_start(struct lw_ap *ap, const struct lw_config *cfg)
+{
+	int r;
+
+	if (cfg->station_interval <= 0) {
+		lw_log_debug("wifi: station_interval 0: no station rows");
+		return;
+	}
+	r = lw_station_dump_new(on_station_info, on_station_round, ap, &ap->stations);
+	if (r == 0) {
+		r = lw_loop_add_fd(ap->loop, lw_station_dump_fd(ap->stations), on_stations_fd, ap);
+		if (r >= 0)
+			r = lw_loop_add_timer(ap->loop, (unsigned)cfg->station_interval * 1000,
+					      on_stations_timer, ap);
+		if (r < 0) {
+			lw_loop_remove_fd(ap->loop, lw_station_dump_fd(ap->stations));
+			lw_station_dump_free(ap->stations);
+			ap->stations = NULL;
+		}
+	}
+	if (r < 0)
+		lw_log_warning("wifi: %s; no station rows", strerror(-r));
+}
+
+static void stations_stop(struct lw_ap *ap)
+{
+	struct lw_station_stats ss;
+
+	if (!ap->stations)
+		return;
+	lw_station_dump_get_stats(ap->stations, &ss);
+	if (ss.cut || ss.malformed || ss.busy)
+		lw_log_info("wifi: %llu station rows in %llu rounds; %llu stations over the limit "
+			    "of %d per interface, %llu malformed messages, %llu rounds skipped "
+			    "(the last one still running)",
+			    (unsigned long long)ss.stations, (unsigned long long)ss.rounds,
+			    (unsigned long long)ss.cut, LW_STATION_PER_IFACE_MAX,
+			    (unsigned long long)ss.malformed, (unsigned long long)ss.busy);
+	lw_loop_remove_fd(ap->loop, lw_station_dump_fd(ap->stations));
+	lw_station_dump_free(ap->stations);
+	ap->stations = NULL;
 }
 
 int lw_ap_new(const struct lw_config *cfg, struct lw_store *store, struct lw_loop *loop,
@@ -440,11 +605,8 @@ int lw_ap_new(const struct lw_config *cfg, struct lw_store *store, struct lw_loo
 			lw_nl_free(ap->nl);
 			ap->nl = NULL;
 			lw_log_warning("netlink: %s", strerror(-r));
-		} else if (lw_nl_has_wifi(ap->nl)) {
-			lw_loop_add_timer(loop, (unsigned)cfg->station_interval * 1000, on_stations,
-					  ap);
 		} else {
-			lw_log_debug("netlink: no nl80211 (no Wi-Fi in this kernel)");
+			stations_start(ap, cfg);
 		}
 		if (ap->nl && devinfo)
 			devinfo->nl = ap->nl;
@@ -494,6 +656,7 @@ void lw_ap_free(struct lw_ap *ap)
 				(unsigned long long)hs.failures);
 		lw_loop_remove_fd(ap->loop, lw_hostapd_fd(ap->hostapd));
 	}
+	stations_stop(ap);
 	if (ap->nl)
 		lw_loop_remove_fd(ap->loop, lw_nl_fd(ap->nl));
 	/* the pipeline writes devices after this (its last flows): no ports from here on */

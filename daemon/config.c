@@ -86,7 +86,7 @@ static const struct key keys[] = {
 	 0},
 	{"ap", "oui_file", KEY_STRING, offsetof(struct lw_config, oui_file), PATH_MAX, 0, 0},
 	{"ap", "netlink", KEY_BOOL, offsetof(struct lw_config, netlink), 0, 0, 0},
-	L("ap", "station_interval", station_interval, 1, 3600),
+	L("ap", "station_interval", station_interval, 0, 3600),
 };
 
 static const char *const device_kinds[] = {"imei",   "iccid",	   "imsi",  "phone", "email",

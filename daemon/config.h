@@ -82,7 +82,7 @@ struct lw_config {
 	char hostapd_ctrl_dir[96];
 	char oui_file[PATH_MAX]; /* "" = Debian's ieee-data */
 	bool netlink;
-	long station_interval; /* seconds between nl80211 station polls */
+	long station_interval; /* seconds between nl80211 station polls; 0 = none */
 	/* [device aa:bb:cc:dd:ee:ff] sections */
 	size_t n_devices;
 	struct lw_config_device *devices;

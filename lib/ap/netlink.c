@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * rtnetlink (RFC 3549; linux/rtnetlink.h, linux/neighbour.h) and nl80211 (linux/nl80211.h)
- * through libnl-3: a cache manager keeps the link and neighbour caches current (the neighbour
+ * rtnetlink (RFC 3549; linux/rtnetlink.h, linux/neighbour.h) through libnl-3: a cache manager keeps the link and neighbour caches current (the neighbour
  * cache is filled family by family, NL_CACHE_AF_ITER, so it holds both the IPv4/IPv6
  * neighbours and the bridge FDB, family AF_BRIDGE); its change callbacks become lw_nl events.
  */
@@ -9,11 +8,8 @@
 
 #include <errno.h>
 #include <linux/neighbour.h>
-#include <linux/nl80211.h>
 #include <netlink/cache.h>
 #include <netlink/errno.h>
-#include <netlink/genl/ctrl.h>
-#include <netlink/genl/genl.h>
 #include <netlink/netlink.h>
 #include <netlink/route/link.h>
 #include <netlink/route/neighbour.h>
@@ -21,8 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-
-#define LW_NL_STATION_IFACES_MAX 64 /* Wi-Fi interfaces asked for stations per call */
 
 struct lw_nl {
 	char ifname[IF_NAMESIZE];
@@ -33,8 +27,6 @@ struct lw_nl {
 	struct nl_cache *neigh;
 	bool up;
 	struct nl_sock *sync; /* refills the caches after lost notifications */
-	struct nl_sock *genl;
-	int nl80211; /* family id, -1 without nl80211 */
 };
 
 static int nl_errno(int e)
@@ -178,20 +170,6 @@ static void on_neigh(struct nl_cache *cache, struct nl_object *obj, int action, 
 	nl->fn(&ev, nl->user_data);
 }
 
-static int genl_setup(struct lw_nl *nl)
-{
-	nl->nl80211 = -1;
-	nl->genl = nl_socket_alloc();
-	if (!nl->genl)
-		return -ENOMEM;
-	if (genl_connect(nl->genl) < 0)
-		return 0; /* no generic netlink at all: no Wi-Fi either */
-	nl->nl80211 = genl_ctrl_resolve(nl->genl, "nl80211");
-	if (nl->nl80211 < 0)
-		nl->nl80211 = -1; /* -NLE_OBJ_NOTFOUND: a kernel without Wi-Fi, which is normal */
-	return 0;
-}
-
 int lw_nl_new(const char *ifname, lw_nl_fn fn, void *user_data, struct lw_nl **out)
 {
 	struct lw_nl *nl;
@@ -206,7 +184,6 @@ int lw_nl_new(const char *ifname, lw_nl_fn fn, void *user_data, struct lw_nl **o
 	snprintf(nl->ifname, sizeof(nl->ifname), "%s", ifname);
 	nl->fn = fn;
 	nl->user_data = user_data;
-	nl->nl80211 = -1;
 	/* flags 0: not NL_AUTO_PROVIDE, which would publish the caches in libnl's globals */
 	r = nl_cache_mngr_alloc(NULL, NETLINK_ROUTE, 0, &nl->mngr);
 	if (r == 0)
@@ -231,11 +208,6 @@ int lw_nl_new(const char *ifname, lw_nl_fn fn, void *user_data, struct lw_nl **o
 		nl_socket_free(nl->sync);
 		nl->sync = NULL;
 	}
-	r = genl_setup(nl);
-	if (r < 0) {
-		lw_nl_free(nl);
-		return r;
-	}
 	{
 		struct rtnl_link *l = watched_link(nl);
 
@@ -254,8 +226,6 @@ void lw_nl_free(struct lw_nl *nl)
 	/* the manager frees the caches it manages */
 	if (nl->mngr)
 		nl_cache_mngr_free(nl->mngr);
-	if (nl->genl)
-		nl_socket_free(nl->genl);
 	if (nl->sync)
 		nl_socket_free(nl->sync);
 	free(nl);
@@ -352,53 +322,16 @@ int lw_nl_mac_of(struct lw_nl *nl, const struct lw_addr *addr, struct lw_mac *ma
 	return 0;
 }
 
-bool lw_nl_has_wifi(const struct lw_nl *nl)
+int lw_nl_ifname(struct lw_nl *nl, int ifindex, char *name)
 {
-	return nl->nl80211 >= 0;
-}
-
-/* --- nl80211 stations ------------------------------------------------------------------- */
-
-struct station_walk {
-	struct lw_nl *nl;
-	lw_nl_station_fn fn;
-	void *user_data;
-	int count;
-};
-
-static int on_station(struct nl_msg *msg, void *data)
-{
-	struct station_walk *w = data;
-	struct genlmsghdr *gh = nlmsg_data(nlmsg_hdr(msg));
-	struct nlattr *tb[NL80211_ATTR_MAX + 1];
-	struct nlattr *si[NL80211_STA_INFO_MAX + 1];
-	struct lw_nl_station st = {.connected_time = -1};
-
-	if (nla_parse(tb, NL80211_ATTR_MAX, genlmsg_attrdata(gh, 0), genlmsg_attrlen(gh, 0), NULL) <
-		    0 ||
-	    !tb[NL80211_ATTR_MAC] || nla_len(tb[NL80211_ATTR_MAC]) != 6)
-		return NL_SKIP;
-	memcpy(st.mac.b, nla_data(tb[NL80211_ATTR_MAC]), 6);
-	if (tb[NL80211_ATTR_IFINDEX])
-		rtnl_link_i2name(w->nl->links, (int)nla_get_u32(tb[NL80211_ATTR_IFINDEX]),
-				 st.ifname, sizeof(st.ifname));
-	if (tb[NL80211_ATTR_STA_INFO] &&
-	    nla_parse_nested(si, NL80211_STA_INFO_MAX, tb[NL80211_ATTR_STA_INFO], NULL) == 0) {
-		if (si[NL80211_STA_INFO_SIGNAL]) {
-			st.has_signal = true;
-			st.signal_dbm = (int8_t)nla_get_u8(si[NL80211_STA_INFO_SIGNAL]);
-		}
-		if (si[NL80211_STA_INFO_CONNECTED_TIME])
-			st.connected_time = (long)nla_get_u32(si[NL80211_STA_INFO_CONNECTED_TIME]);
-	}
-	w->count++;
-	w->fn(&st, w->user_data);
-	return NL_OK;
+	if (ifindex <= 0 || !rtnl_link_i2name(nl->links, ifindex, name, IF_NAMESIZE))
+		return -ENOENT;
+	return 0;
 }
 
 struct ifaces {
-	int ifindex[LW_NL_STATION_IFACES_MAX];
-	size_t n;
+	int *ifindex;
+	size_t max, n;
 	int bridge;
 };
 
@@ -409,7 +342,7 @@ static void pick_iface(struct nl_object *obj, void *data)
 	int idx = rtnl_link_get_ifindex(l);
 	size_t k;
 
-	if (i->n >= LW_NL_STATION_IFACES_MAX ||
+	if (i->n >= i->max ||
 	    (idx != i->bridge && (i->bridge <= 0 || rtnl_link_get_master(l) != i->bridge)))
 		return;
 	/* once each: a port has an AF_BRIDGE object too (see watched_index()) */
@@ -419,32 +352,14 @@ static void pick_iface(struct nl_object *obj, void *data)
 	i->ifindex[i->n++] = idx;
 }
 
-int lw_nl_stations(struct lw_nl *nl, lw_nl_station_fn fn, void *user_data)
+size_t lw_nl_ports(struct lw_nl *nl, int *ifindex, size_t max)
 {
-	struct station_walk w = {nl, fn, user_data, 0};
-	struct ifaces ifs = {.n = 0};
-	size_t k;
+	struct ifaces ifs = {.ifindex = ifindex, .max = max, .bridge = watched_index(nl)};
 
-	if (nl->nl80211 < 0)
-		return -EOPNOTSUPP;
-	ifs.bridge = watched_index(nl);
+	if (ifs.bridge <= 0 || !max)
+		return 0;
+	/* the watched interface first, whether or not the cache has it yet */
+	ifindex[ifs.n++] = ifs.bridge;
 	nl_cache_foreach(nl->links, pick_iface, &ifs);
-	nl_socket_modify_cb(nl->genl, NL_CB_VALID, NL_CB_CUSTOM, on_station, &w);
-	for (k = 0; k < ifs.n; k++) {
-		struct nl_msg *msg = nlmsg_alloc();
-
-		if (!msg)
-			return -ENOMEM;
-		if (!genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, nl->nl80211, 0, NLM_F_DUMP,
-				 NL80211_CMD_GET_STATION, 0) ||
-		    nla_put_u32(msg, NL80211_ATTR_IFINDEX, (uint32_t)ifs.ifindex[k]) < 0) {
-			nlmsg_free(msg);
-			return -ENOMEM;
-		}
-		/* a port that is not Wi-Fi answers with an error: not a failure, skip it */
-		if (nl_send_auto(nl->genl, msg) >= 0)
-			nl_recvmsgs_default(nl->genl);
-		nlmsg_free(msg);
-	}
-	return w.count;
+	return ifs.n;
 }

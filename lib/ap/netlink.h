@@ -2,8 +2,7 @@
 /*
  * What the kernel knows about the AP's clients, through libnl: the bridge forwarding database
  * (which port each MAC is on), the neighbour tables (IP <-> MAC), link up/down of the captured
- * interface, and, where the kernel has Wi-Fi (nl80211), each station's signal and connected
- * time.  A kernel without nl80211 is normal: lw_nl_stations() then returns -EOPNOTSUPP.
+ * interface, and its bridge ports (whose Wi-Fi stations station.h asks nl80211 about).
  *
  * One pollable fd (libnl's cache manager socket); the caches stay current from the kernel's
  * notifications and are looked up in memory.
@@ -32,16 +31,6 @@ struct lw_nl_event {
 
 typedef void (*lw_nl_fn)(const struct lw_nl_event *ev, void *user_data);
 
-struct lw_nl_station {
-	struct lw_mac mac;
-	char ifname[IF_NAMESIZE];
-	bool has_signal;
-	int signal_dbm;
-	long connected_time; /* seconds, -1 unknown */
-};
-
-typedef void (*lw_nl_station_fn)(const struct lw_nl_station *st, void *user_data);
-
 struct lw_nl;
 
 /* Watches ifname (the captured interface, usually the bridge).  0 or -errno. */
@@ -62,13 +51,13 @@ int lw_nl_port_of(struct lw_nl *nl, const struct lw_mac *mac, char *port);
 /* The MAC of a neighbour address, 0 or -ENOENT. */
 int lw_nl_mac_of(struct lw_nl *nl, const struct lw_addr *addr, struct lw_mac *mac);
 
-/* nl80211 is there (a kernel with Wi-Fi). */
-bool lw_nl_has_wifi(const struct lw_nl *nl);
+/* The name of an interface from the link cache, 0 or -ENOENT.  name has IF_NAMESIZE bytes. */
+int lw_nl_ifname(struct lw_nl *nl, int ifindex, char *name);
 /*
- * Calls fn for every station of every Wi-Fi interface that is the watched interface or one
- * of its bridge ports.  The number of stations, or -EOPNOTSUPP without nl80211.  Blocking
- * (the kernel answers at once); call it from a timer, not per packet.
+ * The watched interface and, if it is a bridge, its ports as they are now (at most max, the
+ * watched one first), from the link cache: no request to the kernel.  Their number; 0 while
+ * the watched interface does not exist.
  */
-int lw_nl_stations(struct lw_nl *nl, lw_nl_station_fn fn, void *user_data);
+size_t lw_nl_ports(struct lw_nl *nl, int *ifindex, size_t max);
 
 #endif

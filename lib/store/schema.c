@@ -111,11 +111,30 @@ static const char schema_v2[] = "ALTER TABLE stats ADD COLUMN names_evicted INTE
 /* v3: the bridge port each device is on (from the bridge FDB), NULL when unknown */
 static const char schema_v3[] = "ALTER TABLE devices ADD COLUMN port TEXT;\n";
 
+/*
+ * v4: nl80211 station data, one row per Wi-Fi station and poll ([ap] station_interval).
+ * signal and signal_avg in dBm, tx_bitrate and rx_bitrate in kbit/s, inactive_ms in ms,
+ * connected_s in s, bytes and frame counters since the association; NULL = not reported.
+ */
+#define SCHEMA_V4_STATIONS                                                                       \
+	"CREATE TABLE stations(id INTEGER PRIMARY KEY, ts REAL, mac TEXT, ifname TEXT,\n"        \
+	"  signal INTEGER, signal_avg INTEGER, tx_bitrate INTEGER, rx_bitrate INTEGER,\n"        \
+	"  inactive_ms INTEGER, connected_s INTEGER, rx_bytes INTEGER, tx_bytes INTEGER,\n"      \
+	"  tx_retries INTEGER, tx_failed INTEGER);\n"                                            \
+	"CREATE INDEX stations_mac_ts ON stations(mac, ts);\n"                                   \
+	"CREATE VIEW stations_readable AS SELECT datetime(ts, 'unixepoch') AS time, id, ts,\n"   \
+	"  mac, ifname, signal, signal_avg, tx_bitrate, rx_bitrate, inactive_ms, connected_s,\n" \
+	"  rx_bytes, tx_bytes, tx_retries, tx_failed FROM stations;\n"
+
+/* v4 is the concatenation of such blocks, each self-contained */
+static const char schema_v4[] = SCHEMA_V4_STATIONS;
+
 /* migrations[v] takes a database from user_version v to v + 1. */
 static const char *const migrations[] = {
 	schema_v1,
 	schema_v2,
 	schema_v3,
+	schema_v4,
 };
 
 _Static_assert(LW_ARRAY_SIZE(migrations) == LW_STORE_SCHEMA_VERSION,

@@ -16,13 +16,13 @@
 
 #include "core/types.h"
 
-#define LW_STORE_SCHEMA_VERSION 3
+#define LW_STORE_SCHEMA_VERSION 4
 
 struct lw_store_config {
 	size_t queue_max; /* pending records; default 65536 */
 	lw_time_us commit_interval; /* default 500 ms */
 	/*
-	 * 0 = keep forever; else dns/flows/leaks/stats/blocks rows older than this are deleted
+	 * 0 = keep forever; else dns/flows/leaks/stats/blocks/stations rows older than this are deleted
 	 * hourly (and once when the store opens)
 	 */
 	unsigned retention_days;
@@ -144,6 +144,24 @@ struct lw_identifier_rec {
 	int64_t first_seen;
 };
 
+/*
+ * A row of stations (schema v4): one Wi-Fi station of one interface as nl80211 reported it at
+ * ts.  What the kernel did not report is NULL: has_signal / has_signal_avg false, the other
+ * numbers -1.
+ */
+struct lw_station_rec {
+	double ts;
+	char mac[LW_MAC_STRLEN];
+	char ifname[16]; /* IF_NAMESIZE; "" -> NULL */
+	bool has_signal, has_signal_avg;
+	int signal, signal_avg; /* dBm */
+	int64_t tx_bitrate, rx_bitrate; /* kbit/s */
+	int64_t inactive_ms; /* since the last frame from the station */
+	int64_t connected_s;
+	int64_t rx_bytes, tx_bytes; /* from / to the station, since it associated */
+	int64_t tx_retries, tx_failed;
+};
+
 struct lw_store_stats {
 	uint64_t queued;
 	uint64_t written;
@@ -202,6 +220,7 @@ int lw_store_put_stats(struct lw_store *s, const struct lw_stats_rec *r);
 int lw_store_put_block(struct lw_store *s, const struct lw_block_rec *r);
 int lw_store_put_session(struct lw_store *s, const struct lw_session_rec *r);
 int lw_store_put_identifier(struct lw_store *s, const struct lw_identifier_rec *r);
+int lw_store_put_station(struct lw_store *s, const struct lw_station_rec *r);
 /*
  * meta(key, value): upsert.  value NULL -> NULL.  -EINVAL for a NULL or empty key, -E2BIG
  * when the key or value is longer than LW_STORE_META_MAX.

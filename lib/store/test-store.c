@@ -250,7 +250,38 @@ static const struct {
 			   "first_seen,last_seen,domain,name_source,app,encrypted,pkts_out,"
 			   "bytes_out,pkts_in,bytes_in,ended"},
 	{"dns_readable", "time,id,ts,mac,client_ip,server_ip,qname,qtype,rcode,answers,ttl"},
+	{"stations", "id,ts,mac,ifname,signal,signal_avg,tx_bitrate,rx_bitrate,inactive_ms,"
+		     "connected_s,rx_bytes,tx_bytes,tx_retries,tx_failed"},
+	{"stations_readable", "time,id,ts,mac,ifname,signal,signal_avg,tx_bitrate,rx_bitrate,"
+			      "inactive_ms,connected_s,rx_bytes,tx_bytes,tx_retries,tx_failed"},
 };
+
+/* The columns of stations (schema 4), for the round trip and the migration. */
+#define STATION_COLS_V4 14
+
+/* What the daemon writes for a station nl80211 reported in full (-42 dBm, 866.7 Mbit/s). */
+static struct lw_station_rec make_station(double ts)
+{
+	struct lw_station_rec r;
+
+	memset(&r, 0, sizeof(r));
+	r.ts = ts;
+	strcpy(r.mac, "02:11:22:33:44:55");
+	strcpy(r.ifname, "wlan0");
+	r.has_signal = true;
+	r.signal = -42;
+	r.has_signal_avg = true;
+	r.signal_avg = -45;
+	r.tx_bitrate = 866700;
+	r.rx_bitrate = 6500;
+	r.inactive_ms = 1234;
+	r.connected_s = 56;
+	r.rx_bytes = 5000000000LL;
+	r.tx_bytes = 777;
+	r.tx_retries = 3;
+	r.tx_failed = 1;
+	return r;
+}
 
 static void test_schema(void)
 {
@@ -267,7 +298,8 @@ static void test_schema(void)
 	}
 	LW_CHECK_STR(db_list(db, "SELECT name FROM sqlite_master WHERE type = 'view' ORDER BY name",
 			     buf, sizeof(buf)),
-		     "device_domains,dns_readable,flows_readable,leak_summary,leaks_readable");
+		     "device_domains,dns_readable,flows_readable,leak_summary,leaks_readable,"
+		     "stations_readable");
 	/* The indexes people's filters rely on, by what they cover. */
 	LW_CHECK_STR(
 		db_list(db, "SELECT name FROM pragma_index_info('leaks_mac_ts')", buf, sizeof(buf)),
@@ -287,6 +319,9 @@ static void test_schema(void)
 	LW_CHECK_STR(
 		db_list(db, "SELECT name FROM pragma_index_info('dns_qname')", buf, sizeof(buf)),
 		"qname");
+	LW_CHECK_STR(db_list(db, "SELECT name FROM pragma_index_info('stations_mac_ts')", buf,
+			     sizeof(buf)),
+		     "mac,ts");
 
 	/* flagged: what a user types in the CLI works, added defaults to now, and a NULL mac
 	 * (every device) is unique per domain. */
@@ -324,6 +359,7 @@ static void test_roundtrip(void)
 	struct lw_block_rec b;
 	struct lw_session_rec se;
 	struct lw_identifier_rec id;
+	struct lw_station_rec sta = make_station(1700000030.5);
 	struct lw_store_stats ss;
 	sqlite3 *db;
 
@@ -394,6 +430,7 @@ static void test_roundtrip(void)
 	LW_CHECK_INT(lw_store_put_session(s, &se), 0);
 	LW_CHECK_INT(lw_store_put_identifier(s, &id), 0);
 	LW_CHECK_INT(lw_store_put_identifier(s, &id), 0); /* a duplicate is ignored */
+	LW_CHECK_INT(lw_store_put_station(s, &sta), 0);
 	LW_CHECK_INT(lw_store_put_meta(s, "version", "0.1.0"), 0);
 	LW_CHECK_INT(lw_store_put_meta(s, "version", "0.2.0"), 0); /* upsert */
 	LW_CHECK_INT(lw_store_put_meta(s, "nothing", NULL), 0);
@@ -413,10 +450,21 @@ static void test_roundtrip(void)
 	LW_CHECK_INT(lw_store_put_dns(s, &d), 0);
 	se.end = 1700000100.5; /* the station left: the same session row gets its end */
 	LW_CHECK_INT(lw_store_put_session(s, &se), 0);
+	/* a station the kernel reported little of: the rest NULL, a negative signal kept */
+	memset(&sta, 0, sizeof(sta));
+	sta.ts = 1700000031;
+	strcpy(sta.mac, "3c:28:6d:00:00:02");
+	sta.has_signal = true;
+	sta.signal = -91;
+	sta.tx_bitrate = sta.rx_bitrate = sta.inactive_ms = sta.connected_s = -1;
+	sta.rx_bytes = sta.tx_bytes = sta.tx_retries = sta.tx_failed = -1;
+	LW_CHECK_INT(lw_store_put_station(s, &sta), 0);
 
 	/* Rejected at the door. */
 	memset(&dev, 0, sizeof(dev));
 	LW_CHECK_INT(lw_store_put_device(s, &dev), -EINVAL);
+	sta.mac[0] = '\0';
+	LW_CHECK_INT(lw_store_put_station(s, &sta), -EINVAL);
 	LW_CHECK_INT(lw_store_put_meta(s, "", "x"), -EINVAL);
 	LW_CHECK_INT(lw_store_put_meta(s, NULL, "x"), -EINVAL);
 	{
@@ -433,8 +481,8 @@ static void test_roundtrip(void)
 
 	LW_CHECK_INT(lw_store_flush(s), 0);
 	lw_store_get_stats(s, &ss);
-	LW_CHECK_INT(ss.queued, 16);
-	LW_CHECK_INT(ss.written, 16);
+	LW_CHECK_INT(ss.queued, 18);
+	LW_CHECK_INT(ss.written, 18);
 	LW_CHECK_INT(ss.pending, 0);
 	LW_CHECK_INT(ss.dropped, 0);
 	LW_CHECK_INT(ss.rejected, 0);
@@ -469,6 +517,16 @@ static void test_roundtrip(void)
 	LW_CHECK_STR(db_row(db, "SELECT * FROM identifiers", buf, sizeof(buf)),
 		     "1|02:11:22:33:44:55|imei|490154203237518|config|1700000000");
 	LW_CHECK_INT(db_int(db, "SELECT count(*) FROM identifiers"), 1);
+	LW_CHECK_STR(db_row(db, "SELECT * FROM stations WHERE id = 1", buf, sizeof(buf)),
+		     "1|1700000030.5|02:11:22:33:44:55|wlan0|-42|-45|866700|6500|1234|56|"
+		     "5000000000|777|3|1");
+	LW_CHECK_STR(db_row(db, "SELECT * FROM stations WHERE id = 2", buf, sizeof(buf)),
+		     "2|1700000031.0|3c:28:6d:00:00:02|NULL|-91|NULL|NULL|NULL|NULL|NULL|NULL|NULL|"
+		     "NULL|NULL");
+	LW_CHECK_INT(db_int(db, "SELECT count(*) FROM stations"), 2);
+	LW_CHECK_STR(db_row(db, "SELECT time, mac, signal FROM stations_readable WHERE id = 1", buf,
+			    sizeof(buf)),
+		     "2023-11-14 22:13:50|02:11:22:33:44:55|-42");
 	LW_CHECK_STR(db_list(db,
 			     "SELECT key || '=' || ifnull(value, 'NULL') FROM meta "
 			     "WHERE key != 'big' ORDER BY key",
@@ -857,6 +915,8 @@ static void make_old_schema(const char *path, int version)
 	char sql[128];
 	size_t i;
 
+	if (version < 4)
+		db_exec(db, "DROP VIEW stations_readable; DROP TABLE stations");
 	if (version < 3)
 		db_exec(db, "ALTER TABLE devices DROP COLUMN port");
 	for (i = 0; version < 2 && i < LW_ARRAY_SIZE(v2_columns); i++) {
@@ -974,6 +1034,69 @@ static void test_migrate_v2(void)
 	LW_CHECK_STR(db_row(db, "SELECT mac, hostname, ip, port FROM devices ORDER BY mac", buf,
 			    sizeof(buf)),
 		     "02:10:00:00:00:01|android-1|192.0.2.11|lw0p");
+	sqlite3_close(db);
+}
+
+/*
+ * A version 3 database (before stations) is migrated to 4: every table keeps its rows, the
+ * stations table, its index and view appear, and station rows are written to it.
+ */
+static void test_migrate_v3(void)
+{
+	char path[128], buf[1024];
+	struct lw_store *s = open_ok(new_path(path, sizeof(path)), NULL);
+	struct lw_leak_rec l = make_leak(0);
+	struct lw_flow_rec f = make_flow(9);
+	struct lw_station_rec sta = make_station(1700000500);
+	struct lw_device_rec d;
+	struct lw_session_rec se;
+	sqlite3 *db;
+
+	memset(&d, 0, sizeof(d));
+	strcpy(d.mac, "02:11:22:33:44:55");
+	d.ts = 1700000000;
+	strcpy(d.port, "wlan0");
+	LW_CHECK_INT(lw_store_put_device(s, &d), 0);
+	memset(&se, 0, sizeof(se));
+	strcpy(se.mac, "02:11:22:33:44:55");
+	strcpy(se.ifname, "wlan0");
+	se.start = 1700000000.5;
+	LW_CHECK_INT(lw_store_put_session(s, &se), 0);
+	LW_CHECK_INT(lw_store_put_leak(s, &l), 0);
+	LW_CHECK_INT(lw_store_put_flow(s, &f), 0);
+	lw_store_close(s);
+	make_old_schema(path, 3);
+	db = db_open(path);
+	LW_CHECK_INT(db_int(db, "PRAGMA user_version"), 3);
+	LW_CHECK_INT(db_int(db, "SELECT count(*) FROM sqlite_master WHERE name LIKE 'stations%'"),
+		     0);
+	sqlite3_close(db);
+
+	s = open_ok(path, NULL);
+	LW_CHECK_INT(lw_store_put_station(s, &sta), 0);
+	lw_store_close(s);
+	db = db_open(path);
+	LW_CHECK_INT(db_int(db, "PRAGMA user_version"), LW_STORE_SCHEMA_VERSION);
+	LW_CHECK_INT(db_int(db, "SELECT count(*) FROM pragma_table_info('stations')"),
+		     STATION_COLS_V4);
+	LW_CHECK_STR(db_list(db, "SELECT name FROM pragma_index_info('stations_mac_ts')", buf,
+			     sizeof(buf)),
+		     "mac,ts");
+	LW_CHECK_INT(db_int(db, "SELECT count(*) FROM sqlite_master WHERE name = "
+				"'stations_readable' AND type = 'view'"),
+		     1);
+	LW_CHECK_STR(db_row(db, "SELECT mac, port FROM devices", buf, sizeof(buf)),
+		     "02:11:22:33:44:55|wlan0");
+	LW_CHECK_STR(
+		db_row(db, "SELECT mac, ifname, start, \"end\" FROM sessions", buf, sizeof(buf)),
+		"02:11:22:33:44:55|wlan0|1700000000.5|NULL");
+	LW_CHECK_INT(db_int(db, "SELECT count(*) FROM leaks"), 1);
+	LW_CHECK_INT(db_int(db, "SELECT id FROM flows"), 9);
+	LW_CHECK_STR(db_row(db,
+			    "SELECT ts, mac, ifname, signal, tx_bitrate, inactive_ms FROM "
+			    "stations",
+			    buf, sizeof(buf)),
+		     "1700000500.0|02:11:22:33:44:55|wlan0|-42|866700|1234");
 	sqlite3_close(db);
 }
 
@@ -1235,6 +1358,7 @@ static void test_retention(void)
 		struct lw_stats_rec st;
 		struct lw_block_rec b;
 		struct lw_device_rec dev;
+		struct lw_station_rec sta = make_station(ts);
 
 		l.ts = ts;
 		f.first_seen = ts - 10;
@@ -1257,6 +1381,7 @@ static void test_retention(void)
 		LW_CHECK_INT(lw_store_put_stats(s, &st), 0);
 		LW_CHECK_INT(lw_store_put_block(s, &b), 0);
 		LW_CHECK_INT(lw_store_put_device(s, &dev), 0);
+		LW_CHECK_INT(lw_store_put_station(s, &sta), 0);
 	}
 	lw_store_close(s);
 	LW_CHECK_INT(count_rows(path, "dns"), 2);
@@ -1269,12 +1394,13 @@ static void test_retention(void)
 		left = db_int(db,
 			      "SELECT (SELECT count(*) FROM dns) + (SELECT count(*) FROM flows) "
 			      "+ (SELECT count(*) FROM leaks) + (SELECT count(*) FROM stats) "
-			      "+ (SELECT count(*) FROM blocks)");
-		if (left == 5)
+			      "+ (SELECT count(*) FROM blocks) + (SELECT count(*) FROM stations)");
+		if (left == 6)
 			break;
 		usleep(20000);
 	}
-	LW_CHECK_INT(left, 5);
+	LW_CHECK_INT(left, 6);
+	LW_CHECK(db_int(db, "SELECT min(ts) FROM stations") > (long long)now - 7200);
 	LW_CHECK_STR(db_row(db, "SELECT qname FROM dns", buf, sizeof(buf)), "new.example");
 	LW_CHECK_INT(db_int(db, "SELECT id FROM flows"), 1);
 	LW_CHECK_INT(db_int(db, "SELECT count(*) FROM devices"), 2);
@@ -1403,6 +1529,7 @@ int main(void)
 	LW_TEST(test_refuse_newer);
 	LW_TEST(test_migrate_v1);
 	LW_TEST(test_migrate_v2);
+	LW_TEST(test_migrate_v3);
 	LW_TEST(test_refuse_foreign);
 	LW_TEST(test_file_mode);
 	LW_TEST(test_close_flushes);

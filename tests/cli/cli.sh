@@ -117,6 +117,37 @@ want='MAC                LABEL         HOSTNAME   VENDOR        IP          PORT
 	echo "ok   devices of a schema-2 database: port unknown, the file left as it is" ||
 	{ echo "FAIL devices of a schema-2 database:"; echo "$got"; fail=1; }
 
+# stations: the latest row of each station, the history of one, --since, --json; a database
+# from before schema 4 has none (a note on stderr, exit 0)
+expect "stations" 0 stations <<'EOT'
+TIME                 MAC                DEVICE        IFACE  SIGNAL DBM  AVG DBM  TX KBIT/S  RX KBIT/S  INACTIVE MS  CONNECTED S  RX BYTES  TX BYTES  TX RETRIES  TX FAILED
+2023-11-14 22:14:20  02:10:00:00:00:01  Nokia 7 Plus  wlan0         -38      -40     780000      24000           40           60      5000     90000           2          0
+2023-11-14 22:14:20  3c:28:6d:00:00:02  -             wlan1         -71        -       6500          -         3000            5         -         -           -          -
+EOT
+expect "stations MAC: its history" 0 stations 02-10-00-00-00-01 <<'EOT'
+TIME                 MAC                DEVICE        IFACE  SIGNAL DBM  AVG DBM  TX KBIT/S  RX KBIT/S  INACTIVE MS  CONNECTED S  RX BYTES  TX BYTES  TX RETRIES  TX FAILED
+2023-11-14 22:13:50  02:10:00:00:00:01  Nokia 7 Plus  wlan0         -40      -41     866700       6500          120           30      1000      2000           0          0
+2023-11-14 22:14:20  02:10:00:00:00:01  Nokia 7 Plus  wlan0         -38      -40     780000      24000           40           60      5000     90000           2          0
+EOT
+expect "stations MAC --since" 0 stations 02:10:00:00:00:01 --since 1700000031 <<'EOT'
+TIME                 MAC                DEVICE        IFACE  SIGNAL DBM  AVG DBM  TX KBIT/S  RX KBIT/S  INACTIVE MS  CONNECTED S  RX BYTES  TX BYTES  TX RETRIES  TX FAILED
+2023-11-14 22:14:20  02:10:00:00:00:01  Nokia 7 Plus  wlan0         -38      -40     780000      24000           40           60      5000     90000           2          0
+EOT
+json "stations --json" 'len(j) == 2 and j[0] == {"ts": 1700000060.0, "mac": "02:10:00:00:00:01", "device": "Nokia 7 Plus", "ifname": "wlan0", "signal": -38, "signal_avg": -40, "tx_bitrate": 780000, "rx_bitrate": 24000, "inactive_ms": 40, "connected_s": 60, "rx_bytes": 5000, "tx_bytes": 90000, "tx_retries": 2, "tx_failed": 0} and j[1]["signal_avg"] is None and j[1]["rx_bitrate"] is None and j[1]["tx_bitrate"] == 6500' stations
+json "stations MAC --json" '[r["ts"] for r in j] == [1700000030.0, 1700000060.0]' stations 02:10:00:00:00:01
+expect "stations of a MAC never seen" 0 stations 02:99:00:00:00:01 <<'EOT'
+TIME  MAC  DEVICE  IFACE  SIGNAL DBM  AVG DBM  TX KBIT/S  RX KBIT/S  INACTIVE MS  CONNECTED S  RX BYTES  TX BYTES  TX RETRIES  TX FAILED
+EOT
+expect "stations refuses a malformed MAC" 64 stations 02:10 </dev/null
+expect "stations takes one MAC" 64 stations 02:10:00:00:00:01 3c:28:6d:00:00:02 </dev/null
+sqlite3 "$db" ".backup '$dir/v3.db'"
+sqlite3 "$dir/v3.db" "DROP VIEW stations_readable; DROP TABLE stations; PRAGMA user_version = 3"
+got=$("$cli" --db "$dir/v3.db" --json stations 2>"$dir/stderr")
+[ "$got" = "[]" ] && grep -q "no station data yet" "$dir/stderr" &&
+	[ "$(sqlite3 "$dir/v3.db" "PRAGMA user_version")" = 3 ] &&
+	echo "ok   stations of a schema-3 database: none, said on stderr, the file left as it is" ||
+	{ echo "FAIL stations of a schema-3 database: $got"; cat "$dir/stderr"; fail=1; }
+
 # refusals: nothing written, a clear message, exit 64 (usage) / 66 (no database)
 for bad in "bad domain" "a..b" "x!.com" "$(printf 'x%.0s' $(seq 70)).com" "nodot" ""; do
 	expect "flag refuses '${bad:0:20}'" 64 flag "$bad" </dev/null

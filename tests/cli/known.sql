@@ -34,3 +34,12 @@ INSERT INTO stats(ts, packets, bytes, dropped, if_dropped, flows_active, flows_e
 VALUES (1700000300, 600, 60000, 1, 0, 2, 0, 2, 0, 0, 9000),
        (1700000600, 1234, 123400, 2, 0, 3, 0, 3, 0, 0, 9100);
 INSERT INTO flagged(domain, mac, reason, source, added) VALUES ('vnet.cn', NULL, 'zzhc', 'user', 1700000700);
+DELETE FROM stations;
+INSERT INTO stations(ts, mac, ifname, signal, signal_avg, tx_bitrate, rx_bitrate, inactive_ms,
+                     connected_s, rx_bytes, tx_bytes, tx_retries, tx_failed)
+VALUES (1700000030, '02:10:00:00:00:01', 'wlan0', -40, -41, 866700, 6500, 120, 30, 1000, 2000, 0,
+        0),
+       (1700000060, '02:10:00:00:00:01', 'wlan0', -38, -40, 780000, 24000, 40, 60, 5000, 90000, 2,
+        0),
+       (1700000060.5, '3c:28:6d:00:00:02', 'wlan1', -71, NULL, 6500, NULL, 3000, 5, NULL, NULL,
+        NULL, NULL);

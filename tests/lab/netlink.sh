@@ -3,7 +3,8 @@
 # neighbours: IP -> MAC; link down/up; no nl80211 in this kernel, which is not an error), then
 # leakwatchd running as an unprivileged user keeps capturing across the bridge going down and
 # up, and being deleted and created again, and writes the phone's bridge port to devices.port
-# (following it when it moves; the FDB adds no device rows).
+# (following it when it moves; the FDB adds no device rows); its station rounds (every
+# second) find no Wi-Fi, say so once and write no stations rows.
 #   netlink.sh LEAKWATCHD NL-PROBE
 set -uo pipefail
 daemon=$(realpath "$1")
@@ -84,6 +85,7 @@ db=$LAB_DIR/db/leakwatch.db
 cat >"$LAB_DIR/lw.conf" <<CONF
 [ap]
 hostapd_ctrl_dir = $LAB_DIR/no-hostapd
+station_interval = 1
 CONF
 lab_bg "$LAB_AP" "$LAB_DIR/leakwatchd.log" "$daemon" -i br0 --db "$db" --user "$user" \
 	-c "$LAB_DIR/lw.conf"
@@ -182,6 +184,18 @@ got=$(sqlite3 "$db" "SELECT count(*) FROM devices WHERE mac = '02:00:5e:00:00:01
 got=$(sqlite3 "$db" "SELECT port FROM devices WHERE mac = '02:10:00:00:00:01'")
 [ "$got" = "$port" ] && ok "after the stop: the phone's row keeps port $port" ||
 	bad "after the stop: devices.port '$got'"
+# station rounds every second for the whole run: without nl80211 (this kernel) or without a
+# Wi-Fi port (the veth ports of a kernel that has it) that is said once, and no row is written
+if grep -qxF "start link up wifi no stations -95" "$LAB_DIR/probe.log"; then
+	want="wifi: no nl80211 in this kernel (no Wi-Fi): no station rows"
+else
+	want="wifi: no Wi-Fi interface among br0 and its ports: no station rows until one is added"
+fi
+[ "$(grep -cF "$want" "$LAB_DIR/leakwatchd.log")" = 1 ] &&
+	[ "$(sqlite3 "$db" "SELECT count(*) FROM stations")" = 0 ] &&
+	! grep -q "wifi: .*asking nl80211" "$LAB_DIR/leakwatchd.log" &&
+	ok "station_interval 1 without Wi-Fi: logged once ('${want%%:*}: ${want#*: }'), no stations rows" ||
+	bad "station rounds without Wi-Fi: $(grep -c 'wifi:' "$LAB_DIR/leakwatchd.log") wifi lines, $(sqlite3 "$db" "SELECT count(*) FROM stations") rows"
 grep -q "runtime error\|AddressSanitizer\|LeakSanitizer" "$LAB_DIR/leakwatchd.log" &&
 	{ cat "$LAB_DIR/leakwatchd.log"; bad "sanitizer report"; }
 [ $fail -ne 0 ] && { echo "--- leakwatchd.log"; cat "$LAB_DIR/leakwatchd.log"; }
