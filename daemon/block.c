@@ -38,7 +38,9 @@
 
 #include "block/block.h"
 #include "block/hold.h"
+#include "block/layout.h"
 #include "block/watch.h"
+#include "blockenv.h"
 #include "flow/flow.h"
 #include "log.h"
 #include "proto/dns.h"
@@ -58,6 +60,9 @@
 #define REPAIR_RETRY 5.0 /* s between attempts to put back what the kernel refused */
 #define REPAIR_LOG_WINDOW 60.0 /* s: at most REPAIR_LOG_MAX repair lines in such a window */
 #define REPAIR_LOG_MAX 10
+#define ENV_BRNF_TICKS 2 /* br_netfilter's sysctls are read every this many ticks */
+#define ENV_FACTS_TICKS 20 /* the layout is read again this often without a notification */
+#define ENV_TEXT_MAX 2048
 
 /* the kinds of the leaks table (DESIGN.md), for [block] auto_kinds */
 static const char *const leak_kinds[] = {
@@ -148,6 +153,8 @@ struct lw_block {
 	struct lw_loop *loop;
 	struct lw_store *store;
 	enum lw_block_family fam;
+	enum lw_family_mode mode;
+	char ifname[IF_NAMESIZE];
 	char table[LW_BLOCK_TABLE_MAX];
 	uint32_t ttl_min, ttl_max;
 	bool keep_table;
@@ -194,6 +201,14 @@ struct lw_block {
 	double repair_retry_at; /* a repair failed: not tried again before (monotonic s) */
 	double repair_log_window;
 	unsigned repair_logged;
+	/* what blocking relies on (layout, queue path, br_netfilter), reported in meta */
+	struct lw_blockenv *env;
+	struct lw_block_health health;
+	bool env_dirty;
+	unsigned env_ticks;
+	char layout_why[160];
+	char meta_last[7][ENV_TEXT_MAX]; /* values last put, so that only changes are written */
+	char problems_last[ENV_TEXT_MAX];
 	/* counters */
 	uint64_t added, removed, held_dns, dropped_starts, commit_errors, repairs;
 	double last_error_log;
@@ -566,26 +581,51 @@ static void request_resolve(struct lw_block *b, struct flag *f)
 	f->resolving = ok;
 }
 
+static void env_report(struct lw_block *b);
+
 static void update_hold_rules(struct lw_block *b)
 {
 	bool want = b->hold && (b->hold_dns || b->hold_hello) && b->n_flags > 0;
 	char err[256] = "";
 
-	if (want == b->rules_on)
+	b->health.flagged = b->n_flags > 0;
+	if (want == b->rules_on) {
+		env_report(b);
 		return;
+	}
 	if (!want) {
 		lw_hold_rules_remove(&b->rules, b->nft);
 		b->rules_on = false;
+		b->health.rules_on = false;
 		lw_log_info("nothing flagged: DNS answers and new connections no longer held");
+		env_report(b);
 		return;
 	}
 	if (lw_hold_rules_install(&b->rules, b->nft, err, sizeof(err)) < 0) {
 		if (!b->rules_failed_logged)
 			lw_log_warning("blocking without holding packets: %s", err);
 		b->rules_failed_logged = true;
+		b->health.rules_failed = true;
+		b->health.via = LW_HOLD_VIA_NONE;
+		env_report(b);
 		return;
 	}
 	b->rules_on = true;
+	b->health.rules_on = true;
+	b->health.rules_failed = false;
+	b->health.via = b->rules.via;
+	env_report(b);
+	if (b->health.hold_dns || b->health.hold_hello) {
+		char holds[256];
+
+		lw_block_health_holds(&b->health, holds, sizeof(holds));
+		if (!strstr(holds, " on (")) {
+			/* installed, but they would see nothing: say so, not "holding" */
+			lw_log_warning("queue rules installed in NFQUEUE %u, but %s",
+				       b->rules.queue, holds);
+			return;
+		}
+	}
 	lw_log_info("holding %s%s%s in NFQUEUE %u until their addresses are blocked (%s, table%s "
 		    "%s_hold)",
 		    b->hold_dns ? "DNS answers" : "", b->hold_dns && b->hold_hello ? " and " : "",
@@ -1209,6 +1249,172 @@ static void on_watch_fd(int fd, unsigned events, void *user_data)
 	watch_read(user_data);
 }
 
+/* --- what blocking relies on: layout, family, queue path, br_netfilter ----------------------- */
+
+static const char *const meta_keys[] = {"block.layout",	    "block.family", "block.family_config",
+					"block.queue_path", "block.holds",  "block.br_netfilter",
+					"block.problems"};
+
+static void put_meta(struct lw_block *b, size_t i, const char *value)
+{
+	if (strcmp(b->meta_last[i], value) == 0)
+		return;
+	snprintf(b->meta_last[i], sizeof(b->meta_last[i]), "%s", value);
+	lw_store_put_meta(b->store, meta_keys[i], value);
+}
+
+/* queue_path in meta: the path in use, else the one the start found, and what was asked */
+static void queue_path_text(const struct lw_block *b, char *buf, size_t len)
+{
+	const struct lw_block_health *h = &b->health;
+
+	if (!h->hold_dns && !h->hold_hello)
+		snprintf(buf, len, "none (no hold configured)");
+	else if (!h->hold_queue_ok)
+		snprintf(buf, len, "none (queue not open)");
+	else if (h->rules_failed || h->via == LW_HOLD_VIA_NONE)
+		snprintf(buf, len, "none (queue_path %s refused)", lw_queue_path_str(h->want_path));
+	else
+		snprintf(buf, len, "%s%s", lw_hold_via_str(h->via),
+			 h->want_path == LW_QUEUE_AUTO ? "" : " (forced)");
+}
+
+/*
+ * Puts the state of each mechanism in meta (changes only) and logs each problem once when it
+ * appears (a warning naming the fix) and when it goes.
+ */
+static void env_report(struct lw_block *b)
+{
+	struct lw_block_health *h = &b->health;
+	char text[ENV_TEXT_MAX], probs[ENV_TEXT_MAX], *line, *save = NULL;
+
+	if (b->watch)
+		h->table_ok = lw_block_watch_table_state(b->watch) == 0;
+	h->brnf = lw_block_health_needs_brnf(h) ? h->brnf : LW_BRNF_NOT_NEEDED;
+	snprintf(text, sizeof(text), "%s", lw_layout_str(h->layout));
+	put_meta(b, 0, text);
+	put_meta(b, 1, lw_block_family_str(b->fam));
+	put_meta(b, 2, b->mode == LW_FAMILY_AUTO ? "auto" : lw_block_family_str(b->fam));
+	queue_path_text(b, text, sizeof(text));
+	put_meta(b, 3, text);
+	lw_block_health_holds(h, text, sizeof(text));
+	put_meta(b, 4, text);
+	put_meta(b, 5, lw_brnf_str(h->brnf));
+	lw_block_health_problems(h, probs, sizeof(probs));
+	put_meta(b, 6, probs);
+	if (strcmp(probs, b->problems_last) == 0)
+		return;
+	/* new lines are logged; lines that went are logged as fixed */
+	snprintf(text, sizeof(text), "%s", probs);
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		if (!strstr(b->problems_last, line))
+			lw_log_warning("blocking: %s", line);
+	snprintf(text, sizeof(text), "%s", b->problems_last);
+	save = NULL;
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		if (!strstr(probs, line))
+			lw_log_info("blocking: no longer a problem: %.160s", line);
+	snprintf(b->problems_last, sizeof(b->problems_last), "%s", probs);
+}
+
+/*
+ * Moves the table to another family: the old one goes, the new one is made and filled from
+ * what this daemon holds (the hold rules' tables are not tied to the family and stay).
+ */
+static int switch_family(struct lw_block *b, enum lw_block_family fam)
+{
+	struct lw_block_nft *n = NULL;
+	char err[256] = "";
+	int r;
+
+	r = lw_block_nft_open(fam, b->table, &n, err, sizeof(err));
+	if (r < 0) {
+		lw_log_warning("blocking: cannot create table %s %s: %s; staying with %s",
+			       lw_block_family_str(fam), b->table, err[0] ? err : strerror(-r),
+			       lw_block_family_str(b->fam));
+		return r;
+	}
+	if (b->watch) {
+		lw_loop_remove_fd(b->loop, lw_block_watch_fd(b->watch));
+		lw_block_watch_close(b->watch);
+		b->watch = NULL;
+	}
+	lw_block_nft_close(b->nft, false);
+	b->nft = n;
+	lw_log_info("blocking: moved table %s %s to %s %s (layout %s: %s)",
+		    lw_block_family_str(b->fam), b->table, lw_block_family_str(fam), b->table,
+		    lw_layout_str(b->health.layout), b->layout_why);
+	b->fam = fam;
+	b->health.family = fam;
+	if (lw_block_watch_open(fam, b->table, on_watch_elem, b, &b->watch, err, sizeof(err)) ==
+	    0) {
+		if (lw_loop_add_fd(b->loop, lw_block_watch_fd(b->watch), on_watch_fd, b) < 0) {
+			lw_block_watch_close(b->watch);
+			b->watch = NULL;
+		}
+	}
+	resync(b);
+	b->health.table_ok = true;
+	return 0;
+}
+
+/* The layout from the kernel; moves the table when [block] family = auto and it changed. */
+static void env_facts(struct lw_block *b)
+{
+	struct lw_layout_facts f = {0};
+	enum lw_layout l;
+	const char *why = "";
+
+	if (b->env)
+		lw_blockenv_facts(b->env, &f);
+	l = lw_layout_decide(&f, &why);
+	if (l != b->health.layout || strcmp(why, b->layout_why) != 0) {
+		if (b->health.layout != LW_LAYOUT_UNKNOWN || l != LW_LAYOUT_UNKNOWN)
+			lw_log_info("blocking: %s is %s: %s", b->ifname, lw_layout_str(l), why);
+		snprintf(b->layout_why, sizeof(b->layout_why), "%s", why);
+	}
+	b->health.layout = l;
+	/* an interface that went away keeps the family it had */
+	if (b->nft && b->mode == LW_FAMILY_AUTO && l != LW_LAYOUT_UNKNOWN &&
+	    lw_layout_family(l) != b->fam)
+		switch_family(b, lw_layout_family(l));
+}
+
+static void env_brnf(struct lw_block *b)
+{
+	bool fixed = false;
+
+	if (!lw_block_health_needs_brnf(&b->health)) {
+		b->health.brnf = LW_BRNF_NOT_NEEDED;
+		return;
+	}
+	b->health.brnf = lw_blockenv_brnf(true, &fixed);
+	b->health.brnf_set |= fixed;
+}
+
+static void on_env_fd(int fd, unsigned events, void *user_data)
+{
+	struct lw_block *b = user_data;
+
+	(void)fd;
+	(void)events;
+	if (lw_blockenv_dispatch(b->env))
+		b->env_dirty = true;
+}
+
+/* From the tick: the layout when it may have changed, br_netfilter every ENV_BRNF_TICKS. */
+static void env_tick(struct lw_block *b)
+{
+	b->env_ticks++;
+	if (b->env_dirty || b->env_ticks % ENV_FACTS_TICKS == 0) {
+		b->env_dirty = false;
+		env_facts(b);
+	}
+	if (b->env_ticks % ENV_BRNF_TICKS == 0)
+		env_brnf(b);
+	env_report(b);
+}
+
 /* --- events ---------------------------------------------------------------------------------- */
 
 static void on_tick(void *user_data)
@@ -1240,6 +1446,7 @@ static void on_tick(void *user_data)
 	/* a repair that failed is tried again from here (no notification may come) */
 	if (b->watch)
 		watch_read(b);
+	env_tick(b);
 }
 
 static void on_hold_fd(int fd, unsigned events, void *user_data)
@@ -1471,13 +1678,17 @@ int lw_block_start(const struct lw_config *cfg, struct lw_loop *loop, struct lw_
 	int r;
 
 	*out = NULL;
-	if (!cfg->block_enabled)
+	if (!cfg->block_enabled) {
+		lw_store_put_meta(store, "block.holds", "off ([block] enabled = no)");
+		lw_store_put_meta(store, "block.problems", "");
 		return 0;
+	}
 	b = calloc(1, sizeof(*b));
 	if (!b)
 		return -ENOMEM;
 	b->loop = loop;
 	b->store = store;
+	snprintf(b->ifname, sizeof(b->ifname), "%s", cfg->interface);
 	snprintf(b->table, sizeof(b->table), "%s", cfg->block_table);
 	b->ttl_min = (uint32_t)cfg->block_ttl_min;
 	b->ttl_max = (uint32_t)cfg->block_ttl_max;
@@ -1497,29 +1708,48 @@ int lw_block_start(const struct lw_config *cfg, struct lw_loop *loop, struct lw_
 		snprintf(err, errlen, "[block] ttl_max is below ttl_min");
 		goto fail;
 	}
-	if (lw_block_family_parse(cfg->block_family, &b->fam) < 0) {
+	if (lw_family_mode_parse(cfg->block_family, &b->mode) < 0 ||
+	    lw_queue_path_parse(cfg->block_queue_path, &b->rules.path) < 0) {
 		r = -EINVAL;
-		snprintf(err, errlen, "[block] family '%s' is not bridge or inet",
-			 cfg->block_family);
+		snprintf(err, errlen, "[block] family '%s' or queue_path '%s' unknown",
+			 cfg->block_family, cfg->block_queue_path);
 		goto fail;
 	}
+	/* the layout decides the family unless the configuration does */
+	r = lw_blockenv_new(cfg->interface, &b->env);
+	if (r < 0)
+		lw_log_warning("blocking: cannot follow the layout of %s (rtnetlink: %s)",
+			       cfg->interface, strerror(-r));
+	env_facts(b);
+	b->fam = b->mode == LW_FAMILY_INET     ? LW_BLOCK_INET
+		 : b->mode == LW_FAMILY_BRIDGE ? LW_BLOCK_BRIDGE
+					       : lw_layout_family(b->health.layout);
+	lw_log_info("blocking: %s is %s (%s): table family %s%s", cfg->interface,
+		    lw_layout_str(b->health.layout), b->layout_why, lw_block_family_str(b->fam),
+		    b->mode == LW_FAMILY_AUTO ? " (auto)" : " ([block] family)");
+	b->health.mode = b->mode;
+	b->health.family = b->fam;
+	b->health.want_path = b->rules.path;
+	b->health.hold_dns = b->hold_dns;
+	b->health.hold_hello = b->hold_hello;
 	r = lw_block_nft_open(b->fam, b->table, &b->nft, e2, sizeof(e2));
 	if (r < 0) {
 		if (r == -EPERM || r == -EACCES)
 			snprintf(err, errlen,
 				 "cannot create nftables table %s %s: %s; blocking needs root or "
 				 "CAP_NET_ADMIN (or set [block] enabled = no)",
-				 cfg->block_family, b->table, e2);
+				 lw_block_family_str(b->fam), b->table, e2);
 		else
 			snprintf(err, errlen, "cannot create nftables table %s %s: %s",
-				 cfg->block_family, b->table, e2[0] ? e2 : strerror(-r));
+				 lw_block_family_str(b->fam), b->table, e2[0] ? e2 : strerror(-r));
 		goto fail;
 	}
+	b->health.table_ok = true;
 	r = lw_block_watch_open(b->fam, b->table, on_watch_elem, b, &b->watch, e2, sizeof(e2));
 	if (r < 0)
 		lw_log_warning("blocking: %s; what is removed from table %s %s behind leakwatch's "
 			       "back is not put back",
-			       e2, cfg->block_family, b->table);
+			       e2, lw_block_family_str(b->fam), b->table);
 	e2[0] = '\0';
 	r = open_table(b, cfg->db_path, err, errlen);
 	if (r < 0)
@@ -1531,6 +1761,7 @@ int lw_block_start(const struct lw_config *cfg, struct lw_loop *loop, struct lw_
 	}
 	if (lw_loop_add_fd(loop, b->w->efd, on_worker, b) < 0 ||
 	    (b->watch && lw_loop_add_fd(loop, lw_block_watch_fd(b->watch), on_watch_fd, b) < 0) ||
+	    (b->env && lw_loop_add_fd(loop, lw_blockenv_fd(b->env), on_env_fd, b) < 0) ||
 	    lw_loop_add_timer(loop, LW_BLOCK_POLL_MS, on_tick, b) < 0) {
 		r = -ENOSPC;
 		snprintf(err, errlen, "event loop: no room");
@@ -1550,6 +1781,23 @@ int lw_block_start(const struct lw_config *cfg, struct lw_loop *loop, struct lw_
 			b->hold = NULL;
 		}
 	}
+	b->health.hold_queue_ok = b->hold != NULL;
+	if (b->hold) {
+		/* which queue path this kernel takes, known now rather than at the first flag */
+		e2[0] = '\0';
+		if (lw_hold_rules_install(&b->rules, b->nft, e2, sizeof(e2)) < 0) {
+			lw_log_warning("blocking: the queue rules cannot be installed (queue_path "
+				       "%s): %s",
+				       cfg->block_queue_path, e2);
+			b->health.rules_failed = true;
+		} else {
+			b->health.via = b->rules.via;
+			lw_hold_rules_remove(&b->rules,
+					     b->nft); /* back when something is flagged */
+		}
+		e2[0] = '\0';
+	}
+	env_brnf(b);
 	b->sync_deadline = mono_now() + LW_BLOCK_SYNC_WAIT;
 	poll_table(b);
 	if (!b->rows_read) {
@@ -1558,8 +1806,9 @@ int lw_block_start(const struct lw_config *cfg, struct lw_loop *loop, struct lw_
 			 sqlite3_errmsg(b->db));
 		goto fail;
 	}
-	lw_log_info("blocking through nftables table %s %s: %zu flag%s%s", cfg->block_family,
-		    b->table, b->n_flags, b->n_flags == 1 ? "" : "s",
+	update_hold_rules(b); /* reports what blocking relies on, in the log and in meta */
+	lw_log_info("blocking through nftables table %s %s: %zu flag%s%s",
+		    lw_block_family_str(b->fam), b->table, b->n_flags, b->n_flags == 1 ? "" : "s",
 		    b->hold ? "" : "; packets are not held");
 	*out = b;
 	return 0;
@@ -1577,6 +1826,8 @@ void lw_block_stop(struct lw_block *b)
 	/* first: what follows is this daemon's own doing */
 	lw_block_watch_close(b->watch);
 	b->watch = NULL;
+	lw_blockenv_free(b->env);
+	b->env = NULL;
 	if (b->rules_on)
 		lw_hold_rules_remove(&b->rules, b->nft);
 	if (b->hold) {
