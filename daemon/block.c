@@ -1369,7 +1369,7 @@ static void env_facts(struct lw_block *b)
 		lw_blockenv_facts(b->env, &f);
 	l = lw_layout_decide(&f, &why);
 	if (l != b->health.layout || strcmp(why, b->layout_why) != 0) {
-		if (b->health.layout != LW_LAYOUT_UNKNOWN || l != LW_LAYOUT_UNKNOWN)
+		if (b->nft) /* the start logs it with the family */
 			lw_log_info("blocking: %s is %s: %s", b->ifname, lw_layout_str(l), why);
 		snprintf(b->layout_why, sizeof(b->layout_why), "%s", why);
 	}

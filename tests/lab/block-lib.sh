@@ -6,11 +6,89 @@
 
 BLOCK_FAIL=0
 
-# block_ap_net: give the AP namespace an address and a resolver
+# block_ap_net: give the AP namespace an address, its default route (out through br0 to the
+# upstream router: a bridged AP) and a resolver
 block_ap_net() {
 	lab_ns "$LAB_AP" ip addr add 192.0.2.2/24 dev br0
+	lab_ns "$LAB_AP" ip route add default via 192.0.2.1 dev br0
 	mkdir -p "/etc/netns/$LAB_AP"
 	echo "nameserver 192.0.2.1" >"/etc/netns/$LAB_AP/resolv.conf"
+}
+
+# block_routed_ap_net: the routing AP (lab_up_routed) resolves through its own dnsmasq
+block_routed_ap_net() {
+	mkdir -p "/etc/netns/$LAB_AP"
+	echo "nameserver 192.0.2.1" >"/etc/netns/$LAB_AP/resolv.conf"
+}
+
+# block_ms: milliseconds on a monotonic-enough clock
+block_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+# block_meta KEY: the daemon's meta value (e.g. block.layout)
+block_meta() { sql "SELECT value FROM meta WHERE key = '$1'"; }
+
+# block_wait_meta KEY PATTERN SECONDS: waits until meta KEY matches the grep -E PATTERN; prints
+# the milliseconds from $BLOCK_T0 (set by block_start) to when it was seen, or "never"
+block_wait_meta() {
+	local end=$(($(block_ms) + $3 * 1000))
+	while [ "$(block_ms)" -le "$end" ]; do
+		if block_meta "$1" 2>/dev/null | grep -Eq "$2"; then
+			echo $(($(block_ms) - BLOCK_T0))
+			return 0
+		fi
+		sleep 0.05
+	done
+	echo never
+	return 1
+}
+
+# block_until_elem ADDR in|out SECONDS: waits until ADDR is in (or out of) this test's ipv4
+# set, whichever family the table is in; prints the milliseconds from the call, or "never"
+block_until_elem() {
+	local t0 end fam table=lw${LAB_ID//[^a-zA-Z0-9]/} in
+	t0=$(block_ms)
+	end=$((t0 + $3 * 1000))
+	while :; do
+		fam=$(block_meta block.family 2>/dev/null)
+		in=out
+		lab_ns "$LAB_AP" nft get element "${fam:-bridge}" "$table" ipv4 "{ $1 }" \
+			>/dev/null 2>&1 && in=in
+		if [ "$in" = "$2" ]; then
+			echo $(($(block_ms) - t0))
+			return 0
+		fi
+		[ "$(block_ms)" -gt "$end" ] && break
+		sleep 0.02
+	done
+	echo never
+	return 1
+}
+
+# block_within MS VALUE: "yes" when VALUE is a number of milliseconds no greater than MS
+block_within() { [ "$2" != never ] && [ "$2" -le "$1" ] && echo yes; }
+
+# block_until_http NS URL WANT SECONDS [curl args...]: fetches until the status is WANT (000:
+# nothing came back within a 1 s connect timeout); prints the milliseconds from the call to the
+# start of the fetch that got it, or "never".  A fetch that is answered is quick, a blocked one
+# costs its timeout: the time measured is when the change had happened at the latest.
+block_until_http() {
+	local ns=$1 url=$2 want=$3 secs=$4 t0 t end got
+	shift 4
+	t0=$(block_ms)
+	end=$((t0 + secs * 1000))
+	while :; do
+		t=$(block_ms)
+		got=$(lab_ns "$ns" curl -s -o /dev/null -m 3 --connect-timeout 1 -w '%{http_code}' \
+			"$@" "$url")
+		if [ "$got" = "$want" ]; then
+			echo $((t - t0))
+			return 0
+		fi
+		[ "$(block_ms)" -gt "$end" ] && break
+		sleep 0.02
+	done
+	echo never
+	return 1
 }
 
 # block_conf FILE [KEY=VALUE...]: a config with a [block] section (table unique to the test)
@@ -29,6 +107,7 @@ block_conf() {
 block_start() {
 	local conf=$1 log=$LAB_DIR/leakwatchd.log
 	shift
+	BLOCK_T0=$(block_ms)
 	lab_bg "$LAB_AP" "$log" "$daemon" -i br0 --db "$db" -c "$conf" "$@"
 	pid=${LAB_PIDS[-1]}
 	for _ in $(seq 100); do

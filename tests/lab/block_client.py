@@ -10,11 +10,15 @@
   block_client.py rounds N SUFFIX PORT TIMEOUT [PREFIX]
       N times: resolve a fresh name rI-<random>.SUFFIX (with PREFIX: PREFIX<I>.SUFFIX, I from
       1), connect to its address at once; prints how many connections were made.
+  block_client.py burst N SUFFIX PORT TIMEOUT [PREFIX]
+      The same N lookups and connections all at once (one thread each, started together);
+      prints how many connections were made.
 """
 import os
 import socket
 import ssl
 import sys
+import threading
 import time
 
 RFC9001_A2 = bytes.fromhex(
@@ -126,6 +130,34 @@ def rounds(n, suffix, port, timeout, prefix=None):
     return made
 
 
+def burst(n, suffix, port, timeout, prefix=None):
+    n = int(n)
+    made = [0] * n
+    go = threading.Event()
+
+    def one(i):
+        if prefix:
+            name = "%s%d.%s" % (prefix, i + 1, suffix)
+        else:
+            name = "r%d-%s.%s" % (i, os.urandom(4).hex(), suffix)
+        go.wait()
+        try:
+            addr = socket.getaddrinfo(name, int(port), socket.AF_INET, socket.SOCK_STREAM)[0][4]
+            s = socket.create_connection(addr, timeout=float(timeout))
+            made[i] = 1
+            s.close()
+        except OSError:
+            pass
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    go.set()
+    for t in threads:
+        t.join()
+    return sum(made)
+
+
 def main():
     cmd = sys.argv[1]
     if cmd == "hello":
@@ -134,6 +166,8 @@ def main():
         print(quic(sys.argv[2], sys.argv[3]))
     elif cmd == "rounds":
         print(rounds(*sys.argv[2:8]))
+    elif cmd == "burst":
+        print(burst(*sys.argv[2:8]))
     else:
         sys.exit("unknown command " + cmd)
 
