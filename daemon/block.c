@@ -60,7 +60,7 @@
 #define REPAIR_RETRY 5.0 /* s between attempts to put back what the kernel refused */
 #define REPAIR_LOG_WINDOW 60.0 /* s: at most REPAIR_LOG_MAX repair lines in such a window */
 #define REPAIR_LOG_MAX 10
-#define ENV_BRNF_TICKS 2 /* br_netfilter's sysctls are read every this many ticks */
+#define ENV_BRNF_TICKS 1 /* br_netfilter's sysctls are read every this many ticks */
 #define ENV_FACTS_TICKS 20 /* the layout is read again this often without a notification */
 #define ENV_TEXT_MAX 2048
 
@@ -1689,6 +1689,8 @@ int lw_block_start(const struct lw_config *cfg, struct lw_loop *loop, struct lw_
 	b->loop = loop;
 	b->store = store;
 	snprintf(b->ifname, sizeof(b->ifname), "%s", cfg->interface);
+	for (size_t i = 0; i < LW_ARRAY_SIZE(b->meta_last); i++)
+		b->meta_last[i][0] = '\n'; /* no value yet: the first report writes every key */
 	snprintf(b->table, sizeof(b->table), "%s", cfg->block_table);
 	b->ttl_min = (uint32_t)cfg->block_ttl_min;
 	b->ttl_max = (uint32_t)cfg->block_ttl_max;

@@ -26,6 +26,11 @@ block_ms() { echo $(($(date +%s%N) / 1000000)); }
 
 # block_meta KEY: the daemon's meta value (e.g. block.layout)
 block_meta() { sql "SELECT value FROM meta WHERE key = '$1'"; }
+# block_meta_empty KEY: "empty" when KEY is in meta with an empty value ("missing" when absent)
+block_meta_empty() {
+	sql "SELECT CASE WHEN count(*) = 0 THEN 'missing' WHEN max(value) = '' THEN 'empty'
+		ELSE max(value) END FROM meta WHERE key = '$1'"
+}
 
 # block_wait_meta KEY PATTERN SECONDS: waits until meta KEY matches the grep -E PATTERN; prints
 # the milliseconds from $BLOCK_T0 (set by block_start) to when it was seen, or "never"
