@@ -8,7 +8,7 @@ set -uo pipefail
 daemon=$(realpath "$1")
 here=$(cd "$(dirname "$0")" && pwd)
 [ "$(id -u)" -eq 0 ] || { echo "needs root (network namespaces)"; exit 77; }
-for p in dnsmasq nft iptables curl sqlite3; do
+for p in dnsmasq nft curl sqlite3; do
 	command -v $p >/dev/null || { echo "needs $p"; exit 77; }
 done
 # shellcheck source=lab.sh
