@@ -37,10 +37,10 @@ P2=$LAB_ID-phone2
 
 # the default configuration (family = auto) on this bridged AP (br0's default route leaves
 # through br0 itself, to the upstream router)
-ms=$(block_wait_meta block.layout '^bridged$' 5)
-echo "info layout reported in meta $ms ms after the start"
-block_expect "layout reported within ${BLOCK_REPORT_MS:-1000} ms" \
-	"$(block_within "${BLOCK_REPORT_MS:-1000}" "$ms")" yes
+ms=$(block_wait_meta block.layout '^bridged$' "${BLOCK_WAIT_S:-20}")
+echo "info layout reported in meta $ms ms after the launch (ready after $BLOCK_READY_MS ms)"
+block_expect "layout reported within ${BLOCK_REPORT_MS:-1000} ms of the daemon being ready" \
+	"$(block_reported_in_time "$ms")" yes
 block_expect "detected layout" "$(block_meta block.layout)" bridged
 block_expect "table family" "$(block_meta block.family)" bridge
 block_expect "table bridge in the kernel" \
@@ -66,7 +66,7 @@ block_expect "no hold rules while nothing is flagged" "$(block_rules)" 0
 
 # --- a flag for every device -------------------------------------------------------------
 sql "INSERT INTO flagged(domain) VALUES ('vnet.cn')"
-ms=$(block_until_elem 198.51.100.10 in 20)
+ms=$(block_until_elem 198.51.100.10 in "${BLOCK_WAIT_S:-20}")
 echo "info bridged: flag -> vnet.cn's address in the set in $ms ms"
 block_expect "bridged: flag blocks within $FLAG_MS ms" "$(block_within "$FLAG_MS" "$ms")" yes
 sleep 1 # the second address and the hold rules
@@ -83,7 +83,7 @@ block_expect "blocks rows for the flagged addresses" \
 vnet.cn|198.51.100.11|add"
 
 sql "DELETE FROM flagged WHERE domain = 'vnet.cn'"
-ms=$(block_until_elem 198.51.100.10 out 20)
+ms=$(block_until_elem 198.51.100.10 out "${BLOCK_WAIT_S:-20}")
 echo "info bridged: unflag -> vnet.cn's address out of the set in $ms ms"
 block_expect "bridged: unflag unblocks within $FLAG_MS ms" "$(block_within "$FLAG_MS" "$ms")" yes
 sleep 0.5 # the hold rules go at the same time as the last address

@@ -72,6 +72,13 @@ block_until_elem() {
 # block_within MS VALUE: "yes" when VALUE is a number of milliseconds no greater than MS
 block_within() { [ "$2" != never ] && [ "$2" -le "$1" ] && echo yes; }
 
+# block_reported_in_time MS: "yes" when MS (from the launch, as block_wait_meta prints it) is
+# within BLOCK_REPORT_MS (default 1000) of the daemon being ready (its "capturing on" line, seen
+# by block_start to 0.1 s), so that a slow machine's start-up time does not count
+block_reported_in_time() {
+	block_within $((${BLOCK_READY_MS:-0} + ${BLOCK_REPORT_MS:-1000})) "$1"
+}
+
 # block_until_http NS URL WANT SECONDS [curl args...]: fetches until the status is WANT (000:
 # nothing came back within a 1 s connect timeout); prints the milliseconds from the call to the
 # start of the fetch that got it, or "never".  A fetch that is answered is quick, a blocked one
@@ -115,8 +122,11 @@ block_start() {
 	BLOCK_T0=$(block_ms)
 	lab_bg "$LAB_AP" "$log" "$daemon" -i br0 --db "$db" -c "$conf" "$@"
 	pid=${LAB_PIDS[-1]}
-	for _ in $(seq 100); do
-		grep -qs "capturing on" "$log" && return 0
+	for _ in $(seq "${BLOCK_START_TRIES:-300}"); do
+		if grep -qs "capturing on" "$log"; then
+			BLOCK_READY_MS=$(($(block_ms) - BLOCK_T0))
+			return 0
+		fi
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
