@@ -1380,6 +1380,16 @@ static void env_facts(struct lw_block *b)
 		switch_family(b, lw_layout_family(l));
 }
 
+/* A flowtable (OpenWrt's flow offloading): offloaded flows skip the forward hook. */
+static void env_flowtables(struct lw_block *b)
+{
+	char out[4096];
+
+	/* a change shows in env_report's problems (logged when it appears and when it goes) */
+	if (b->nft && lw_block_nft_list(b->nft, "list flowtables", out, sizeof(out)) == 0)
+		lw_layout_flowtables(out, b->health.flowtable, sizeof(b->health.flowtable));
+}
+
 static void env_brnf(struct lw_block *b)
 {
 	bool fixed = false;
@@ -1409,6 +1419,7 @@ static void env_tick(struct lw_block *b)
 	if (b->env_dirty || b->env_ticks % ENV_FACTS_TICKS == 0) {
 		b->env_dirty = false;
 		env_facts(b);
+		env_flowtables(b);
 	}
 	if (b->env_ticks % ENV_BRNF_TICKS == 0)
 		env_brnf(b);
@@ -1747,6 +1758,7 @@ int lw_block_start(const struct lw_config *cfg, struct lw_loop *loop, struct lw_
 		goto fail;
 	}
 	b->health.table_ok = true;
+	env_flowtables(b);
 	r = lw_block_watch_open(b->fam, b->table, on_watch_elem, b, &b->watch, e2, sizeof(e2));
 	if (r < 0)
 		lw_log_warning("blocking: %s; what is removed from table %s %s behind leakwatch's "

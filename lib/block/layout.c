@@ -2,6 +2,7 @@
 /* The AP's layout and what blocking needs there (layout.h). */
 #include "block/layout.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -122,6 +123,49 @@ const char *lw_hold_via_str(enum lw_hold_via v)
 		return "xtables";
 	}
 	return "none";
+}
+
+/* the next whitespace-separated word of *p (at most len - 1 bytes kept), moving *p past it */
+static void next_word(const char **p, char *w, size_t len)
+{
+	size_t n = 0;
+
+	while (**p == ' ' || **p == '\t')
+		(*p)++;
+	while (**p && !isspace((unsigned char)**p)) {
+		if (n + 1 < len)
+			w[n++] = **p;
+		(*p)++;
+	}
+	w[n] = '\0';
+}
+
+unsigned lw_layout_flowtables(const char *listing, char *name, size_t len)
+{
+	char table[64] = "", word[64], fam[16], tname[40];
+	const char *p = listing;
+	unsigned n = 0;
+
+	if (len)
+		name[0] = '\0';
+	while (p && *p) {
+		const char *line = p;
+
+		next_word(&line, word, sizeof(word));
+		if (strcmp(word, "table") == 0) {
+			next_word(&line, fam, sizeof(fam));
+			next_word(&line, tname, sizeof(tname));
+			snprintf(table, sizeof(table), "%s %s", fam, tname);
+		} else if (strcmp(word, "flowtable") == 0) {
+			next_word(&line, word, sizeof(word));
+			if (n++ == 0 && len)
+				snprintf(name, len, "%s%s%s", table, table[0] ? " " : "", word);
+		}
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return n;
 }
 
 static bool holds_wanted(const struct lw_block_health *h)
@@ -261,6 +305,20 @@ unsigned lw_block_health_problems(const struct lw_block_health *h, char *buf, si
 	if (holds_wanted(h) && h->hold_queue_ok && lw_block_health_needs_brnf(h) &&
 	    h->brnf == LW_BRNF_CALL6_OFF)
 		PROBLEM("IPv6 %s OFF: %s", holds_name(h), brnf_fix(h->brnf));
+	if (h->flowtable[0])
+		PROBLEM("flow offloading is on (flowtable %s): offloaded connections skip the "
+			"forward hook, so one already open when its server is flagged keeps "
+			"going%s "
+			"(turn offloading off, on OpenWrt: uci set "
+			"firewall.@defaults[0].flow_offloading=0; uci set "
+			"firewall.@defaults[0].flow_offloading_hw=0; uci commit firewall; service "
+			"firewall restart; or end a flagged server's open connections: conntrack "
+			"-D "
+			"-d ADDRESS)",
+			h->flowtable,
+			h->hold_hello
+				? " and hello-hold never sees the ClientHello after the handshake"
+				: "");
 #undef PROBLEM
 	return n;
 }

@@ -80,7 +80,14 @@ struct lw_block_health {
 	enum lw_queue_path want_path; /* configured */
 	enum lw_brnf brnf;
 	bool brnf_set; /* the daemon turned bridge-nf-call-* on itself */
+	char flowtable[96]; /* "inet fw4 ft": a flowtable offloads forwarded flows; "" none */
 };
+
+/*
+ * The first flowtable in the text of "nft list flowtables" ("table inet fw4 {" then
+ * "flowtable ft {"), as "inet fw4 ft" in name (len bytes).  Returns how many the text has.
+ */
+unsigned lw_layout_flowtables(const char *listing, char *name, size_t len);
 
 /* Whether holds on this layout rely on br_netfilter (holds configured, layout bridged). */
 bool lw_block_health_needs_brnf(const struct lw_block_health *h);

@@ -214,10 +214,44 @@ static void test_health(void)
 	LW_CHECK_INT(lw_block_health_problems(&h, NULL, 0), 1);
 }
 
+static void test_flowtables(void)
+{
+	static const char fw4[] = "table inet fw4 {\n"
+				  "\tflowtable ft {\n"
+				  "\t\thook ingress priority filter\n"
+				  "\t\tdevices = { br-lan, wan }\n"
+				  "\t}\n"
+				  "}\n"
+				  "table ip other {\n"
+				  "\tflowtable f2 {\n"
+				  "\t}\n"
+				  "}\n";
+	struct lw_block_health h = healthy();
+	char name[96], probs[2048];
+
+	LW_CHECK_INT(lw_layout_flowtables(fw4, name, sizeof(name)), 2);
+	LW_CHECK_STR(name, "inet fw4 ft");
+	LW_CHECK_INT(lw_layout_flowtables("", name, sizeof(name)), 0);
+	LW_CHECK_STR(name, "");
+	LW_CHECK_INT(lw_layout_flowtables("table inet x {\n}\n", name, sizeof(name)), 0);
+	LW_CHECK_INT(lw_layout_flowtables(fw4, name, 6), 2);
+	LW_CHECK_STR(name, "inet ");
+	/* no table line before it, no newline at the end */
+	LW_CHECK_INT(lw_layout_flowtables("  flowtable lone {", name, sizeof(name)), 1);
+	LW_CHECK_STR(name, "lone");
+
+	snprintf(h.flowtable, sizeof(h.flowtable), "inet fw4 ft");
+	LW_CHECK_INT(lw_block_health_problems(&h, probs, sizeof(probs)), 1);
+	LW_CHECK(strstr(probs, "flow offloading is on (flowtable inet fw4 ft)") != NULL);
+	LW_CHECK(strstr(probs, "hello-hold never sees") != NULL);
+	LW_CHECK(strstr(probs, "flow_offloading=0") != NULL);
+}
+
 int main(void)
 {
 	LW_TEST(test_decide);
 	LW_TEST(test_parse);
 	LW_TEST(test_health);
+	LW_TEST(test_flowtables);
 	return lw_test_end();
 }

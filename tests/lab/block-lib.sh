@@ -79,6 +79,25 @@ block_reported_in_time() {
 	block_within $((${BLOCK_READY_MS:-0} + ${BLOCK_REPORT_MS:-1000})) "$1"
 }
 
+# block_open_conn NS ADDR PORT DOMAIN: a connection to ADDR:PORT (a reply server) kept open
+# while DOMAIN is flagged; prints "B A": the replies it got before the flag, and those that came
+# more than 0.5 s after ADDR was in the set (0: the open connection stopped too).  Unflags after.
+block_open_conn() {
+	local ns=$1 addr=$2 port=$3 domain=$4 out=$LAB_DIR/stream.$RANDOM t_flag t_in spid
+	lab_ns "$ns" python3 "$here/block_client.py" stream "$addr" "$port" 4 >"$out" &
+	spid=$!
+	sleep 1.5
+	t_flag=$(date +%s.%N)
+	sql "INSERT INTO flagged(domain) VALUES ('$domain')"
+	block_until_elem "$addr" in "${BLOCK_WAIT_S:-20}" >/dev/null
+	t_in=$(date +%s.%N)
+	wait "$spid"
+	sql "DELETE FROM flagged WHERE domain = '$domain'"
+	block_until_elem "$addr" out "${BLOCK_WAIT_S:-20}" >/dev/null
+	awk -v f="$t_flag" -v i="$t_in" '$1 < f { b++ } $1 > i + 0.5 { a++ }
+		END { print b + 0, a + 0 }' "$out"
+}
+
 # block_until_http NS URL WANT SECONDS [curl args...]: fetches until the status is WANT (000:
 # nothing came back within a 1 s connect timeout); prints the milliseconds from the call to the
 # start of the fetch that got it, or "never".  A fetch that is answered is quick, a blocked one

@@ -98,6 +98,12 @@ echo "info routed: unflag -> vnet.cn's address out of the set in $ms ms"
 block_expect "routed: unflag unblocks within $FLAG_MS ms" "$(block_within "$FLAG_MS" "$ms")" yes
 block_expect "unflagged: phone1 http://vnet.cn/" "$(block_http "$P1" http://vnet.cn/)" 200
 
+# --- a connection open before the flag stops with it (both directions dropped) ----------------
+read -r before after <<<"$(block_open_conn "$P1" 198.51.100.10 8080 vnet.cn)"
+echo "info routed: a connection open before the flag: $before replies before it, $after after"
+block_expect "routed: the open connection had answers before the flag" "$((before > 0))" 1
+block_expect "routed: the open connection gets nothing once its server is in the set" "$after" 0
+
 # --- DNS-hold race: N fresh names, each with its own address, looked up and connected at once --
 before=$(accepts)
 made=$(lab_ns "$P1" python3 "$here/block_client.py" burst "$N" own.flagged.example 8080 2 a)
@@ -170,6 +176,38 @@ for path in nft xtables; do
 	fi
 	block_stop
 done
+
+# --- flow offloading (OpenWrt fw4): a flowtable; only where the kernel has them ----------------
+if lab_ns "$LAB_AP" nft -f - 2>/dev/null <<EOF_FT; then
+table inet lwft {
+	flowtable ft { hook ingress priority filter; devices = { br0, $LAB_WAN }; }
+	chain fwd {
+		type filter hook forward priority filter; policy accept;
+		meta l4proto { tcp, udp } flow add @ft
+	}
+}
+EOF_FT
+	block_conf "$LAB_DIR/ft.conf"
+	block_start "$LAB_DIR/ft.conf"
+	ms=$(block_wait_meta block.problems 'flow offloading is on \(flowtable inet lwft ft\)' "$WAIT_S")
+	echo "info flowtable inet lwft ft: reported $ms ms after the launch"
+	block_expect "flow offloading reported" "$([ "$ms" != never ] && echo yes)" yes
+	read -r before after <<<"$(block_open_conn "$P1" 198.51.100.10 8080 vnet.cn)"
+	echo "info with flow offloading, a connection open before the flag: $before replies" \
+		"before it, $after after (offloaded flows skip the forward hook)"
+	block_expect "new connections to a flagged address are still dropped" \
+		"$(sql "INSERT INTO flagged(domain) VALUES ('vnet.cn')"; block_until_elem 198.51.100.10 in "$WAIT_S" >/dev/null; block_http "$P1" http://vnet.cn/)" 000
+	sql "DELETE FROM flagged"
+	lab_ns "$LAB_AP" nft delete table inet lwft
+	BLOCK_T0=$(block_ms)
+	ms=$(block_wait_meta block.problems '^$' "$WAIT_S")
+	echo "info flowtable deleted: problem gone after $ms ms"
+	block_expect "flow offloading no longer reported once the flowtable is gone" \
+		"$(block_meta_empty block.problems)" empty
+	block_stop
+else
+	echo "info no flowtables in this kernel: the flow offloading check is not exercised here"
+fi
 
 # --- family = bridge forced on this routing AP: never silently off ----------------------------
 block_conf "$LAB_DIR/bridge.conf" family=bridge

@@ -13,6 +13,9 @@
   block_client.py burst N SUFFIX PORT TIMEOUT [PREFIX]
       The same N lookups and connections all at once (one thread each, started together);
       prints how many connections were made.
+  block_client.py stream ADDR PORT SECONDS
+      One connection kept open for SECONDS, sending a line every 0.1 s; prints the Unix time
+      of each reply that comes back, one a line.
 """
 import os
 import socket
@@ -158,6 +161,27 @@ def burst(n, suffix, port, timeout, prefix=None):
     return sum(made)
 
 
+def stream(addr, port, seconds):
+    end = time.time() + float(seconds)
+    try:
+        s = socket.create_connection((addr, int(port)), timeout=1)
+    except OSError:
+        return
+    s.settimeout(0.1)
+    while time.time() < end:
+        try:
+            s.send(b"x\n")
+        except OSError:
+            pass
+        try:
+            if s.recv(4096):
+                print("%.3f" % time.time(), flush=True)
+        except OSError:
+            pass
+        time.sleep(0.1)
+    s.close()
+
+
 def main():
     cmd = sys.argv[1]
     if cmd == "hello":
@@ -166,6 +190,8 @@ def main():
         print(quic(sys.argv[2], sys.argv[3]))
     elif cmd == "rounds":
         print(rounds(*sys.argv[2:8]))
+    elif cmd == "stream":
+        stream(*sys.argv[2:5])
     elif cmd == "burst":
         print(burst(*sys.argv[2:8]))
     else:
