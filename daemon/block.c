@@ -1690,6 +1690,9 @@ int lw_block_start(const struct lw_config *cfg, struct lw_loop *loop, struct lw_
 
 	*out = NULL;
 	if (!cfg->block_enabled) {
+		/* nothing of an earlier run's state may look current */
+		for (size_t i = 0; i < LW_ARRAY_SIZE(meta_keys); i++)
+			lw_store_put_meta(store, meta_keys[i], NULL);
 		lw_store_put_meta(store, "block.holds", "off ([block] enabled = no)");
 		lw_store_put_meta(store, "block.problems", "");
 		return 0;
@@ -1805,9 +1808,9 @@ int lw_block_start(const struct lw_config *cfg, struct lw_loop *loop, struct lw_
 				       cfg->block_queue_path, e2);
 			b->health.rules_failed = true;
 		} else {
+			/* back when something is flagged */
 			b->health.via = b->rules.via;
-			lw_hold_rules_remove(&b->rules,
-					     b->nft); /* back when something is flagged */
+			lw_hold_rules_remove(&b->rules, b->nft);
 		}
 		e2[0] = '\0';
 	}

@@ -138,6 +138,9 @@ block_conf() {
 block_start() {
 	local conf=$1 log=$LAB_DIR/leakwatchd.log
 	shift
+	# emptied here: lab_bg truncates it in the background, after a first look could still find
+	# the previous run's "capturing on"
+	: >"$log"
 	BLOCK_T0=$(block_ms)
 	lab_bg "$LAB_AP" "$log" "$daemon" -i br0 --db "$db" -c "$conf" "$@"
 	pid=${LAB_PIDS[-1]}
@@ -167,6 +170,7 @@ block_stop() {
 	wait "$pid"
 	rc=$?
 	block_expect "leakwatchd exits 0 after SIGTERM" "$rc" 0
+	block_sanitizer_check # the next start empties the log
 }
 
 # block_expect DESCRIPTION GOT WANT
