@@ -98,30 +98,6 @@ block_open_conn() {
 		END { print b + 0, a + 0 }' "$out"
 }
 
-# block_until_http NS URL WANT SECONDS [curl args...]: fetches until the status is WANT (000:
-# nothing came back within a 1 s connect timeout); prints the milliseconds from the call to the
-# start of the fetch that got it, or "never".  A fetch that is answered is quick, a blocked one
-# costs its timeout: the time measured is when the change had happened at the latest.
-block_until_http() {
-	local ns=$1 url=$2 want=$3 secs=$4 t0 t end got
-	shift 4
-	t0=$(block_ms)
-	end=$((t0 + secs * 1000))
-	while :; do
-		t=$(block_ms)
-		got=$(lab_ns "$ns" curl -s -o /dev/null -m 3 --connect-timeout 1 -w '%{http_code}' \
-			"$@" "$url")
-		if [ "$got" = "$want" ]; then
-			echo $((t - t0))
-			return 0
-		fi
-		[ "$(block_ms)" -gt "$end" ] && break
-		sleep 0.02
-	done
-	echo never
-	return 1
-}
-
 # block_conf FILE [KEY=VALUE...]: a config with a [block] section (table unique to the test)
 block_conf() {
 	local f=$1 kv
