@@ -648,6 +648,85 @@ static long long file_size(const char *path, const char *suffix)
 	return stat(p, &sb) == 0 ? (long long)sb.st_size : 0;
 }
 
+/* the block.* meta keys the daemon keeps (daemon/block.c), from column BLOCK_COL on */
+#define BLOCK_COL 12
+static const char *const block_keys[] = {"layout", "family",	   "family_config", "queue_path",
+					 "holds",  "br_netfilter", "problems"};
+
+static const char *col_text(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	return t ? (const char *)t : NULL;
+}
+
+/* "block": {...} with problems as a list of lines; null when blocking never reported */
+static void status_block_json(sqlite3_stmt *st, int col)
+{
+	size_t i;
+
+	fputs(", \"block\": ", stdout);
+	if (!col_text(st, col + 4)) {
+		fputs("null", stdout);
+		return;
+	}
+	putchar('{');
+	for (i = 0; i < LW_ARRAY_SIZE(block_keys); i++) {
+		const char *v = col_text(st, col + (int)i);
+
+		printf("%s\"%s\": ", i ? ", " : "", block_keys[i]);
+		if (strcmp(block_keys[i], "problems") == 0) {
+			char buf[4096], *line, *save = NULL;
+			bool first = true;
+
+			snprintf(buf, sizeof(buf), "%s", v ? v : "");
+			putchar('[');
+			for (line = strtok_r(buf, "\n", &save); line;
+			     line = strtok_r(NULL, "\n", &save)) {
+				fputs(first ? "" : ", ", stdout);
+				json_str(line);
+				first = false;
+			}
+			putchar(']');
+		} else if (v) {
+			json_str(v);
+		} else {
+			fputs("null", stdout);
+		}
+	}
+	putchar('}');
+}
+
+static void status_block_text(sqlite3_stmt *st, int col, bool running)
+{
+	const char *layout = col_text(st, col), *fam = col_text(st, col + 1),
+		   *famc = col_text(st, col + 2), *qp = col_text(st, col + 3),
+		   *holds = col_text(st, col + 4), *brnf = col_text(st, col + 5),
+		   *probs = col_text(st, col + 6);
+	char buf[4096], *line, *save = NULL;
+	bool first = true;
+
+	if (!holds)
+		return; /* a database no daemon with blocking wrote */
+	if (fam)
+		printf("blocking:       %s AP, table family %s (%s), queue path %s%s\n",
+		       layout ? layout : "?", fam, famc ? famc : "?", qp ? qp : "?",
+		       running ? "" : " (when it last ran)");
+	else
+		printf("blocking:       %s\n", holds);
+	if (fam) {
+		printf("holds:          %s\n", holds);
+		printf("br_netfilter:   %s\n", brnf ? brnf : "?");
+	}
+	snprintf(buf, sizeof(buf), "%s", probs ? probs : "");
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		printf("%s%s\n", first ? "problems:       " : "                ", line);
+		first = false;
+	}
+	if (first)
+		printf("problems:       none\n");
+}
+
 static int cmd_status(sqlite3 *db, const struct opts *o)
 {
 	static const char sql[] =
@@ -657,7 +736,14 @@ static int cmd_status(sqlite3 *db, const struct opts *o)
 		"  s.ts, s.packets, s.dropped, s.flows_active, s.leaks,\n"
 		"  (SELECT count(*) FROM devices), (SELECT count(*) FROM leaks),\n"
 		"  (SELECT count(*) FROM sessions WHERE \"end\" IS NULL),\n"
-		"  (SELECT count(*) FROM flagged)\n"
+		"  (SELECT count(*) FROM flagged),\n"
+		"  (SELECT value FROM meta WHERE key = 'block.layout'),\n"
+		"  (SELECT value FROM meta WHERE key = 'block.family'),\n"
+		"  (SELECT value FROM meta WHERE key = 'block.family_config'),\n"
+		"  (SELECT value FROM meta WHERE key = 'block.queue_path'),\n"
+		"  (SELECT value FROM meta WHERE key = 'block.holds'),\n"
+		"  (SELECT value FROM meta WHERE key = 'block.br_netfilter'),\n"
+		"  (SELECT value FROM meta WHERE key = 'block.problems')\n"
 		"FROM (SELECT 1) LEFT JOIN (SELECT * FROM stats ORDER BY ts DESC LIMIT 1) s";
 	bool running = daemon_running(o->db);
 	long long size = file_size(o->db, "") + file_size(o->db, "-wal");
@@ -689,6 +775,7 @@ static int cmd_status(sqlite3 *db, const struct opts *o)
 			else
 				json_value(st, (int)i, i == 3 ? TIME : i < 3 ? TEXT : INT);
 		}
+		status_block_json(st, BLOCK_COL);
 		puts("}");
 	} else {
 		char t[32] = "-";
@@ -713,6 +800,7 @@ static int cmd_status(sqlite3 *db, const struct opts *o)
 		       (long long)sqlite3_column_int64(st, 10));
 		printf("leaks:          %lld\n", (long long)sqlite3_column_int64(st, 9));
 		printf("flagged:        %lld\n", (long long)sqlite3_column_int64(st, 11));
+		status_block_text(st, BLOCK_COL, running);
 	}
 	sqlite3_finalize(st);
 	return 0;

@@ -20,14 +20,15 @@
  * with whatever a killed daemon left in its sets, which keep blocking until this daemon's
  * first lookups are done (or LW_BLOCK_SYNC_WAIT passed); then the sets are flushed and
  * refilled in one transaction, so a restart never opens a gap.
+ *
+ * The kernel's side (what is changed behind leakwatch's back, the AP's layout and the table's
+ * family, the queue path, br_netfilter, and their report) is block-kernel.c.
  */
-#include "block.h"
+#include "block-int.h"
 
 #include <errno.h>
 #include <math.h>
 #include <netdb.h>
-#include <pthread.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,28 +37,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "block/block.h"
-#include "block/hold.h"
-#include "block/watch.h"
 #include "flow/flow.h"
 #include "log.h"
 #include "proto/dns.h"
-
-#define ELEM_BUCKETS 16384
-#define REFRESH_SLACK 2.0 /* s: a re-add extending an element by less is not sent */
-#define RESOLVE_RETRY_AGAIN 30 /* s: after a lookup that failed for now (no server) */
-#define RESOLVE_RETRY_NONAME 300 /* s: after "no such name" / "no address" */
-#define RESOLVE_AHEAD 0.9 /* resolve again when this share of the lookup's timeout passed */
-#define AUTO_PENDING_MAX 64 /* auto flags waiting for their row */
-#define AUTO_PENDING_WAIT 30 /* s: an auto flag stays this long without its row */
-#define BAD_LOGGED_MAX 256 /* malformed rows remembered so each is logged once */
-#define CNAME_NAMES_MAX (2 * LW_DNS_MAX_ANSWERS + 1) /* names of one answer looked up */
-#define ERROR_LOG_INTERVAL 60 /* s between repeated nft error messages */
-#define WORKER_JOIN_WAIT 2 /* s the exit waits for a lookup in progress */
-#define LOST_SLACK 1.0 /* s: an element the kernel lost this close to its time-out stays out */
-#define REPAIR_RETRY 5.0 /* s between attempts to put back what the kernel refused */
-#define REPAIR_LOG_WINDOW 60.0 /* s: at most REPAIR_LOG_MAX repair lines in such a window */
-#define REPAIR_LOG_MAX 10
 
 /* the kinds of the leaks table (DESIGN.md), for [block] auto_kinds */
 static const char *const leak_kinds[] = {
@@ -65,141 +47,7 @@ static const char *const leak_kinds[] = {
 	"ad_id", "serial", "phone", "email", "location", "cell_id", "custom",
 };
 
-struct elem {
-	struct lw_block_elem key; /* mac zeroed when !has_mac */
-	double kernel_until; /* monotonic seconds the kernel times it out at; 0 = not there */
-	bool in_kernel; /* the kernel announced it in its set (the watch), and not gone since */
-	unsigned refs; /* pairs holding it */
-	struct elem *next;
-};
-
-struct pair {
-	struct elem *e;
-	double until;
-};
-
-/* What the table, the configuration or the auto policy asks for. */
-struct want {
-	char domain[LW_DNS_NAME_MAX];
-	bool has_mac;
-	struct lw_mac mac;
-	int64_t expires; /* Unix seconds; 0 = never */
-	char source[16];
-	char reason[128];
-};
-
-struct flag {
-	char domain[LW_DNS_NAME_MAX];
-	bool has_mac;
-	struct lw_mac mac;
-	char source[16];
-	struct pair *pairs;
-	size_t n_pairs, cap_pairs;
-	double next_resolve;
-	bool resolving;
-	bool full_logged;
-};
-
-struct auto_flag {
-	char domain[LW_DNS_NAME_MAX];
-	char reason[128];
-	double since;
-};
-
-/* --- the worker (lookups, auto-flag inserts) ----------------------------------------------- */
-
-enum job_kind {
-	JOB_RESOLVE,
-	JOB_INSERT,
-};
-
-struct job {
-	enum job_kind kind;
-	char domain[LW_DNS_NAME_MAX];
-	char reason[128];
-};
-
-struct result {
-	enum job_kind kind;
-	char domain[LW_DNS_NAME_MAX];
-	int status; /* 0, or EAI_* / -errno */
-	char error[128];
-	size_t n;
-	struct lw_addr addrs[LW_BLOCK_RESOLVE_ADDRS];
-};
-
-/* Shared with the thread; left allocated if the thread does not stop in time (see stop). */
-struct worker {
-	pthread_t thread;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	bool stop;
-	struct job jobs[LW_BLOCK_JOBS];
-	size_t j_head, j_n;
-	struct result results[LW_BLOCK_JOBS];
-	size_t r_n;
-	size_t in_flight; /* queued, running, or results not yet taken: at most LW_BLOCK_JOBS */
-	int efd;
-	char db_path[PATH_MAX];
-	sqlite3 *rw; /* opened for the first auto-flag insert */
-};
-
-struct lw_block {
-	struct lw_loop *loop;
-	struct lw_store *store;
-	enum lw_block_family fam;
-	char table[LW_BLOCK_TABLE_MAX];
-	uint32_t ttl_min, ttl_max;
-	bool keep_table;
-	unsigned auto_mask; /* bit i: leak_kinds[i] */
-	struct lw_block_nft *nft;
-	/* the flagged table */
-	sqlite3 *db;
-	sqlite3_stmt *q_version, *q_rows;
-	int64_t data_version;
-	bool rows_read;
-	struct want *rows; /* valid rows of the last read */
-	size_t n_rows;
-	int64_t next_expiry; /* earliest future expires among the rows; 0 none */
-	int64_t bad_ids[BAD_LOGGED_MAX];
-	size_t n_bad_ids;
-	bool too_many_logged, read_error_logged;
-	struct want *config; /* [block] domains */
-	size_t n_config;
-	struct auto_flag autos[AUTO_PENDING_MAX];
-	size_t n_autos;
-	/* what is flagged now */
-	struct flag **flags;
-	size_t n_flags;
-	struct flag **match; /* scratch: the flags covering a name */
-	struct want *wants; /* scratch for apply() */
-	/* set elements */
-	struct elem *buckets[ELEM_BUCKETS];
-	size_t n_elems;
-	bool elems_full_logged;
-	bool synced;
-	double sync_deadline;
-	/* the hold */
-	struct lw_hold *hold;
-	struct lw_hold_rules rules;
-	bool hold_dns, hold_hello;
-	bool rules_on, rules_failed_logged;
-	/* the worker */
-	struct worker *w;
-	struct result taken[LW_BLOCK_JOBS];
-	/* the kernel's side of the table (changes behind our back) */
-	struct lw_block_watch *watch;
-	bool kernel_dirty; /* elements were taken out of the sets since the last check */
-	bool watch_error_logged;
-	double repair_retry_at; /* a repair failed: not tried again before (monotonic s) */
-	double repair_log_window;
-	unsigned repair_logged;
-	/* counters */
-	uint64_t added, removed, held_dns, dropped_starts, commit_errors, repairs;
-	double last_error_log;
-};
-
-static double mono_now(void)
+double block_mono_now(void)
 {
 	struct timespec ts;
 
@@ -207,7 +55,7 @@ static double mono_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static double wall_now(void)
+double block_wall_now(void)
 {
 	struct timespec ts;
 
@@ -285,7 +133,7 @@ static bool elem_key_eq(const struct lw_block_elem *a, const struct lw_block_ele
 	       lw_addr_eq(&a->addr, &b->addr);
 }
 
-static struct elem *elem_get(struct lw_block *b, const struct lw_block_elem *k, bool create)
+struct elem *block_elem_get(struct lw_block *b, const struct lw_block_elem *k, bool create)
 {
 	size_t h = elem_bucket(k);
 	struct elem *e;
@@ -329,10 +177,10 @@ static void record(struct lw_block *b, const struct elem *e, const char *domain,
 		   const char *reason, const char *action)
 {
 	struct lw_block_rec r;
-	double now = mono_now();
+	double now = block_mono_now();
 
 	memset(&r, 0, sizeof(r));
-	r.ts = wall_now();
+	r.ts = block_wall_now();
 	if (e->key.has_mac)
 		lw_mac_str(&e->key.mac, r.mac);
 	snprintf(r.domain, sizeof(r.domain), "%s", domain);
@@ -344,7 +192,7 @@ static void record(struct lw_block *b, const struct elem *e, const char *domain,
 		lw_store_put_block(b->store, &r);
 }
 
-static uint32_t timeout_from(double until, double now)
+uint32_t block_timeout_from(double until, double now)
 {
 	double t = ceil(until - now);
 
@@ -360,7 +208,7 @@ static void hold_addr(struct lw_block *b, struct flag *f, const struct lw_addr *
 		      uint32_t timeout, const char *reason)
 {
 	struct lw_block_elem k;
-	double now = mono_now(), until = now + timeout;
+	double now = block_mono_now(), until = now + timeout;
 	struct pair *p = NULL;
 	struct elem *e;
 	bool fresh;
@@ -399,7 +247,7 @@ static void hold_addr(struct lw_block *b, struct flag *f, const struct lw_addr *
 			f->pairs = np;
 			f->cap_pairs = cap;
 		}
-		e = elem_get(b, &k, true);
+		e = block_elem_get(b, &k, true);
 		if (!e)
 			return;
 		e->refs++;
@@ -410,7 +258,7 @@ static void hold_addr(struct lw_block *b, struct flag *f, const struct lw_addr *
 	fresh = e->kernel_until <= now;
 	if (!fresh && until <= e->kernel_until + REFRESH_SLACK)
 		return;
-	if (lw_block_nft_add(b->nft, &e->key, timeout_from(until, now)) < 0)
+	if (lw_block_nft_add(b->nft, &e->key, block_timeout_from(until, now)) < 0)
 		return;
 	if (until > e->kernel_until)
 		e->kernel_until = until;
@@ -428,7 +276,7 @@ static void hold_addr(struct lw_block *b, struct flag *f, const struct lw_addr *
 static void release_pair(struct lw_block *b, struct flag *f, size_t i, const char *why)
 {
 	struct elem *e = f->pairs[i].e;
-	double now = mono_now();
+	double now = block_mono_now();
 
 	f->pairs[i] = f->pairs[--f->n_pairs];
 	if (--e->refs)
@@ -443,7 +291,7 @@ static void release_pair(struct lw_block *b, struct flag *f, size_t i, const cha
 	elem_free(b, e);
 }
 
-static void commit(struct lw_block *b)
+void block_commit(struct lw_block *b)
 {
 	char err[256] = "";
 	double now;
@@ -455,7 +303,7 @@ static void commit(struct lw_block *b)
 	b->commit_errors++;
 	b->synced = false; /* rebuild the sets from what we know at the next tick */
 	b->sync_deadline = 0;
-	now = mono_now();
+	now = block_mono_now();
 	if (now - b->last_error_log >= ERROR_LOG_INTERVAL || b->last_error_log == 0) {
 		lw_log_warning("blocking: nftables refused a change: %s", err);
 		b->last_error_log = now;
@@ -466,10 +314,10 @@ static void commit(struct lw_block *b)
  * Appends an add to the pending transaction; when that is full (more elements than one
  * transaction takes), sends what is pending first rather than leave the element out.
  */
-static void queue_add(struct lw_block *b, const struct lw_block_elem *k, uint32_t timeout)
+void block_queue_add(struct lw_block *b, const struct lw_block_elem *k, uint32_t timeout)
 {
 	if (lw_block_nft_add(b->nft, k, timeout) == -E2BIG) {
-		commit(b);
+		block_commit(b);
 		lw_block_nft_add(b->nft, k, timeout);
 	}
 }
@@ -479,9 +327,9 @@ static void queue_add(struct lw_block *b, const struct lw_block_elem *k, uint32_
  * there are more elements than one takes: those past the first transaction's are back a few
  * milliseconds later).
  */
-static void resync(struct lw_block *b)
+void block_resync(struct lw_block *b)
 {
-	double now = mono_now();
+	double now = block_mono_now();
 	size_t i;
 
 	b->synced = true; /* a refused commit on the way clears it again */
@@ -491,9 +339,10 @@ static void resync(struct lw_block *b)
 
 		for (e = b->buckets[i]; e; e = e->next)
 			if (e->kernel_until > now)
-				queue_add(b, &e->key, timeout_from(e->kernel_until, now));
+				block_queue_add(b, &e->key,
+						block_timeout_from(e->kernel_until, now));
 	}
-	commit(b);
+	block_commit(b);
 }
 
 /* --- flags ---------------------------------------------------------------------------------- */
@@ -571,21 +420,44 @@ static void update_hold_rules(struct lw_block *b)
 	bool want = b->hold && (b->hold_dns || b->hold_hello) && b->n_flags > 0;
 	char err[256] = "";
 
-	if (want == b->rules_on)
+	b->health.flagged = b->n_flags > 0;
+	if (want == b->rules_on) {
+		block_env_report(b);
 		return;
+	}
 	if (!want) {
 		lw_hold_rules_remove(&b->rules, b->nft);
 		b->rules_on = false;
+		b->health.rules_on = false;
 		lw_log_info("nothing flagged: DNS answers and new connections no longer held");
+		block_env_report(b);
 		return;
 	}
 	if (lw_hold_rules_install(&b->rules, b->nft, err, sizeof(err)) < 0) {
 		if (!b->rules_failed_logged)
 			lw_log_warning("blocking without holding packets: %s", err);
 		b->rules_failed_logged = true;
+		b->health.rules_failed = true;
+		b->health.via = LW_HOLD_VIA_NONE;
+		block_env_report(b);
 		return;
 	}
 	b->rules_on = true;
+	b->health.rules_on = true;
+	b->health.rules_failed = false;
+	b->health.via = b->rules.via;
+	block_env_report(b);
+	if (b->health.hold_dns || b->health.hold_hello) {
+		char holds[256];
+
+		lw_block_health_holds(&b->health, holds, sizeof(holds));
+		if (!strstr(holds, " on (")) {
+			/* installed, but they would see nothing: say so, not "holding" */
+			lw_log_warning("queue rules installed in NFQUEUE %u, but %s",
+				       b->rules.queue, holds);
+			return;
+		}
+	}
 	lw_log_info("holding %s%s%s in NFQUEUE %u until their addresses are blocked (%s, table%s "
 		    "%s_hold)",
 		    b->hold_dns ? "DNS answers" : "", b->hold_dns && b->hold_hello ? " and " : "",
@@ -604,7 +476,7 @@ static void update_hold_rules(struct lw_block *b)
 static void apply(struct lw_block *b)
 {
 	struct flag **next;
-	int64_t wall = (int64_t)wall_now();
+	int64_t wall = (int64_t)block_wall_now();
 	size_t nw = 0, i, j, nn = 0;
 
 	/* the wants: rows not expired, the configuration, pending auto flags */
@@ -672,7 +544,7 @@ static void apply(struct lw_block *b)
 		if (!b->flags[i]->resolving && b->flags[i]->next_resolve == 0)
 			request_resolve(b, b->flags[i]);
 	update_hold_rules(b);
-	commit(b);
+	block_commit(b);
 }
 
 static bool bad_logged(struct lw_block *b, int64_t id)
@@ -774,7 +646,7 @@ static int64_t next_expiry(const struct lw_block *b, int64_t wall)
 /* Drops the pending auto flags whose row has appeared (or that waited too long). */
 static bool autos_settle(struct lw_block *b)
 {
-	double now = mono_now();
+	double now = block_mono_now();
 	bool changed = false;
 	size_t i = 0, k;
 
@@ -807,8 +679,8 @@ static void poll_table(struct lw_block *b)
 		return;
 	}
 	b->read_error_logged = false;
-	if (r > 0 || (b->next_expiry && (int64_t)wall_now() >= b->next_expiry)) {
-		b->next_expiry = next_expiry(b, (int64_t)wall_now());
+	if (r > 0 || (b->next_expiry && (int64_t)block_wall_now() >= b->next_expiry)) {
+		b->next_expiry = next_expiry(b, (int64_t)block_wall_now());
 		autos_settle(b);
 		apply(b);
 	} else if (b->n_autos && autos_settle(b)) {
@@ -949,7 +821,7 @@ static void worker_submit(struct lw_block *b, enum job_kind kind, const char *do
 
 static void on_result(struct lw_block *b, const struct result *res)
 {
-	double now = mono_now();
+	double now = block_mono_now();
 	size_t i;
 
 	if (res->kind == JOB_INSERT) {
@@ -997,7 +869,7 @@ static void on_worker(int fd, unsigned events, void *user_data)
 	pthread_mutex_unlock(&w->mu);
 	for (i = 0; i < n; i++)
 		on_result(b, &b->taken[i]);
-	commit(b);
+	block_commit(b);
 }
 
 static int worker_start(struct lw_block *b, const char *db_path)
@@ -1049,166 +921,6 @@ static void worker_stop(struct worker *w)
 	free(w);
 }
 
-/* --- the kernel's side: changes behind our back ---------------------------------------------- */
-
-static void on_watch_elem(enum lw_watch_elem_op op, const struct lw_block_elem *k, void *user_data)
-{
-	struct lw_block *b = user_data;
-	struct elem *e;
-	size_t i;
-
-	if (op == LW_WATCH_ELEM_ADDED || op == LW_WATCH_ELEM_DELETED) {
-		e = elem_get(b, k, false);
-		if (!e)
-			return; /* not ours, or ours and let go already */
-		e->in_kernel = op == LW_WATCH_ELEM_ADDED;
-		b->kernel_dirty |= !e->in_kernel;
-		return;
-	}
-	/* a set (all of one kind of element) or all of them gone */
-	for (i = 0; i < ELEM_BUCKETS; i++)
-		for (e = b->buckets[i]; e; e = e->next)
-			if (op == LW_WATCH_ALL_GONE ||
-			    (e->key.has_mac == k->has_mac && e->key.addr.family == k->addr.family))
-				e->in_kernel = false;
-	b->kernel_dirty = true;
-}
-
-static void repair_log(struct lw_block *b, const char *what, double ms)
-{
-	double now = mono_now();
-
-	if (now - b->repair_log_window >= REPAIR_LOG_WINDOW) {
-		b->repair_log_window = now;
-		b->repair_logged = 0;
-	}
-	if (b->repair_logged++ >= REPAIR_LOG_MAX)
-		return;
-	lw_log_warning("blocking: changed behind leakwatch's back: %s; put back in %.1f ms (%llu "
-		       "time%s so far%s)",
-		       what, ms, (unsigned long long)b->repairs, b->repairs == 1 ? "" : "s",
-		       b->repair_logged == REPAIR_LOG_MAX ? "; no more of these lines this minute"
-							  : "");
-}
-
-/* "table bridge lw deleted", or "part of table bridge lw deleted or changed (a set, rules)" */
-static size_t describe_table(const struct lw_block *b, unsigned tbl, char *buf, size_t len)
-{
-	const char *f = lw_block_family_str(b->fam);
-	int n;
-
-	if (tbl & LW_WATCH_NO_TABLE)
-		n = snprintf(buf, len, "table %s %s deleted", f, b->table);
-	else
-		n = snprintf(buf, len, "part of table %s %s deleted or changed (%s%s%s%s%s)", f,
-			     b->table, tbl & LW_WATCH_NO_SET ? "a set" : "",
-			     tbl & LW_WATCH_NO_SET && tbl & (LW_WATCH_NO_CHAIN | LW_WATCH_RULES)
-				     ? ", "
-				     : "",
-			     tbl & LW_WATCH_NO_CHAIN ? "the chain" : "",
-			     tbl & LW_WATCH_NO_CHAIN && tbl & LW_WATCH_RULES ? ", " : "",
-			     tbl & LW_WATCH_RULES ? "rules" : "");
-	return n < 0 ? 0 : LW_MIN((size_t)n, len - 1);
-}
-
-static void repair_failed(struct lw_block *b, const char *what, const char *err, double now)
-{
-	b->repair_retry_at = now + REPAIR_RETRY;
-	if (now - b->last_error_log >= ERROR_LOG_INTERVAL || b->last_error_log == 0) {
-		lw_log_warning("blocking: changed behind leakwatch's back: %s; cannot put it back: "
-			       "%s (trying again every %.0f s)",
-			       what, err, REPAIR_RETRY);
-		b->last_error_log = now;
-	}
-}
-
-/*
- * Called when the watch has settled: compares what the kernel holds with what this daemon
- * put there and puts back what is missing (the table, its sets, chain and rules; the queue
- * rules; the addresses still meant to be blocked), from the daemon's own state.
- */
-static void check_kernel(struct lw_block *b)
-{
-	unsigned tbl = lw_block_watch_table_state(b->watch), hold = 0;
-	const char *hold_fam = "?";
-	char err[256] = "", what[512] = "", a[LW_ADDR_STRLEN];
-	double t0 = mono_now(), now;
-	struct elem *e, *one = NULL;
-	size_t readded = 0, i, n = 0;
-
-	if (b->repair_retry_at && t0 < b->repair_retry_at)
-		return;
-	if (b->rules_on)
-		hold = lw_block_watch_hold_state(b->watch, &b->rules, &hold_fam);
-	if (!tbl && !hold && !b->kernel_dirty)
-		return;
-	b->repair_retry_at = 0;
-	if (tbl && lw_block_nft_restore(b->nft, err, sizeof(err)) < 0) {
-		describe_table(b, tbl, what, sizeof(what));
-		repair_failed(b, what, err, t0);
-		return; /* no set to put addresses in */
-	}
-	if (hold && lw_hold_rules_install(&b->rules, b->nft, err, sizeof(err)) < 0) {
-		snprintf(what, sizeof(what), "the queue rules' table %s %s_hold deleted or changed",
-			 hold_fam, b->table);
-		repair_failed(b, what, err, t0);
-		hold = 0; /* the addresses still go back */
-	}
-	/* what the kernel holds now, exactly; when that cannot be read, every address goes back */
-	if ((tbl || hold) && lw_block_watch_sync(b->watch, err, sizeof(err)) < 0)
-		on_watch_elem(LW_WATCH_ALL_GONE, NULL, b);
-	b->kernel_dirty = false;
-	now = mono_now();
-	for (i = 0; i < ELEM_BUCKETS; i++)
-		for (e = b->buckets[i]; e; e = e->next)
-			if (!e->in_kernel && e->kernel_until > now + LOST_SLACK) {
-				queue_add(b, &e->key, timeout_from(e->kernel_until, now));
-				readded++;
-				one = e;
-			}
-	commit(b);
-	if (!tbl && !hold && !readded)
-		return; /* only elements at their time-out went */
-	b->repairs++;
-	if (tbl)
-		n = describe_table(b, tbl, what, sizeof(what));
-	if (readded && n < sizeof(what))
-		n += (size_t)snprintf(what + n, sizeof(what) - n, "%s%zu address%s (%s%s)%s",
-				      tbl & (LW_WATCH_NO_TABLE | LW_WATCH_NO_SET) ? " with "
-				      : n					  ? "; "
-										  : "",
-				      readded, readded == 1 ? "" : "es",
-				      lw_addr_str(&one->key.addr, a), readded > 1 ? ", ..." : "",
-				      tbl & (LW_WATCH_NO_TABLE | LW_WATCH_NO_SET)
-					      ? ""
-					      : " taken out of its sets");
-	if (hold && n < sizeof(what))
-		snprintf(what + n, sizeof(what) - n,
-			 "%sthe queue rules' table %s %s_hold deleted or changed", n ? "; " : "",
-			 hold_fam, b->table);
-	repair_log(b, what, (mono_now() - t0) * 1000);
-}
-
-static void watch_read(struct lw_block *b)
-{
-	int r = lw_block_watch_read(b->watch);
-
-	if (r == LW_WATCH_SETTLED) {
-		check_kernel(b);
-	} else if (r < 0 && !b->watch_error_logged) {
-		lw_log_warning("blocking: reading nftables notifications: %s (retrying)",
-			       strerror(-r));
-		b->watch_error_logged = true;
-	}
-}
-
-static void on_watch_fd(int fd, unsigned events, void *user_data)
-{
-	(void)fd;
-	(void)events;
-	watch_read(user_data);
-}
-
 /* --- events ---------------------------------------------------------------------------------- */
 
 static void on_tick(void *user_data)
@@ -1219,7 +931,7 @@ static void on_tick(void *user_data)
 	bool resolving = false;
 
 	poll_table(b);
-	now = mono_now();
+	now = block_mono_now();
 	for (i = 0; i < b->n_flags; i++) {
 		struct flag *f = b->flags[i];
 
@@ -1235,11 +947,12 @@ static void on_tick(void *user_data)
 		resolving |= f->resolving;
 	}
 	if (!b->synced && (!resolving || now >= b->sync_deadline))
-		resync(b);
-	commit(b);
+		block_resync(b);
+	block_commit(b);
 	/* a repair that failed is tried again from here (no notification may come) */
 	if (b->watch)
-		watch_read(b);
+		block_watch_read(b);
+	block_env_tick(b);
 }
 
 static void on_hold_fd(int fd, unsigned events, void *user_data)
@@ -1248,7 +961,7 @@ static void on_hold_fd(int fd, unsigned events, void *user_data)
 
 	(void)fd;
 	(void)events;
-	lw_hold_dispatch(b->hold, (lw_time_us)(wall_now() * LW_USEC_PER_SEC));
+	lw_hold_dispatch(b->hold, (lw_time_us)(block_wall_now() * LW_USEC_PER_SEC));
 }
 
 static const char *source_reason(enum lw_name_source s)
@@ -1299,7 +1012,7 @@ static enum lw_hold_verdict on_held(const struct lw_hold_packet *p, void *user_d
 					  lw_block_ttl_clamp(a->ttl, b->ttl_min, b->ttl_max),
 					  "dns");
 		}
-		commit(b);
+		block_commit(b);
 		return LW_HOLD_ACCEPT;
 	}
 	if (!p->name)
@@ -1312,7 +1025,7 @@ static enum lw_hold_verdict on_held(const struct lw_hold_packet *p, void *user_d
 		if (!f->has_mac || (p->has_mac && memcmp(f->mac.b, p->src_mac.b, 6) == 0))
 			v = LW_HOLD_DROP;
 	}
-	commit(b);
+	block_commit(b);
 	if (v == LW_HOLD_DROP) {
 		char a[LW_ADDR_STRLEN], m[LW_MAC_STRLEN] = "?";
 
@@ -1340,7 +1053,7 @@ static void hook_dns(const struct lw_flow *f, const char *qname, const struct lw
 	for (k = 0; k < n; k++)
 		hold_addr(b, b->match[k], addr, lw_block_ttl_clamp(ttl, b->ttl_min, b->ttl_max),
 			  "dns");
-	commit(b);
+	block_commit(b);
 }
 
 static void hook_named(const struct lw_flow *f, void *user_data)
@@ -1353,7 +1066,7 @@ static void hook_named(const struct lw_flow *f, void *user_data)
 	n = match_name(b, f->domain, 0);
 	for (k = 0; k < n; k++)
 		hold_addr(b, b->match[k], &f->server, b->ttl_min, source_reason(f->name_source));
-	commit(b);
+	block_commit(b);
 }
 
 static void hook_leak(const struct lw_flow *f, const char *kind, const char *value, void *user_data)
@@ -1385,7 +1098,7 @@ static void hook_leak(const struct lw_flow *f, const char *kind, const char *val
 	a = &b->autos[b->n_autos++];
 	snprintf(a->domain, sizeof(a->domain), "%s", domain);
 	snprintf(a->reason, sizeof(a->reason), "%s leaked by %s", kind, m);
-	a->since = mono_now();
+	a->since = block_mono_now();
 	worker_submit(b, JOB_INSERT, a->domain, a->reason, &ok);
 	apply(b);
 	/* the server it just leaked to, at once */
@@ -1393,7 +1106,7 @@ static void hook_leak(const struct lw_flow *f, const char *kind, const char *val
 	for (i = 0; i < n; i++)
 		if (!b->match[i]->has_mac)
 			hold_addr(b, b->match[i], &f->server, b->ttl_min, "auto");
-	commit(b);
+	block_commit(b);
 }
 
 void lw_block_hooks(struct lw_block *b, struct lw_pipeline_hooks *h)
@@ -1471,13 +1184,18 @@ int lw_block_start(const struct lw_config *cfg, struct lw_loop *loop, struct lw_
 	int r;
 
 	*out = NULL;
-	if (!cfg->block_enabled)
+	if (!cfg->block_enabled) {
+		block_env_meta_off(store); /* nothing of an earlier run may look current */
 		return 0;
+	}
 	b = calloc(1, sizeof(*b));
 	if (!b)
 		return -ENOMEM;
 	b->loop = loop;
 	b->store = store;
+	snprintf(b->ifname, sizeof(b->ifname), "%s", cfg->interface);
+	for (size_t i = 0; i < LW_ARRAY_SIZE(b->meta_last); i++)
+		b->meta_last[i][0] = '\n'; /* no value yet: the first report writes every key */
 	snprintf(b->table, sizeof(b->table), "%s", cfg->block_table);
 	b->ttl_min = (uint32_t)cfg->block_ttl_min;
 	b->ttl_max = (uint32_t)cfg->block_ttl_max;
@@ -1497,29 +1215,50 @@ int lw_block_start(const struct lw_config *cfg, struct lw_loop *loop, struct lw_
 		snprintf(err, errlen, "[block] ttl_max is below ttl_min");
 		goto fail;
 	}
-	if (lw_block_family_parse(cfg->block_family, &b->fam) < 0) {
+	if (lw_family_mode_parse(cfg->block_family, &b->mode) < 0 ||
+	    lw_queue_path_parse(cfg->block_queue_path, &b->rules.path) < 0) {
 		r = -EINVAL;
-		snprintf(err, errlen, "[block] family '%s' is not bridge or inet",
-			 cfg->block_family);
+		snprintf(err, errlen, "[block] family '%s' or queue_path '%s' unknown",
+			 cfg->block_family, cfg->block_queue_path);
 		goto fail;
 	}
+	/* the layout decides the family unless the configuration does */
+	r = lw_blockenv_new(cfg->interface, &b->env);
+	if (r < 0)
+		lw_log_warning("blocking: cannot follow the layout of %s (rtnetlink: %s)",
+			       cfg->interface, strerror(-r));
+	block_env_facts(b);
+	b->fam = b->mode == LW_FAMILY_INET     ? LW_BLOCK_INET
+		 : b->mode == LW_FAMILY_BRIDGE ? LW_BLOCK_BRIDGE
+					       : lw_layout_family(b->health.layout);
+	lw_log_info("blocking: %s is %s (%s): table family %s%s", cfg->interface,
+		    lw_layout_str(b->health.layout), b->layout_why, lw_block_family_str(b->fam),
+		    b->mode == LW_FAMILY_AUTO ? " (auto)" : " ([block] family)");
+	b->health.mode = b->mode;
+	b->health.family = b->fam;
+	b->health.want_path = b->rules.path;
+	b->health.hold_dns = b->hold_dns;
+	b->health.hold_hello = b->hold_hello;
 	r = lw_block_nft_open(b->fam, b->table, &b->nft, e2, sizeof(e2));
 	if (r < 0) {
 		if (r == -EPERM || r == -EACCES)
 			snprintf(err, errlen,
 				 "cannot create nftables table %s %s: %s; blocking needs root or "
 				 "CAP_NET_ADMIN (or set [block] enabled = no)",
-				 cfg->block_family, b->table, e2);
+				 lw_block_family_str(b->fam), b->table, e2);
 		else
 			snprintf(err, errlen, "cannot create nftables table %s %s: %s",
-				 cfg->block_family, b->table, e2[0] ? e2 : strerror(-r));
+				 lw_block_family_str(b->fam), b->table, e2[0] ? e2 : strerror(-r));
 		goto fail;
 	}
-	r = lw_block_watch_open(b->fam, b->table, on_watch_elem, b, &b->watch, e2, sizeof(e2));
+	b->health.table_ok = true;
+	block_env_flowtables(b);
+	r = lw_block_watch_open(b->fam, b->table, block_on_watch_elem, b, &b->watch, e2,
+				sizeof(e2));
 	if (r < 0)
 		lw_log_warning("blocking: %s; what is removed from table %s %s behind leakwatch's "
 			       "back is not put back",
-			       e2, cfg->block_family, b->table);
+			       e2, lw_block_family_str(b->fam), b->table);
 	e2[0] = '\0';
 	r = open_table(b, cfg->db_path, err, errlen);
 	if (r < 0)
@@ -1530,7 +1269,9 @@ int lw_block_start(const struct lw_config *cfg, struct lw_loop *loop, struct lw_
 		goto fail;
 	}
 	if (lw_loop_add_fd(loop, b->w->efd, on_worker, b) < 0 ||
-	    (b->watch && lw_loop_add_fd(loop, lw_block_watch_fd(b->watch), on_watch_fd, b) < 0) ||
+	    (b->watch &&
+	     lw_loop_add_fd(loop, lw_block_watch_fd(b->watch), block_on_watch_fd, b) < 0) ||
+	    (b->env && lw_loop_add_fd(loop, lw_blockenv_fd(b->env), block_on_env_fd, b) < 0) ||
 	    lw_loop_add_timer(loop, LW_BLOCK_POLL_MS, on_tick, b) < 0) {
 		r = -ENOSPC;
 		snprintf(err, errlen, "event loop: no room");
@@ -1550,7 +1291,24 @@ int lw_block_start(const struct lw_config *cfg, struct lw_loop *loop, struct lw_
 			b->hold = NULL;
 		}
 	}
-	b->sync_deadline = mono_now() + LW_BLOCK_SYNC_WAIT;
+	b->health.hold_queue_ok = b->hold != NULL;
+	if (b->hold) {
+		/* which queue path this kernel takes, known now rather than at the first flag */
+		e2[0] = '\0';
+		if (lw_hold_rules_install(&b->rules, b->nft, e2, sizeof(e2)) < 0) {
+			lw_log_warning("blocking: the queue rules cannot be installed (queue_path "
+				       "%s): %s",
+				       cfg->block_queue_path, e2);
+			b->health.rules_failed = true;
+		} else {
+			/* back when something is flagged */
+			b->health.via = b->rules.via;
+			lw_hold_rules_remove(&b->rules, b->nft);
+		}
+		e2[0] = '\0';
+	}
+	block_env_brnf(b);
+	b->sync_deadline = block_mono_now() + LW_BLOCK_SYNC_WAIT;
 	poll_table(b);
 	if (!b->rows_read) {
 		r = -EIO;
@@ -1558,8 +1316,9 @@ int lw_block_start(const struct lw_config *cfg, struct lw_loop *loop, struct lw_
 			 sqlite3_errmsg(b->db));
 		goto fail;
 	}
-	lw_log_info("blocking through nftables table %s %s: %zu flag%s%s", cfg->block_family,
-		    b->table, b->n_flags, b->n_flags == 1 ? "" : "s",
+	update_hold_rules(b); /* reports what blocking relies on, in the log and in meta */
+	lw_log_info("blocking through nftables table %s %s: %zu flag%s%s",
+		    lw_block_family_str(b->fam), b->table, b->n_flags, b->n_flags == 1 ? "" : "s",
 		    b->hold ? "" : "; packets are not held");
 	*out = b;
 	return 0;
@@ -1577,6 +1336,8 @@ void lw_block_stop(struct lw_block *b)
 	/* first: what follows is this daemon's own doing */
 	lw_block_watch_close(b->watch);
 	b->watch = NULL;
+	lw_blockenv_free(b->env);
+	b->env = NULL;
 	if (b->rules_on)
 		lw_hold_rules_remove(&b->rules, b->nft);
 	if (b->hold) {

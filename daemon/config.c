@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "block/block.h"
+#include "block/layout.h"
 
 #include <errno.h>
 #include <ini.h>
@@ -17,7 +18,7 @@ enum key_type {
 	KEY_STRING,
 	KEY_INT,
 	KEY_LAN,
-	KEY_BLOCK, /* [block] family, table, domains, auto_kinds: checked by block_key() */
+	KEY_BLOCK, /* [block] family, queue_path, table, domains, auto_kinds: block_key() */
 };
 
 struct key {
@@ -61,6 +62,7 @@ static const struct key keys[] = {
 	L("decode", "frag_timeout", frag_timeout, 1, 600),
 	{"block", "enabled", KEY_BOOL, offsetof(struct lw_config, block_enabled), 0, 0, 0},
 	{"block", "family", KEY_BLOCK, 0, 0, 0, 0},
+	{"block", "queue_path", KEY_BLOCK, 0, 0, 0, 0},
 	{"block", "table", KEY_BLOCK, 0, 0, 0, 0},
 	{"block", "domains", KEY_BLOCK, 0, 0, 0, 0},
 	{"block", "auto_kinds", KEY_BLOCK, 0, 0, 0, 0},
@@ -113,7 +115,8 @@ void lw_config_defaults(struct lw_config *c)
 	c->frag_max_kb = 1024;
 	c->frag_timeout = 30;
 	c->block_enabled = true;
-	snprintf(c->block_family, sizeof(c->block_family), "bridge");
+	snprintf(c->block_family, sizeof(c->block_family), "auto");
+	snprintf(c->block_queue_path, sizeof(c->block_queue_path), "auto");
 	snprintf(c->block_table, sizeof(c->block_table), "leakwatch");
 	c->block_ttl_min = 300;
 	c->block_ttl_max = 86400;
@@ -258,15 +261,23 @@ static int parse_lan(struct load_ctx *lc, const char *value)
 static int block_key(struct load_ctx *lc, const char *name, const char *value)
 {
 	struct lw_config *c = lc->c;
-	enum lw_block_family fam;
+	enum lw_family_mode fam;
+	enum lw_queue_path qp;
 
 	if (strcmp(name, "family") == 0) {
-		if (lw_block_family_parse(value, &fam) < 0) {
-			snprintf(lc->why, sizeof(lc->why), "family: '%s' is not bridge or inet",
-				 value);
+		if (lw_family_mode_parse(value, &fam) < 0) {
+			snprintf(lc->why, sizeof(lc->why),
+				 "family: '%s' is not auto, bridge or inet", value);
 			return 0;
 		}
 		snprintf(c->block_family, sizeof(c->block_family), "%s", value);
+	} else if (strcmp(name, "queue_path") == 0) {
+		if (lw_queue_path_parse(value, &qp) < 0) {
+			snprintf(lc->why, sizeof(lc->why),
+				 "queue_path: '%s' is not auto, nft or xtables", value);
+			return 0;
+		}
+		snprintf(c->block_queue_path, sizeof(c->block_queue_path), "%s", value);
 	} else if (strcmp(name, "table") == 0) {
 		if (!lw_block_table_name_valid(value) || strlen(value) > 25) {
 			snprintf(lc->why, sizeof(lc->why),

@@ -53,7 +53,8 @@ struct lw_config {
 	long frag_timeout;
 	/* [block] */
 	bool block_enabled;
-	char block_family[8]; /* "bridge" or "inet" */
+	char block_family[8]; /* "auto", "bridge" or "inet" */
+	char block_queue_path[8]; /* "auto", "nft" or "xtables" */
 	char block_table[32];
 	char *block_domains; /* every "domains =" line, comma-joined; malloc'd, NULL = none */
 	long block_ttl_min;

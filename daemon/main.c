@@ -27,6 +27,7 @@
 
 #include "ap.h"
 #include "block.h"
+#include "blockenv.h"
 #include "capture/capture.h"
 #include "config.h"
 #include "log.h"
@@ -41,6 +42,7 @@ struct options {
 	const char *config;
 	const char *user;
 	bool quiet;
+	bool prepare; /* --prepare: root's part of blocking only */
 	struct lw_devinfo *devinfo; /* vendors and labels for device rows */
 };
 
@@ -96,6 +98,8 @@ static void usage(FILE *out)
 		"  -c, --config FILE     configuration file (see config/leakwatch.conf)\n"
 		"  -u, --user USER       run as USER once the capture is open (when started as "
 		"root)\n"
+		"      --prepare         only do what blocking needs root for (load br_netfilter\n"
+		"                        on a bridged AP, set its sysctls), then exit\n"
 		"  -q, --quiet           no progress display\n"
 		"  -h, --help            this text\n"
 		"  -V, --version         version\n");
@@ -538,15 +542,11 @@ out:
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"read", required_argument, NULL, 'r'},
-		{"interface", required_argument, NULL, 'i'},
-		{"db", required_argument, NULL, 'd'},
-		{"config", required_argument, NULL, 'c'},
-		{"quiet", no_argument, NULL, 'q'},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{"user", required_argument, NULL, 'u'},
-		{NULL, 0, NULL, 0},
+		{"read", required_argument, NULL, 'r'}, {"interface", required_argument, NULL, 'i'},
+		{"db", required_argument, NULL, 'd'},	{"config", required_argument, NULL, 'c'},
+		{"quiet", no_argument, NULL, 'q'},	{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},	{"user", required_argument, NULL, 'u'},
+		{"prepare", no_argument, NULL, 'P'},	{NULL, 0, NULL, 0},
 	};
 	struct options o = {0};
 	struct lw_config cfg;
@@ -578,6 +578,9 @@ int main(int argc, char **argv)
 		case 'u':
 			o.user = optarg;
 			break;
+		case 'P':
+			o.prepare = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return EX_OK;
@@ -589,7 +592,7 @@ int main(int argc, char **argv)
 			return EX_USAGE;
 		}
 	}
-	if (optind != argc || (!!o.read_file == !!o.interface && !o.config)) {
+	if (optind != argc || (!o.prepare && !!o.read_file == !!o.interface && !o.config)) {
 		usage(stderr);
 		return EX_USAGE;
 	}
@@ -615,6 +618,15 @@ int main(int argc, char **argv)
 		usage(stderr);
 		lw_config_release(&cfg);
 		return EX_USAGE;
+	}
+
+	/* root's part of blocking: before the capture and the privileges drop (blockenv.h) */
+	if (o.prepare || !o.read_file) {
+		lw_blockenv_prepare(&cfg);
+		if (o.prepare) {
+			lw_config_release(&cfg);
+			return EX_OK;
+		}
 	}
 
 	/* a random key for the hash tables a peer fills (flows, names) */

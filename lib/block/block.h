@@ -133,6 +133,9 @@ int lw_block_nft_commit(struct lw_block_nft *n, char *err, size_t errlen);
 /* Runs one command text as a transaction (for tests and the hold rules); 0 or -EIO + err. */
 int lw_block_nft_run(struct lw_block_nft *n, const char *cmd, char *err, size_t errlen);
 
+/* Runs a "list ..." command; its output (truncated to outlen - 1) in out.  0 or -errno. */
+int lw_block_nft_list(struct lw_block_nft *n, const char *cmd, char *out, size_t outlen);
+
 /* --- names and timeouts -------------------------------------------------------------------- */
 
 /*

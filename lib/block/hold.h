@@ -19,9 +19,9 @@
  * the queue is opened with NFQA_CFG_F_FAIL_OPEN: while nothing listens, or when the queue is
  * full, packets pass.  Blocking fails open; DNS never stops.
  *
- * The kernel here has no nft "queue" statement (CONFIG_NFT_QUEUE), only the xtables NFQUEUE
- * target; lw_hold_rules_install() tries nft first and falls back to that target, put in
- * through netlink (see rules.c).
+ * Kernels built without CONFIG_NFT_QUEUE have no nft "queue" statement, only the xtables
+ * NFQUEUE target; lw_hold_rules_install() tries nft first and falls back to that target, put
+ * in through netlink (see rules.c), unless [block] queue_path picks one.
  */
 #ifndef LW_BLOCK_HOLD_H
 #define LW_BLOCK_HOLD_H
@@ -106,13 +106,22 @@ enum lw_hold_via {
 	LW_HOLD_VIA_XTABLES, /* the xtables NFQUEUE target in tables ip/ip6 <table>_hold */
 };
 
+/* [block] queue_path: how the rules reach the queue */
+enum lw_queue_path {
+	LW_QUEUE_AUTO, /* nft queue where the kernel has it, else the xtables NFQUEUE target */
+	LW_QUEUE_NFT,
+	LW_QUEUE_XTABLES,
+};
+
 struct lw_hold_rules {
 	char table[LW_BLOCK_TABLE_MAX]; /* the blocking table's name; "_hold" is appended */
 	uint16_t queue;
 	unsigned what; /* LW_HOLD_RULES_* */
+	enum lw_queue_path path;
 	/* set by install */
 	enum lw_hold_via via;
 	bool v6; /* IPv6 answers and connections are held too */
+	bool nft_tried, nft_refused; /* the kernel refused the nft queue statement */
 };
 
 /* The nft text for the inet table of queue rules (tests); "" when the name would be too long. */
@@ -127,8 +136,10 @@ int lw_hold_xt_rule_text(const struct lw_hold_rules *r, size_t i, bool v6, char 
 
 /*
  * Installs the rules for r->what through nft's context (CAP_NET_ADMIN is all it takes),
- * replacing what a killed daemon left: nft queue statements when the kernel has them, else
- * the xtables target (IPv6 best effort: r->v6 tells).  0 or -errno with err.
+ * replacing what a killed daemon left, on the path r->path asks for: LW_QUEUE_AUTO tries nft
+ * queue statements and falls back to the xtables target; LW_QUEUE_NFT and LW_QUEUE_XTABLES
+ * use that one only (IPv6 best effort on the xtables path: r->v6 tells).  0 or -errno with
+ * err.
  */
 int lw_hold_rules_install(struct lw_hold_rules *r, struct lw_block_nft *nft, char *err,
 			  size_t errlen);

@@ -323,6 +323,19 @@ int lw_block_nft_run(struct lw_block_nft *n, const char *cmd, char *err, size_t 
 	return nft_errno(msg);
 }
 
+int lw_block_nft_list(struct lw_block_nft *n, const char *cmd, char *out, size_t outlen)
+{
+	const char *text;
+	int r;
+
+	nft_ctx_get_output_buffer(n->ctx); /* whatever an earlier command printed goes */
+	r = lw_block_nft_run(n, cmd, NULL, 0);
+	text = nft_ctx_get_output_buffer(n->ctx);
+	if (outlen)
+		snprintf(out, outlen, "%s", r == 0 && text ? text : "");
+	return r;
+}
+
 /*
  * Creates the table, its sets, chain and rules, keeping the elements of sets already there:
  * 0; 1 when a table of that name had another shape and was made afresh (its elements are

@@ -460,15 +460,21 @@ int lw_hold_rules_install(struct lw_hold_rules *r, struct lw_block_nft *nft, cha
 	tables_remove(r, nft); /* what a killed daemon left */
 	if (r->what & LW_HOLD_RULES_HELLO)
 		enable_ct_accounting();
-	lw_hold_cmd_nft(&t, r);
-	e = t.err ? t.err : lw_block_nft_run(nft, t.p, NULL, 0);
-	lw_block_text_free(&t);
-	if (e == 0) {
-		r->via = LW_HOLD_VIA_NFT;
-		r->v6 = true;
-		return 0;
+	if (r->path != LW_QUEUE_XTABLES) {
+		lw_hold_cmd_nft(&t, r);
+		e = t.err ? t.err : lw_block_nft_run(nft, t.p, err, errlen);
+		lw_block_text_free(&t);
+		r->nft_tried = true;
+		r->nft_refused = e < 0;
+		if (e == 0) {
+			r->via = LW_HOLD_VIA_NFT;
+			r->v6 = true;
+			return 0;
+		}
+		tables_remove(r, nft); /* the chains may have gone in without their rules */
+		if (r->path == LW_QUEUE_NFT)
+			return e;
 	}
-	tables_remove(r, nft); /* the chains may have gone in without their rules */
 	e = xt_install(r, nft, false, err, errlen);
 	if (e < 0) {
 		tables_remove(r, nft);

@@ -181,6 +181,43 @@ static void test_hold_rules(void)
 	}
 	lw_hold_rules_remove(&r, n);
 	LW_CHECK(!table_exists("lwtest_hold"));
+
+	/* [block] queue_path = xtables: nft is not even tried */
+	r.path = LW_QUEUE_XTABLES;
+	r.nft_tried = false;
+	LW_CHECK_INT(lw_hold_rules_install(&r, n, err, sizeof(err)), 0);
+	LW_CHECK_INT(r.via, LW_HOLD_VIA_XTABLES);
+	LW_CHECK(!r.nft_tried);
+	LW_CHECK(table_exists("table ip lwtest_hold"));
+	LW_CHECK(!table_exists("table inet lwtest_hold"));
+	lw_hold_rules_remove(&r, n);
+	/* queue_path = nft: the nft statement or nothing, never the xtables target */
+	r.path = LW_QUEUE_NFT;
+	err[0] = '\0';
+	if (lw_hold_rules_install(&r, n, err, sizeof(err)) == 0) {
+		LW_CHECK_INT(r.via, LW_HOLD_VIA_NFT);
+		LW_CHECK(!r.nft_refused);
+		LW_CHECK(table_exists("table inet lwtest_hold"));
+	} else {
+		LW_CHECK_INT(r.via, LW_HOLD_VIA_NONE);
+		LW_CHECK(r.nft_tried && r.nft_refused);
+		LW_CHECK(err[0] != '\0');
+		LW_CHECK(!table_exists("lwtest_hold"));
+	}
+	lw_hold_rules_remove(&r, n);
+	LW_CHECK(!table_exists("lwtest_hold"));
+
+	/* lw_block_nft_list: a listing comes back, and an error returns -errno */
+	{
+		char out[512] = "x";
+
+		LW_CHECK_INT(lw_block_nft_list(n, "list tables", out, sizeof(out)), 0);
+		LW_CHECK(strstr(out, "table bridge lwtest") != NULL);
+		LW_CHECK_INT(lw_block_nft_list(n, "list flowtables", out, sizeof(out)), 0);
+		LW_CHECK(lw_block_nft_list(n, "list table inet lwnosuchtable", out, sizeof(out)) <
+			 0);
+		LW_CHECK_STR(out, "");
+	}
 	lw_block_nft_close(n, false);
 }
 

@@ -8,7 +8,7 @@ set -uo pipefail
 daemon=$(realpath "$1")
 here=$(cd "$(dirname "$0")" && pwd)
 [ "$(id -u)" -eq 0 ] || { echo "needs root (network namespaces)"; exit 77; }
-for p in dnsmasq nft iptables curl sqlite3; do
+for p in dnsmasq nft curl sqlite3; do
 	command -v $p >/dev/null || { echo "needs $p"; exit 77; }
 done
 # shellcheck source=lab.sh
@@ -29,10 +29,26 @@ lab_wait_port "$LAB_UP" tcp 9999 || exit 1
 block_ap_net
 
 db=$LAB_DIR/block.db
+FLAG_MS=${BLOCK_FLAG_MS:-2000} # a flag must block this soon
 block_conf "$LAB_DIR/lw.conf"
 block_start "$LAB_DIR/lw.conf"
 P1=$LAB_ID-phone1
 P2=$LAB_ID-phone2
+
+# the default configuration (family = auto) on this bridged AP (br0's default route leaves
+# through br0 itself, to the upstream router)
+ms=$(block_wait_meta block.layout '^bridged$' "${BLOCK_WAIT_S:-20}")
+echo "info layout reported in meta $ms ms after the launch (ready after $BLOCK_READY_MS ms)"
+block_expect "layout reported within ${BLOCK_REPORT_MS:-1000} ms of the daemon being ready" \
+	"$(block_reported_in_time "$ms")" yes
+block_expect "detected layout" "$(block_meta block.layout)" bridged
+block_expect "table family" "$(block_meta block.family)" bridge
+block_expect "table bridge in the kernel" \
+	"$(lab_ns "$LAB_AP" nft list tables | grep -c "^table bridge lw${LAB_ID//[^a-zA-Z0-9]/}\$")" 1
+block_expect "br_netfilter (the holds sit on the bridge)" "$(block_meta block.br_netfilter)" on
+block_expect "holds off while nothing is flagged, queue path named" \
+	"$(block_meta block.holds | grep -Ec '^off until something is flagged \(queue path (nft|xtables)\)$')" 1
+block_expect "no problems" "$(block_meta_empty block.problems)" empty
 
 check_all() { # check_all WHEN P1-VNET P1-ZZHC P2-VNET P1-EXAMPLE P2-EXAMPLE
 	block_expect "$1: phone1 http://vnet.cn/" "$(block_http "$P1" http://vnet.cn/)" "$2"
@@ -50,19 +66,27 @@ block_expect "no hold rules while nothing is flagged" "$(block_rules)" 0
 
 # --- a flag for every device -------------------------------------------------------------
 sql "INSERT INTO flagged(domain) VALUES ('vnet.cn')"
-sleep 1
+ms=$(block_until_elem 198.51.100.10 in "${BLOCK_WAIT_S:-20}")
+echo "info bridged: flag -> vnet.cn's address in the set in $ms ms"
+block_expect "bridged: flag blocks within $FLAG_MS ms" "$(block_within "$FLAG_MS" "$ms")" yes
+sleep 1 # the second address and the hold rules
 # without DNS: the daemon looked vnet.cn up itself when it was flagged
 block_expect "flagged: phone1 to vnet.cn's address, no DNS involved" \
 	"$(block_http "$P1" http://vnet.cn/ --resolve vnet.cn:80:198.51.100.10)" 000
 check_all "flagged for every device" 000 000 000 200 200
 block_expect "hold rules installed while something is flagged" "$(( $(block_rules) > 0 ))" 1
+block_expect "holds on while something is flagged" \
+	"$(block_meta block.holds | grep -c '^DNS-hold and hello-hold on (')" 1
 block_expect "blocks rows for the flagged addresses" \
 	"$(sql "SELECT DISTINCT domain, ip, action FROM blocks WHERE mac IS NULL ORDER BY ip")" \
 	"vnet.cn|198.51.100.10|add
 vnet.cn|198.51.100.11|add"
 
 sql "DELETE FROM flagged WHERE domain = 'vnet.cn'"
-sleep 1
+ms=$(block_until_elem 198.51.100.10 out "${BLOCK_WAIT_S:-20}")
+echo "info bridged: unflag -> vnet.cn's address out of the set in $ms ms"
+block_expect "bridged: unflag unblocks within $FLAG_MS ms" "$(block_within "$FLAG_MS" "$ms")" yes
+sleep 0.5 # the hold rules go at the same time as the last address
 check_all "unflagged" 200 200 200 200 200
 block_expect "blocks rows for the removal" \
 	"$(sql "SELECT DISTINCT ip, reason FROM blocks WHERE action = 'remove' ORDER BY ip")" \

@@ -30,6 +30,9 @@ lab_ns "$LAB_UP" ip addr add 203.0.113.99/32 dev lo
 for i in $(seq "$ROUNDS"); do
 	lab_host "a$i.own.flagged.example" "198.51.100.$((i + 1))"
 	lab_host "b$i.own.flagged.example" "203.0.113.$((i + 100))"
+	# c<I>: the simultaneous race with the hold; shares b<I>'s address (b runs later, against
+	# a daemon started afresh with empty sets)
+	lab_host "c$i.own.flagged.example" "203.0.113.$((i + 100))"
 done
 lab_dns_start --address=/flagged.example/203.0.113.77 \
 	--host-record=flagged.example,203.0.113.99 || exit 1
@@ -63,17 +66,27 @@ block_conf "$LAB_DIR/hold.conf" domains=flagged.example hello_hold=no
 block_start "$LAB_DIR/hold.conf"
 wait_holding
 sleep 1 # the first sync of the sets
+# the default family = auto on this bridged AP; the hold sees bridged answers (br_netfilter)
+block_expect "detected layout" "$(block_meta block.layout)" bridged
+block_expect "table family" "$(block_meta block.family)" bridge
+block_expect "br_netfilter" "$(block_meta block.br_netfilter)" on
+block_expect "DNS-hold on" "$(block_meta block.holds | grep -c '^DNS-hold on (')" 1
 block_expect "DNS-hold: connections made in $ROUNDS fresh lookups, one address" \
 	"$(rounds flagged.example 80 0.05)" 0
 block_expect "DNS-hold: connections made in $ROUNDS fresh lookups, an address each" \
 	"$(rounds own.flagged.example 8080 0.05 a)" 0
+# the same fresh names' kind all at once: one thread each, started together
+made=$(lab_ns "$P1" python3 "$here/block_client.py" burst "$ROUNDS" own.flagged.example 8080 \
+	2 c)
+echo "info bridged DNS-hold race: $made of $ROUNDS simultaneous fresh lookups connected"
+block_expect "DNS-hold: connections made in $ROUNDS simultaneous fresh lookups" "$made" 0
 sleep 1 # the servers print their accepts from their own threads
 block_expect "DNS-hold: connections the servers accepted" "$(($(accepts) - before))" 0
 # (the apex, 203.0.113.99, comes from the daemon's own lookup, seen by the capture as well)
 block_expect "DNS-hold: an address from each held answer" \
 	"$(sql "SELECT count(DISTINCT ip) FROM blocks WHERE domain = 'flagged.example' AND
 		reason = 'dns' AND ip != '203.0.113.99'")" \
-	$((ROUNDS + 1))
+	$((2 * ROUNDS + 1))
 block_stop
 block_sanitizer_check
 

@@ -10,11 +10,18 @@
   block_client.py rounds N SUFFIX PORT TIMEOUT [PREFIX]
       N times: resolve a fresh name rI-<random>.SUFFIX (with PREFIX: PREFIX<I>.SUFFIX, I from
       1), connect to its address at once; prints how many connections were made.
+  block_client.py burst N SUFFIX PORT TIMEOUT [PREFIX]
+      The same N lookups and connections all at once (one thread each, started together);
+      prints how many connections were made.
+  block_client.py stream ADDR PORT SECONDS
+      One connection kept open for SECONDS, sending a line every 0.1 s; prints the Unix time
+      of each reply that comes back, one a line.
 """
 import os
 import socket
 import ssl
 import sys
+import threading
 import time
 
 RFC9001_A2 = bytes.fromhex(
@@ -126,6 +133,55 @@ def rounds(n, suffix, port, timeout, prefix=None):
     return made
 
 
+def burst(n, suffix, port, timeout, prefix=None):
+    n = int(n)
+    made = [0] * n
+    go = threading.Event()
+
+    def one(i):
+        if prefix:
+            name = "%s%d.%s" % (prefix, i + 1, suffix)
+        else:
+            name = "r%d-%s.%s" % (i, os.urandom(4).hex(), suffix)
+        go.wait()
+        try:
+            addr = socket.getaddrinfo(name, int(port), socket.AF_INET, socket.SOCK_STREAM)[0][4]
+            s = socket.create_connection(addr, timeout=float(timeout))
+            made[i] = 1
+            s.close()
+        except OSError:
+            pass
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    go.set()
+    for t in threads:
+        t.join()
+    return sum(made)
+
+
+def stream(addr, port, seconds):
+    end = time.time() + float(seconds)
+    try:
+        s = socket.create_connection((addr, int(port)), timeout=1)
+    except OSError:
+        return
+    s.settimeout(0.1)
+    while time.time() < end:
+        try:
+            s.send(b"x\n")
+        except OSError:
+            pass
+        try:
+            if s.recv(4096):
+                print("%.3f" % time.time(), flush=True)
+        except OSError:
+            pass
+        time.sleep(0.1)
+    s.close()
+
+
 def main():
     cmd = sys.argv[1]
     if cmd == "hello":
@@ -134,6 +190,10 @@ def main():
         print(quic(sys.argv[2], sys.argv[3]))
     elif cmd == "rounds":
         print(rounds(*sys.argv[2:8]))
+    elif cmd == "stream":
+        stream(*sys.argv[2:5])
+    elif cmd == "burst":
+        print(burst(*sys.argv[2:8]))
     else:
         sys.exit("unknown command " + cmd)
 

@@ -90,6 +90,55 @@ lab_up() {
 	: >"$LAB_DIR/hosts"
 }
 
+# lab_up_routed: the AP as a home router instead (call instead of lab_up):
+#
+#   phones ─ br0 in "ap" (192.0.2.1/24, the phones' gateway and resolver: dnsmasq on the AP,
+#            forwarding to the upstream)   "ap" routes and masquerades out of its WAN veth
+#            ${LAB_ID}w (203.0.113.1/24) ── upstream eth0 (203.0.113.2/24; "internet"
+#            addresses on lo: 198.51.100.0/24 servers, 203.0.113.53 DNS)
+#
+# lab_dns_start then starts the upstream's DNS on 203.0.113.53; lab_ap_dns_start the AP's.
+lab_up_routed() {
+	trap lab_cleanup EXIT
+	trap 'exit 130' INT TERM HUP
+	LAB_DNS_LISTEN=203.0.113.53
+	LAB_WAN=${LAB_ID}w
+	ip netns add "$LAB_AP"
+	ip netns add "$LAB_UP"
+	lab_ns "$LAB_AP" ip link set lo up
+	lab_ns "$LAB_AP" ip link add br0 type bridge stp_state 0 forward_delay 0
+	lab_ns "$LAB_AP" ip addr add 192.0.2.1/24 dev br0
+	lab_ns "$LAB_AP" ip link set br0 up
+	ip link add "$LAB_WAN" type veth peer name eth0 netns "$LAB_UP"
+	ip link set "$LAB_WAN" netns "$LAB_AP"
+	lab_ns "$LAB_UP" ip link set eth0 address 02:00:5e:00:00:01
+	lab_ns "$LAB_UP" ip link set lo up
+	lab_ns "$LAB_UP" ip addr add 203.0.113.2/24 dev eth0
+	lab_ns "$LAB_UP" ip addr add 203.0.113.53/32 dev lo
+	lab_ns "$LAB_UP" ip link set eth0 up
+	lab_ns "$LAB_AP" ip addr add 203.0.113.1/24 dev "$LAB_WAN"
+	lab_ns "$LAB_AP" ip link set "$LAB_WAN" up
+	lab_ns "$LAB_AP" ip route add default via 203.0.113.2 dev "$LAB_WAN"
+	lab_ns "$LAB_AP" sysctl -qw net.ipv4.ip_forward=1
+	lab_ns "$LAB_AP" nft -f - <<-EOF_NAT
+		table ip ${LAB_ID}nat {
+			chain post {
+				type nat hook postrouting priority srcnat; policy accept;
+				oifname "$LAB_WAN" masquerade
+			}
+		}
+	EOF_NAT
+	: >"$LAB_DIR/hosts"
+}
+
+# lab_ap_dns_start: dnsmasq on the routing AP (192.0.2.1), forwarding to the upstream's
+lab_ap_dns_start() {
+	lab_bg "$LAB_AP" "$LAB_DIR/ap-dnsmasq.log" dnsmasq --keep-in-foreground --no-resolv \
+		--no-hosts --server="$LAB_DNS_LISTEN" --listen-address=192.0.2.1 --bind-interfaces \
+		--pid-file="$LAB_DIR/ap-dnsmasq.pid" --user=root --log-facility=- "$@"
+	lab_wait_port "$LAB_AP" udp 53
+}
+
 # lab_host NAME IP: the upstream's DNS answers NAME with IP (IP is put on upstream's lo)
 lab_host() {
 	echo "$2 $1" >>"$LAB_DIR/hosts"
@@ -99,7 +148,7 @@ lab_host() {
 # lab_dns_start [DNSMASQ-OPTION...]: e.g. --address=/example.net/203.0.113.9 (a wildcard)
 lab_dns_start() {
 	lab_bg "$LAB_UP" "$LAB_DIR/dnsmasq.log" dnsmasq --keep-in-foreground --no-resolv \
-		--no-hosts --addn-hosts="$LAB_DIR/hosts" --listen-address=192.0.2.1 \
+		--no-hosts --addn-hosts="$LAB_DIR/hosts" --listen-address="${LAB_DNS_LISTEN:-192.0.2.1}" \
 		--bind-interfaces --local-ttl=600 --pid-file="$LAB_DIR/dnsmasq.pid" --user=root \
 		--log-facility=- "$@"
 	lab_wait_port "$LAB_UP" udp 53
