@@ -5,8 +5,8 @@
  * flag/unflag write the `flagged` table, which a running daemon acts on within a second.
  *
  * Exit status (sysexits.h): 0 done; 1 unflag found nothing to remove; 64 usage (including a
- * malformed domain or MAC); 66 no database at the path; 65 not a leakwatch database; 74 a
- * database error.
+ * malformed domain or MAC); 66 no database at the path; 65 not a leakwatch database; 73 the
+ * flagged table holds as many flags as leakwatchd applies; 74 a database error.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "block/block.h"
 #include "core/types.h"
 #include "proto/dns.h"
 
@@ -573,6 +574,62 @@ static int normalize_domain(const char *arg, char *out, size_t len)
 	return 0;
 }
 
+/*
+ * Before a user flag: an auto row of the same key becomes the person's (no expiry, never
+ * evicted); a table already holding LW_BLOCK_MAX_USER_FLAGS user rows refuses it, since the
+ * daemon would ignore it.  0 go on; -1 done (the auto row taken over); else an exit status.
+ */
+static int flag_room(sqlite3 *db, const char *domain, const char *mac, const char *reason)
+{
+	sqlite3_stmt *st;
+	long long n;
+	int r;
+
+	r = prepare(db,
+		    "UPDATE flagged SET source = 'user', expires = NULL, "
+		    "reason = ifnull(nullif(?3, ''), reason) "
+		    "WHERE domain = ?1 AND ifnull(mac, '') = ?2 AND source = 'auto'",
+		    &st);
+	if (r)
+		return r;
+	sqlite3_bind_text(st, 1, domain, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, mac, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, reason ? reason : "", -1, SQLITE_STATIC);
+	r = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (r != SQLITE_DONE)
+		return fail(EX_IOERR, "%s", sqlite3_errmsg(db));
+	if (sqlite3_changes(db)) {
+		printf("flagged %s for %s (was an automatic flag)\n", domain,
+		       mac[0] ? mac : "every device");
+		return -1;
+	}
+	/* (an existing row of that key: "already flagged" below, whatever the count) */
+	r = prepare(
+		db,
+		"SELECT count(*) FROM flagged WHERE ifnull(source, '') != 'auto' AND NOT EXISTS "
+		"(SELECT 1 FROM flagged WHERE domain = ?1 AND ifnull(mac, '') = ?2)",
+		&st);
+	if (r)
+		return r;
+	sqlite3_bind_text(st, 1, domain, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, mac, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		r = fail(EX_IOERR, "%s", sqlite3_errmsg(db));
+		sqlite3_finalize(st);
+		return r;
+	}
+	n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (n >= LW_BLOCK_MAX_USER_FLAGS)
+		return fail(
+			EX_CANTCREAT,
+			"%s not flagged: the flagged table holds %lld flags, the most leakwatchd "
+			"applies (%d; automatic flags not counted); unflag some first",
+			domain, n, LW_BLOCK_MAX_USER_FLAGS);
+	return 0;
+}
+
 static int cmd_flag(sqlite3 *db, const struct opts *o, const char *domain_arg, bool flag)
 {
 	char domain[LW_DNS_NAME_MAX], mac[LW_MAC_STRLEN] = "";
@@ -582,6 +639,8 @@ static int cmd_flag(sqlite3 *db, const struct opts *o, const char *domain_arg, b
 	if ((r = normalize_domain(domain_arg, domain, sizeof(domain))) ||
 	    (o->device && (r = parse_mac(o->device, mac))))
 		return r;
+	if (flag && (r = flag_room(db, domain, mac, o->reason)) != 0)
+		return r < 0 ? 0 : r;
 	if (flag)
 		r = prepare(db,
 			    "INSERT INTO flagged(domain, mac, reason, source) "

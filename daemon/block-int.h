@@ -13,6 +13,7 @@
 
 #include "block.h"
 #include "block/block.h"
+#include "block/budget.h"
 #include "block/hold.h"
 #include "block/layout.h"
 #include "block/watch.h"
@@ -24,8 +25,10 @@
 #define RESOLVE_RETRY_AGAIN 30 /* s: after a lookup that failed for now (no server) */
 #define RESOLVE_RETRY_NONAME 300 /* s: after "no such name" / "no address" */
 #define RESOLVE_AHEAD 0.9 /* resolve again when this share of the lookup's timeout passed */
-#define AUTO_PENDING_MAX 64 /* auto flags waiting for their row */
+#define AUTO_PENDING_MAX LW_BLOCK_AUTO_PENDING
 #define AUTO_PENDING_WAIT 30 /* s: an auto flag stays this long without its row */
+#define AUTO_RATE_DEVICES 256 /* devices whose auto-flag rate is followed */
+#define AUTO_RATE_WINDOW 3600.0 /* s */
 #define BAD_LOGGED_MAX 256 /* malformed rows remembered so each is logged once */
 #define CNAME_NAMES_MAX (2 * LW_DNS_MAX_ANSWERS + 1) /* names of one answer looked up */
 #define ERROR_LOG_INTERVAL 60 /* s between repeated nft error messages */
@@ -49,6 +52,8 @@ struct elem {
 struct pair {
 	struct elem *e;
 	double until;
+	enum lw_budget_origin origin;
+	struct lw_addr client; /* LW_BUDGET_CLIENT: the client whose traffic showed it */
 };
 
 /* What the table, the configuration or the auto policy asks for. */
@@ -75,8 +80,17 @@ struct flag {
 
 struct auto_flag {
 	char domain[LW_DNS_NAME_MAX];
+	bool has_mac;
+	struct lw_mac mac;
 	char reason[128];
 	double since;
+};
+
+/* Auto flags one device caused in the current hour. */
+struct auto_rate {
+	struct lw_mac mac;
+	double window; /* monotonic s the hour began; 0 = slot free */
+	uint32_t n;
 };
 
 /* --- the worker (lookups, auto-flag inserts) ----------------------------------------------- */
@@ -90,6 +104,8 @@ struct job {
 	enum job_kind kind;
 	char domain[LW_DNS_NAME_MAX];
 	char reason[128];
+	char mac[LW_MAC_STRLEN]; /* JOB_INSERT: "" = every device */
+	int64_t expires; /* JOB_INSERT: Unix seconds, 0 = never */
 };
 
 struct result {
@@ -127,6 +143,10 @@ struct lw_block {
 	uint32_t ttl_min, ttl_max;
 	bool keep_table;
 	unsigned auto_mask; /* bit i: leak_kinds[i] */
+	bool auto_all; /* [block] auto_scope = all: auto flags for every device */
+	uint32_t auto_expire; /* s an auto flag lasts; 0 = never */
+	uint32_t auto_per_hour; /* auto flags one device may cause in an hour */
+	struct auto_rate auto_rates[AUTO_RATE_DEVICES];
 	struct lw_block_nft *nft;
 	/* the flagged table */
 	sqlite3 *db;
@@ -179,6 +199,9 @@ struct lw_block {
 	char problems_last[ENV_TEXT_MAX];
 	/* counters */
 	uint64_t added, removed, held_dns, dropped_starts, commit_errors, repairs;
+	/* the flags' address budgets (budget.h), auto flags not made, reported in meta */
+	uint64_t budget_refused, budget_evicted, unscoped, auto_refused;
+	char policy_last[160];
 	double last_error_log;
 };
 

@@ -203,9 +203,66 @@ uint32_t block_timeout_from(double until, double now)
 	return (uint32_t)t;
 }
 
-/* Puts (f's scope, addr) in the sets for timeout seconds from now, or extends it. */
+/*
+ * Where an address came from.  NULL: the daemon's own lookup of the flagged name.  Otherwise
+ * one client's traffic: client is its address (whose budget share it counts in); with
+ * per_client the address is learned from the client's own SNI, QUIC SNI or Host, which names
+ * what it likes: the element is for that client's MAC only, whatever the flag's scope.
+ */
+struct learned {
+	const struct lw_addr *client;
+	bool per_client;
+	bool has_mac;
+	struct lw_mac mac;
+};
+
+static void release_pair(struct lw_block *b, struct flag *f, size_t i, const char *why);
+
+/* Room for one more pair of f (budget.h); false when refused (counted, logged once). */
+static bool budget_room(struct lw_block *b, struct flag *f, const struct learned *from,
+			double until)
+{
+	static const struct lw_budget_limits lim = {LW_BLOCK_MAX_ADDRS, LW_BLOCK_CLIENT_ADDRS};
+	struct lw_budget_entry e[LW_BLOCK_MAX_ADDRS], cand;
+	size_t i, n = f->n_pairs < LW_BLOCK_MAX_ADDRS ? f->n_pairs : LW_BLOCK_MAX_ADDRS;
+	long r;
+
+	for (i = 0; i < n; i++) {
+		e[i].origin = f->pairs[i].origin;
+		e[i].client = f->pairs[i].client;
+		e[i].until = f->pairs[i].until;
+	}
+	memset(&cand, 0, sizeof(cand));
+	cand.origin = from ? LW_BUDGET_CLIENT : LW_BUDGET_LOOKUP;
+	if (from && from->client)
+		cand.client = *from->client;
+	cand.until = until;
+	r = lw_budget_place(e, n, &cand, &lim);
+	if (r >= 0 && (size_t)r == n)
+		return true;
+	if (r >= 0) {
+		b->budget_evicted++;
+		release_pair(b, f, (size_t)r, "budget");
+		return true;
+	}
+	b->budget_refused++;
+	if (!f->full_logged) {
+		char c[LW_ADDR_STRLEN] = "";
+
+		if (from && from->client)
+			lw_addr_str(from->client, c);
+		lw_log_warning("blocking %s: %d addresses (%d from one client); an address %s%s "
+			       "is not added",
+			       f->domain, LW_BLOCK_MAX_ADDRS, LW_BLOCK_CLIENT_ADDRS,
+			       from ? "learned from " : "of a lookup", c);
+	}
+	f->full_logged = true;
+	return false;
+}
+
+/* Puts (scope, addr) in the sets for timeout seconds from now, or extends it. */
 static void hold_addr(struct lw_block *b, struct flag *f, const struct lw_addr *addr,
-		      uint32_t timeout, const char *reason)
+		      uint32_t timeout, const char *reason, const struct learned *from)
 {
 	struct lw_block_elem k;
 	double now = block_mono_now(), until = now + timeout;
@@ -217,27 +274,36 @@ static void hold_addr(struct lw_block *b, struct flag *f, const struct lw_addr *
 	if (addr->family != 4 && addr->family != 6)
 		return;
 	memset(&k, 0, sizeof(k));
-	k.has_mac = f->has_mac;
-	if (f->has_mac)
-		k.mac = f->mac;
+	if (from && from->per_client) {
+		/* a name the client chose: blocks that client, never the others */
+		if (!from->has_mac || (f->has_mac && memcmp(f->mac.b, from->mac.b, 6) != 0)) {
+			if (!from->has_mac)
+				b->unscoped++;
+			return;
+		}
+		k.has_mac = true;
+		k.mac = from->mac;
+	} else {
+		k.has_mac = f->has_mac;
+		if (f->has_mac)
+			k.mac = f->mac;
+	}
 	k.addr = *addr;
 	for (i = 0; i < f->n_pairs; i++)
 		if (elem_key_eq(&f->pairs[i].e->key, &k))
 			p = &f->pairs[i];
 	if (p) {
+		if (!from && p->origin != LW_BUDGET_LOOKUP) {
+			p->origin = LW_BUDGET_LOOKUP; /* confirmed: no client can push it out */
+			memset(&p->client, 0, sizeof(p->client));
+		}
 		if (until <= p->until)
 			return;
 		p->until = until;
 		e = p->e;
 	} else {
-		if (f->n_pairs >= LW_BLOCK_MAX_ADDRS) {
-			if (!f->full_logged)
-				lw_log_warning("blocking %s: more than %d addresses; further ones "
-					       "are not added",
-					       f->domain, LW_BLOCK_MAX_ADDRS);
-			f->full_logged = true;
+		if (!budget_room(b, f, from, until))
 			return;
-		}
 		if (f->n_pairs == f->cap_pairs) {
 			size_t cap = f->cap_pairs ? f->cap_pairs * 2 : 8;
 			struct pair *np = realloc(f->pairs, cap * sizeof(*np));
@@ -252,8 +318,12 @@ static void hold_addr(struct lw_block *b, struct flag *f, const struct lw_addr *
 			return;
 		e->refs++;
 		p = &f->pairs[f->n_pairs++];
+		memset(p, 0, sizeof(*p));
 		p->e = e;
 		p->until = until;
+		p->origin = from ? LW_BUDGET_CLIENT : LW_BUDGET_LOOKUP;
+		if (from && from->client)
+			p->client = *from->client;
 	}
 	fresh = e->kernel_until <= now;
 	if (!fresh && until <= e->kernel_until + REFRESH_SLACK)
@@ -264,11 +334,12 @@ static void hold_addr(struct lw_block *b, struct flag *f, const struct lw_addr *
 		e->kernel_until = until;
 	if (fresh) {
 		char a[LW_ADDR_STRLEN], m[LW_MAC_STRLEN];
+		struct flag scope = {.has_mac = k.has_mac, .mac = k.mac};
 
 		b->added++;
 		record(b, e, f->domain, until, reason, "add");
 		lw_log_debug("blocking %s (%s) for %s: %s, %u s", lw_addr_str(addr, a), f->domain,
-			     scope_str(f, m), reason, timeout);
+			     scope_str(&scope, m), reason, timeout);
 	}
 }
 
@@ -396,8 +467,7 @@ static void unflag(struct lw_block *b, struct flag *f)
 	flag_free(f);
 }
 
-static void worker_submit(struct lw_block *b, enum job_kind kind, const char *domain,
-			  const char *reason, bool *ok);
+static void worker_submit(struct lw_block *b, const struct job *job, bool *ok);
 
 static void request_resolve(struct lw_block *b, struct flag *f)
 {
@@ -411,7 +481,12 @@ static void request_resolve(struct lw_block *b, struct flag *f)
 			f->resolving = true;
 			return;
 		}
-	worker_submit(b, JOB_RESOLVE, f->domain, "", &ok);
+	{
+		struct job j = {.kind = JOB_RESOLVE};
+
+		snprintf(j.domain, sizeof(j.domain), "%s", f->domain);
+		worker_submit(b, &j, &ok);
+	}
 	f->resolving = ok;
 }
 
@@ -490,6 +565,8 @@ static void apply(struct lw_block *b)
 
 		memset(w, 0, sizeof(*w));
 		snprintf(w->domain, sizeof(w->domain), "%s", b->autos[i].domain);
+		w->has_mac = b->autos[i].has_mac;
+		w->mac = b->autos[i].mac;
 		snprintf(w->source, sizeof(w->source), "auto");
 		snprintf(w->reason, sizeof(w->reason), "%s", b->autos[i].reason);
 	}
@@ -564,7 +641,7 @@ static bool bad_logged(struct lw_block *b, int64_t id)
 static int read_rows(struct lw_block *b)
 {
 	int64_t version;
-	size_t n = 0;
+	size_t n = 0, n_user = 0, n_auto = 0;
 	int r;
 
 	sqlite3_reset(b->q_version);
@@ -581,14 +658,19 @@ static int read_rows(struct lw_block *b)
 		const char *mac = (const char *)sqlite3_column_text(b->q_rows, 2);
 		const char *reason = (const char *)sqlite3_column_text(b->q_rows, 4);
 		const char *source = (const char *)sqlite3_column_text(b->q_rows, 5);
+		bool is_auto = source && strcmp(source, "auto") == 0;
 		struct want *w;
 
-		if (n == LW_BLOCK_MAX_FLAGS) {
+		/* user rows first (oldest first), then auto rows (newest first): see the query */
+		if (is_auto ? n_auto == LW_BLOCK_MAX_AUTO_FLAGS
+			    : n_user == LW_BLOCK_MAX_USER_FLAGS) {
 			if (!b->too_many_logged)
-				lw_log_warning("flagged: more than %d rows; the newest are ignored",
-					       LW_BLOCK_MAX_FLAGS);
+				lw_log_warning(
+					"flagged: more than %d %s rows; the %s are ignored",
+					is_auto ? LW_BLOCK_MAX_AUTO_FLAGS : LW_BLOCK_MAX_USER_FLAGS,
+					is_auto ? "auto" : "user", is_auto ? "oldest" : "newest");
 			b->too_many_logged = true;
-			break;
+			continue;
 		}
 		w = &b->rows[n];
 		memset(w, 0, sizeof(*w));
@@ -618,6 +700,10 @@ static int read_rows(struct lw_block *b)
 		snprintf(w->reason, sizeof(w->reason), "%s", reason ? reason : "");
 		snprintf(w->source, sizeof(w->source), "%s", source ? source : "user");
 		n++;
+		if (is_auto)
+			n_auto++;
+		else
+			n_user++;
 	}
 	sqlite3_reset(b->q_rows);
 	if (r != SQLITE_ROW && r != SQLITE_DONE)
@@ -654,7 +740,9 @@ static bool autos_settle(struct lw_block *b)
 		bool seen = now - b->autos[i].since > AUTO_PENDING_WAIT;
 
 		for (k = 0; k < b->n_rows && !seen; k++)
-			if (!b->rows[k].has_mac &&
+			if (b->rows[k].has_mac == b->autos[i].has_mac &&
+			    (!b->autos[i].has_mac ||
+			     memcmp(b->rows[k].mac.b, b->autos[i].mac.b, 6) == 0) &&
 			    strcmp(b->rows[k].domain, b->autos[i].domain) == 0)
 				seen = true;
 		if (seen) {
@@ -740,14 +828,33 @@ static void do_insert(struct worker *w, const struct job *j, struct result *res)
 		}
 		sqlite3_busy_timeout(w->rw, 5000);
 	}
-	r = sqlite3_prepare_v2(w->rw,
-			       "INSERT OR IGNORE INTO flagged(domain, mac, reason, source) "
-			       "VALUES (?1, NULL, ?2, 'auto')",
-			       -1, &st, NULL);
+	r = sqlite3_prepare_v2(
+		w->rw,
+		"INSERT OR IGNORE INTO flagged(domain, mac, reason, source, expires) "
+		"VALUES (?1, ?3, ?2, 'auto', ?4)",
+		-1, &st, NULL);
 	if (r == SQLITE_OK) {
 		sqlite3_bind_text(st, 1, j->domain, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, j->reason, -1, SQLITE_STATIC);
+		if (j->mac[0])
+			sqlite3_bind_text(st, 3, j->mac, -1, SQLITE_STATIC);
+		if (j->expires)
+			sqlite3_bind_int64(st, 4, j->expires);
 		r = sqlite3_step(st);
+	}
+	if (r == SQLITE_DONE) {
+		/* auto flags have their own cap: the oldest make room, user flags never do */
+		sqlite3_finalize(st);
+		st = NULL;
+		r = sqlite3_prepare_v2(w->rw,
+				       "DELETE FROM flagged WHERE source = 'auto' AND id NOT IN "
+				       "(SELECT id FROM flagged WHERE source = 'auto' "
+				       "ORDER BY id DESC LIMIT ?1)",
+				       -1, &st, NULL);
+		if (r == SQLITE_OK) {
+			sqlite3_bind_int(st, 1, LW_BLOCK_MAX_AUTO_FLAGS);
+			r = sqlite3_step(st);
+		}
 	}
 	if (r != SQLITE_DONE) {
 		snprintf(res->error, sizeof(res->error), "%s", sqlite3_errmsg(w->rw));
@@ -796,8 +903,7 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-static void worker_submit(struct lw_block *b, enum job_kind kind, const char *domain,
-			  const char *reason, bool *ok)
+static void worker_submit(struct lw_block *b, const struct job *job, bool *ok)
 {
 	struct worker *w = b->w;
 	struct job *j;
@@ -808,9 +914,7 @@ static void worker_submit(struct lw_block *b, enum job_kind kind, const char *do
 	pthread_mutex_lock(&w->mu);
 	if (w->in_flight < LW_BLOCK_JOBS) {
 		j = &w->jobs[(w->j_head + w->j_n) % LW_BLOCK_JOBS];
-		j->kind = kind;
-		snprintf(j->domain, sizeof(j->domain), "%s", domain);
-		snprintf(j->reason, sizeof(j->reason), "%s", reason);
+		*j = *job;
 		w->j_n++;
 		w->in_flight++;
 		*ok = true;
@@ -846,7 +950,7 @@ static void on_result(struct lw_block *b, const struct result *res)
 		}
 		f->next_resolve = now + RESOLVE_AHEAD * b->ttl_min;
 		for (k = 0; k < res->n; k++)
-			hold_addr(b, f, &res->addrs[k], b->ttl_min, "resolve");
+			hold_addr(b, f, &res->addrs[k], b->ttl_min, "resolve", NULL);
 	}
 }
 
@@ -923,6 +1027,22 @@ static void worker_stop(struct worker *w)
 
 /* --- events ---------------------------------------------------------------------------------- */
 
+/* block.policy in meta: what the hostile-client limits refused so far (changes only). */
+static void report_policy(struct lw_block *b)
+{
+	char v[sizeof(b->policy_last)];
+
+	snprintf(v, sizeof(v),
+		 "budget_refused=%llu budget_evicted=%llu unscoped=%llu auto_refused=%llu",
+		 (unsigned long long)b->budget_refused, (unsigned long long)b->budget_evicted,
+		 (unsigned long long)b->unscoped, (unsigned long long)b->auto_refused);
+	if (strcmp(v, b->policy_last) == 0)
+		return;
+	snprintf(b->policy_last, sizeof(b->policy_last), "%s", v);
+	if (b->store)
+		lw_store_put_meta(b->store, "block.policy", v);
+}
+
 static void on_tick(void *user_data)
 {
 	struct lw_block *b = user_data;
@@ -953,6 +1073,7 @@ static void on_tick(void *user_data)
 	if (b->watch)
 		block_watch_read(b);
 	block_env_tick(b);
+	report_policy(b);
 }
 
 static void on_hold_fd(int fd, unsigned events, void *user_data)
@@ -985,6 +1106,7 @@ static enum lw_hold_verdict on_held(const struct lw_hold_packet *p, void *user_d
 {
 	struct lw_block *b = user_data;
 	enum lw_hold_verdict v = LW_HOLD_ACCEPT;
+	struct learned from;
 	size_t n = 0, i, k;
 
 	if (b->n_flags == 0)
@@ -1002,6 +1124,9 @@ static enum lw_hold_verdict on_held(const struct lw_hold_packet *p, void *user_d
 		if (n == 0)
 			return LW_HOLD_ACCEPT;
 		b->held_dns++;
+		/* an answer to a client: it counts in that client's share */
+		memset(&from, 0, sizeof(from));
+		from.client = &p->dst;
 		for (i = 0; i < m->n_answers; i++) {
 			const struct lw_dns_answer *a = &m->answers[i];
 
@@ -1009,19 +1134,25 @@ static enum lw_hold_verdict on_held(const struct lw_hold_packet *p, void *user_d
 				continue;
 			for (k = 0; k < n; k++)
 				hold_addr(b, b->match[k], &a->addr,
-					  lw_block_ttl_clamp(a->ttl, b->ttl_min, b->ttl_max),
-					  "dns");
+					  lw_block_ttl_clamp(a->ttl, b->ttl_min, b->ttl_max), "dns",
+					  &from);
 		}
 		block_commit(b);
 		return LW_HOLD_ACCEPT;
 	}
 	if (!p->name)
 		return LW_HOLD_ACCEPT;
+	memset(&from, 0, sizeof(from));
+	from.client = &p->src;
+	from.per_client = true;
+	from.has_mac = p->has_mac;
+	if (p->has_mac)
+		from.mac = p->src_mac;
 	n = match_name(b, p->name, 0);
 	for (k = 0; k < n; k++) {
 		struct flag *f = b->match[k];
 
-		hold_addr(b, f, &p->dst, b->ttl_min, source_reason(p->source));
+		hold_addr(b, f, &p->dst, b->ttl_min, source_reason(p->source), &from);
 		if (!f->has_mac || (p->has_mac && memcmp(f->mac.b, p->src_mac.b, 6) == 0))
 			v = LW_HOLD_DROP;
 	}
@@ -1044,35 +1175,72 @@ static void hook_dns(const struct lw_flow *f, const char *qname, const struct lw
 		     uint32_t ttl, void *user_data)
 {
 	struct lw_block *b = user_data;
+	struct learned from = {.client = &f->client};
 	size_t n, k;
 
-	(void)f;
 	if (b->n_flags == 0)
 		return;
 	n = match_name(b, qname, 0);
 	for (k = 0; k < n; k++)
 		hold_addr(b, b->match[k], addr, lw_block_ttl_clamp(ttl, b->ttl_min, b->ttl_max),
-			  "dns");
+			  "dns", &from);
 	block_commit(b);
 }
 
 static void hook_named(const struct lw_flow *f, void *user_data)
 {
 	struct lw_block *b = user_data;
+	struct learned from = {.client = &f->client, .per_client = true, .has_mac = f->has_mac};
 	size_t n, k;
 
 	if (b->n_flags == 0 || !f->domain[0])
 		return;
+	if (f->has_mac)
+		from.mac = f->client_mac;
 	n = match_name(b, f->domain, 0);
 	for (k = 0; k < n; k++)
-		hold_addr(b, b->match[k], &f->server, b->ttl_min, source_reason(f->name_source));
+		hold_addr(b, b->match[k], &f->server, b->ttl_min, source_reason(f->name_source),
+			  &from);
 	block_commit(b);
 }
 
-static void hook_leak(const struct lw_flow *f, const char *kind, const char *value, void *user_data)
+/* Room for one more auto flag caused by mac within the hour (counts it); false when over. */
+static bool auto_rate_take(struct lw_block *b, const struct lw_mac *mac, double now)
+{
+	struct auto_rate *r = NULL, *oldest = &b->auto_rates[0];
+	size_t i;
+
+	for (i = 0; i < AUTO_RATE_DEVICES && !r; i++) {
+		struct auto_rate *x = &b->auto_rates[i];
+
+		if (x->window && memcmp(x->mac.b, mac->b, 6) == 0)
+			r = x;
+		else if (x->window < oldest->window)
+			oldest = x;
+	}
+	if (r && now - r->window >= AUTO_RATE_WINDOW) {
+		r->window = now;
+		r->n = 0;
+	}
+	if (!r) {
+		/* a free slot, else the device whose hour began longest ago */
+		r = oldest;
+		r->mac = *mac;
+		r->window = now;
+		r->n = 0;
+	}
+	if (r->n >= b->auto_per_hour)
+		return false;
+	r->n++;
+	return true;
+}
+
+static void hook_leak(const struct lw_flow *f, const char *kind, const char *value,
+		      const char *confidence, void *user_data)
 {
 	struct lw_block *b = user_data;
-	char domain[LW_DNS_NAME_MAX], m[LW_MAC_STRLEN] = "a device";
+	char domain[LW_DNS_NAME_MAX], m[LW_MAC_STRLEN];
+	struct learned from = {.client = &f->client, .per_client = true};
 	struct auto_flag *a;
 	size_t i, n;
 	bool ok;
@@ -1085,27 +1253,54 @@ static void hook_leak(const struct lw_flow *f, const char *kind, const char *val
 			break;
 	if (i == LW_ARRAY_SIZE(leak_kinds) || !(b->auto_mask & (1u << i)))
 		return;
-	if (domain_normalize(f->domain, domain) < 0)
+	/*
+	 * Anyone can send a made-up value that only looks like an identifier: only a value that
+	 * passes the kind's check, or one known for the device, flags a domain.
+	 */
+	if (!confidence || (strcmp(confidence, "known") != 0 && strcmp(confidence, "validated")))
 		return;
+	/* the leaking device is the one the flag protects: without its MAC, no flag */
+	if (!f->has_mac || domain_normalize(f->domain, domain) < 0) {
+		b->auto_refused++;
+		return;
+	}
+	from.has_mac = true;
+	from.mac = f->client_mac;
 	n = match_name(b, domain, 0);
 	for (i = 0; i < n; i++)
-		if (!b->match[i]->has_mac)
-			return; /* already blocked for everyone */
-	if (b->n_autos == AUTO_PENDING_MAX)
+		if (!b->match[i]->has_mac ||
+		    (!b->auto_all && memcmp(b->match[i]->mac.b, f->client_mac.b, 6) == 0))
+			return; /* already blocked for everyone, or for this device */
+	if (b->n_autos == AUTO_PENDING_MAX ||
+	    !auto_rate_take(b, &f->client_mac, block_mono_now())) {
+		b->auto_refused++;
 		return;
-	if (f->has_mac)
-		lw_mac_str(&f->client_mac, m);
+	}
+	lw_mac_str(&f->client_mac, m);
 	a = &b->autos[b->n_autos++];
+	memset(a, 0, sizeof(*a));
 	snprintf(a->domain, sizeof(a->domain), "%s", domain);
 	snprintf(a->reason, sizeof(a->reason), "%s leaked by %s", kind, m);
+	a->has_mac = !b->auto_all;
+	a->mac = f->client_mac;
 	a->since = block_mono_now();
-	worker_submit(b, JOB_INSERT, a->domain, a->reason, &ok);
+	{
+		struct job j = {.kind = JOB_INSERT};
+
+		snprintf(j.domain, sizeof(j.domain), "%s", a->domain);
+		snprintf(j.reason, sizeof(j.reason), "%s", a->reason);
+		if (a->has_mac)
+			lw_mac_str(&a->mac, j.mac);
+		if (b->auto_expire)
+			j.expires = (int64_t)block_wall_now() + b->auto_expire;
+		worker_submit(b, &j, &ok);
+	}
 	apply(b);
-	/* the server it just leaked to, at once */
+	/* the server it just leaked to, at once, for the leaking device */
 	n = match_name(b, domain, 0);
 	for (i = 0; i < n; i++)
-		if (!b->match[i]->has_mac)
-			hold_addr(b, b->match[i], &f->server, b->ttl_min, "auto");
+		if (!b->match[i]->has_mac || memcmp(b->match[i]->mac.b, f->client_mac.b, 6) == 0)
+			hold_addr(b, b->match[i], &f->server, b->ttl_min, "auto", &from);
 	block_commit(b);
 }
 
@@ -1133,8 +1328,11 @@ static int parse_config(struct lw_block *b, const struct lw_config *cfg)
 	for (tok = strtok_r(list, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
 		struct want *w = &b->config[b->n_config];
 
-		if (b->n_config == LW_BLOCK_MAX_FLAGS)
+		if (b->n_config == LW_BLOCK_MAX_CONFIG_FLAGS) {
+			lw_log_warning("[block] domains: more than %d; the rest are ignored",
+				       LW_BLOCK_MAX_CONFIG_FLAGS);
 			break;
+		}
 		memset(w, 0, sizeof(*w));
 		if (domain_normalize(tok, w->domain) < 0) {
 			lw_log_warning("[block] domains: '%.80s' is not a domain name; ignored",
@@ -1168,7 +1366,8 @@ static int open_table(struct lw_block *b, const char *path, char *err, size_t er
 		    SQLITE_OK ||
 	    sqlite3_prepare_v2(b->db,
 			       "SELECT id, domain, mac, expires, reason, source FROM flagged "
-			       "ORDER BY id",
+			       "ORDER BY ifnull(source, '') = 'auto', "
+			       "CASE WHEN source = 'auto' THEN -id ELSE id END",
 			       -1, &b->q_rows, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(b->db));
 		return -ENOENT;
@@ -1200,6 +1399,9 @@ int lw_block_start(const struct lw_config *cfg, struct lw_loop *loop, struct lw_
 	b->ttl_min = (uint32_t)cfg->block_ttl_min;
 	b->ttl_max = (uint32_t)cfg->block_ttl_max;
 	b->keep_table = cfg->block_keep_table;
+	b->auto_all = cfg->block_auto_all;
+	b->auto_expire = (uint32_t)cfg->block_auto_expire;
+	b->auto_per_hour = (uint32_t)cfg->block_auto_per_hour;
 	b->hold_dns = cfg->block_dns_hold;
 	b->hold_hello = cfg->block_hello_hold;
 	b->rows = calloc(LW_BLOCK_MAX_FLAGS, sizeof(*b->rows));

@@ -9,14 +9,21 @@
 #ifndef LW_DAEMON_BLOCK_H
 #define LW_DAEMON_BLOCK_H
 
+#include "block/block.h"
 #include "config.h"
 #include "loop.h"
 #include "pipeline.h"
 #include "store/store.h"
 
 #define LW_BLOCK_POLL_MS 500 /* the flagged table is looked at this often */
-#define LW_BLOCK_MAX_FLAGS 4096 /* active flags (rows + config + auto) */
+#define LW_BLOCK_MAX_CONFIG_FLAGS 1024 /* [block] domains */
+#define LW_BLOCK_AUTO_PENDING 64 /* auto flags waiting for their row */
+/* active flags (rows + config + auto flags whose row is being written) */
+#define LW_BLOCK_MAX_FLAGS                                                               \
+	(LW_BLOCK_MAX_USER_FLAGS + LW_BLOCK_MAX_AUTO_FLAGS + LW_BLOCK_MAX_CONFIG_FLAGS + \
+	 LW_BLOCK_AUTO_PENDING)
 #define LW_BLOCK_MAX_ADDRS 256 /* addresses one flag holds in the sets at once */
+#define LW_BLOCK_CLIENT_ADDRS 32 /* of those, learned from one client's traffic (budget.h) */
 #define LW_BLOCK_MAX_ELEMS 65536 /* set elements in all */
 #define LW_BLOCK_RESOLVE_ADDRS 32 /* addresses taken from one lookup */
 #define LW_BLOCK_JOBS 256 /* lookups and inserts waiting for the worker */

@@ -18,7 +18,7 @@ enum key_type {
 	KEY_STRING,
 	KEY_INT,
 	KEY_LAN,
-	KEY_BLOCK, /* [block] family, queue_path, table, domains, auto_kinds: block_key() */
+	KEY_BLOCK, /* [block] family, queue_path, table, domains, auto_kinds, auto_scope */
 };
 
 struct key {
@@ -66,6 +66,9 @@ static const struct key keys[] = {
 	{"block", "table", KEY_BLOCK, 0, 0, 0, 0},
 	{"block", "domains", KEY_BLOCK, 0, 0, 0, 0},
 	{"block", "auto_kinds", KEY_BLOCK, 0, 0, 0, 0},
+	{"block", "auto_scope", KEY_BLOCK, 0, 0, 0, 0},
+	L("block", "auto_expire", block_auto_expire, 0, 86400 * 365),
+	L("block", "auto_per_hour", block_auto_per_hour, 0, 1000),
 	L("block", "ttl_min", block_ttl_min, 1, 86400 * 7),
 	L("block", "ttl_max", block_ttl_max, 1, 86400 * 365),
 	{"block", "dns_hold", KEY_BOOL, offsetof(struct lw_config, block_dns_hold), 0, 0, 0},
@@ -119,6 +122,8 @@ void lw_config_defaults(struct lw_config *c)
 	snprintf(c->block_queue_path, sizeof(c->block_queue_path), "auto");
 	snprintf(c->block_table, sizeof(c->block_table), "leakwatch");
 	c->block_ttl_min = 300;
+	c->block_auto_expire = 7 * 86400;
+	c->block_auto_per_hour = 5;
 	c->block_ttl_max = 86400;
 	c->block_dns_hold = true;
 	c->block_hello_hold = true;
@@ -310,6 +315,13 @@ static int block_key(struct load_ctx *lc, const char *name, const char *value)
 			}
 		}
 		snprintf(c->block_auto_kinds, sizeof(c->block_auto_kinds), "%s", value);
+	} else if (strcmp(name, "auto_scope") == 0) {
+		if (strcmp(value, "device") != 0 && strcmp(value, "all") != 0) {
+			snprintf(lc->why, sizeof(lc->why), "auto_scope: '%s' is not device or all",
+				 value);
+			return 0;
+		}
+		c->block_auto_all = strcmp(value, "all") == 0;
 	} else { /* domains: each line adds to the list */
 		size_t have = c->block_domains ? strlen(c->block_domains) : 0;
 		char *n = realloc(c->block_domains, have + strlen(value) + 2);

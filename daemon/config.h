@@ -64,6 +64,9 @@ struct lw_config {
 	long block_queue_num;
 	bool block_keep_table;
 	char block_auto_kinds[256]; /* leak kinds, comma-separated */
+	bool block_auto_all; /* auto_scope = all: an auto flag covers every device */
+	long block_auto_expire; /* s an auto flag lasts; 0 = never */
+	long block_auto_per_hour; /* auto flags one device may cause in an hour */
 	/* [names] */
 	long names_max;
 	long names_ttl_min;

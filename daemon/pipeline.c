@@ -427,7 +427,8 @@ static void on_leak(const struct lw_leak *l, void *user_data)
 		}
 	}
 	if (p->hooks.leak)
-		p->hooks.leak(f, kind, l->value, p->hooks.user_data);
+		p->hooks.leak(f, kind, l->value, lw_confidence_str(l->confidence),
+			      p->hooks.user_data);
 }
 
 /* Scans upstream content that is not HTTP (raw TCP, UDP, DNS names, DHCP host names). */

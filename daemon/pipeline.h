@@ -45,8 +45,12 @@ struct lw_pipeline_hooks {
 			   uint32_t ttl, void *user_data);
 	/* a flow got a name from its TLS or QUIC SNI or HTTP Host (f->domain, f->name_source) */
 	void (*flow_named)(const struct lw_flow *f, void *user_data);
-	/* a leak row was written for the flow (kind as in the leaks table, e.g. "imei") */
-	void (*leak)(const struct lw_flow *f, const char *kind, const char *value, void *user_data);
+	/*
+	 * a leak row was written for the flow (kind and confidence as in the leaks table, e.g.
+	 * "imei", "validated")
+	 */
+	void (*leak)(const struct lw_flow *f, const char *kind, const char *value,
+		     const char *confidence, void *user_data);
 	void *user_data;
 };
 

@@ -39,6 +39,14 @@
 #define LW_BLOCK_SET_SIZE 65536 /* elements per set (the kernel refuses more) */
 #define LW_BLOCK_TIMEOUT_MAX (86400u * 365) /* longest element timeout, seconds */
 #define LW_BLOCK_BATCH_MAX (4u << 20) /* bytes of command text in one transaction */
+/*
+ * Rows of the flagged table leakwatchd applies: those a person wrote (leakwatch flag, any
+ * source but 'auto') and those the auto policy wrote, each up to its own cap, so that auto
+ * flags never crowd out a person's.  leakwatch flag refuses a row past the first cap; the
+ * daemon deletes the oldest auto rows past the second.
+ */
+#define LW_BLOCK_MAX_USER_FLAGS 4096
+#define LW_BLOCK_MAX_AUTO_FLAGS 1024
 
 enum lw_block_family {
 	LW_BLOCK_BRIDGE, /* a bridge AP: table bridge */

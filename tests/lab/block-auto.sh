@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Lab test: [block] auto_kinds = imei.  phone1 posts its IMEI to zzhc.vnet.cn the way the
-# Nokia 7 Plus did; the leak flags zzhc.vnet.cn (a flagged row with source 'auto'), its server
-# is blocked at once, and the next request gets nowhere.  Skipped (77) while the pipeline
+# Nokia 7 Plus did; the leak (a validated IMEI) flags zzhc.vnet.cn for phone1 (a flagged row
+# with source 'auto', phone1's MAC and an expiry), its server is blocked for phone1 at once,
+# and the next request gets nowhere.  Skipped (77) while the pipeline
 # writes no leak rows (the identifier engine not wired in).
 #   block-auto.sh LEAKWATCHD
 set -uo pipefail
@@ -48,9 +49,10 @@ if [ "$(sql "SELECT count(*) FROM leaks WHERE kind = 'imei'")" -eq 0 ]; then
 	exit 77
 fi
 sleep 1
-block_expect "the domain is flagged automatically" \
-	"$(sql "SELECT domain, mac IS NULL, source, reason FROM flagged")" \
-	"zzhc.vnet.cn|1|auto|imei leaked by 02:10:00:00:00:01"
+block_expect "the domain is flagged automatically, for the leaking device, for 7 days" \
+	"$(sql "SELECT domain, mac, source, reason, expires - added BETWEEN 604790 AND 604810 \
+		FROM flagged")" \
+	"zzhc.vnet.cn|02:10:00:00:00:01|auto|imei leaked by 02:10:00:00:00:01|1"
 block_expect "its server was blocked at once" \
 	"$(sql "SELECT DISTINCT ip FROM blocks WHERE domain = 'zzhc.vnet.cn' AND action = 'add'")" \
 	198.51.100.10

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Lab test: a connection whose TLS SNI (or QUIC SNI) is flagged, made straight to an address
 # never resolved through DNS, gets nothing back after its ClientHello: the hello is held until
-# its name is read and dropped, and the server's address joins the set.  The servers answer
+# its name is read and dropped, and the server's address joins the set for that device (a
+# name in a hello is the sender's choice: it never blocks an address for the others).  The servers answer
 # "reply" to each whole TLS record (QUIC: each datagram) they receive, so "nothing back" is
 # measurable.  A ClientHello split over two segments: the first passes (a TLS server answers
 # only a whole hello), the one completing it is dropped.
@@ -67,9 +68,17 @@ block_expect "blocks rows name where the address came from" \
 203.0.113.42|vnet.cn|sni
 203.0.113.43|example.com|quic
 203.0.113.44|vnet.cn|sni"
-# the address is now in the set: even a connection without any name gets nowhere
-block_expect "flagged: phone2 to 203.0.113.41 with an unflagged name" \
-	"$(back "$(hello "$P2" 203.0.113.41 www.example.org)")" nothing
+# an address learned from a client's own hello is blocked for that client only: even its
+# connections without the name get nowhere, while the other devices still reach the address
+block_expect "flagged: phone1 to 203.0.113.41 with an unflagged name" \
+	"$(back "$(hello "$P1" 203.0.113.41 www.example.org)")" nothing
+block_expect "flagged: phone2 to 203.0.113.41 (learned from phone1's hello only)" \
+	"$(back "$(hello "$P2" 203.0.113.41 www.example.org)")" data
+block_expect "the hello-learned addresses are blocked for their sender only" \
+	"$(sql "SELECT ip, mac FROM blocks WHERE action = 'add' AND ip IN ('203.0.113.41', \
+		'203.0.113.44') ORDER BY ip")" \
+	"203.0.113.41|02:10:00:00:00:01
+203.0.113.44|3c:28:6d:00:00:02"
 block_expect "flagged: other names and servers are untouched" \
 	"$(back "$(hello "$P2" 203.0.113.40 www.example.org)")" data
 
