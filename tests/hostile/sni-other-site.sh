@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Hostile lab test: a ClientHello naming a flagged domain, sent to another site's address.
+# tracker.example is flagged for every device; phone1 (the attacker) opens a TLS connection
+# to 203.0.113.50 (the bank's server) with SNI tracker.example.  Measured on leakwatch before
+# the fix: the bank's address went in the set for every device for 300 s.  Should be: an
+# address learned only from one client's SNI/Host/QUIC SNI is blocked for that client only;
+# phone2 still reaches the bank, phone1 does not (it named the flagged site there).
+#   sni-other-site.sh LEAKWATCHD
+set -uo pipefail
+daemon=$(realpath "$1")
+here=$(cd "$(dirname "$0")" && pwd)
+lab=$here/../lab
+[ "$(id -u)" -eq 0 ] || { echo "needs root (network namespaces)"; exit 77; }
+for p in dnsmasq nft sqlite3 python3; do
+	command -v $p >/dev/null || { echo "needs $p"; exit 77; }
+done
+# shellcheck source=../lab/lab.sh
+. "$lab/lab.sh"
+# shellcheck source=../lab/block-lib.sh
+. "$lab/block-lib.sh"
+
+lab_up
+lab_phone phone1 02:10:00:00:00:01 192.0.2.11
+lab_phone phone2 3c:28:6d:00:00:02 192.0.2.12
+lab_host www.bank.example 203.0.113.50
+lab_dns_start || exit 1
+lab_bg "$LAB_UP" "$LAB_DIR/servers.log" python3 "$lab/servers.py" tlsreply:203.0.113.50:443
+lab_wait_port "$LAB_UP" tcp 443 || exit 1
+block_ap_net
+P1=$LAB_ID-phone1
+P2=$LAB_ID-phone2
+db=$LAB_DIR/block.db
+hello() { # hello NS ADDR SNI: bytes back after the ClientHello
+	lab_ns "$1" python3 "$lab/block_client.py" hello "$2" 443 "$3"
+}
+back() { [ "$1" -gt 0 ] && echo data || echo nothing; }
+
+block_conf "$LAB_DIR/lw.conf"
+block_start "$LAB_DIR/lw.conf"
+sql "INSERT INTO flagged(domain) VALUES ('tracker.example')"
+sleep 1
+block_expect "before the attack: phone2 reaches the bank" \
+	"$(back "$(hello "$P2" 203.0.113.50 www.bank.example)")" data
+
+# the attack: phone1 names the flagged domain in a hello to the bank's address
+attack=$(back "$(hello "$P1" 203.0.113.50 tracker.example)")
+block_expect "the attacker's own hello naming the flagged domain gets nothing" "$attack" nothing
+sleep 0.5
+victim=$(back "$(hello "$P2" 203.0.113.50 www.bank.example)")
+self=$(back "$(hello "$P1" 203.0.113.50 www.bank.example)")
+scope=$(sql "SELECT group_concat(ifnull(mac, 'every device'), ',') FROM blocks
+	WHERE ip = '203.0.113.50' AND action = 'add'")
+block_expect "the victim still reaches the bank" "$victim" data
+block_expect "the attacker is blocked from the address it named the flagged site at" "$self" nothing
+block_expect "the bank's address is in the set for phone1 only" "$scope" 02:10:00:00:00:01
+# the nft set itself: no element for every device
+block_expect "no element for every device in the ipv4 set" \
+	"$(lab_ns "$LAB_AP" nft list set bridge "lw${LAB_ID//[^a-zA-Z0-9]/}" ipv4 |
+		grep -c 203.0.113.50)" 0
+echo "figures: victim reaches site: $victim; attacker: $self; site blocked for: $scope"
+block_stop
+exit $BLOCK_FAIL
