@@ -63,8 +63,9 @@ n=$(leak_rows)
 post "$P1" http://www.bank.example/ 356938035643809 >/dev/null
 wait_leaks $((n + 1))
 if [ "$(leak_rows)" -le "$n" ]; then
-	echo "skip: no imei leak row was written (the identifier engine is not wired in)"
 	block_stop
+	[ "${BLOCK_FAIL:-0}" -ne 0 ] && { echo "FAIL the validated leak got nowhere"; exit 1; }
+	echo "skip: no imei leak row was written (the identifier engine is not wired in)"
 	exit 77
 fi
 sleep 1
