@@ -22,8 +22,8 @@
 #define LW_BLOCK_MAX_FLAGS                                                               \
 	(LW_BLOCK_MAX_USER_FLAGS + LW_BLOCK_MAX_AUTO_FLAGS + LW_BLOCK_MAX_CONFIG_FLAGS + \
 	 LW_BLOCK_AUTO_PENDING)
-#define LW_BLOCK_MAX_ADDRS 256 /* addresses one flag holds in the sets at once */
-#define LW_BLOCK_CLIENT_ADDRS 32 /* of those, learned from one client's traffic (budget.h) */
+#define LW_BLOCK_MAX_ADDRS 1024 /* addresses one flag holds in the sets at once */
+#define LW_BLOCK_CLIENT_ADDRS 256 /* of those, learned from one client's traffic (budget.h) */
 #define LW_BLOCK_MAX_ELEMS 65536 /* set elements in all */
 #define LW_BLOCK_RESOLVE_ADDRS 32 /* addresses taken from one lookup */
 #define LW_BLOCK_JOBS 256 /* lookups and inserts waiting for the worker */

@@ -4,10 +4,11 @@
 # from the resolver's address to phone2, each giving tracker.example 32 addresses
 # (203.0.113.0-255, TTL 86400): 256, the budget of one flag.  Then tracker.example moves to
 # 10 new addresses (as a CDN's do) and the daemon's own lookups find them.  Measured on
-# leakwatch before the fix: the real addresses were no longer blocked for 24 h (0/10 ->
-# 10/10 connect).  Should be: one client's learned addresses take at most their share of the
-# budget (32) and make room among themselves; the daemon's lookups are never pushed out by
-# client-learned ones; counted (meta block.policy) when it bites.
+# leakwatch before the fix (a budget of 256 per flag): the real addresses were no longer
+# blocked for 24 h (0/10 -> 10/10 connect).  Should be: one client's learned addresses take at
+# most their share of the budget (256 of 1024) and make room among themselves; the daemon's
+# lookups are never pushed out by client-learned ones; counted (meta block.policy) when it
+# bites: 4 more forged answers (128 more addresses) then push out as many of the first.
 #   budget-flood.sh LEAKWATCHD
 set -uo pipefail
 daemon=$(realpath "$1")
@@ -72,10 +73,16 @@ block_expect "after the flood and the move: phone2 reaches 0 of the 10 real addr
 in_set=$(sql "SELECT count(DISTINCT ip) FROM blocks WHERE action = 'add' AND reason = 'resolve'
 	AND ip BETWEEN '198.51.100.100' AND '198.51.100.109'")
 block_expect "the lookups' 10 addresses were added" "$in_set" 10
-block_expect "the flood took at most one client's share (32 at a time)" \
-	"$([ "$forged" -le 256 ] && [ "$(lab_ns "$LAB_AP" nft list set bridge \
-		"lw${LAB_ID//[^a-zA-Z0-9]/}" ipv4 | grep -o '203\.0\.113\.[0-9]*' | sort -u |
-		wc -l)" -le 32 ] && echo yes)" yes
+# the budget bites: 128 more forged addresses to the same client
+lab_ns "$P1" python3 "$here/dns_flood.py" eth0 02:10:00:00:00:01 3c:28:6d:00:00:02 \
+	192.0.2.1 192.0.2.12 tracker.example 4 32 198.51.100.128 >/dev/null
+sleep 1
+in_kernel=$(lab_ns "$LAB_AP" nft list set bridge "lw${LAB_ID//[^a-zA-Z0-9]/}" ipv4 |
+	grep -oE '203\.0\.113\.[0-9]+|198\.51\.100\.(1[3-9][0-9]|12[89]|2[0-9][0-9])' | sort -u |
+	wc -l)
+block_expect "one client's forged addresses in the set: at most its share (256)" \
+	"$([ "$in_kernel" -le 256 ] && echo yes)" yes
+block_expect "after 128 more: still 0 of the 10 real addresses reached" "$(reach)" 0
 policy=$(block_meta block.policy)
 case $policy in
 *"budget_evicted=0 "*) counted=no ;;
@@ -84,6 +91,7 @@ case $policy in
 esac
 block_expect "the budget biting is counted (meta block.policy)" "$counted" yes
 echo "figures: real addresses phone2 connects to after the flood: $n/10;" \
-	"lookup addresses added: $in_set/10; $policy"
+	"lookup addresses added: $in_set/10; forged addresses in the set after 384: $in_kernel;" \
+	"$policy"
 block_stop
 exit $BLOCK_FAIL
