@@ -3,7 +3,8 @@
 # made-up IMEI and "Host: www.bank.example".  Measured on leakwatch before the fix: the bank
 # flagged for every device, for ever, in 0.12 s, and still after a restart.  Should be: auto
 # flags only from known/validated leaks, for the leaking device only (auto_scope = device),
-# at most auto_per_hour (5) per device, expiring (auto_expire: 7 days).
+# at most auto_per_hour (5) per device, expiring (auto_expire: 7 days); automatic rows past
+# their own cap (1024) make room oldest first, never a person's row.
 #   auto-forged.sh LEAKWATCHD
 set -uo pipefail
 daemon=$(realpath "$1")
@@ -98,6 +99,24 @@ block_start "$LAB_DIR/lw.conf"
 sleep 1
 after=$(block_http "$P2" http://www.bank.example/)
 block_expect "after a restart the victim still reaches the bank" "$after" 200
+# 5. the automatic flags' own cap: with 1030 automatic rows already there, the next one
+# deletes the oldest so that 1024 remain (user flags are never deleted)
+sql "INSERT INTO flagged(domain, source) VALUES ('user.example', 'user')"
+sql "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1030)
+	INSERT INTO flagged(domain, mac, source) SELECT 'a' || i || '.auto.example',
+	'02:10:00:00:00:09', 'auto' FROM n"
+sleep 1
+n=$(leak_rows)
+post "$P2" http://w7.bank.example/ 356938035643809 >/dev/null
+wait_leaks $((n + 1))
+sleep 1
+block_expect "a new automatic flag past the cap: 1024 automatic rows remain" \
+	"$(sql "SELECT count(*) FROM flagged WHERE source = 'auto'")" 1024
+block_expect "the newest is kept, the oldest went, the user row stays" \
+	"$(sql "SELECT (SELECT count(*) FROM flagged WHERE domain = 'w7.bank.example' AND
+		mac = '3c:28:6d:00:00:02'), (SELECT count(*) FROM flagged WHERE
+		domain = 'www.bank.example'), (SELECT count(*) FROM flagged WHERE
+		domain = 'user.example')")" "1|0|1"
 echo "figures: made-up IMEI (Luhn fails, $conf1): $forged flags; validated: $row;" \
 	"victim reaches bank: $victim, after restart: $after; 8 validated leaks in a minute ->" \
 	"$((nflags + 1)) flags; $policy"
