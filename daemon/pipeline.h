@@ -29,11 +29,18 @@ struct lw_pipeline_counters {
 	uint64_t tls_malformed; /* streams that began like TLS and were not a ClientHello */
 	uint64_t quic_too_big; /* Initials or ClientHellos beyond the QUIC buffers */
 	uint64_t http_body_cut; /* request bodies longer than http_body_max */
+	/* hostile clients: what was refused, each counted */
+	uint64_t dns_unmatched; /* answers that answered no query the client sent: not used */
+	uint64_t dns_pending_evicted; /* queries pushed out by a client's share or the total */
+	uint64_t dns_timed_out; /* queries given up unanswered */
+	uint64_t dhcp_chaddr_mismatch; /* DHCP requests whose chaddr is not the frame's source */
+	uint64_t devices_refused; /* new MACs beyond the device table's bound */
 };
 
 struct lw_pipeline;
 struct lw_flow;
 struct lw_addr;
+struct lw_dns_msg;
 
 /*
  * What other daemon modules (blocking, policy) learn from the pipeline as it happens.  Each
@@ -71,6 +78,16 @@ void lw_pipeline_frame(struct lw_pipeline *p, const struct lw_frame *f);
 void lw_pipeline_tick(struct lw_pipeline *p, lw_time_us now);
 /* Ends every flow (writing it) and writes a final stats row. */
 void lw_pipeline_finish(struct lw_pipeline *p, lw_time_us now);
+
+/*
+ * Whether a DNS answer from server:server_port to client:client_port answers a query the
+ * pipeline saw that client send and still waits for (id, question name and type), without
+ * using it up: for a second path that sees answers (the DNS hold).  client_mac NULL: any.
+ */
+bool lw_pipeline_dns_expected(const struct lw_pipeline *p, const struct lw_mac *client_mac,
+			      const struct lw_addr *client, uint16_t client_port,
+			      const struct lw_addr *server, uint16_t server_port,
+			      const struct lw_dns_msg *m);
 
 /* Capture statistics to include in stats rows (live captures). */
 void lw_pipeline_set_capture_stats(struct lw_pipeline *p, uint64_t dropped, uint64_t if_dropped);

@@ -111,11 +111,23 @@ static const char schema_v2[] = "ALTER TABLE stats ADD COLUMN names_evicted INTE
 /* v3: the bridge port each device is on (from the bridge FDB), NULL when unknown */
 static const char schema_v3[] = "ALTER TABLE devices ADD COLUMN port TEXT;\n";
 
+/*
+ * v4 (this block): counters of what hostile clients sent and leakwatch refused — DNS answers
+ * that answered no query, queries pushed out of the pending table, DHCP requests about another
+ * MAC, new MACs beyond the device bound.
+ */
+static const char schema_v4_hostile[] =
+	"ALTER TABLE stats ADD COLUMN dns_unmatched INTEGER;\n"
+	"ALTER TABLE stats ADD COLUMN dns_pending_evicted INTEGER;\n"
+	"ALTER TABLE stats ADD COLUMN dhcp_chaddr_mismatch INTEGER;\n"
+	"ALTER TABLE stats ADD COLUMN devices_refused INTEGER;\n";
+
 /* migrations[v] takes a database from user_version v to v + 1. */
 static const char *const migrations[] = {
 	schema_v1,
 	schema_v2,
 	schema_v3,
+	schema_v4_hostile,
 };
 
 _Static_assert(LW_ARRAY_SIZE(migrations) == LW_STORE_SCHEMA_VERSION,

@@ -16,7 +16,7 @@
 
 #include "core/types.h"
 
-#define LW_STORE_SCHEMA_VERSION 3
+#define LW_STORE_SCHEMA_VERSION 4
 
 struct lw_store_config {
 	size_t queue_max; /* pending records; default 65536 */
@@ -109,6 +109,8 @@ struct lw_stats_rec {
 	uint64_t names_evicted, dns_malformed, http_malformed, tls_malformed;
 	uint64_t reasm_overflow, reasm_gaps, frag_dropped, quic_too_big;
 	uint64_t detect_budget_hit, http_body_cut;
+	/* what hostile clients sent that was refused (schema v4) */
+	uint64_t dns_unmatched, dns_pending_evicted, dhcp_chaddr_mismatch, devices_refused;
 	long rss_kb;
 };
 

@@ -240,7 +240,8 @@ static const struct {
 	{"stats", "ts,packets,bytes,dropped,if_dropped,flows_active,flows_evicted,leaks,"
 		  "malformed,store_dropped,rss_kb,names_evicted,dns_malformed,http_malformed,"
 		  "tls_malformed,reasm_overflow,reasm_gaps,frag_dropped,quic_too_big,"
-		  "detect_budget_hit,http_body_cut"},
+		  "detect_budget_hit,http_body_cut,dns_unmatched,dns_pending_evicted,"
+		  "dhcp_chaddr_mismatch,devices_refused"},
 	{"leak_summary", "mac,domain,kind,count,first_seen,last_seen,first_time,last_time"},
 	{"device_domains",
 	 "mac,domain,flows,bytes_out,bytes_in,first_seen,last_seen,first_time,last_time"},
@@ -367,6 +368,10 @@ static void test_roundtrip(void)
 	st.quic_too_big = 18;
 	st.detect_budget_hit = 19;
 	st.http_body_cut = 20;
+	st.dns_unmatched = 21;
+	st.dns_pending_evicted = 22;
+	st.dhcp_chaddr_mismatch = 23;
+	st.devices_refused = 24;
 	memset(&b, 0, sizeof(b));
 	b.ts = 1700000003;
 	strcpy(b.domain, "zzhc.vnet.cn");
@@ -460,7 +465,8 @@ static void test_roundtrip(void)
 		     "02:11:22:33:44:55|1700000000|1700000000|NULL|Nokia-7-plus|android-dhcp-9|1|"
 		     "NULL|192.168.1.23|wlan0");
 	LW_CHECK_STR(db_row(db, "SELECT * FROM stats", buf, sizeof(buf)),
-		     "1700000010.0|1000|1048576|1|2|3|4|5|6|7|8192|11|12|13|14|15|16|17|18|19|20");
+		     "1700000010.0|1000|1048576|1|2|3|4|5|6|7|8192|11|12|13|14|15|16|17|18|19|20|"
+		     "21|22|23|24");
 	LW_CHECK_STR(db_row(db, "SELECT * FROM blocks", buf, sizeof(buf)),
 		     "1|1700000003.0|NULL|zzhc.vnet.cn|203.0.113.9|1700000303.0|dns|add");
 	LW_CHECK_STR(db_row(db, "SELECT * FROM sessions", buf, sizeof(buf)),
@@ -847,6 +853,13 @@ static const char *const v2_columns[] = {
 	"reasm_gaps",	 "frag_dropped",  "quic_too_big",   "detect_budget_hit", "http_body_cut",
 };
 
+static const char *const v4_hostile_columns[] = {
+	"dns_unmatched",
+	"dns_pending_evicted",
+	"dhcp_chaddr_mismatch",
+	"devices_refused",
+};
+
 /*
  * Takes a database of the current schema back to what a leakwatch of schema `version` wrote,
  * by dropping the columns each later step added.
@@ -857,6 +870,11 @@ static void make_old_schema(const char *path, int version)
 	char sql[128];
 	size_t i;
 
+	for (i = 0; version < 4 && i < LW_ARRAY_SIZE(v4_hostile_columns); i++) {
+		snprintf(sql, sizeof(sql), "ALTER TABLE stats DROP COLUMN %s",
+			 v4_hostile_columns[i]);
+		db_exec(db, sql);
+	}
 	if (version < 3)
 		db_exec(db, "ALTER TABLE devices DROP COLUMN port");
 	for (i = 0; version < 2 && i < LW_ARRAY_SIZE(v2_columns); i++) {
@@ -890,7 +908,8 @@ static void test_migrate_v1(void)
 	db = db_open(path);
 	LW_CHECK_INT(db_int(db, "PRAGMA user_version"), LW_STORE_SCHEMA_VERSION);
 	LW_CHECK_INT(db_int(db, "SELECT count(*) FROM pragma_table_info('stats')"),
-		     11 + (long long)LW_ARRAY_SIZE(v2_columns));
+		     11 + (long long)LW_ARRAY_SIZE(v2_columns) +
+			     (long long)LW_ARRAY_SIZE(v4_hostile_columns));
 	LW_CHECK_INT(db_int(db, "SELECT count(*) FROM pragma_table_info('devices')"), 10);
 	LW_CHECK_INT(db_int(db, "SELECT count(*) FROM leaks"), 1);
 	sqlite3_close(db);

@@ -824,7 +824,8 @@ def case_two_clients():
 def case_lan_prefix():
     """Run with a config naming the LAN (192.0.2.0/24). The capture starts mid-connection with a
     server-to-client segment, then the client's request; and holds a DNS answer whose query was
-    not captured. The client must still be the LAN side."""
+    not captured (not used: it answers no query leakwatch saw). The client must still be the LAN
+    side."""
     t = Trace(T0 + 1000)
     srv = server('198.51.100.60')
     t.udp(RESOLVER, 53, CLIENT_A, 54100,
