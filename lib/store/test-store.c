@@ -16,6 +16,8 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 static char tmpdir[64];
 static int db_serial;
@@ -1016,6 +1018,61 @@ static void check_refused(const char *path, int expect, const char *needle)
 	free(after);
 }
 
+/*
+ * A database name that is a symbolic link, or a file other users can reach or do not own, is
+ * refused with one message and left as it was; nothing is created behind a link.
+ */
+static void test_refuse_unsafe(void)
+{
+	char path[128], target[160], side[160];
+	struct lw_store *s = NULL;
+	char err[256];
+	struct stat st;
+	int fd;
+
+	/* a link to where the database would be */
+	new_path(path, sizeof(path));
+	snprintf(target, sizeof(target), "%s.target", path);
+	LW_CHECK_INT(symlink(target, path), 0);
+	LW_CHECK_INT(lw_store_open(path, NULL, &s, err, sizeof(err)), -EPERM);
+	LW_CHECK(strstr(err, "symbolic link") != NULL);
+	LW_CHECK(stat(target, &st) < 0 && errno == ENOENT); /* not created */
+	/* a link to an existing file */
+	fd = open(target, O_CREAT | O_WRONLY, 0600);
+	close(fd);
+	LW_CHECK_INT(lw_store_open(path, NULL, &s, err, sizeof(err)), -EPERM);
+	LW_CHECK(stat(target, &st) == 0 && st.st_size == 0);
+
+	/* made beforehand, readable or writable by others */
+	for (int i = 0; i < 3; i++) {
+		static const mode_t modes[] = {0666, 0644, 0620};
+
+		new_path(path, sizeof(path));
+		fd = open(path, O_CREAT | O_WRONLY, 0600);
+		close(fd);
+		chmod(path, modes[i]);
+		check_refused(path, -EPERM, "chmod 0600");
+	}
+
+	/* owned by another user (only root can make one) */
+	if (geteuid() == 0) {
+		new_path(path, sizeof(path));
+		fd = open(path, O_CREAT | O_WRONLY, 0600);
+		close(fd);
+		LW_CHECK_INT(chown(path, 65534, 65534), 0);
+		check_refused(path, -EPERM, "owned by uid 65534");
+	}
+
+	/* a -wal file that is a link (SQLite would write the log through it) */
+	new_path(path, sizeof(path));
+	snprintf(side, sizeof(side), "%s-wal", path);
+	LW_CHECK_INT(symlink(target, side), 0);
+	LW_CHECK_INT(lw_store_open(path, NULL, &s, err, sizeof(err)), -EPERM);
+	LW_CHECK(strstr(err, "-wal file is a symbolic link") != NULL);
+	LW_CHECK(stat(target, &st) == 0 && st.st_size == 0);
+	LW_CHECK(s == NULL);
+}
+
 static void test_refuse_foreign(void)
 {
 	char path[128];
@@ -1406,6 +1463,7 @@ static void cleanup_tmpdir(void)
 
 int main(void)
 {
+	umask(077); /* files the tests make are the daemon's own (test_refuse_unsafe makes others) */
 	strcpy(tmpdir, "/tmp/lw-store-XXXXXX");
 	if (!mkdtemp(tmpdir)) {
 		perror("mkdtemp");
@@ -1423,6 +1481,7 @@ int main(void)
 	LW_TEST(test_migrate_v1);
 	LW_TEST(test_migrate_v2);
 	LW_TEST(test_refuse_foreign);
+	LW_TEST(test_refuse_unsafe);
 	LW_TEST(test_file_mode);
 	LW_TEST(test_close_flushes);
 	LW_TEST(test_close_gives_up);
