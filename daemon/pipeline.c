@@ -16,6 +16,8 @@
 #include "pipeline.h"
 
 #include <errno.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +25,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "block/guard.h"
 #include "decode/decode.h"
 #include "detect/detect.h"
 #include "flow/flow.h"
@@ -128,6 +131,7 @@ struct lw_pipeline {
 	lw_time_us next_stats;
 	uint64_t cap_dropped, cap_if_dropped;
 	struct lw_pipeline_hooks hooks;
+	struct lw_block_guard guard; /* addresses the hooks are never given */
 	void (*device_info)(const struct lw_mac *mac, struct lw_device_rec *r, void *user_data);
 	void *device_info_data;
 	struct device_slot devices[DEVICE_CACHE];
@@ -208,8 +212,12 @@ static void set_name(struct lw_pipeline *p, struct lw_flow *f, const char *name,
 		return;
 	lw_ascii_lower(f->domain, len);
 	f->name_source = src;
-	if (src != LW_NAME_DNS && p->hooks.flow_named)
-		p->hooks.flow_named(f, p->hooks.user_data);
+	if (src != LW_NAME_DNS && p->hooks.flow_named) {
+		if (lw_block_guard_allows(&p->guard, &f->server))
+			p->hooks.flow_named(f, p->hooks.user_data);
+		else
+			p->n.block_guarded++;
+	}
 }
 
 static bool mac_is_unicast(const struct lw_mac *m)
@@ -559,9 +567,14 @@ static void scan_raw(struct lw_pipeline *p, struct lw_flow *f, const uint8_t *da
  * or the one an answer is addressed to, by MAC when the link layer shows it.
  */
 static void dns_key(struct lw_pipeline *p, const struct lw_flow *f, const struct lw_mac *client_mac,
-		    const struct lw_dns_msg *m, struct lw_pending_query *k)
+		    const struct lw_mac *server_mac, const struct lw_dns_msg *m,
+		    struct lw_pending_query *k)
 {
 	memset(k, 0, offsetof(struct lw_pending_query, qname));
+	if (server_mac) {
+		k->has_server_mac = true;
+		k->server_mac = *server_mac;
+	}
 	if (client_mac) {
 		k->client.has_mac = true;
 		k->client.mac = *client_mac;
@@ -619,7 +632,8 @@ static void dns_message(struct lw_pipeline *p, struct lw_flow *f, enum lw_dir di
 			return;
 		scan(p, f, flow_mac(f), "dns.qname", (const uint8_t *)m->qname, strlen(m->qname),
 		     false);
-		dns_key(p, f, l2 && l2->has_mac ? &l2->src_mac : NULL, m, &k);
+		dns_key(p, f, l2 && l2->has_mac ? &l2->src_mac : NULL,
+			l2 && l2->has_mac ? &l2->dst_mac : NULL, m, &k);
 		if (lw_pending_add(p->pending, &k, &q) == 1)
 			write_dns(p, &q, NULL); /* pushed out unanswered */
 		c->dns_asked = true;
@@ -629,7 +643,8 @@ static void dns_message(struct lw_pipeline *p, struct lw_flow *f, enum lw_dir di
 		p->n.dns_unmatched++;
 		return;
 	}
-	dns_key(p, f, l2 && l2->has_mac ? &l2->dst_mac : NULL, m, &k);
+	dns_key(p, f, l2 && l2->has_mac ? &l2->dst_mac : NULL,
+		l2 && l2->has_mac ? &l2->src_mac : NULL, m, &k);
 	if (lw_pending_match(p->pending, &k, &q) < 0) {
 		p->n.dns_unmatched++; /* forged, late, or its query was not captured */
 		return;
@@ -642,8 +657,12 @@ static void dns_message(struct lw_pipeline *p, struct lw_flow *f, enum lw_dir di
 		if (!a->addr.family)
 			continue;
 		lw_names_add(p->names, &cid, &a->addr, m->qname, a->ttl, p->now);
-		if (p->hooks.dns_answer)
+		if (!p->hooks.dns_answer)
+			continue;
+		if (lw_block_guard_allows(&p->guard, &a->addr))
 			p->hooks.dns_answer(f, m->qname, &a->addr, a->ttl, p->hooks.user_data);
+		else
+			p->n.block_guarded++;
 	}
 	write_dns(p, &q, m);
 }
@@ -1232,6 +1251,7 @@ static void write_stats(struct lw_pipeline *p)
 				lw_pending_get_stats(p->pending)->evicted_total;
 	r.dhcp_chaddr_mismatch = p->n.dhcp_chaddr_mismatch;
 	r.devices_refused = p->n.devices_refused;
+	r.block_guarded = p->n.block_guarded;
 	lw_store_put_stats(p->store, &r);
 }
 
@@ -1269,12 +1289,104 @@ void lw_pipeline_set_capture_stats(struct lw_pipeline *p, uint64_t dropped, uint
 	p->cap_if_dropped = if_dropped;
 }
 
+/* The prefix length of a netmask (its leading one bits). */
+static uint8_t mask_len(const uint8_t *m, size_t n)
+{
+	uint8_t len = 0;
+
+	for (size_t i = 0; i < n; i++)
+		for (int b = 7; b >= 0 && (m[i] >> b) & 1; b--)
+			len++;
+	return len;
+}
+
+static int guard_sockaddr(struct lw_block_guard *g, const struct sockaddr *sa,
+			  const struct sockaddr *mask)
+{
+	struct lw_prefix pfx;
+	int r;
+
+	memset(&pfx, 0, sizeof(pfx));
+	if (sa->sa_family == AF_INET) {
+		lw_addr_from_v4(&pfx.addr,
+				(const uint8_t *)&((const struct sockaddr_in *)sa)->sin_addr);
+		pfx.len = mask ? mask_len((const uint8_t *)&((const struct sockaddr_in *)mask)
+						  ->sin_addr,
+					  4)
+			       : 32;
+	} else if (sa->sa_family == AF_INET6) {
+		lw_addr_from_v6(&pfx.addr, ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr);
+		pfx.len =
+			mask ? mask_len(((const struct sockaddr_in6 *)mask)->sin6_addr.s6_addr, 16)
+			     : 128;
+	} else {
+		return 0;
+	}
+	r = lw_block_guard_add_addr(g, &pfx.addr);
+	if (r == 0 && pfx.len < (pfx.addr.family == 4 ? 32 : 128))
+		r = lw_block_guard_add_prefix(g, &pfx);
+	return r;
+}
+
+/* The default routes' gateways in /proc/net/route (IPv4; hex, host byte order as stored). */
+static void guard_gateways(struct lw_block_guard *g)
+{
+	FILE *fp = fopen("/proc/net/route", "re");
+	char line[256];
+
+	if (!fp)
+		return;
+	while (fgets(line, sizeof(line), fp)) {
+		char ifname[32];
+		unsigned dest, gw;
+		struct lw_addr a;
+
+		if (sscanf(line, "%31s %x %x", ifname, &dest, &gw) != 3 || dest != 0 || gw == 0)
+			continue;
+		lw_addr_from_v4(&a, (const uint8_t *)&gw);
+		lw_block_guard_add_addr(g, &a);
+	}
+	fclose(fp);
+}
+
+int lw_pipeline_guard_init(struct lw_block_guard *g, const struct lw_config *cfg)
+{
+	struct ifaddrs *ifa = NULL, *i;
+	char text[4096];
+	size_t n = 0, k;
+	FILE *fp;
+	int ret = 0;
+
+	lw_block_guard_init(g);
+	for (k = 0; cfg && k < cfg->n_lan; k++)
+		if (lw_block_guard_add_prefix(g, &cfg->lan[k]) < 0)
+			ret = -ENOSPC;
+	if (getifaddrs(&ifa) == 0) {
+		for (i = ifa; i; i = i->ifa_next)
+			if (i->ifa_addr && guard_sockaddr(g, i->ifa_addr, i->ifa_netmask) < 0)
+				ret = -ENOSPC;
+		freeifaddrs(ifa);
+	}
+	guard_gateways(g);
+	fp = fopen("/etc/resolv.conf", "re");
+	if (fp) {
+		n = fread(text, 1, sizeof(text) - 1, fp);
+		fclose(fp);
+	}
+	text[n] = '\0';
+	if (lw_block_guard_add_resolv_conf(g, text) < 0)
+		ret = -ENOSPC;
+	return ret;
+}
+
 void lw_pipeline_set_hooks(struct lw_pipeline *p, const struct lw_pipeline_hooks *hooks)
 {
-	if (hooks)
+	if (hooks) {
 		p->hooks = *hooks;
-	else
+		lw_pipeline_guard_init(&p->guard, &p->cfg);
+	} else {
 		memset(&p->hooks, 0, sizeof(p->hooks));
+	}
 }
 
 void lw_pipeline_set_device_info(struct lw_pipeline *p,

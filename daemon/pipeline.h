@@ -35,6 +35,8 @@ struct lw_pipeline_counters {
 	uint64_t dns_timed_out; /* queries given up unanswered */
 	uint64_t dhcp_chaddr_mismatch; /* DHCP requests whose chaddr is not the frame's source */
 	uint64_t devices_refused; /* new MACs beyond the device table's bound */
+	uint64_t
+		block_guarded; /* addresses not handed to blocking: LAN, the AP, gateway, resolver */
 };
 
 struct lw_pipeline;
@@ -57,7 +59,19 @@ struct lw_pipeline_hooks {
 	void *user_data;
 };
 
+/*
+ * The hooks get no address that lw_block_guard_allows() refuses: the guard is filled (by
+ * lw_pipeline_guard_init) when hooks are set.
+ */
 void lw_pipeline_set_hooks(struct lw_pipeline *p, const struct lw_pipeline_hooks *hooks);
+
+struct lw_block_guard;
+/*
+ * Fills a guard with the addresses that must never be blocked, as this host sees them: the
+ * [flows] lan prefixes, every address of its interfaces with its subnet, the default routes'
+ * gateways, and the nameservers of /etc/resolv.conf.  0, or -ENOSPC when some did not fit.
+ */
+int lw_pipeline_guard_init(struct lw_block_guard *g, const struct lw_config *cfg);
 
 /*
  * Facts about a device the pipeline cannot see (vendor, the owner's label), filled into each

@@ -32,6 +32,9 @@ static bool same_client(const struct lw_client_id *a, const struct lw_client_id 
 /* Every field an answer must agree on with its query. */
 static bool same_key(const struct lw_pending_query *a, const struct lw_pending_query *b)
 {
+	if (a->has_server_mac && b->has_server_mac &&
+	    memcmp(a->server_mac.b, b->server_mac.b, 6) != 0)
+		return false;
 	return a->id == b->id && a->qtype == b->qtype && a->client_port == b->client_port &&
 	       a->server_port == b->server_port && same_client(&a->client, &b->client) &&
 	       lw_addr_eq(&a->client_addr, &b->client_addr) &&

@@ -6,7 +6,9 @@
  * server -> client and matches a pending query on
  *
  *   the client (its MAC, else its address), the client's address and port,
- *   the server's address and port (the server the client asked),
+ *   the server's address and port (the server the client asked), and the MAC the query was
+ *   sent to when both frames show it (another device on the LAN forging the server's address
+ *   still sends from its own MAC),
  *   the message id, the question's name and type.
  *
  * A match takes the query out: a second answer (a forger racing the server) finds nothing.
@@ -37,6 +39,8 @@ struct lw_pending_config {
 /* One query, or the key of an answer (the answer's destination is the client). */
 struct lw_pending_query {
 	struct lw_client_id client; /* the client's MAC when known, else its address */
+	bool has_server_mac; /* the query's destination MAC, the answer's source MAC */
+	struct lw_mac server_mac; /* (the next hop on a bridge); compared when both have it */
 	struct lw_addr client_addr, server_addr;
 	uint16_t client_port, server_port;
 	uint16_t id, qtype;

@@ -32,6 +32,8 @@ static struct lw_pending_query query(uint8_t mac, uint16_t port, uint16_t id, co
 	q.id = id;
 	q.qtype = 1;
 	snprintf(q.qname, sizeof(q.qname), "%s", name);
+	q.has_server_mac = true;
+	q.server_mac = (struct lw_mac){{0x02, 0, 0x5e, 0, 0, 1}}; /* the router */
 	q.flow_id = port;
 	q.ts = ts;
 	return q;
@@ -63,7 +65,7 @@ static void test_every_field_counts(void)
 	int i;
 
 	lw_pending_add(t, &q, NULL);
-	for (i = 0; i < 9; i++) {
+	for (i = 0; i < 10; i++) {
 		a = q;
 		switch (i) {
 		case 0:
@@ -95,10 +97,17 @@ static void test_every_field_counts(void)
 			a.client.has_mac = false;
 			a.client.addr = q.client_addr;
 			break;
+		case 9:
+			a.server_mac.b[5] = 11; /* from the forger's own MAC */
+			break;
 		}
 		LW_CHECK_INT(lw_pending_match(t, &a, NULL), -ENOENT);
 	}
-	LW_CHECK_INT(lw_pending_get_stats(t)->unmatched, 9);
+	LW_CHECK_INT(lw_pending_get_stats(t)->unmatched, 10);
+	/* a frame that does not show the server's MAC (TCP, raw IP) matches on the rest */
+	a = q;
+	a.has_server_mac = false;
+	LW_CHECK(lw_pending_expected(t, &a));
 	/* the real answer still matches */
 	LW_CHECK_INT(lw_pending_match(t, &q, NULL), 0);
 	lw_pending_free(t);

@@ -114,13 +114,14 @@ static const char schema_v3[] = "ALTER TABLE devices ADD COLUMN port TEXT;\n";
 /*
  * v4 (this block): counters of what hostile clients sent and leakwatch refused — DNS answers
  * that answered no query, queries pushed out of the pending table, DHCP requests about another
- * MAC, new MACs beyond the device bound.
+ * MAC, new MACs beyond the device bound, addresses kept out of the block sets.
  */
 static const char schema_v4_hostile[] =
 	"ALTER TABLE stats ADD COLUMN dns_unmatched INTEGER;\n"
 	"ALTER TABLE stats ADD COLUMN dns_pending_evicted INTEGER;\n"
 	"ALTER TABLE stats ADD COLUMN dhcp_chaddr_mismatch INTEGER;\n"
-	"ALTER TABLE stats ADD COLUMN devices_refused INTEGER;\n";
+	"ALTER TABLE stats ADD COLUMN devices_refused INTEGER;\n"
+	"ALTER TABLE stats ADD COLUMN block_guarded INTEGER;\n";
 
 /* migrations[v] takes a database from user_version v to v + 1. */
 static const char *const migrations[] = {

@@ -243,7 +243,7 @@ static const struct {
 		  "malformed,store_dropped,rss_kb,names_evicted,dns_malformed,http_malformed,"
 		  "tls_malformed,reasm_overflow,reasm_gaps,frag_dropped,quic_too_big,"
 		  "detect_budget_hit,http_body_cut,dns_unmatched,dns_pending_evicted,"
-		  "dhcp_chaddr_mismatch,devices_refused"},
+		  "dhcp_chaddr_mismatch,devices_refused,block_guarded"},
 	{"leak_summary", "mac,domain,kind,count,first_seen,last_seen,first_time,last_time"},
 	{"device_domains",
 	 "mac,domain,flows,bytes_out,bytes_in,first_seen,last_seen,first_time,last_time"},
@@ -374,6 +374,7 @@ static void test_roundtrip(void)
 	st.dns_pending_evicted = 22;
 	st.dhcp_chaddr_mismatch = 23;
 	st.devices_refused = 24;
+	st.block_guarded = 25;
 	memset(&b, 0, sizeof(b));
 	b.ts = 1700000003;
 	strcpy(b.domain, "zzhc.vnet.cn");
@@ -468,7 +469,7 @@ static void test_roundtrip(void)
 		     "NULL|192.168.1.23|wlan0");
 	LW_CHECK_STR(db_row(db, "SELECT * FROM stats", buf, sizeof(buf)),
 		     "1700000010.0|1000|1048576|1|2|3|4|5|6|7|8192|11|12|13|14|15|16|17|18|19|20|"
-		     "21|22|23|24");
+		     "21|22|23|24|25");
 	LW_CHECK_STR(db_row(db, "SELECT * FROM blocks", buf, sizeof(buf)),
 		     "1|1700000003.0|NULL|zzhc.vnet.cn|203.0.113.9|1700000303.0|dns|add");
 	LW_CHECK_STR(db_row(db, "SELECT * FROM sessions", buf, sizeof(buf)),
@@ -856,10 +857,8 @@ static const char *const v2_columns[] = {
 };
 
 static const char *const v4_hostile_columns[] = {
-	"dns_unmatched",
-	"dns_pending_evicted",
-	"dhcp_chaddr_mismatch",
-	"devices_refused",
+	"dns_unmatched",   "dns_pending_evicted", "dhcp_chaddr_mismatch",
+	"devices_refused", "block_guarded",
 };
 
 /*
