@@ -1045,8 +1045,8 @@ static int judge_file(const struct stat *st, const char *what, char *err, size_t
 /*
  * Opens (creating 0600 when missing) the database file without following a symbolic link in
  * its last component, and judges it and the -wal, -shm and -journal files beside it (see
- * judge_file).  Returns the open descriptor, so the caller can tell that SQLite opened the
- * same file, or -EPERM / -errno with err.
+ * judge_file).  Returns the open descriptor (st: what it is, so the caller can tell that
+ * SQLite opened the same file), or -EPERM / -errno with err.
  */
 static int check_db_file(const char *path, struct stat *st, char *err, size_t errlen)
 {
@@ -1136,12 +1136,16 @@ int lw_store_open(const char *path, const struct lw_store_config *cfg, struct lw
 		ret = fd;
 		goto fail;
 	}
+	/*
+	 * Closed before SQLite opens the file: closing any descriptor of a file drops every POSIX
+	 * lock the process holds on it, SQLite's included.
+	 */
+	close(fd);
 	ret = lw_store_schema_open(path, &s->db, &s->max_flow_id, errbuf, errlen);
 	/* the name must still be the file judged: not swapped for a link meanwhile */
 	if (ret == 0 && (lstat(path, &now) < 0 || now.st_dev != st.st_dev ||
 			 now.st_ino != st.st_ino || S_ISLNK(now.st_mode)))
 		ret = refuse(errbuf, errlen, "was replaced while it was being opened");
-	close(fd);
 	if (ret < 0)
 		goto fail;
 	for (int i = 0; i < ST__MAX; i++) {
