@@ -1069,6 +1069,10 @@ static int check_db_file(const char *path, struct stat *st, char *err, size_t er
 			      "path)");
 	if (fd < 0) {
 		ret = -errno;
+		/* not ours to open: say whose it is or what is wrong with it, if that is why */
+		if ((ret == -EACCES || ret == -EPERM) && lstat(path, st) == 0 &&
+		    judge_file(st, "", err, errlen) < 0)
+			return -EPERM;
 		if (err && errlen)
 			snprintf(err, errlen, "cannot open %s: %s", path, strerror(-ret));
 		return ret;

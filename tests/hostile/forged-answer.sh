@@ -78,5 +78,6 @@ block_stop
 unmatched=$(sql "SELECT max(dns_unmatched) FROM stats")
 block_expect "the forged answers are counted as unmatched" "$(( ${unmatched:-0} >= n ))" 1
 block_sanitizer_check
+[ -n "${HOSTILE_VERBOSE:-}" ] && grep -v "^$" "$LAB_DIR/leakwatchd.log"
 echo "figures ($mode): forged answers used: $(( used > 0 ? 1 : 0 )) of $n (addresses put in a set: $used of 2); victim site: $site; victim DNS answered: $dns; stats.dns_unmatched: ${unmatched:-none}"
 exit $BLOCK_FAIL
