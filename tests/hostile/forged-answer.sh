@@ -10,8 +10,11 @@
 #                                         address and to phone2 (only the capture sees them)
 #   forged-answer.sh LEAKWATCHD ap        the default config; the answer sent to the AP's own
 #                                         address (the capture sees it, the DNS hold does not)
-#   forged-answer.sh LEAKWATCHD hold      the default config; the answer sent to phone2, so it
-#                                         is forwarded and the DNS hold reads it too
+#   forged-answer.sh LEAKWATCHD hold      the default config; the answer sent to phone2 through
+#                                         the bridge, where the DNS hold's queue rule is (measured:
+#                                         the hold's count of held answers is the same with and
+#                                         without it: an answer to no query does not reach it)
+# HOSTILE_VERBOSE=1 prints the daemon's log.
 set -uo pipefail
 daemon=$(realpath "$1")
 mode=${2:-capture}
