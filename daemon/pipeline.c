@@ -595,6 +595,18 @@ static void dns_key(struct lw_pipeline *p, const struct lw_flow *f, const struct
 	k->ts = p->now;
 }
 
+/* A frame's destination (dst) or source MAC, NULL when the link layer does not show it (SLL
+ * carries only the source; raw IP none). */
+static const struct lw_mac *frame_mac(const struct lw_packet *l2, bool dst)
+{
+	const struct lw_mac *m;
+
+	if (!l2 || !l2->has_mac)
+		return NULL;
+	m = dst ? &l2->dst_mac : &l2->src_mac;
+	return lw_mac_is_zero(m) ? NULL : m;
+}
+
 static void write_unanswered(const struct lw_pending_query *q, void *user_data)
 {
 	write_dns(user_data, q, NULL);
@@ -632,8 +644,7 @@ static void dns_message(struct lw_pipeline *p, struct lw_flow *f, enum lw_dir di
 			return;
 		scan(p, f, flow_mac(f), "dns.qname", (const uint8_t *)m->qname, strlen(m->qname),
 		     false);
-		dns_key(p, f, l2 && l2->has_mac ? &l2->src_mac : NULL,
-			l2 && l2->has_mac ? &l2->dst_mac : NULL, m, &k);
+		dns_key(p, f, frame_mac(l2, false), frame_mac(l2, true), m, &k);
 		if (lw_pending_add(p->pending, &k, &q) == 1)
 			write_dns(p, &q, NULL); /* pushed out unanswered */
 		c->dns_asked = true;
@@ -643,8 +654,7 @@ static void dns_message(struct lw_pipeline *p, struct lw_flow *f, enum lw_dir di
 		p->n.dns_unmatched++;
 		return;
 	}
-	dns_key(p, f, l2 && l2->has_mac ? &l2->dst_mac : NULL,
-		l2 && l2->has_mac ? &l2->src_mac : NULL, m, &k);
+	dns_key(p, f, frame_mac(l2, true), frame_mac(l2, false), m, &k);
 	if (lw_pending_match(p->pending, &k, &q) < 0) {
 		p->n.dns_unmatched++; /* forged, late, or its query was not captured */
 		return;
