@@ -261,7 +261,15 @@ static struct device_known *known_slot(struct device_known *k, const struct lw_m
  */
 static bool device_admit(struct lw_pipeline *p, const struct lw_mac *mac)
 {
-	struct device_known *k = known_slot(p->known, mac);
+	struct device_known *k;
+
+	if (!p->known) /* on the first device: a pipeline without a store never needs it */
+		p->known = calloc(2 * DEVICES_MAX, sizeof(*p->known));
+	if (!p->known) {
+		p->n.devices_refused++;
+		return false;
+	}
+	k = known_slot(p->known, mac);
 
 	if (k->used) {
 		k->seen = p->now;
@@ -1470,7 +1478,6 @@ int lw_pipeline_new(const struct lw_config *cfg, struct lw_store *store, int dlt
 		.max_per_client = DNS_PENDING_PER_CLIENT,
 		.timeout = DNS_PENDING_TIMEOUT,
 	});
-	p->known = calloc(2 * DEVICES_MAX, sizeof(*p->known));
 	p->dns_msg = malloc(sizeof(*p->dns_msg));
 	p->detect = lw_detect_new(&(struct lw_detect_config){
 		.max_decode_bytes = (size_t)cfg->detect_decode_kb * 1024,
@@ -1478,8 +1485,7 @@ int lw_pipeline_new(const struct lw_config *cfg, struct lw_store *store, int dlt
 		.max_known_values = (size_t)cfg->detect_known_max,
 		.learn = cfg->detect_learn,
 	});
-	if (!p->decoder || !p->flows || !p->names || !p->detect || !p->dns_msg || !p->pending ||
-	    !p->known) {
+	if (!p->decoder || !p->flows || !p->names || !p->detect || !p->dns_msg || !p->pending) {
 		lw_pipeline_free(p);
 		snprintf(err, errlen, "out of memory for the flow table (max_flows %ld)",
 			 cfg->max_flows);

@@ -12,9 +12,10 @@ struct entry {
 
 struct lw_pending {
 	struct lw_pending_config cfg;
-	size_t n;
+	size_t n, cap;
 	uint64_t seq;
-	struct entry *e; /* cfg.max_total, the first n in use (order not kept) */
+	struct entry
+		*e; /* cap entries (grown up to cfg.max_total), the first n in use, unordered */
 	struct lw_pending_stats stats;
 };
 
@@ -54,11 +55,6 @@ struct lw_pending *lw_pending_new(const struct lw_pending_config *cfg)
 		t->cfg.max_per_client = t->cfg.max_total;
 	if (t->cfg.timeout <= 0)
 		t->cfg.timeout = defaults.timeout;
-	t->e = calloc(t->cfg.max_total, sizeof(*t->e));
-	if (!t->e) {
-		free(t);
-		return NULL;
-	}
 	return t;
 }
 
@@ -111,11 +107,20 @@ int lw_pending_add(struct lw_pending *t, const struct lw_pending_query *q,
 		}
 	}
 	i = oldest(t, &q->client, &mine);
+	if (t->n == t->cap && t->cap < t->cfg.max_total) { /* room on demand: most hold a few */
+		size_t cap = LW_MIN(t->cap ? 2 * t->cap : 16, t->cfg.max_total);
+		struct entry *e = realloc(t->e, cap * sizeof(*e));
+
+		if (e) {
+			t->e = e;
+			t->cap = cap;
+		}
+	}
 	if (mine >= t->cfg.max_per_client) {
 		take(t, i, evicted);
 		t->stats.evicted_client++;
 		ret = 1;
-	} else if (t->n == t->cfg.max_total) {
+	} else if (t->n == t->cap) { /* full (or no memory for more) */
 		take(t, oldest(t, NULL, NULL), evicted);
 		t->stats.evicted_total++;
 		ret = 1;
