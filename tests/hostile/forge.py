@@ -5,6 +5,9 @@
 usage:
   forge.py answer IFACE SRC_MAC DST_MAC SRC_IP DST_IP DPORT NAME ADDR [ADDR...]
       one DNS response (id 0x4c57, source port 53) saying NAME has the addresses ADDR
+  forge.py query SERVER NAME
+      an ordinary lookup (a UDP socket, not forged) of NAME's A records at SERVER:53; prints
+      the addresses, or nothing when no answer came within 2 s
   forge.py dhcp IFACE SRC_MAC CHADDR HOSTNAME COUNT
       COUNT DHCP REQUESTs (broadcast, from 0.0.0.0:68) with that chaddr and host name;
       CHADDR "random" gives each its own chaddr, SRC_MAC "same" sends each from its chaddr
@@ -64,7 +67,41 @@ def dhcp_request(xid, chaddr, hostname):
     return body + opts + b'\xff'
 
 
+def query(server, name):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(2)
+    ident = random.randint(0, 0xffff)
+    s.sendto(struct.pack('!HHHHHH', ident, 0x0100, 1, 0, 0, 0) + dns_name(name) +
+             struct.pack('!HH', 1, 1), (server, 53))
+    try:
+        msg = s.recv(2048)
+    except OSError:
+        return
+    ancount = struct.unpack('!H', msg[6:8])[0]
+    pos = 12
+    while msg[pos]:
+        pos += 1 + msg[pos]
+    pos += 5
+    out = []
+    for _ in range(ancount):
+        if msg[pos] & 0xc0 == 0xc0:
+            pos += 2
+        else:
+            while msg[pos]:
+                pos += 1 + msg[pos]
+            pos += 1
+        rtype, _, _, rdlen = struct.unpack('!HHIH', msg[pos:pos + 10])
+        pos += 10
+        if rtype == 1 and rdlen == 4:
+            out.append(socket.inet_ntoa(msg[pos:pos + 4]))
+        pos += rdlen
+    print(' '.join(out))
+
+
 def main(argv):
+    if argv[1] == 'query':
+        query(argv[2], argv[3])
+        return
     sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
     sock.bind((argv[2], 0))
     if argv[1] == 'answer':

@@ -34,9 +34,10 @@ lab_phone phone1 02:10:00:00:00:01 192.0.2.11
 lab_phone phone2 3c:28:6d:00:00:02 192.0.2.12
 lab_host tracker.example 198.51.100.10
 lab_host www.example.org 198.51.100.20
+lab_host sub.tracker.example 198.51.100.11
 lab_dns_start || exit 1
 lab_bg "$LAB_UP" "$LAB_DIR/servers.log" python3 "$lab/servers.py" \
-	http:198.51.100.10:80 http:198.51.100.20:80
+	http:198.51.100.10:80 http:198.51.100.20:80 http:198.51.100.11:80
 lab_wait_port "$LAB_UP" tcp 80 || exit 1
 block_ap_net
 P1=$LAB_ID-phone1
@@ -77,6 +78,23 @@ block_expect "no address of the forged answer entered a set" "$used" 0
 block_expect "after: phone2 reaches the site" "$site" 200
 block_expect "after: phone2's DNS is answered" "$dns" 1
 block_expect "the flagged domain is still blocked" "$(block_http "$P2" http://tracker.example/)" 000
+if [ "$mode" = capture ]; then
+	# Real answers still count, also when the AP's own resolver relays them: phone2 looks up
+	# a subdomain of the flagged name (an address the daemon never looked up itself) through
+	# a resolver on the AP (192.0.2.2, forwarding to 192.0.2.1); without the DNS hold only the
+	# capture can block it, from the answer matched to phone2's query.
+	lab_bg "$LAB_AP" "$LAB_DIR/ap-dnsmasq.log" dnsmasq --keep-in-foreground --no-resolv \
+		--no-hosts --server=192.0.2.1 --listen-address=192.0.2.2 --bind-interfaces \
+		--pid-file="$LAB_DIR/ap-dnsmasq.pid" --user=root --log-facility=-
+	lab_wait_port "$LAB_AP" udp 53 || exit 1
+	got=$(lab_ns "$P2" python3 "$here/forge.py" query 192.0.2.2 sub.tracker.example)
+	block_expect "phone2 resolves sub.tracker.example through the AP's resolver" "$got" \
+		198.51.100.11
+	sleep 1
+	block_expect "the relayed answer is matched and its address blocked" \
+		"$(sql "SELECT count(*) FROM blocks WHERE ip = '198.51.100.11' AND reason = 'dns' AND action = 'add'")" 1
+	block_expect "phone2 cannot reach it" "$(block_http "$P2" http://198.51.100.11/)" 000
+fi
 block_stop
 unmatched=$(sql "SELECT max(dns_unmatched) FROM stats")
 block_expect "the forged answers are counted as unmatched" "$(( ${unmatched:-0} >= n ))" 1
