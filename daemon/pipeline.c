@@ -1548,25 +1548,3 @@ void lw_pipeline_free(struct lw_pipeline *p)
 	free(p->dns_msg);
 	free(p);
 }
-
-bool lw_pipeline_dns_expected(const struct lw_pipeline *p, const struct lw_mac *client_mac,
-			      const struct lw_addr *client, uint16_t client_port,
-			      const struct lw_addr *server, uint16_t server_port,
-			      const struct lw_dns_msg *m)
-{
-	struct lw_pending_query k;
-
-	memset(&k, 0, sizeof(k));
-	if (client_mac) {
-		k.client.has_mac = true;
-		k.client.mac = *client_mac;
-	}
-	k.client_addr = *client;
-	k.server_addr = *server;
-	k.client_port = client_port;
-	k.server_port = server_port;
-	k.id = m->id;
-	k.qtype = m->qtype;
-	lw_str_copy(k.qname, sizeof(k.qname), m->qname);
-	return m->response && lw_pending_expected(p->pending, &k);
-}

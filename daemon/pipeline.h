@@ -42,7 +42,6 @@ struct lw_pipeline_counters {
 struct lw_pipeline;
 struct lw_flow;
 struct lw_addr;
-struct lw_dns_msg;
 
 /*
  * What other daemon modules (blocking, policy) learn from the pipeline as it happens.  Each
@@ -92,16 +91,6 @@ void lw_pipeline_frame(struct lw_pipeline *p, const struct lw_frame *f);
 void lw_pipeline_tick(struct lw_pipeline *p, lw_time_us now);
 /* Ends every flow (writing it) and writes a final stats row. */
 void lw_pipeline_finish(struct lw_pipeline *p, lw_time_us now);
-
-/*
- * Whether a DNS answer from server:server_port to client:client_port answers a query the
- * pipeline saw that client send and still waits for (id, question name and type), without
- * using it up: for a second path that sees answers (the DNS hold).  client_mac NULL: any.
- */
-bool lw_pipeline_dns_expected(const struct lw_pipeline *p, const struct lw_mac *client_mac,
-			      const struct lw_addr *client, uint16_t client_port,
-			      const struct lw_addr *server, uint16_t server_port,
-			      const struct lw_dns_msg *m);
 
 /* Capture statistics to include in stats rows (live captures). */
 void lw_pipeline_set_capture_stats(struct lw_pipeline *p, uint64_t dropped, uint64_t if_dropped);
