@@ -15,8 +15,12 @@ scripts/install-deps.sh --tests || exit 1
 setup() {
 	local dir=$1
 	shift
+	# (reconfigured when it exists: scripts/run.sh may have set it up without these options,
+	# before the test packages were installed, so without the programs the tests look for)
 	if [ ! -f "$dir/build.ninja" ]; then
 		meson setup "$dir" "$@" >/dev/null || return 1
+	else
+		meson setup --reconfigure "$dir" "$@" >/dev/null || return 1
 	fi
 	meson compile -C "$dir" >"$dir.compile.log" 2>&1 || {
 		cat "$dir.compile.log"
