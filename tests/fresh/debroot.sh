@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # A minimal Debian root of the host's release, built once with debootstrap and cached under
 # /var/tmp, and per-run directories over it (an overlay) that are released on every way out,
-# also when a run was killed before its teardown.  Sourced by tests/fresh/fresh.sh.
+# also when a run was killed before its teardown.
 #
 #   debroot_host_checks            skip (77) unless: root, a Debian host, debootstrap, flock,
 #                                  git, a mount namespace
@@ -13,8 +13,10 @@
 #                                  built under an exclusive lock when missing; a shared lock
 #                                  on fd 9 is held while this shell uses it
 #   debroot_overlay ROOT DIR       DIR/root: ROOT under an overlay (upper and work in DIR)
-#   debroot_release DIR            unmount and remove a run directory
-# Callers define skip and die (both exit).
+#   debroot_release DIR            unmount and remove a run directory (and a root it was
+#                                  building); a caller's debroot_release_hook DIR runs first
+# Callers define skip and die (both exit).  Used by tests/fresh/fresh.sh and
+# systemd/test-boot.sh, each with a cache directory of its own.
 
 debroot_marker=.leakwatch-debroot-complete
 
@@ -54,6 +56,10 @@ debroot_mirror() {
 
 debroot_release() {
 	local dir=$1 i
+	# what the caller keeps in its run directory (processes, cgroups) goes first
+	declare -F debroot_release_hook >/dev/null && debroot_release_hook "$dir"
+	# a debootstrap this run was interrupted in
+	[ -f "$dir/building" ] && debroot_remove_tree "$(cat "$dir/building")"
 	for ((i = 0; i < 20; i++)); do
 		mountpoint -q "$dir/root" || break
 		umount -R "$dir/root" 2>/dev/null || sleep 0.2
@@ -79,7 +85,7 @@ debroot_run_dir() {
 
 # A shared lock while a root is in use; an exclusive one to build a root or remove one.
 debroot_pristine() {
-	local cache=$1 key building t
+	local cache=$1 key building t d
 	shift
 	key=$(printf '%s\n' "$VERSION_CODENAME" "$DEBROOT_MIRROR" minbase "$@" | sha256sum | cut -c1-16)
 	DEBROOT_ROOTFS=$cache/rootfs-$key

@@ -52,32 +52,31 @@ phase() { echo "== [$((SECONDS - t0))s] $*"; }
 durations=()
 took() { durations+=("$(printf '%-44s %5d s' "$1" "$2")"); }
 
-run='' root='' torn_down=0
-# the processes whose root is this run's root (the inner commands and what they started)
+run='' torn_down=0
+# Before a run directory goes (this run's, or one left by a run that was killed): the processes
+# whose root is its root (the inner commands and whatever they started) are ended.
 inside() {
 	local p
 	for p in /proc/[0-9]*; do
-		[ "$(readlink "$p/root" 2>/dev/null)" = "$root" ] && echo "${p#/proc/}"
+		[ "$(readlink "$p/root" 2>/dev/null)" = "$1" ] && echo "${p#/proc/}"
 	done
 }
+debroot_release_hook() {
+	local root=$1/root i pids
+	pids=$(inside "$root")
+	[ -n "$pids" ] && kill -TERM $pids 2>/dev/null
+	for ((i = 0; i < 50; i++)); do
+		pids=$(inside "$root")
+		[ -z "$pids" ] && break
+		sleep 0.1
+	done
+	[ -n "$pids" ] && kill -KILL $pids 2>/dev/null
+}
 teardown() {
-	local i pids
 	[ $torn_down -eq 1 ] && return
 	torn_down=1
 	set +e
-	[ -n "$run" ] || return
-	if [ -n "$root" ]; then
-		pids=$(inside)
-		[ -n "$pids" ] && kill -TERM $pids 2>/dev/null
-		for ((i = 0; i < 50; i++)); do
-			pids=$(inside)
-			[ -z "$pids" ] && break
-			sleep 0.1
-		done
-		[ -n "$pids" ] && kill -KILL $pids 2>/dev/null
-	fi
-	[ -f "$run/building" ] && debroot_remove_tree "$(cat "$run/building")"
-	debroot_release "$run"
+	[ -n "$run" ] && debroot_release "$run"
 }
 trap teardown EXIT
 trap 'exit 130' INT TERM HUP
@@ -92,7 +91,7 @@ debroot_pristine "$cache"
 if [ "$DEBROOT_BUILT" = 1 ]; then
 	took "debootstrap (minbase, built now)" $((SECONDS - t))
 else
-	echo "     cached in $DEBROOT_ROOTFS: $(cat "$DEBROOT_ROOTFS/$debroot_marker")"
+	echo "     cached in $DEBROOT_ROOTFS: $(cat "$DEBROOT_ROOTFS/.leakwatch-debroot-complete")"
 	took "debootstrap (cached; see above)" 0
 fi
 
@@ -145,7 +144,7 @@ in_root() {
 		exec chroot "$r" /usr/bin/env -i HOME=/root USER=root LOGNAME=root SHELL=/bin/bash \
 			TERM=dumb PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 			/bin/bash -c "cd /root/leakwatch && exec \"\$@\"" bash "$@"
-	' in_root "$root" "$shared" "$@"
+	' in_root "$root" "$shared" "$@" 9>&-
 }
 # Each output line with the seconds since START in front; CMD's exit status is kept.
 stamped() { # stamped START LOG CMD...
@@ -239,15 +238,16 @@ echo "     skipped inside: ${skips:-none}" | sed '2,$s/^/       /'
 if [ -n "$host_build" ]; then
 	# every test the host's build defines, less the excluded suites, ran inside (a test that
 	# meson leaves out when a program is missing at setup time shows up here)
-	notrun=$(meson introspect "$host_build" --tests | python3 - "$root/root/leakwatch" \
-		${no_suites} <<'PY'
+	meson introspect "$host_build" --tests >"$run/tests.json"
+	# shellcheck disable=SC2086 # one argument per suite
+	notrun=$(python3 - "$run/tests.json" "$root/root/leakwatch" $no_suites <<'PY'
 import json, pathlib, sys
-inner, excluded = sys.argv[1], set(sys.argv[2:])
+tests, inner, excluded = sys.argv[1], sys.argv[2], set(sys.argv[3:])
 ran = set()
 for line in pathlib.Path(inner, "build/meson-logs/testlog.json").read_text().splitlines():
     if line.strip():
         ran.add(json.loads(line)["name"])
-want = {t["name"] for t in json.load(sys.stdin)
+want = {t["name"] for t in json.load(open(tests))
         if not {s.split(":")[-1] for s in t["suite"]} & excluded}
 print(" ".join(sorted(want - ran)))
 PY
