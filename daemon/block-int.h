@@ -14,6 +14,7 @@
 #include "block.h"
 #include "block/block.h"
 #include "block/budget.h"
+#include "block/guard.h"
 #include "block/hold.h"
 #include "block/layout.h"
 #include "block/watch.h"
@@ -134,6 +135,8 @@ struct worker {
 };
 
 struct lw_block {
+	/* addresses never put in a set: the LAN, the AP, its gateway and resolvers */
+	struct lw_block_guard guard;
 	struct lw_loop *loop;
 	struct lw_store *store;
 	enum lw_block_family fam;

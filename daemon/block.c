@@ -39,6 +39,7 @@
 
 #include "flow/flow.h"
 #include "log.h"
+#include "pipeline.h"
 #include "proto/dns.h"
 
 /* the kinds of the leaks table (DESIGN.md), for [block] auto_kinds */
@@ -273,6 +274,18 @@ static void hold_addr(struct lw_block *b, struct flag *f, const struct lw_addr *
 
 	if (addr->family != 4 && addr->family != 6)
 		return;
+	if (!lw_block_guard_allows(&b->guard, addr)) {
+		if (b->guard.refused == 1) {
+			char txt[LW_ADDR_STRLEN];
+
+			lw_log(LW_LOG_WARNING,
+			       "block: not blocking %s (%s, %s): it is the LAN, this AP, its "
+			       "gateway "
+			       "or a resolver; further refusals are counted, not logged",
+			       lw_addr_str(addr, txt), f->domain, reason);
+		}
+		return;
+	}
 	memset(&k, 0, sizeof(k));
 	if (from && from->per_client) {
 		/* a name the client chose: blocks that client, never the others */
@@ -1392,6 +1405,9 @@ int lw_block_start(const struct lw_config *cfg, struct lw_loop *loop, struct lw_
 		return -ENOMEM;
 	b->loop = loop;
 	b->store = store;
+	if (lw_pipeline_guard_init(&b->guard, cfg) < 0)
+		lw_log(LW_LOG_WARNING, "block: the table of addresses never blocked is full; "
+				       "some LAN or resolver addresses are not protected");
 	snprintf(b->ifname, sizeof(b->ifname), "%s", cfg->interface);
 	for (size_t i = 0; i < LW_ARRAY_SIZE(b->meta_last); i++)
 		b->meta_last[i][0] = '\n'; /* no value yet: the first report writes every key */

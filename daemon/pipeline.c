@@ -16,23 +16,32 @@
 #include "pipeline.h"
 
 #include <errno.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
 
+#include "block/guard.h"
 #include "decode/decode.h"
 #include "detect/detect.h"
 #include "flow/flow.h"
 #include "names/names.h"
+#include "names/pending.h"
 #include "proto/dhcp.h"
 #include "proto/dns.h"
 #include "proto/http.h"
 #include "proto/quic.h"
 #include "proto/tls.h"
 
-#define DNS_PENDING_MAX 8 /* queries awaiting an answer, per flow */
+#define DNS_PENDING_TOTAL 1024 /* queries awaiting their answer, in all */
+#define DNS_PENDING_PER_CLIENT 64 /* and per client */
+#define DNS_PENDING_TIMEOUT (30 * LW_USEC_PER_SEC) /* given up (written unanswered) after */
+#define DEVICES_MAX 4096 /* MACs with a device row, per run; beyond: refused, counted */
+#define DEVICE_IDLE (24 * 3600 * LW_USEC_PER_SEC) /* a MAC silent this long frees its place */
 #define QUIC_DATAGRAMS_MAX 16 /* upstream datagrams offered to the QUIC parser per flow */
 #define DEVICE_CACHE 1024 /* MACs whose device row was written recently */
 #define DEVICE_REFRESH (60 * LW_USEC_PER_SEC)
@@ -49,19 +58,6 @@ enum up_state {
 	UP_DNS,
 	UP_RAW, /* not a protocol leakwatch parses: its bytes are scanned as they come */
 	UP_DONE, /* nothing more to parse on this direction (encrypted, or given up) */
-};
-
-struct dns_pending {
-	lw_time_us ts;
-	uint16_t id;
-	uint16_t qtype;
-	char *qname; /* at its length: most flows ask once or twice, for short names */
-};
-
-/* DNS queries of a flow awaiting their answers; grows up to DNS_PENDING_MAX entries */
-struct dns_state {
-	size_t n_pending, cap;
-	struct dns_pending pending[];
 };
 
 /* What scans of a flow's raw stream or datagrams remember */
@@ -101,8 +97,8 @@ struct fctx {
 	struct lw_quic_state *quic;
 	unsigned quic_datagrams;
 	bool quic_done;
-	/* allocated when first needed: most flows carry no DNS and are never scanned raw */
-	struct dns_state *dns;
+	bool dns_asked; /* a query of this flow went into the pending table */
+	/* allocated when first needed: most flows are never scanned raw */
 	struct scan_state *sc;
 };
 
@@ -112,6 +108,13 @@ struct device_slot {
 	lw_time_us written;
 };
 
+/* The MACs that have a device row: at most DEVICES_MAX, open addressing over twice as many. */
+struct device_known {
+	struct lw_mac mac;
+	bool used;
+	lw_time_us seen;
+};
+
 struct lw_pipeline {
 	struct lw_config cfg;
 	int dlt;
@@ -119,6 +122,7 @@ struct lw_pipeline {
 	struct lw_decoder *decoder;
 	struct lw_flow_table *flows;
 	struct lw_names *names;
+	struct lw_pending *pending; /* DNS queries awaiting their answer */
 	struct lw_detect *detect;
 	struct lw_dns_msg *dns_msg; /* one parsed DNS message at a time (~18 KiB) */
 	struct lw_pipeline_counters n;
@@ -127,9 +131,12 @@ struct lw_pipeline {
 	lw_time_us next_stats;
 	uint64_t cap_dropped, cap_if_dropped;
 	struct lw_pipeline_hooks hooks;
+	struct lw_block_guard guard; /* addresses the hooks are never given */
 	void (*device_info)(const struct lw_mac *mac, struct lw_device_rec *r, void *user_data);
 	void *device_info_data;
 	struct device_slot devices[DEVICE_CACHE];
+	size_t n_known;
+	struct device_known *known; /* 2 * DEVICES_MAX slots */
 };
 
 /* --- small helpers ------------------------------------------------------------------------ */
@@ -205,8 +212,12 @@ static void set_name(struct lw_pipeline *p, struct lw_flow *f, const char *name,
 		return;
 	lw_ascii_lower(f->domain, len);
 	f->name_source = src;
-	if (src != LW_NAME_DNS && p->hooks.flow_named)
-		p->hooks.flow_named(f, p->hooks.user_data);
+	if (src != LW_NAME_DNS && p->hooks.flow_named) {
+		if (lw_block_guard_allows(&p->guard, &f->server))
+			p->hooks.flow_named(f, p->hooks.user_data);
+		else
+			p->n.block_guarded++;
+	}
 }
 
 static bool mac_is_unicast(const struct lw_mac *m)
@@ -233,6 +244,68 @@ static bool addr_is_host(const struct lw_addr *a)
 	return false;
 }
 
+static struct device_known *known_slot(struct device_known *k, const struct lw_mac *mac)
+{
+	size_t cap = 2 * DEVICES_MAX, i = lw_hash(mac->b, 6) % cap;
+
+	while (k[i].used && memcmp(k[i].mac.b, mac->b, 6) != 0)
+		i = (i + 1) % cap;
+	return &k[i];
+}
+
+/*
+ * Whether mac may have a device row: it has one already, or there is room for one more
+ * (DEVICES_MAX).  A full table first lets go of the MACs silent for DEVICE_IDLE; if none is,
+ * the new MAC is refused and counted — a device forging source MACs fills the table, not the
+ * database.
+ */
+static bool device_admit(struct lw_pipeline *p, const struct lw_mac *mac)
+{
+	struct device_known *k;
+
+	if (!p->known) /* on the first device: a pipeline without a store never needs it */
+		p->known = calloc(2 * DEVICES_MAX, sizeof(*p->known));
+	if (!p->known) {
+		p->n.devices_refused++;
+		return false;
+	}
+	k = known_slot(p->known, mac);
+
+	if (k->used) {
+		k->seen = p->now;
+		return true;
+	}
+	if (p->n_known >= DEVICES_MAX) {
+		struct device_known *old = p->known;
+		size_t i, cap = 2 * DEVICES_MAX;
+
+		p->known = calloc(cap, sizeof(*p->known));
+		if (!p->known) {
+			p->known = old;
+			p->n.devices_refused++;
+			return false;
+		}
+		p->n_known = 0;
+		for (i = 0; i < cap; i++) {
+			if (!old[i].used || p->now - old[i].seen >= DEVICE_IDLE)
+				continue;
+			*known_slot(p->known, &old[i].mac) = old[i];
+			p->n_known++;
+		}
+		free(old);
+		if (p->n_known >= DEVICES_MAX) {
+			p->n.devices_refused++;
+			return false;
+		}
+		k = known_slot(p->known, mac);
+	}
+	k->used = true;
+	k->mac = *mac;
+	k->seen = p->now;
+	p->n_known++;
+	return true;
+}
+
 static void write_device(struct lw_pipeline *p, const struct lw_mac *mac, const struct lw_addr *ip,
 			 const char *hostname, const char *vendor_class, bool force)
 {
@@ -243,6 +316,8 @@ static void write_device(struct lw_pipeline *p, const struct lw_mac *mac, const 
 		return;
 	if (!force && s->used && memcmp(s->mac.b, mac->b, 6) == 0 &&
 	    p->now - s->written < DEVICE_REFRESH)
+		return;
+	if (!device_admit(p, mac))
 		return;
 	s->used = true;
 	s->mac = *mac;
@@ -297,8 +372,9 @@ static void write_flow(struct lw_pipeline *p, struct lw_flow *f, bool ended)
 	lw_store_put_flow(p->store, &r);
 }
 
-static void write_dns(struct lw_pipeline *p, const struct lw_flow *f, lw_time_us ts,
-		      const char *qname, uint16_t qtype, const struct lw_dns_msg *resp)
+/* A query's row, with its answer resp (NULL: none seen). */
+static void write_dns(struct lw_pipeline *p, const struct lw_pending_query *q,
+		      const struct lw_dns_msg *resp)
 {
 	struct lw_dns_rec r;
 	size_t i, off = 0;
@@ -307,13 +383,13 @@ static void write_dns(struct lw_pipeline *p, const struct lw_flow *f, lw_time_us
 	if (!p->store)
 		return;
 	memset(&r, 0, sizeof(r));
-	r.ts = secs(ts);
-	if (f->has_mac)
-		lw_mac_str(&f->client_mac, r.mac);
-	lw_addr_str(&f->client, r.client_ip);
-	lw_addr_str(&f->server, r.server_ip);
-	lw_str_copy(r.qname, sizeof(r.qname), qname);
-	r.qtype = qtype;
+	r.ts = secs(q->ts);
+	if (q->client.has_mac)
+		lw_mac_str(&q->client.mac, r.mac);
+	lw_addr_str(&q->client_addr, r.client_ip);
+	lw_addr_str(&q->server_addr, r.server_ip);
+	lw_str_copy(r.qname, sizeof(r.qname), q->qname);
+	r.qtype = q->qtype;
 	r.rcode = resp ? resp->rcode : -1;
 	r.ttl = -1;
 	for (i = 0; resp && i < resp->n_answers; i++) {
@@ -495,46 +571,69 @@ static void scan_raw(struct lw_pipeline *p, struct lw_flow *f, const uint8_t *da
 
 /* --- DNS ---------------------------------------------------------------------------------- */
 
-/* Remembers a query until its answer comes; without memory for it the query is not kept. */
-static void dns_pending_add(struct fctx *c, const struct lw_dns_msg *m, lw_time_us now)
+/*
+ * The key of a DNS message on flow f: the client is the one that sent a query (l2: its frame)
+ * or the one an answer is addressed to, by MAC when the link layer shows it.
+ */
+static void dns_key(struct lw_pipeline *p, const struct lw_flow *f, const struct lw_mac *client_mac,
+		    const struct lw_mac *server_mac, const struct lw_dns_msg *m,
+		    struct lw_pending_query *k)
 {
-	struct dns_state *d = c->dns;
-	struct dns_pending *e;
-	char *name;
-
-	if (!d || d->n_pending == d->cap) {
-		size_t cap = d ? LW_MIN(2 * d->cap, (size_t)DNS_PENDING_MAX) : 1;
-
-		d = realloc(d, sizeof(*d) + cap * sizeof(d->pending[0]));
-		if (!d)
-			return;
-		if (!c->dns)
-			d->n_pending = 0;
-		d->cap = cap;
-		c->dns = d;
+	memset(k, 0, offsetof(struct lw_pending_query, qname));
+	if (server_mac) {
+		k->has_server_mac = true;
+		k->server_mac = *server_mac;
 	}
-	name = strdup(m->qname);
-	if (!name)
-		return;
-	e = &d->pending[d->n_pending++];
-	e->id = m->id;
-	e->qtype = m->qtype;
-	e->ts = now;
-	e->qname = name;
+	if (client_mac) {
+		k->client.has_mac = true;
+		k->client.mac = *client_mac;
+	} else if (f->has_mac) {
+		k->client.has_mac = true;
+		k->client.mac = f->client_mac;
+	} else {
+		k->client.addr = f->client;
+	}
+	k->client_addr = f->client;
+	k->server_addr = f->server;
+	k->client_port = f->client_port;
+	k->server_port = f->server_port;
+	k->id = m->id;
+	k->qtype = m->qtype;
+	lw_str_copy(k->qname, sizeof(k->qname), m->qname);
+	k->flow_id = f->id;
+	k->ts = p->now;
 }
 
-static void dns_pending_drop(struct dns_state *d, size_t i)
+/* A frame's destination (dst) or source MAC, NULL when the link layer does not show it (SLL
+ * carries only the source; raw IP none). */
+static const struct lw_mac *frame_mac(const struct lw_packet *l2, bool dst)
 {
-	free(d->pending[i].qname);
-	memmove(&d->pending[i], &d->pending[i + 1], (d->n_pending - i - 1) * sizeof(d->pending[0]));
-	d->n_pending--;
+	const struct lw_mac *m;
+
+	if (!l2 || !l2->has_mac)
+		return NULL;
+	m = dst ? &l2->dst_mac : &l2->src_mac;
+	return lw_mac_is_zero(m) ? NULL : m;
 }
 
-static void dns_message(struct lw_pipeline *p, struct lw_flow *f, const uint8_t *data, size_t len)
+static void write_unanswered(const struct lw_pending_query *q, void *user_data)
+{
+	write_dns(user_data, q, NULL);
+}
+
+/*
+ * One DNS message on flow f travelling dir; l2 is its frame (NULL over TCP, where the flow's
+ * MAC stands for it).  A query from the client waits in the pending table; an answer is used
+ * (passive DNS names, the blocking hook, the dns row) only when it comes from the server to
+ * the client and matches a query that client sent.  Everything else is counted, not used.
+ */
+static void dns_message(struct lw_pipeline *p, struct lw_flow *f, enum lw_dir dir,
+			const struct lw_packet *l2, const uint8_t *data, size_t len)
 {
 	struct lw_dns_msg *m;
 	struct fctx *c = f->user;
 	struct lw_client_id cid;
+	struct lw_pending_query k, q;
 	size_t i;
 
 	m = p->dns_msg; /* too large for every stack a fuzzer may use */
@@ -550,66 +649,62 @@ static void dns_message(struct lw_pipeline *p, struct lw_flow *f, const uint8_t 
 	if (f->app != LW_APP_DNS) /* mDNS / LLMNR: multicast chatter, not the client's lookups */
 		return;
 	if (!m->response) {
-		if (m->qname[0] == '\0')
+		if (m->qname[0] == '\0' || dir != LW_DIR_UP)
 			return;
-		if (c->dns &&
-		    c->dns->n_pending == DNS_PENDING_MAX) { /* the oldest: never answered */
-			write_dns(p, f, c->dns->pending[0].ts, c->dns->pending[0].qname,
-				  c->dns->pending[0].qtype, NULL);
-			dns_pending_drop(c->dns, 0);
-		}
 		scan(p, f, flow_mac(f), "dns.qname", (const uint8_t *)m->qname, strlen(m->qname),
 		     false);
-		dns_pending_add(c, m, p->now);
+		dns_key(p, f, frame_mac(l2, false), frame_mac(l2, true), m, &k);
+		if (lw_pending_add(p->pending, &k, &q) == 1)
+			write_dns(p, &q, NULL); /* pushed out unanswered */
+		c->dns_asked = true;
 		return;
 	}
-	/* a response: teach names every address, under the name the client asked for */
+	if (dir != LW_DIR_DOWN || m->qname[0] == '\0') {
+		p->n.dns_unmatched++;
+		return;
+	}
+	dns_key(p, f, frame_mac(l2, true), frame_mac(l2, false), m, &k);
+	if (lw_pending_match(p->pending, &k, &q) < 0) {
+		p->n.dns_unmatched++; /* forged, late, or its query was not captured */
+		return;
+	}
+	/* teach names every address, under the name the client asked for */
 	client_id_of(f, &cid);
 	for (i = 0; i < m->n_answers; i++) {
 		const struct lw_dns_answer *a = &m->answers[i];
 
-		if (!a->addr.family || !m->qname[0])
+		if (!a->addr.family)
 			continue;
 		lw_names_add(p->names, &cid, &a->addr, m->qname, a->ttl, p->now);
-		if (p->hooks.dns_answer)
+		if (!p->hooks.dns_answer)
+			continue;
+		if (lw_block_guard_allows(&p->guard, &a->addr))
 			p->hooks.dns_answer(f, m->qname, &a->addr, a->ttl, p->hooks.user_data);
+		else
+			p->n.block_guarded++;
 	}
-	for (i = 0; c->dns && i < c->dns->n_pending; i++)
-		if (c->dns->pending[i].id == m->id &&
-		    strcmp(c->dns->pending[i].qname, m->qname) == 0)
-			break;
-	if (c->dns && i < c->dns->n_pending) {
-		write_dns(p, f, c->dns->pending[i].ts, m->qname, m->qtype, m);
-		dns_pending_drop(c->dns, i);
-	} else if (m->qname[0]) {
-		write_dns(p, f, p->now, m->qname, m->qtype, m); /* the query was not captured */
-	}
+	write_dns(p, &q, m);
 }
 
 static void dns_flush_pending(struct lw_pipeline *p, struct lw_flow *f)
 {
 	struct fctx *c = f->user;
-	size_t i;
 
-	if (!c->dns)
+	if (!c->dns_asked)
 		return;
-	for (i = 0; i < c->dns->n_pending; i++) {
-		write_dns(p, f, c->dns->pending[i].ts, c->dns->pending[i].qname,
-			  c->dns->pending[i].qtype, NULL);
-		free(c->dns->pending[i].qname);
-	}
-	c->dns->n_pending = 0;
+	lw_pending_take_flow(p->pending, f->id, write_unanswered, p);
+	c->dns_asked = false;
 }
 
 /* DNS over TCP: whole messages out of a buffered direction. */
-static void dns_tcp(struct lw_pipeline *p, struct lw_flow *f, struct buf *b)
+static void dns_tcp(struct lw_pipeline *p, struct lw_flow *f, enum lw_dir dir, struct buf *b)
 {
 	const uint8_t *msg;
 	size_t msg_len;
 	int r;
 
 	while ((r = lw_dns_tcp_frame(b->p, b->len, &msg, &msg_len)) > 0) {
-		dns_message(p, f, msg, msg_len);
+		dns_message(p, f, dir, NULL, msg, msg_len);
 		buf_consume(b, (size_t)r);
 	}
 	if (r != LW_NEED_MORE)
@@ -876,7 +971,7 @@ static void tcp_up(struct lw_pipeline *p, struct lw_flow *f, const uint8_t *data
 		}
 	}
 	if (c->up == UP_DNS) {
-		dns_tcp(p, f, &c->head);
+		dns_tcp(p, f, LW_DIR_UP, &c->head);
 		return;
 	}
 	/* UP_TLS */
@@ -911,7 +1006,7 @@ static void tcp_down(struct lw_pipeline *p, struct lw_flow *f, const uint8_t *da
 		c->down.len = 0;
 		return;
 	}
-	dns_tcp(p, f, &c->down);
+	dns_tcp(p, f, LW_DIR_DOWN, &c->down);
 }
 
 static void flow_created(struct lw_pipeline *p, struct lw_flow *f);
@@ -955,7 +1050,7 @@ static void udp_packet(struct lw_pipeline *p, struct lw_flow *f, enum lw_dir dir
 	if (pkt->payload_len == 0)
 		return;
 	if (port_is(f, 53)) {
-		dns_message(p, f, pkt->payload, pkt->payload_len);
+		dns_message(p, f, dir, pkt, pkt->payload, pkt->payload_len);
 		return;
 	}
 	if (port_is(f, 5353) || port_is(f, 5355)) {
@@ -970,6 +1065,12 @@ static void udp_packet(struct lw_pipeline *p, struct lw_flow *f, enum lw_dir dir
 			return;
 		p->n.dhcp_messages++;
 		f->app = LW_APP_DHCP;
+		if (d.op == 1 && d.has_chaddr &&
+		    (!pkt->has_mac || memcmp(pkt->src_mac.b, d.chaddr.b, 6) != 0)) {
+			/* a request about another device's MAC (or with none at layer 2) */
+			p->n.dhcp_chaddr_mismatch++;
+			return;
+		}
 		if (d.op == 1 && d.has_chaddr) {
 			write_device(p, &d.chaddr, d.requested.family ? &d.requested : NULL,
 				     d.hostname, d.vendor_class,
@@ -1037,9 +1138,6 @@ static void fctx_free(struct fctx *c)
 		free(c->http);
 	}
 	lw_quic_state_free(c->quic);
-	for (size_t i = 0; c->dns && i < c->dns->n_pending; i++)
-		free(c->dns->pending[i].qname);
-	free(c->dns);
 	free(c->sc);
 	free(c);
 }
@@ -1057,7 +1155,7 @@ static void on_end(struct lw_flow *f, enum lw_flow_end why, void *user_data)
 			http_request_done(p, f); /* the flow ended inside a body */
 	}
 	write_flow(p, f, true);
-	if (f->has_mac)
+	if (f->has_mac && f->pkts[LW_DIR_UP] > 0) /* its MAC was a frame's source */
 		write_device(p, &f->client_mac, &f->client, NULL, NULL, false);
 	fctx_free(f->user);
 	f->user = NULL;
@@ -1078,7 +1176,7 @@ static void flow_created(struct lw_pipeline *p, struct lw_flow *f)
 	name = lw_names_lookup(p->names, &cid, &f->server, p->now);
 	if (name)
 		set_name(p, f, name, strlen(name), LW_NAME_DNS);
-	if (f->has_mac)
+	if (f->has_mac && f->pkts[LW_DIR_UP] > 0) /* its MAC was a frame's source */
 		write_device(p, &f->client_mac, &f->client, NULL, NULL, false);
 }
 
@@ -1167,6 +1265,12 @@ static void write_stats(struct lw_pipeline *p)
 	r.quic_too_big = p->n.quic_too_big;
 	r.detect_budget_hit = lw_detect_get_stats(p->detect)->decode_budget_hit;
 	r.http_body_cut = p->n.http_body_cut;
+	r.dns_unmatched = p->n.dns_unmatched;
+	r.dns_pending_evicted = lw_pending_get_stats(p->pending)->evicted_client +
+				lw_pending_get_stats(p->pending)->evicted_total;
+	r.dhcp_chaddr_mismatch = p->n.dhcp_chaddr_mismatch;
+	r.devices_refused = p->n.devices_refused;
+	r.block_guarded = p->n.block_guarded;
 	lw_store_put_stats(p->store, &r);
 }
 
@@ -1175,6 +1279,7 @@ void lw_pipeline_tick(struct lw_pipeline *p, lw_time_us now)
 	if (now > p->now)
 		p->now = now;
 	lw_flow_table_expire(p->flows, p->now);
+	lw_pending_expire(p->pending, p->now, write_unanswered, p);
 	if (p->next_walk == 0)
 		p->next_walk = p->now + FLOW_WALK_EVERY;
 	if (p->now >= p->next_walk) {
@@ -1203,12 +1308,104 @@ void lw_pipeline_set_capture_stats(struct lw_pipeline *p, uint64_t dropped, uint
 	p->cap_if_dropped = if_dropped;
 }
 
+/* The prefix length of a netmask (its leading one bits). */
+static uint8_t mask_len(const uint8_t *m, size_t n)
+{
+	uint8_t len = 0;
+
+	for (size_t i = 0; i < n; i++)
+		for (int b = 7; b >= 0 && (m[i] >> b) & 1; b--)
+			len++;
+	return len;
+}
+
+static int guard_sockaddr(struct lw_block_guard *g, const struct sockaddr *sa,
+			  const struct sockaddr *mask)
+{
+	struct lw_prefix pfx;
+	int r;
+
+	memset(&pfx, 0, sizeof(pfx));
+	if (sa->sa_family == AF_INET) {
+		lw_addr_from_v4(&pfx.addr,
+				(const uint8_t *)&((const struct sockaddr_in *)sa)->sin_addr);
+		pfx.len = mask ? mask_len((const uint8_t *)&((const struct sockaddr_in *)mask)
+						  ->sin_addr,
+					  4)
+			       : 32;
+	} else if (sa->sa_family == AF_INET6) {
+		lw_addr_from_v6(&pfx.addr, ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr);
+		pfx.len =
+			mask ? mask_len(((const struct sockaddr_in6 *)mask)->sin6_addr.s6_addr, 16)
+			     : 128;
+	} else {
+		return 0;
+	}
+	r = lw_block_guard_add_addr(g, &pfx.addr);
+	if (r == 0 && pfx.len < (pfx.addr.family == 4 ? 32 : 128))
+		r = lw_block_guard_add_prefix(g, &pfx);
+	return r;
+}
+
+/* The default routes' gateways in /proc/net/route (IPv4; hex, host byte order as stored). */
+static void guard_gateways(struct lw_block_guard *g)
+{
+	FILE *fp = fopen("/proc/net/route", "re");
+	char line[256];
+
+	if (!fp)
+		return;
+	while (fgets(line, sizeof(line), fp)) {
+		char ifname[32];
+		unsigned dest, gw;
+		struct lw_addr a;
+
+		if (sscanf(line, "%31s %x %x", ifname, &dest, &gw) != 3 || dest != 0 || gw == 0)
+			continue;
+		lw_addr_from_v4(&a, (const uint8_t *)&gw);
+		lw_block_guard_add_addr(g, &a);
+	}
+	fclose(fp);
+}
+
+int lw_pipeline_guard_init(struct lw_block_guard *g, const struct lw_config *cfg)
+{
+	struct ifaddrs *ifa = NULL, *i;
+	char text[4096];
+	size_t n = 0, k;
+	FILE *fp;
+	int ret = 0;
+
+	lw_block_guard_init(g);
+	for (k = 0; cfg && k < cfg->n_lan; k++)
+		if (lw_block_guard_add_prefix(g, &cfg->lan[k]) < 0)
+			ret = -ENOSPC;
+	if (getifaddrs(&ifa) == 0) {
+		for (i = ifa; i; i = i->ifa_next)
+			if (i->ifa_addr && guard_sockaddr(g, i->ifa_addr, i->ifa_netmask) < 0)
+				ret = -ENOSPC;
+		freeifaddrs(ifa);
+	}
+	guard_gateways(g);
+	fp = fopen("/etc/resolv.conf", "re");
+	if (fp) {
+		n = fread(text, 1, sizeof(text) - 1, fp);
+		fclose(fp);
+	}
+	text[n] = '\0';
+	if (lw_block_guard_add_resolv_conf(g, text) < 0)
+		ret = -ENOSPC;
+	return ret;
+}
+
 void lw_pipeline_set_hooks(struct lw_pipeline *p, const struct lw_pipeline_hooks *hooks)
 {
-	if (hooks)
+	if (hooks) {
 		p->hooks = *hooks;
-	else
+		lw_pipeline_guard_init(&p->guard, &p->cfg);
+	} else {
 		memset(&p->hooks, 0, sizeof(p->hooks));
+	}
 }
 
 void lw_pipeline_set_device_info(struct lw_pipeline *p,
@@ -1224,7 +1421,11 @@ void lw_pipeline_get_counters(const struct lw_pipeline *p, struct lw_pipeline_co
 {
 	const struct lw_flow_stats *fs = lw_flow_table_stats(p->flows);
 
+	const struct lw_pending_stats *ps = lw_pending_get_stats(p->pending);
+
 	*out = p->n;
+	out->dns_pending_evicted = ps->evicted_client + ps->evicted_total;
+	out->dns_timed_out = ps->timed_out;
 	out->flows_active = fs->active;
 	out->flows_total = fs->created;
 	out->flows_evicted = fs->evicted;
@@ -1273,6 +1474,11 @@ int lw_pipeline_new(const struct lw_config *cfg, struct lw_store *store, int dlt
 	p->flows = lw_flow_table_new(&fc, store ? lw_store_max_flow_id(store) + 1 : 1, on_end,
 				     on_data, p);
 	p->names = lw_names_new(&nc);
+	p->pending = lw_pending_new(&(struct lw_pending_config){
+		.max_total = DNS_PENDING_TOTAL,
+		.max_per_client = DNS_PENDING_PER_CLIENT,
+		.timeout = DNS_PENDING_TIMEOUT,
+	});
 	p->dns_msg = malloc(sizeof(*p->dns_msg));
 	p->detect = lw_detect_new(&(struct lw_detect_config){
 		.max_decode_bytes = (size_t)cfg->detect_decode_kb * 1024,
@@ -1280,7 +1486,7 @@ int lw_pipeline_new(const struct lw_config *cfg, struct lw_store *store, int dlt
 		.max_known_values = (size_t)cfg->detect_known_max,
 		.learn = cfg->detect_learn,
 	});
-	if (!p->decoder || !p->flows || !p->names || !p->detect || !p->dns_msg) {
+	if (!p->decoder || !p->flows || !p->names || !p->detect || !p->dns_msg || !p->pending) {
 		lw_pipeline_free(p);
 		snprintf(err, errlen, "out of memory for the flow table (max_flows %ld)",
 			 cfg->max_flows);
@@ -1337,6 +1543,8 @@ void lw_pipeline_free(struct lw_pipeline *p)
 	lw_decoder_free(p->decoder);
 	lw_flow_table_free(p->flows);
 	lw_names_free(p->names);
+	lw_pending_free(p->pending);
+	free(p->known);
 	lw_detect_free(p->detect);
 	free(p->dns_msg);
 	free(p);

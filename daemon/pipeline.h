@@ -29,6 +29,14 @@ struct lw_pipeline_counters {
 	uint64_t tls_malformed; /* streams that began like TLS and were not a ClientHello */
 	uint64_t quic_too_big; /* Initials or ClientHellos beyond the QUIC buffers */
 	uint64_t http_body_cut; /* request bodies longer than http_body_max */
+	/* hostile clients: what was refused, each counted */
+	uint64_t dns_unmatched; /* answers that answered no query the client sent: not used */
+	uint64_t dns_pending_evicted; /* queries pushed out by a client's share or the total */
+	uint64_t dns_timed_out; /* queries given up unanswered */
+	uint64_t dhcp_chaddr_mismatch; /* DHCP requests whose chaddr is not the frame's source */
+	uint64_t devices_refused; /* new MACs beyond the device table's bound */
+	uint64_t
+		block_guarded; /* addresses not handed to blocking: LAN, the AP, gateway, resolver */
 };
 
 struct lw_pipeline;
@@ -54,7 +62,19 @@ struct lw_pipeline_hooks {
 	void *user_data;
 };
 
+/*
+ * The hooks get no address that lw_block_guard_allows() refuses: the guard is filled (by
+ * lw_pipeline_guard_init) when hooks are set.
+ */
 void lw_pipeline_set_hooks(struct lw_pipeline *p, const struct lw_pipeline_hooks *hooks);
+
+struct lw_block_guard;
+/*
+ * Fills a guard with the addresses that must never be blocked, as this host sees them: the
+ * [flows] lan prefixes, every address of its interfaces with its subnet, the default routes'
+ * gateways, and the nameservers of /etc/resolv.conf.  0, or -ENOSPC when some did not fit.
+ */
+int lw_pipeline_guard_init(struct lw_block_guard *g, const struct lw_config *cfg);
 
 /*
  * Facts about a device the pipeline cannot see (vendor, the owner's label), filled into each

@@ -25,7 +25,7 @@ lab_wait_port "$LAB_UP" tcp 9999
 lab_bg "$LAB_AP" "$LAB_DIR/leakwatchd.log" "$daemon" -i br0 --db "$db"
 daemon_pid=${LAB_PIDS[-1]}
 for _ in $(seq 50); do
-	grep -q "capturing on" "$LAB_DIR/leakwatchd.log" && break
+	grep -qs "capturing on" "$LAB_DIR/leakwatchd.log" && break
 	sleep 0.1
 done
 

@@ -1,23 +1,45 @@
 #!/usr/bin/env bash
 # Installs what leakwatch needs to build, run and test on Debian 12 (apt-get; run as root).
 # Quick when everything is already there: only missing packages are fetched.
+#   scripts/install-deps.sh           build and run (scripts/run.sh BRIDGE)
+#   scripts/install-deps.sh --demo    and the demo (scripts/run.sh, scripts/demo.sh)
+#   scripts/install-deps.sh --tests   and the tests (scripts/test.sh)
+#   scripts/install-deps.sh --bench   and the benchmarks (bench/run.sh)
+# The lists are checked against a debootstrap --variant=minbase root (tests/fresh/fresh.sh):
+# what such a root already has (coreutils, util-linux, mount, findutils, grep, sed, mawk,
+# bash) is not listed.
 set -euo pipefail
 
 build=(meson ninja-build pkg-config gcc libc6-dev
 	libpcap-dev libsqlite3-dev libssl-dev zlib1g-dev libbrotli-dev libinih-dev
 	libnl-3-dev libnl-route-3-dev libnl-genl-3-dev libsystemd-dev libcap-ng-dev
 	libnftables-dev libnftnl-dev libmnl-dev libnetfilter-queue-dev)
-run=(sqlite3 iproute2 ieee-data)
-tests=(python3 python3-scapy python3-cryptography clang-format libclang-rt-14-dev clang
-	dnsmasq-base curl tcpdump time hostapd wpasupplicant isc-dhcp-client systemd nftables
-	debootstrap systemd-container) # systemd/test-boot.sh: a Debian root booted with nspawn
+# the daemon: the OUI registry, the sqlite3 CLI the README queries with, iproute2; iptables for
+# libxtables' NFQUEUE extension (the xtables fallback of the connection-start hold)
+run=(sqlite3 iproute2 ieee-data iptables)
+# scripts/demo.sh and tests/lab/lab.sh: the lab's DNS, the phone's HTTP client, its servers
+demo=(dnsmasq-base curl python3)
+# python3-brotli: tests/golden checks its brotli body with it; man-db: systemd/test-unit.sh
+# renders the man pages; git: tests/style.sh lists the tracked C files
+tests=(python3 python3-scapy python3-cryptography python3-brotli clang-format
+	libclang-rt-14-dev clang tcpdump time hostapd wpasupplicant isc-dhcp-client systemd
+	nftables man-db git
+	debootstrap systemd-container) # systemd/test-boot.sh, tests/fresh: Debian roots
 
 # bench/run.sh: the peer it is compared with, the live replay, timing and profiling
 bench=(libndpi-bin tcpreplay time linux-perf valgrind)
 
 want=("${build[@]}" "${run[@]}")
-[ "${1:-}" = "--tests" ] && want+=("${tests[@]}")
-[ "${1:-}" = "--bench" ] && want+=("${tests[@]}" "${bench[@]}")
+case ${1:-} in
+'') ;;
+--demo) want+=("${demo[@]}") ;;
+--tests) want+=("${demo[@]}" "${tests[@]}") ;;
+--bench) want+=("${demo[@]}" "${tests[@]}" "${bench[@]}") ;;
+*)
+	echo "usage: $0 [--demo | --tests | --bench]" >&2
+	exit 64
+	;;
+esac
 
 missing=()
 for p in "${want[@]}"; do
@@ -30,6 +52,8 @@ if [ "$(id -u)" -ne 0 ]; then
 	exit 1
 fi
 echo "install-deps: installing ${missing[*]}" >&2
+t=$SECONDS
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q >/dev/null
 apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+echo "install-deps: installed ${#missing[@]} packages (and what they depend on) in $((SECONDS - t)) s" >&2

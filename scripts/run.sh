@@ -6,7 +6,12 @@
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
-scripts/install-deps.sh
+if [ $# -eq 0 ]; then
+	scripts/install-deps.sh --demo
+else
+	scripts/install-deps.sh
+fi
+echo "run.sh: building with meson in build/" >&2
 [ -f build/build.ninja ] || meson setup build >/dev/null
 meson compile -C build >/dev/null
 if [ $# -eq 0 ]; then

@@ -12,7 +12,6 @@
 set -uo pipefail
 src=$(realpath "$1") rel=$2 sanitize=${3:-none}
 cache=/var/tmp/leakwatch-sysboot
-marker=.leakwatch-sysboot-complete
 phone_mac=00:00:5e:00:53:01 # documentation range (RFC 7042), IANA's OUI
 phone_name=lw-sysboot-phone
 
@@ -20,6 +19,9 @@ skip() {
 	echo "skip: $*"
 	exit 77
 }
+# the cached Debian root, run directories over it, their release (shared with tests/fresh)
+# shellcheck source=../tests/fresh/debroot.sh
+. "$src/tests/fresh/debroot.sh"
 [ "$sanitize" = none ] ||
 	skip "runs in the plain build only (it builds, installs and boots its own release tree)"
 [ "$(id -u)" -eq 0 ] || skip "needs root (debootstrap, mounts, systemd-nspawn)"
@@ -35,12 +37,8 @@ done
 	skip "needs a Debian host: the root it boots is Debian of the host's release"
 unshare --mount --net --pid --uts --ipc --fork true 2>/dev/null ||
 	skip "cannot create mount, network, PID, UTS and IPC namespaces here"
-mirror=${LW_SYSBOOT_MIRROR:-$(apt-cache policy 2>/dev/null |
-	awk -v s="$VERSION_CODENAME/main" '$3 == s && $2 ~ /^https?:\/\// { print $2; exit }')}
-[ -n "$mirror" ] || skip "no apt source for $VERSION_CODENAME/main (set LW_SYSBOOT_MIRROR)"
-# debootstrap fetches with wget: give it apt's proxy, if apt has one
-eval "$(apt-config shell http_proxy Acquire::http::Proxy)"
-[ -n "${http_proxy:-}" ] && export http_proxy
+debroot_mirror LW_SYSBOOT_MIRROR # and apt's proxy for debootstrap
+mirror=$DEBROOT_MIRROR
 
 fail=0
 check() { # check DESCRIPTION COMMAND...: ok or FAIL
@@ -57,15 +55,10 @@ phase() { echo "== [$((SECONDS - t0))s] $*"; }
 t0=$SECONDS
 
 # A run directory holds the overlay (upper, work, root), the logs, the owner ("PID starttime")
-# and the cgroups made for its machine; release_run empties and removes all of it.
-starttime() { awk '{ sub(/.*\) /, ""); print $20 }' "/proc/$1/stat" 2>/dev/null; }
+# and the cgroups made for its machine; debroot_release empties and removes all of it, after
+# this hook has emptied and removed the cgroups.
 cg_procs() { find "$1" -name cgroup.procs -exec cat {} + 2>/dev/null; }
-remove_tree() { # remove_tree DIR: unmount what is mounted below DIR, then remove it
-	awk -v p="$1/" 'index($2, p) == 1 { print $2 }' /proc/self/mounts | sort -r |
-		xargs -r -n1 umount -l
-	rm -rf --one-file-system "$1"
-}
-release_run() {
+debroot_release_hook() {
 	local dir=$1 d i
 	[ -f "$dir/cgroups" ] || : >"$dir/cgroups"
 	# a run's cgroup holds its nspawn and the whole machine and nothing else: what is left
@@ -81,25 +74,20 @@ release_run() {
 	while read -r d; do
 		[ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
 	done <"$dir/cgroups"
-	for ((i = 0; i < 20; i++)); do
-		mountpoint -q "$dir/root" || break
-		umount "$dir/root" 2>/dev/null || sleep 0.2
-	done
-	remove_tree "$dir"
 	# nspawn cannot remove this itself where /run is not a tmpfs
 	d=$(cat "$dir.machine" 2>/dev/null)
 	[ -n "$d" ] && rm -rf --one-file-system "/run/systemd/nspawn/propagate/$d"
 	rm -f "$dir.machine"
 }
 
-mkdir -p "$cache"
-run=$(mktemp -d "$cache/run.XXXXXX")
+# (run directories of runs that were killed before their teardown are released here)
+debroot_run_dir "$cache"
+run=$DEBROOT_RUN
 id=$(echo "${run##*.}" | tr 'A-Z' 'a-z')
 machine=lw-sysboot-$$-$id
-echo "$$ $(starttime $$)" >"$run/owner"
 : >"$run/cgroups"
 echo "$machine" >"$run.machine"
-nspawn_pid='' nspawn_rc='' leader='' netns='' building='' torn_down=0
+nspawn_pid='' nspawn_rc='' leader='' netns='' torn_down=0
 
 # ---- teardown, on every way out
 teardown() {
@@ -121,21 +109,10 @@ teardown() {
 		}
 	fi
 	[ -n "$nspawn_pid" ] && { wait "$nspawn_pid" 2>/dev/null; nspawn_rc=$?; }
-	release_run "$run"
-	[ -n "$building" ] && remove_tree "$building" # an interrupted debootstrap
+	debroot_release "$run" # (and a debootstrap it was interrupted in)
 }
 trap teardown EXIT
 trap 'exit 130' INT TERM HUP
-
-# Runs of this test that were killed before their teardown (SIGKILL; meson sends one 0.5 s
-# after the SIGTERM of a timeout) are released here.
-for d in "$cache"/run.*; do
-	[ "$d" != "$run" ] && [ -f "$d/owner" ] && [ -f "$d/cgroups" ] || continue
-	read -r opid ostart <"$d/owner"
-	[ -n "$opid" ] && [ "$(starttime "$opid")" = "$ostart" ] && continue # still running
-	echo "releasing $d, left by a run that was killed"
-	release_run "$d"
-done
 
 die() {
 	echo "FAIL $*"
@@ -165,45 +142,15 @@ while read -r lib; do
 done < <(ldd "$rel/daemon/leakwatchd" "$rel/cli/leakwatch" |
 	awk '$2 == "=>" && $3 ~ /^\// { print $3 }' | sort -u)
 mapfile -t pkgs < <(printf '%s\n' "${pkgs[@]}" | sort -u)
-key=$(printf '%s\n' "$VERSION_CODENAME" "$mirror" minbase "${pkgs[@]}" | sha256sum | cut -c1-16)
-rootfs=$cache/rootfs-$key
-
-# A shared lock while a root is in use; an exclusive one to build a root or remove one.
-exec 9>"$cache/lock"
-flock -s -w 1200 9 || die "waited 20 min for $cache/lock"
-if [ ! -f "$rootfs/$marker" ]; then
-	flock -x -w 1200 9 || die "waited 20 min for $cache/lock"
+t=$SECONDS
+debroot_pristine "$cache" "${pkgs[@]}" # (a shared lock on fd 9 while it is in use)
+rootfs=$DEBROOT_ROOTFS
+if [ "$DEBROOT_BUILT" = 1 ]; then
+	phase "debootstrapped $VERSION_CODENAME from $mirror into $rootfs in $((SECONDS - t))s (once; then reused)"
 fi
-if [ ! -f "$rootfs/$marker" ]; then
-	# Nothing else holds the lock: what is left of an interrupted build, and roots of other
-	# package lists, go (after unmounting what debootstrap may have left mounted in them).
-	for d in "$cache"/building.* "$cache"/rootfs-*; do
-		[ -d "$d" ] && remove_tree "$d"
-	done
-	phase "debootstrap $VERSION_CODENAME from $mirror into $rootfs (once; then reused)"
-	building=$(mktemp -d "$cache/building.XXXXXX")
-	# written under another name and renamed when complete: an interrupted run leaves no root
-	# that looks usable
-	debootstrap --variant=minbase --include="$(
-		IFS=,
-		echo "${pkgs[*]}"
-	)" "$VERSION_CODENAME" "$building" "$mirror" >"$run/debootstrap.log" 2>&1 ||
-		{ show_log "$run/debootstrap.log"; die "debootstrap"; }
-	date -u >"$building/$marker"
-	mv -T "$building" "$rootfs" || die "mv $building $rootfs"
-	building=''
-fi
-flock -s 9
 
 # ---- this run's root: the cached one under an overlay
-mkdir "$run/upper" "$run/work" "$run/root"
-if mount -t overlay overlay \
-	-o "lowerdir=$rootfs,upperdir=$run/upper,workdir=$run/work" "$run/root" 2>/dev/null; then
-	:
-else
-	phase "no overlayfs here: copying the root"
-	cp -a "$rootfs/." "$run/root/" || die "copying $rootfs"
-fi
+debroot_overlay "$rootfs" "$run"
 
 # ---- boot
 cg_dirs=()

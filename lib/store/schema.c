@@ -126,8 +126,20 @@ static const char schema_v3[] = "ALTER TABLE devices ADD COLUMN port TEXT;\n";
 	"  mac, ifname, signal, signal_avg, tx_bitrate, rx_bitrate, inactive_ms, connected_s,\n" \
 	"  rx_bytes, tx_bytes, tx_retries, tx_failed FROM stations;\n"
 
+/*
+ * v4: and counters of what hostile clients sent and leakwatch refused — DNS answers
+ * that answered no query, queries pushed out of the pending table, DHCP requests about another
+ * MAC, new MACs beyond the device bound, addresses kept out of the block sets.
+ */
+#define SCHEMA_V4_HOSTILE                                              \
+	"ALTER TABLE stats ADD COLUMN dns_unmatched INTEGER;\n"        \
+	"ALTER TABLE stats ADD COLUMN dns_pending_evicted INTEGER;\n"  \
+	"ALTER TABLE stats ADD COLUMN dhcp_chaddr_mismatch INTEGER;\n" \
+	"ALTER TABLE stats ADD COLUMN devices_refused INTEGER;\n"      \
+	"ALTER TABLE stats ADD COLUMN block_guarded INTEGER;\n"
+
 /* v4 is the concatenation of such blocks, each self-contained */
-static const char schema_v4[] = SCHEMA_V4_STATIONS;
+static const char schema_v4[] = SCHEMA_V4_STATIONS SCHEMA_V4_HOSTILE;
 
 /* migrations[v] takes a database from user_version v to v + 1. */
 static const char *const migrations[] = {

@@ -23,12 +23,16 @@
 #include "schema.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdalign.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #define LW_STORE_DEFAULT_QUEUE_MAX 65536
 #define LW_STORE_DEFAULT_COMMIT_INTERVAL (500 * 1000)
@@ -139,9 +143,10 @@ static const char *const stmt_sql[ST__MAX] = {
 		"INSERT INTO stats(ts, packets, bytes, dropped, if_dropped, flows_active, "
 		"flows_evicted, leaks, malformed, store_dropped, rss_kb, names_evicted, "
 		"dns_malformed, http_malformed, tls_malformed, reasm_overflow, reasm_gaps, "
-		"frag_dropped, quic_too_big, detect_budget_hit, http_body_cut) "
+		"frag_dropped, quic_too_big, detect_budget_hit, http_body_cut, dns_unmatched, "
+		"dns_pending_evicted, dhcp_chaddr_mismatch, devices_refused, block_guarded) "
 		"VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
-		"?17, ?18, ?19, ?20, ?21)",
+		"?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)",
 	[ST_META] = "INSERT INTO meta(key, value) VALUES(?1, ?2) "
 		    "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
 	[ST_BLOCK] = "INSERT INTO blocks(ts, mac, domain, ip, until, reason, action) "
@@ -615,6 +620,11 @@ static int write_stats(struct lw_store *s, const struct lw_stats_rec *r)
 	bind_u64(st, 19, r->quic_too_big);
 	bind_u64(st, 20, r->detect_budget_hit);
 	bind_u64(st, 21, r->http_body_cut);
+	bind_u64(st, 22, r->dns_unmatched);
+	bind_u64(st, 23, r->dns_pending_evicted);
+	bind_u64(st, 24, r->dhcp_chaddr_mismatch);
+	bind_u64(st, 25, r->devices_refused);
+	bind_u64(st, 26, r->block_guarded);
 	return step(st);
 }
 
@@ -1048,9 +1058,106 @@ static int init_sync(struct lw_store *s)
 	return -rc;
 }
 
+__attribute__((format(printf, 3, 4))) static int refuse(char *err, size_t errlen, const char *fmt,
+							...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -EPERM;
+}
+
+/* A file the database lives in must be ours alone: a regular file of our user, mode 0600. */
+static int judge_file(const struct stat *st, const char *what, char *err, size_t errlen)
+{
+	if (S_ISLNK(st->st_mode))
+		return refuse(err, errlen,
+			      "%sis a symbolic link; leakwatchd does not follow one (give the real "
+			      "path)",
+			      what);
+	if (!S_ISREG(st->st_mode))
+		return refuse(err, errlen, "%sis not a regular file", what);
+	if (st->st_uid != geteuid())
+		return refuse(err, errlen,
+			      "%sis owned by uid %u, not by the user leakwatchd runs as (uid %u); "
+			      "chown it or remove it",
+			      what, (unsigned)st->st_uid, (unsigned)geteuid());
+	if (st->st_mode & 077)
+		return refuse(
+			err, errlen,
+			"%smode %04o lets other users at it, and it holds device identifiers; "
+			"chmod 0600 it",
+			what, (unsigned)(st->st_mode & 07777));
+	return 0;
+}
+
+/*
+ * Opens (creating 0600 when missing) the database file without following a symbolic link in
+ * its last component, and judges it and the -wal, -shm and -journal files beside it (see
+ * judge_file).  Returns the open descriptor (st: what it is, so the caller can tell that
+ * SQLite opened the same file), or -EPERM / -errno with err.
+ */
+static int check_db_file(const char *path, struct stat *st, char *err, size_t errlen)
+{
+	static const char *const side[] = {"-wal", "-shm", "-journal"};
+	char other[4096], what[64];
+	struct stat ost;
+	int fd, ret;
+
+	/*
+	 * Not O_CREAT on an existing file: in a sticky directory (/tmp) the kernel refuses that for
+	 * another user's file (protected_regular) before we could say whose it is.
+	 */
+	fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0 && errno == ENOENT)
+		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
+			  0600);
+	if (fd < 0 && errno == ELOOP)
+		return refuse(err, errlen,
+			      "is a symbolic link; leakwatchd does not follow one (give the real "
+			      "path)");
+	if (fd < 0) {
+		ret = -errno;
+		/* not ours to open: say whose it is or what is wrong with it, if that is why */
+		if ((ret == -EACCES || ret == -EPERM) && lstat(path, st) == 0 &&
+		    judge_file(st, "", err, errlen) < 0)
+			return -EPERM;
+		if (err && errlen)
+			snprintf(err, errlen, "cannot open %s: %s", path, strerror(-ret));
+		return ret;
+	}
+	if (fstat(fd, st) < 0) {
+		ret = -errno;
+		close(fd);
+		if (err && errlen)
+			snprintf(err, errlen, "cannot stat: %s", strerror(-ret));
+		return ret;
+	}
+	ret = judge_file(st, "", err, errlen);
+	for (size_t i = 0; ret == 0 && i < LW_ARRAY_SIZE(side); i++) {
+		if ((size_t)snprintf(other, sizeof(other), "%s%s", path, side[i]) >= sizeof(other))
+			continue;
+		if (lstat(other, &ost) < 0)
+			continue; /* not there: SQLite creates it with the database's mode */
+		snprintf(what, sizeof(what), "its %s file ", side[i]);
+		ret = judge_file(&ost, what, err, errlen);
+	}
+	if (ret < 0) {
+		close(fd);
+		return ret;
+	}
+	return fd;
+}
+
 int lw_store_open(const char *path, const struct lw_store_config *cfg, struct lw_store **out,
 		  char *errbuf, size_t errlen)
 {
+	struct stat st, now;
+	int fd;
 	struct lw_store *s;
 	int ret, rc;
 
@@ -1081,7 +1188,21 @@ int lw_store_open(const char *path, const struct lw_store_config *cfg, struct lw
 		goto fail;
 	}
 
+	fd = check_db_file(path, &st, errbuf, errlen);
+	if (fd < 0) {
+		ret = fd;
+		goto fail;
+	}
+	/*
+	 * Closed before SQLite opens the file: closing any descriptor of a file drops every POSIX
+	 * lock the process holds on it, SQLite's included.
+	 */
+	close(fd);
 	ret = lw_store_schema_open(path, &s->db, &s->max_flow_id, errbuf, errlen);
+	/* the name must still be the file judged: not swapped for a link meanwhile */
+	if (ret == 0 && (lstat(path, &now) < 0 || now.st_dev != st.st_dev ||
+			 now.st_ino != st.st_ino || S_ISLNK(now.st_mode)))
+		ret = refuse(errbuf, errlen, "was replaced while it was being opened");
 	if (ret < 0)
 		goto fail;
 	for (int i = 0; i < ST__MAX; i++) {

@@ -109,6 +109,9 @@ struct lw_stats_rec {
 	uint64_t names_evicted, dns_malformed, http_malformed, tls_malformed;
 	uint64_t reasm_overflow, reasm_gaps, frag_dropped, quic_too_big;
 	uint64_t detect_budget_hit, http_body_cut;
+	/* what hostile clients sent that was refused (schema v4) */
+	uint64_t dns_unmatched, dns_pending_evicted, dhcp_chaddr_mismatch, devices_refused;
+	uint64_t block_guarded;
 	long rss_kb;
 };
 

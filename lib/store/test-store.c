@@ -16,6 +16,8 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 static char tmpdir[64];
 static int db_serial;
@@ -240,7 +242,8 @@ static const struct {
 	{"stats", "ts,packets,bytes,dropped,if_dropped,flows_active,flows_evicted,leaks,"
 		  "malformed,store_dropped,rss_kb,names_evicted,dns_malformed,http_malformed,"
 		  "tls_malformed,reasm_overflow,reasm_gaps,frag_dropped,quic_too_big,"
-		  "detect_budget_hit,http_body_cut"},
+		  "detect_budget_hit,http_body_cut,dns_unmatched,dns_pending_evicted,"
+		  "dhcp_chaddr_mismatch,devices_refused,block_guarded"},
 	{"leak_summary", "mac,domain,kind,count,first_seen,last_seen,first_time,last_time"},
 	{"device_domains",
 	 "mac,domain,flows,bytes_out,bytes_in,first_seen,last_seen,first_time,last_time"},
@@ -403,6 +406,11 @@ static void test_roundtrip(void)
 	st.quic_too_big = 18;
 	st.detect_budget_hit = 19;
 	st.http_body_cut = 20;
+	st.dns_unmatched = 21;
+	st.dns_pending_evicted = 22;
+	st.dhcp_chaddr_mismatch = 23;
+	st.devices_refused = 24;
+	st.block_guarded = 25;
 	memset(&b, 0, sizeof(b));
 	b.ts = 1700000003;
 	strcpy(b.domain, "zzhc.vnet.cn");
@@ -508,7 +516,8 @@ static void test_roundtrip(void)
 		     "02:11:22:33:44:55|1700000000|1700000000|NULL|Nokia-7-plus|android-dhcp-9|1|"
 		     "NULL|192.168.1.23|wlan0");
 	LW_CHECK_STR(db_row(db, "SELECT * FROM stats", buf, sizeof(buf)),
-		     "1700000010.0|1000|1048576|1|2|3|4|5|6|7|8192|11|12|13|14|15|16|17|18|19|20");
+		     "1700000010.0|1000|1048576|1|2|3|4|5|6|7|8192|11|12|13|14|15|16|17|18|19|20|"
+		     "21|22|23|24|25");
 	LW_CHECK_STR(db_row(db, "SELECT * FROM blocks", buf, sizeof(buf)),
 		     "1|1700000003.0|NULL|zzhc.vnet.cn|203.0.113.9|1700000303.0|dns|add");
 	LW_CHECK_STR(db_row(db, "SELECT * FROM sessions", buf, sizeof(buf)),
@@ -905,6 +914,11 @@ static const char *const v2_columns[] = {
 	"reasm_gaps",	 "frag_dropped",  "quic_too_big",   "detect_budget_hit", "http_body_cut",
 };
 
+static const char *const v4_hostile_columns[] = {
+	"dns_unmatched",   "dns_pending_evicted", "dhcp_chaddr_mismatch",
+	"devices_refused", "block_guarded",
+};
+
 /*
  * Takes a database of the current schema back to what a leakwatch of schema `version` wrote,
  * by dropping the columns each later step added.
@@ -917,6 +931,11 @@ static void make_old_schema(const char *path, int version)
 
 	if (version < 4)
 		db_exec(db, "DROP VIEW stations_readable; DROP TABLE stations");
+	for (i = 0; version < 4 && i < LW_ARRAY_SIZE(v4_hostile_columns); i++) {
+		snprintf(sql, sizeof(sql), "ALTER TABLE stats DROP COLUMN %s",
+			 v4_hostile_columns[i]);
+		db_exec(db, sql);
+	}
 	if (version < 3)
 		db_exec(db, "ALTER TABLE devices DROP COLUMN port");
 	for (i = 0; version < 2 && i < LW_ARRAY_SIZE(v2_columns); i++) {
@@ -950,7 +969,8 @@ static void test_migrate_v1(void)
 	db = db_open(path);
 	LW_CHECK_INT(db_int(db, "PRAGMA user_version"), LW_STORE_SCHEMA_VERSION);
 	LW_CHECK_INT(db_int(db, "SELECT count(*) FROM pragma_table_info('stats')"),
-		     11 + (long long)LW_ARRAY_SIZE(v2_columns));
+		     11 + (long long)LW_ARRAY_SIZE(v2_columns) +
+			     (long long)LW_ARRAY_SIZE(v4_hostile_columns));
 	LW_CHECK_INT(db_int(db, "SELECT count(*) FROM pragma_table_info('devices')"), 10);
 	LW_CHECK_INT(db_int(db, "SELECT count(*) FROM leaks"), 1);
 	sqlite3_close(db);
@@ -1118,6 +1138,61 @@ static void check_refused(const char *path, int expect, const char *needle)
 	LW_CHECK(before && after && na == nb && memcmp(before, after, nb) == 0);
 	free(before);
 	free(after);
+}
+
+/*
+ * A database name that is a symbolic link, or a file other users can reach or do not own, is
+ * refused with one message and left as it was; nothing is created behind a link.
+ */
+static void test_refuse_unsafe(void)
+{
+	char path[128], target[160], side[160];
+	struct lw_store *s = NULL;
+	char err[256];
+	struct stat st;
+	int fd;
+
+	/* a link to where the database would be */
+	new_path(path, sizeof(path));
+	snprintf(target, sizeof(target), "%s.target", path);
+	LW_CHECK_INT(symlink(target, path), 0);
+	LW_CHECK_INT(lw_store_open(path, NULL, &s, err, sizeof(err)), -EPERM);
+	LW_CHECK(strstr(err, "symbolic link") != NULL);
+	LW_CHECK(stat(target, &st) < 0 && errno == ENOENT); /* not created */
+	/* a link to an existing file */
+	fd = open(target, O_CREAT | O_WRONLY, 0600);
+	close(fd);
+	LW_CHECK_INT(lw_store_open(path, NULL, &s, err, sizeof(err)), -EPERM);
+	LW_CHECK(stat(target, &st) == 0 && st.st_size == 0);
+
+	/* made beforehand, readable or writable by others */
+	for (int i = 0; i < 3; i++) {
+		static const mode_t modes[] = {0666, 0644, 0620};
+
+		new_path(path, sizeof(path));
+		fd = open(path, O_CREAT | O_WRONLY, 0600);
+		close(fd);
+		chmod(path, modes[i]);
+		check_refused(path, -EPERM, "chmod 0600");
+	}
+
+	/* owned by another user (only root can make one) */
+	if (geteuid() == 0) {
+		new_path(path, sizeof(path));
+		fd = open(path, O_CREAT | O_WRONLY, 0600);
+		close(fd);
+		LW_CHECK_INT(chown(path, 65534, 65534), 0);
+		check_refused(path, -EPERM, "owned by uid 65534");
+	}
+
+	/* a -wal file that is a link (SQLite would write the log through it) */
+	new_path(path, sizeof(path));
+	snprintf(side, sizeof(side), "%s-wal", path);
+	LW_CHECK_INT(symlink(target, side), 0);
+	LW_CHECK_INT(lw_store_open(path, NULL, &s, err, sizeof(err)), -EPERM);
+	LW_CHECK(strstr(err, "-wal file is a symbolic link") != NULL);
+	LW_CHECK(stat(target, &st) == 0 && st.st_size == 0);
+	LW_CHECK(s == NULL);
 }
 
 static void test_refuse_foreign(void)
@@ -1513,6 +1588,7 @@ static void cleanup_tmpdir(void)
 
 int main(void)
 {
+	umask(077); /* files the tests make are the daemon's own (test_refuse_unsafe makes others) */
 	strcpy(tmpdir, "/tmp/lw-store-XXXXXX");
 	if (!mkdtemp(tmpdir)) {
 		perror("mkdtemp");
@@ -1531,6 +1607,7 @@ int main(void)
 	LW_TEST(test_migrate_v2);
 	LW_TEST(test_migrate_v3);
 	LW_TEST(test_refuse_foreign);
+	LW_TEST(test_refuse_unsafe);
 	LW_TEST(test_file_mode);
 	LW_TEST(test_close_flushes);
 	LW_TEST(test_close_gives_up);

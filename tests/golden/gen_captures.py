@@ -824,7 +824,8 @@ def case_two_clients():
 def case_lan_prefix():
     """Run with a config naming the LAN (192.0.2.0/24). The capture starts mid-connection with a
     server-to-client segment, then the client's request; and holds a DNS answer whose query was
-    not captured. The client must still be the LAN side."""
+    not captured (not used: it answers no query leakwatch saw). The client must still be the LAN
+    side."""
     t = Trace(T0 + 1000)
     srv = server('198.51.100.60')
     t.udp(RESOLVER, 53, CLIENT_A, 54100,
@@ -1345,7 +1346,42 @@ def case_leak_raw_split():
     return t.frames
 
 
+def case_hostile():
+    """A hostile client (CLIENT_B) on the LAN against a victim (CLIENT_A). The victim asks the
+    resolver for bank.example; before the resolver's answer the attacker sends one with the
+    resolver's address, the victim's port and the right id, from its own MAC, naming its own
+    server; then the real answer. The attacker also sends an answer nobody asked for naming
+    tracker.example, an answer travelling towards the resolver, and a DHCP REQUEST from its own
+    MAC whose chaddr is the victim's, with the host name "pwned"."""
+    t = Trace(T0 + 1500)
+    forger = Host(RANDOM_MAC, RESOLVER.ip)  # the resolver's address, the attacker's MAC
+    victim_dst = Host(APPLE_MAC, CLIENT_A.ip)
+    t.udp(CLIENT_A, 40100, RESOLVER, 53, dns_message(0x1111, 'bank.example', 'A'))
+    t.udp(forger, 53, victim_dst, 40100,
+          dns_message(0x1111, 'bank.example', 'A', True,
+                      [('bank.example', 'A', 86400, '203.0.113.66')]))
+    t.udp(RESOLVER, 53, CLIENT_A, 40100,
+          dns_message(0x1111, 'bank.example', 'A', True,
+                      [('bank.example', 'A', 300, '198.51.100.70')]), gap_us=12000)
+    t.udp(forger, 53, victim_dst, 40200,
+          dns_message(0x2222, 'tracker.example', 'A', True,
+                      [('tracker.example', 'A', 86400, '198.51.100.53'),
+                       ('tracker.example', 'A', 86400, '198.51.100.80')]))
+    t.udp(CLIENT_B, 5000, RESOLVER, 53,
+          dns_message(0x3333, 'upward.example', 'A', True,
+                      [('upward.example', 'A', 60, '198.51.100.90')]))
+    bcast = Host(BROADCAST_MAC, '255.255.255.255')
+    t.udp(Host(RANDOM_MAC, '0.0.0.0'), 68, bcast, 67,
+          dhcp_message(1, 0x0bad0bad, APPLE_MAC, 3,
+                       options=[(50, ip_bytes('192.0.2.10')), (12, b'pwned')]))
+    # the victim then connects to its bank: the flow is named from the real answer only
+    c = TcpConn(t, CLIENT_A, 40101, server('198.51.100.70'), 443, 300000, 400000)
+    c.handshake()
+    return t.frames
+
+
 CASES = {
+    'hostile': (case_hostile, 'pcap'),
     'dns_http': (case_dns_http, 'pcap'),
     'pcapng': (case_pcapng, 'pcapng'),
     'tls_sni_split': (case_tls_sni_split, 'pcap'),

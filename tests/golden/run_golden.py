@@ -215,6 +215,7 @@ def run_error(daemon, name):
             db = os.path.join(tmp, 'foreign.db')
             with open(db, 'wb') as f:
                 f.write(FOREIGN_DB)
+            os.chmod(db, 0o600)  # private, so it is refused for being foreign, not for its mode
         else:
             db = os.path.join(tmp, 'leakwatch.db')
         cmd, rc, out, err = run_daemon(daemon, capture, db)
