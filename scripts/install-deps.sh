@@ -12,12 +12,16 @@ tests=(python3 python3-scapy python3-cryptography clang-format libclang-rt-14-de
 	dnsmasq-base curl tcpdump time hostapd wpasupplicant isc-dhcp-client systemd nftables
 	debootstrap systemd-container) # systemd/test-boot.sh: a Debian root booted with nspawn
 
+# tests/vm: the stock-kernel VM lab (QEMU; Debian's kernel and the guest root are fetched by
+# tests/vm/vm-lib.sh with apt-get download and debootstrap, never installed on the host)
+vm=(qemu-system-x86 debootstrap xz-utils)
+
 # bench/run.sh: the peer it is compared with, the live replay, timing and profiling
 bench=(libndpi-bin tcpreplay time linux-perf valgrind)
 
 want=("${build[@]}" "${run[@]}")
-[ "${1:-}" = "--tests" ] && want+=("${tests[@]}")
-[ "${1:-}" = "--bench" ] && want+=("${tests[@]}" "${bench[@]}")
+[ "${1:-}" = "--tests" ] && want+=("${tests[@]}" "${vm[@]}")
+[ "${1:-}" = "--bench" ] && want+=("${tests[@]}" "${vm[@]}" "${bench[@]}")
 
 missing=()
 for p in "${want[@]}"; do
