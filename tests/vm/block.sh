@@ -24,6 +24,9 @@ xtables) fam=ip stmt='NFQUEUE' ;;
 esac
 [ $mode = xtables ] &&
 	export LW_BLOCK_CONF_EXTRA="queue_path=xtables${LW_BLOCK_CONF_EXTRA:+ $LW_BLOCK_CONF_EXTRA}"
+# block-hold.sh's rounds: 30 instead of 100 under TCG (each round of each kind must be held;
+# without the hold all 30 of the second kind get through)
+export BLOCK_HOLD_ROUNDS=${BLOCK_HOLD_ROUNDS:-30}
 logs=$(mktemp -d /tmp/lw-vm-block.XXXXXX)
 trap 'rm -rf "$logs"' EXIT
 
@@ -32,6 +35,19 @@ secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 br_nf() { [ -d /proc/sys/net/bridge ] && echo loaded || echo "not loaded"; }
 
 echo "info kernel $(uname -r); br_netfilter $(br_nf); [block] ${LW_BLOCK_CONF_EXTRA:-(defaults)}"
+# a configuration key this leakwatchd does not know would fail every script the same way
+if [ -n "${LW_BLOCK_CONF_EXTRA:-}" ]; then
+	{
+		echo "[block]"
+		for kv in $LW_BLOCK_CONF_EXTRA; do echo "${kv%%=*} = ${kv#*=}"; done
+	} >"$logs/check.conf"
+	"$daemon" -r "$logs/no-such.pcap" --db "$logs/check.db" -c "$logs/check.conf" \
+		>"$logs/check.log" 2>&1
+	if [ $? -eq 78 ]; then
+		echo "FAIL this leakwatchd refuses [block] $LW_BLOCK_CONF_EXTRA: $(cat "$logs/check.log")"
+		exit 1
+	fi
+fi
 fail=0 ran=0 seen=0
 t_all=$(now)
 for s in $VM_BLOCK_SCRIPTS; do

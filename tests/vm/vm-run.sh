@@ -16,11 +16,11 @@ src=$(cd "$here/../.." && pwd)
 timeout=900 build=$src/build shares=() envs=() sanitize=none
 while [ $# -gt 0 ]; do
 	case $1 in
-	--timeout) timeout=$2 shift 2 ;;
-	--build) build=$2 shift 2 ;;
-	--share) shares+=("$2") shift 2 ;;
-	--env) envs+=("$2") shift 2 ;;
-	--b-sanitize) sanitize=$2 shift 2 ;;
+	--timeout) timeout=$2; shift 2 ;;
+	--build) build=$2; shift 2 ;;
+	--share) shares+=("$2"); shift 2 ;;
+	--env) envs+=("$2"); shift 2 ;;
+	--b-sanitize) sanitize=$2; shift 2 ;;
 	--) shift; break ;;
 	-*) echo "vm-run: unknown option $1" >&2; exit 2 ;;
 	*) break ;;
