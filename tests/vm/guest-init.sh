@@ -26,5 +26,6 @@ env -i PATH="$PATH" HOME=/root LANG=C.UTF-8 TERM=dumb "${env[@]}" "${cmd[@]}" </
 rc=$?
 echo "$rc" >"$io/rc"
 sync
+echo 0 >/proc/sys/kernel/printk # (no "reboot: Restarting system" on the console)
 /bin/busybox reboot -f
 sleep 100

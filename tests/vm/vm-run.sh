@@ -43,11 +43,14 @@ shares=("$src" "$build" "${shares[@]}")
 run='' qpid='' torn_down=0
 starttime() { awk '{ sub(/.*\) /, ""); print $20 }' "/proc/$1/stat" 2>/dev/null; }
 stop_qemu() { # stop_qemu PID STARTTIME: the QEMU of a run, if it is still that process
-	[ -n "$1" ] && [ "$(starttime "$1")" = "$2" ] || return 0
-	kill -KILL "$1" 2>/dev/null
-	for _ in $(seq 50); do
-		[ "$(starttime "$1")" = "$2" ] || return 0
-		sleep 0.1
+	local sig
+	for sig in TERM KILL; do # (QEMU exits at once on SIGTERM)
+		[ -n "$1" ] && [ "$(starttime "$1")" = "$2" ] || return 0
+		kill -$sig "$1" 2>/dev/null
+		for _ in $(seq 50); do
+			[ "$(starttime "$1")" = "$2" ] || return 0
+			sleep 0.1
+		done
 	done
 }
 teardown() {
@@ -55,7 +58,7 @@ teardown() {
 	torn_down=1
 	set +e
 	[ -n "$qpid" ] && stop_qemu "$qpid" "$(cat "$run/qemu" 2>/dev/null | cut -d' ' -f2)"
-	[ -n "$qpid" ] && wait "$qpid" 2>/dev/null
+	[ -n "$qpid" ] && { wait "$qpid"; } 2>/dev/null
 	vm_cleanup_build
 	[ -n "$run" ] && rm -rf --one-file-system "$run"
 }
