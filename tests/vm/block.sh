@@ -22,7 +22,7 @@ nft) fam=inet stmt='queue' ;;
 xtables) fam=ip stmt='NFQUEUE' ;;
 *) echo "block.sh: nft or xtables, not '$mode'" >&2; exit 2 ;;
 esac
-[ $mode = xtables ] &&
+[ "$mode" = xtables ] &&
 	export LW_BLOCK_CONF_EXTRA="queue_path=xtables${LW_BLOCK_CONF_EXTRA:+ $LW_BLOCK_CONF_EXTRA}"
 # block-hold.sh's rounds: 30 instead of 100 under TCG (each round of each kind must be held;
 # without the hold all 30 of the second kind get through)

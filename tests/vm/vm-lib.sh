@@ -34,12 +34,9 @@ vm_skip() {
 
 vm_say() { echo "vm: [$((SECONDS - ${vm_t0:-0}))s] $*" >&2; }
 
-# remove_tree DIR: unmount what is mounted below DIR, then remove it
-vm_remove_tree() {
-	awk -v p="$1/" 'index($2, p) == 1 { print $2 }' /proc/self/mounts | sort -r |
-		xargs -r -n1 umount -l
-	rm -rf --one-file-system "$1"
-}
+# shellcheck source=../debian-root.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../debian-root.sh"
+vm_remove_tree() { deb_remove_tree "$@"; }
 
 vm_cleanup_build() {
 	[ -n "$vm_building" ] && vm_remove_tree "$vm_building"
@@ -47,7 +44,7 @@ vm_cleanup_build() {
 }
 
 # vm_host_checks: exits 77 with the reason when this host cannot build or boot the VM; sets
-# vm_mirror, vm_codename and exports http_proxy when apt has one
+# vm_mirror, vm_codename and exports http_proxy when apt has one (tests/debian-root.sh)
 vm_host_checks() {
 	local c
 	[ "$(id -u)" -eq 0 ] || vm_skip "needs root (debootstrap, chroot)"
@@ -56,40 +53,9 @@ vm_host_checks() {
 		command -v "${c%%:*}" >/dev/null ||
 			vm_skip "needs ${c%%:*} (package ${c#*:}; scripts/install-deps.sh --tests)"
 	done
-	# shellcheck source=/dev/null
-	. /etc/os-release
-	[ "${ID:-}" = debian ] && [ -n "${VERSION_CODENAME:-}" ] ||
-		vm_skip "needs a Debian host (apt-get download of Debian's kernel, debootstrap)"
-	vm_codename=$VERSION_CODENAME
-	vm_mirror=${LW_VM_MIRROR:-$(apt-cache policy 2>/dev/null |
-		awk -v s="$vm_codename/main" '$3 == s && $2 ~ /^https?:\/\// { print $2; exit }')}
-	[ -n "$vm_mirror" ] || vm_skip "no apt source for $vm_codename/main (set LW_VM_MIRROR)"
-	# debootstrap fetches with wget: give it apt's proxy, if apt has one
-	eval "$(apt-config shell http_proxy Acquire::http::Proxy)"
-	[ -n "${http_proxy:-}" ] && export http_proxy
+	deb_mirror "${LW_VM_MIRROR:-}" || vm_skip "$deb_why (LW_VM_MIRROR sets the mirror)"
+	vm_codename=$deb_codename vm_mirror=$deb_mirror
 	return 0
-}
-
-# vm_lib_packages PROGRAM...: the Debian packages of the libraries the programs load, each
-# found by its path, its real path or its path under /usr (one dpkg -S for all of them)
-vm_lib_packages() {
-	local lib map
-	map=$(ldd "$@" | awk '$2 == "=>" && $3 ~ /^\// { print $3 }' | sort -u |
-		while read -r lib; do
-			printf '%s %s\n' "$lib" "$lib" "$(readlink -f "$lib")" "$lib" "/usr$lib" "$lib"
-		done)
-	[ -n "$map" ] || return 1
-	# (dpkg -S fails for the paths no package has: the awk below decides)
-	awk '{ print $1 }' <<<"$map" | sort -u | { xargs dpkg -S 2>/dev/null; true; } |
-		awk 'NR == FNR { lib[$1] = $2; want[$2] = 1; next }
-			{ p = $1; sub(/:.*/, "", p); if ($2 in lib) { print p; got[lib[$2]] = 1 } }
-			END {
-				for (l in want) if (!(l in got)) {
-					print "vm: " l " is not from a Debian package" >"/dev/stderr"
-					bad = 1
-				}
-				exit bad
-			}' <(echo "$map") -
 }
 
 # vm_kernel_package: the versioned kernel package linux-image-amd64 depends on, and its
@@ -193,7 +159,7 @@ vm_image() {
 		{ echo "vm: no leakwatchd and leakwatch in $build" >&2; return 1; }
 	mapfile -t pkgs < <({
 		printf '%s\n' "${VM_GUEST_PACKAGES[@]}"
-		vm_lib_packages "$build/daemon/leakwatchd" "$build/cli/leakwatch" || echo '!'
+		deb_lib_packages "$build/daemon/leakwatchd" "$build/cli/leakwatch" || echo '!'
 	} | sort -u)
 	[[ " ${pkgs[*]} " == *" ! "* ]] && return 1
 	kpkg=$(vm_kernel_package) ||

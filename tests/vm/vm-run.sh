@@ -74,7 +74,10 @@ for d in "$VM_CACHE"/run.*; do
 	read -r opid ostart <"$d/owner"
 	[ -n "$opid" ] && [ "$(starttime "$opid")" = "$ostart" ] && continue # still running
 	echo "vm: releasing $d, left by a run that was killed" >&2
-	[ -f "$d/qemu" ] && stop_qemu $(cat "$d/qemu")
+	if [ -f "$d/qemu" ]; then
+		read -r opid ostart <"$d/qemu"
+		stop_qemu "$opid" "$ostart"
+	fi
 	rm -rf --one-file-system "$d"
 done
 
