@@ -29,18 +29,13 @@ for c in debootstrap:debootstrap systemd-nspawn:systemd-container nsenter:util-l
 		skip "needs ${c%%:*} (package ${c#*:}; scripts/install-deps.sh --tests)"
 done
 [ -x /usr/bin/python3 ] || skip "needs /usr/bin/python3 (package python3)"
-# shellcheck source=/dev/null
-. /etc/os-release
-[ "${ID:-}" = debian ] && [ -n "${VERSION_CODENAME:-}" ] ||
-	skip "needs a Debian host: the root it boots is Debian of the host's release"
+# shellcheck source=../tests/debian-root.sh
+. "$src/tests/debian-root.sh"
+# (the root it boots is Debian of the host's release)
+deb_mirror "${LW_SYSBOOT_MIRROR:-}" || skip "$deb_why (LW_SYSBOOT_MIRROR sets the mirror)"
+VERSION_CODENAME=$deb_codename mirror=$deb_mirror
 unshare --mount --net --pid --uts --ipc --fork true 2>/dev/null ||
 	skip "cannot create mount, network, PID, UTS and IPC namespaces here"
-mirror=${LW_SYSBOOT_MIRROR:-$(apt-cache policy 2>/dev/null |
-	awk -v s="$VERSION_CODENAME/main" '$3 == s && $2 ~ /^https?:\/\// { print $2; exit }')}
-[ -n "$mirror" ] || skip "no apt source for $VERSION_CODENAME/main (set LW_SYSBOOT_MIRROR)"
-# debootstrap fetches with wget: give it apt's proxy, if apt has one
-eval "$(apt-config shell http_proxy Acquire::http::Proxy)"
-[ -n "${http_proxy:-}" ] && export http_proxy
 
 fail=0
 check() { # check DESCRIPTION COMMAND...: ok or FAIL
@@ -60,11 +55,7 @@ t0=$SECONDS
 # and the cgroups made for its machine; release_run empties and removes all of it.
 starttime() { awk '{ sub(/.*\) /, ""); print $20 }' "/proc/$1/stat" 2>/dev/null; }
 cg_procs() { find "$1" -name cgroup.procs -exec cat {} + 2>/dev/null; }
-remove_tree() { # remove_tree DIR: unmount what is mounted below DIR, then remove it
-	awk -v p="$1/" 'index($2, p) == 1 { print $2 }' /proc/self/mounts | sort -r |
-		xargs -r -n1 umount -l
-	rm -rf --one-file-system "$1"
-}
+remove_tree() { deb_remove_tree "$@"; }
 release_run() {
 	local dir=$1 d i
 	[ -f "$dir/cgroups" ] || : >"$dir/cgroups"
@@ -157,14 +148,11 @@ meson compile -C "$rel" >>"$run/build.log" 2>&1 ||
 
 # ---- the Debian root: systemd, dbus, the run packages of scripts/install-deps.sh, and the
 # packages of every library the two programs load (so a new dependency gets a new root)
-pkgs=(systemd dbus iproute2 ieee-data sqlite3)
-while read -r lib; do
-	p=$(dpkg -S "$lib" 2>/dev/null || dpkg -S "$(readlink -f "$lib")" 2>/dev/null ||
-		dpkg -S "/usr$lib" 2>/dev/null) || die "$lib is not from a Debian package"
-	pkgs+=("${p%%:*}")
-done < <(ldd "$rel/daemon/leakwatchd" "$rel/cli/leakwatch" |
-	awk '$2 == "=>" && $3 ~ /^\// { print $3 }' | sort -u)
-mapfile -t pkgs < <(printf '%s\n' "${pkgs[@]}" | sort -u)
+libs=$(deb_lib_packages "$rel/daemon/leakwatchd" "$rel/cli/leakwatch") || die "deb_lib_packages"
+mapfile -t pkgs < <({
+	printf '%s\n' systemd dbus iproute2 ieee-data sqlite3
+	echo "$libs"
+} | sort -u)
 key=$(printf '%s\n' "$VERSION_CODENAME" "$mirror" minbase "${pkgs[@]}" | sha256sum | cut -c1-16)
 rootfs=$cache/rootfs-$key
 
