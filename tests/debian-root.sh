@@ -32,7 +32,8 @@ deb_lib_packages() {
 	local lib map
 	map=$(ldd "$@" | awk '$2 == "=>" && $3 ~ /^\// { print $3 }' | sort -u |
 		while read -r lib; do
-			printf '%s %s\n' "$lib" "$lib" "$(readlink -f "$lib")" "$lib" "/usr$lib" "$lib"
+			printf '%s %s\n' "$lib" "$lib" "$(readlink -f "$lib")" "$lib" \
+				"/usr$lib" "$lib"
 		done)
 	[ -n "$map" ] || return 1
 	# (dpkg -S fails for the paths no package has: the awk below decides)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds (once; then reused) the stock-kernel VM lab's image for a build directory's programs
-# and prints the directories of its two parts (see vm-lib.sh).  Exits 77 with the reason when it cannot.
+# and prints the directories of its two parts (see vm-lib.sh).  Exits 77 with the reason when
+# it cannot.
 #   vm-image.sh [BUILD_DIR]      (default: the source tree's build/)
 set -uo pipefail
 vm_t0=$SECONDS

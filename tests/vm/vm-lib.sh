@@ -49,7 +49,8 @@ vm_host_checks() {
 	local c
 	[ "$(id -u)" -eq 0 ] || vm_skip "needs root (debootstrap, chroot)"
 	for c in qemu-system-x86_64:qemu-system-x86 debootstrap:debootstrap flock:util-linux \
-		apt-get:apt dpkg-deb:dpkg xz:xz-utils gzip:gzip chroot:coreutils; do
+		apt-get:apt dpkg-deb:dpkg xz:xz-utils gzip:gzip chroot:coreutils \
+		unshare:util-linux; do
 		command -v "${c%%:*}" >/dev/null ||
 			vm_skip "needs ${c%%:*} (package ${c#*:}; scripts/install-deps.sh --tests)"
 	done
@@ -112,16 +113,15 @@ vm_initramfs() {
 
 # modprobe_in ROOT KDIR CMD ARGS...: the root's modprobe or depmod (CMD) on the modules
 # in KDIR/lib/modules, bound over ROOT/lib/modules for that time (the host may have no kmod)
+# (the only change to the cached root: an empty /lib/modules, if it had none)
 modprobe_in() {
-	local root=$1 kdir=$2 rc
+	local root=$1 kdir=$2
 	shift 2
-	mkdir -p "$root/lib/modules" "$vm_building/ns"
+	mkdir -p "$root/lib/modules"
 	# a mount namespace of its own: the bind mount goes when the command ends, however it ends
 	unshare --mount --propagation private sh -c '
 		mount --bind "$2/lib/modules" "$1/lib/modules" && shift 2 && exec chroot "$@"' \
 		sh "$root" "$kdir" "$root" "$@"
-	rc=$?
-	return $rc
 }
 
 # vm_lock: fd 9 holds a shared lock on $VM_CACHE/lock
@@ -192,9 +192,11 @@ vm_image() {
 	[ -f "$vm_kernel/$VM_MARKER" ] || vm_build_start kernel || return 1
 	if [ ! -f "$vm_kernel/$VM_MARKER" ]; then
 		b=$vm_building
-		vm_say "apt-get download ${kpkg% *} (${kpkg#* }) into $vm_kernel (once; then reused)"
+		vm_say "apt-get download ${kpkg% *} (${kpkg#* }) into $vm_kernel" \
+			"(once; then reused)"
 		mkdir "$b/dl" "$b/deb"
-		(cd "$b/dl" && apt-get download -q "${kpkg% *}=${kpkg#* }") >"$b/download.log" 2>&1 || {
+		(cd "$b/dl" && apt-get download -q "${kpkg% *}=${kpkg#* }") >"$b/download.log" \
+			2>&1 || {
 			cat "$b/download.log" >&2
 			echo "vm: apt-get download ${kpkg% *} failed" >&2
 			return 1
@@ -208,7 +210,8 @@ vm_image() {
 			{ echo "vm: cannot decompress vmlinuz-$kver" >&2; return 1; }
 		mkdir -p "$b/lib/modules"
 		mv "$b/deb/lib/modules/$kver" "$b/lib/modules/$kver" || return 1
-		modprobe_in "$vm_root" "$b" depmod "$kver" || { echo "vm: depmod failed" >&2; return 1; }
+		modprobe_in "$vm_root" "$b" depmod "$kver" ||
+			{ echo "vm: depmod failed" >&2; return 1; }
 		vm_initramfs "$vm_root" "$b" "$kver" "$b/initrd.gz" ||
 			{ echo "vm: cannot make the initramfs" >&2; return 1; }
 		echo "$kver" >"$b/kver"

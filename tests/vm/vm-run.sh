@@ -112,7 +112,7 @@ for d in "${shares[@]}"; do
 	d=$(realpath "$d")
 	[ -d "$d" ] || { echo "vm-run: no directory $d to share" >&2; exit 2; }
 	[[ $d =~ ^/[A-Za-z0-9._/+-]*$ ]] ||
-		{ echo "vm-run: cannot share $d (only [A-Za-z0-9._/+-] in shared paths)" >&2; exit 2; }
+		{ echo "vm-run: cannot share $d (only [A-Za-z0-9._/+-] in its path)" >&2; exit 2; }
 	[ -n "${seen[$d]:-}" ] && continue
 	seen[$d]=1
 	fs "s$i" "$d" ro

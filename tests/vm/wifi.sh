@@ -118,8 +118,8 @@ CONF
 t1=$(date +%s.%N)
 lab_bg "$PH" "$LAB_DIR/wpa.log" wpa_supplicant -D nl80211 -i "$sta_if" -c "$LAB_DIR/wpa.conf"
 if wait_sql 30 "SELECT mac, ifname, \"end\" IS NULL FROM sessions" "$mac|$ap_if|1"; then
-	ok "AP-STA-CONNECTED: a sessions row for $mac on $ap_if ($(awk -v a="$t1" \
-		-v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')s after wpa_supplicant started)"
+	took=$(awk -v a="$t1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+	ok "AP-STA-CONNECTED: a sessions row for $mac on $ap_if (${took}s after wpa_supplicant)"
 else
 	bad "a sessions row for the phone"
 	grep -h "CONNECTED\|EAPOL\|fail" "$LAB_DIR/hostapd.log" "$LAB_DIR/wpa.log" | tail -n 10
@@ -138,7 +138,8 @@ code=$(lab_ns "$PH" curl -s -m 10 -o /dev/null -w '%{http_code}' -A zzhc/1.0.0 \
 [ "$code" = 200 ] && ok "the phone POSTs its registration to zzhc.vnet.cn:9999 over Wi-Fi" ||
 	bad "POST http://zzhc.vnet.cn:9999/ from the phone: HTTP $code"
 wait_sql 15 "SELECT group_concat(kind) FROM (SELECT DISTINCT kind FROM leaks
-	WHERE mac = '$mac' AND domain = 'zzhc.vnet.cn' AND kind IN ('imei', 'iccid') ORDER BY kind)" \
+	WHERE mac = '$mac' AND domain = 'zzhc.vnet.cn' AND kind IN ('imei', 'iccid')
+	ORDER BY kind)" \
 	"iccid,imei" && ok "leaks of kind imei and iccid from $mac to zzhc.vnet.cn" ||
 	bad "leaks of kind imei and iccid attributed to the phone"
 echo "info leaks: $(q "SELECT group_concat(kind || '=' || value || ' (' || encoding || ')', '; ')
