@@ -12,10 +12,12 @@ set -uo pipefail
 mode=$1 daemon=$(realpath "$2")
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
-# the scripts, relative to the source tree, each run as SCRIPT LEAKWATCHD
-VM_BLOCK_SCRIPTS=${VM_BLOCK_SCRIPTS:-"tests/lab/block-flag.sh tests/lab/block-sni.sh
-	tests/lab/block-hold.sh tests/lab/block-restart.sh tests/lab/block-auto.sh
-	tests/faults/nft.sh"}
+# the scripts, relative to the source tree, each run as SCRIPT LEAKWATCHD; block-brnf first,
+# while br_netfilter is still the unloaded module the VM booted with (the daemon must load it
+# or report it within a second of its start; later scripts find it loaded)
+VM_BLOCK_SCRIPTS=${VM_BLOCK_SCRIPTS:-"tests/lab/block-brnf.sh tests/lab/block-flag.sh
+	tests/lab/block-sni.sh tests/lab/block-hold.sh tests/lab/block-restart.sh
+	tests/lab/block-auto.sh tests/lab/block-routed.sh tests/faults/nft.sh"}
 
 # (nft lists the xtables NFQUEUE target as the queue statement it translates to: the family of
 # the table tells the two paths apart)
