@@ -26,6 +26,10 @@ tests=(python3 python3-scapy python3-cryptography python3-brotli clang-format
 	nftables man-db git
 	debootstrap systemd-container) # systemd/test-boot.sh, tests/fresh: Debian roots
 
+# tests/vm: the stock-kernel VM lab (QEMU; Debian's kernel and the guest root are fetched by
+# tests/vm/vm-lib.sh with apt-get download and debootstrap, never installed on the host)
+vm=(qemu-system-x86 debootstrap xz-utils)
+
 # bench/run.sh: the peer it is compared with, the live replay, timing and profiling
 bench=(libndpi-bin tcpreplay time linux-perf valgrind)
 
@@ -33,8 +37,8 @@ want=("${build[@]}" "${run[@]}")
 case ${1:-} in
 '') ;;
 --demo) want+=("${demo[@]}") ;;
---tests) want+=("${demo[@]}" "${tests[@]}") ;;
---bench) want+=("${demo[@]}" "${tests[@]}" "${bench[@]}") ;;
+--tests) want+=("${demo[@]}" "${tests[@]}" "${vm[@]}") ;;
+--bench) want+=("${demo[@]}" "${tests[@]}" "${vm[@]}" "${bench[@]}") ;;
 *)
 	echo "usage: $0 [--demo | --tests | --bench]" >&2
 	exit 64

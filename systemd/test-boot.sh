@@ -20,8 +20,8 @@ skip() {
 	exit 77
 }
 # the cached Debian root, run directories over it, their release (shared with tests/fresh)
-# shellcheck source=../tests/fresh/debroot.sh
-. "$src/tests/fresh/debroot.sh"
+# shellcheck source=../tests/debroot.sh
+. "$src/tests/debroot.sh"
 [ "$sanitize" = none ] ||
 	skip "runs in the plain build only (it builds, installs and boots its own release tree)"
 [ "$(id -u)" -eq 0 ] || skip "needs root (debootstrap, mounts, systemd-nspawn)"

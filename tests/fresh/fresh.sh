@@ -47,8 +47,8 @@ die() {
 [ "$sanitize" = none ] ||
 	skip "runs in the plain build only (it clones, installs and builds its own trees)"
 [ -e /etc/leakwatch-fresh-machine ] && skip "already inside a fresh machine: no recursion"
-# shellcheck source=debroot.sh
-. "$src/tests/fresh/debroot.sh"
+# shellcheck source=../debroot.sh
+. "$src/tests/debroot.sh"
 debroot_host_checks
 debroot_mirror LW_FRESH_MIRROR
 head=$(git -C "$src" rev-parse HEAD 2>/dev/null) || skip "$src is not a git checkout"

@@ -58,6 +58,8 @@ if [ "$(call)" = absent ]; then
 	ms=$(block_wait_meta block.br_netfilter '^on$' "$WAIT_S")
 	echo "info br_netfilter was not loaded: on $ms ms after the start"
 	block_expect "br_netfilter loaded by the daemon" "$(call)" 1
+	block_expect "loaded and reported within $REPORT_MS ms of the daemon being ready" \
+		"$(block_reported_in_time "$ms")" yes
 	block_expect "the load is logged" "$(grep -c "loaded br_netfilter" "$LAB_DIR/leakwatchd.log")" 1
 	block_stop
 else

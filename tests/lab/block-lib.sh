@@ -98,14 +98,16 @@ block_open_conn() {
 		END { print b + 0, a + 0 }' "$out"
 }
 
-# block_conf FILE [KEY=VALUE...]: a config with a [block] section (table unique to the test)
+# block_conf FILE [KEY=VALUE...]: a config with a [block] section (table unique to the test),
+# and the space-separated KEY=VALUE pairs of $LW_BLOCK_CONF_EXTRA (e.g. queue_path=xtables)
 block_conf() {
-	local f=$1 kv
+	local f=$1 kv extra
 	shift
+	read -ra extra <<<"${LW_BLOCK_CONF_EXTRA:-}"
 	{
 		echo "[block]"
 		echo "table = lw${LAB_ID//[^a-zA-Z0-9]/}"
-		for kv in "$@"; do echo "${kv%%=*} = ${kv#*=}"; done
+		for kv in "$@" "${extra[@]}"; do echo "${kv%%=*} = ${kv#*=}"; done
 	} >"$f"
 }
 
@@ -170,13 +172,18 @@ block_http() {
 
 sql() { sqlite3 -cmd '.timeout 5000' "$db" "$@"; }
 
-# block_rules: how many queue rules of this test's table are in the AP (the _hold tables)
+# block_rules: how many queue rules of this test's table are in the AP (the _hold tables); the
+# tables are appended to the file $LW_BLOCK_RULES_LOG when that is set (the VM lab checks
+# which family and statement the daemon used)
 block_rules() {
-	local fam name
-	lab_ns "$LAB_AP" nft list tables 2>/dev/null | grep "lw${LAB_ID//[^a-zA-Z0-9]/}_hold\$" |
+	local fam name out t=lw${LAB_ID//[^a-zA-Z0-9]/}_hold
+	out=$(lab_ns "$LAB_AP" nft list tables 2>/dev/null | grep "$t\$" |
 		while read -r _ fam name; do
 			lab_ns "$LAB_AP" nft list table "$fam" "$name" 2>/dev/null
-		done | grep -c "queue\|NFQUEUE"
+		done)
+	[ -n "${LW_BLOCK_RULES_LOG:-}" ] && [ -n "$out" ] && echo "$out" >>"$LW_BLOCK_RULES_LOG"
+	[ -n "$out" ] || { echo 0; return 1; }
+	grep -c "queue\|NFQUEUE" <<<"$out"
 }
 
 # block_table: 1 if this test's nft table exists in the AP

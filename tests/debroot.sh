@@ -13,10 +13,11 @@
 #                                  built under an exclusive lock when missing; a shared lock
 #                                  on fd 9 is held while this shell uses it
 #   debroot_overlay ROOT DIR       DIR/root: ROOT under an overlay (upper and work in DIR)
+#   debroot_lib_packages PROG...   the Debian packages of the libraries the programs load
 #   debroot_release DIR            unmount and remove a run directory (and a root it was
 #                                  building); a caller's debroot_release_hook DIR runs first
-# Callers define skip and die (both exit).  Used by tests/fresh/fresh.sh and
-# systemd/test-boot.sh, each with a cache directory of its own.
+# Callers define skip and die (both exit).  Used by tests/fresh/fresh.sh, systemd/test-boot.sh
+# and tests/vm/vm-lib.sh, each with a cache directory of its own.
 
 debroot_marker=.leakwatch-debroot-complete
 
@@ -129,4 +130,28 @@ debroot_overlay() {
 		"$dir/root" 2>/dev/null && return 0
 	echo "no overlayfs here: copying the root"
 	cp -a "$rootfs/." "$dir/root/" || die "copying $rootfs"
+}
+
+# debroot_lib_packages PROGRAM...: the Debian packages of the libraries the programs load, each
+# found by its path, its real path or its path under /usr (one dpkg -S for all of them);
+# fails naming a library no package has
+debroot_lib_packages() {
+	local lib map
+	map=$(ldd "$@" | awk '$2 == "=>" && $3 ~ /^\// { print $3 }' | sort -u |
+		while read -r lib; do
+			printf '%s %s\n' "$lib" "$lib" "$(readlink -f "$lib")" "$lib" \
+				"/usr$lib" "$lib"
+		done)
+	[ -n "$map" ] || return 1
+	# (dpkg -S fails for the paths no package has: the awk below decides)
+	awk '{ print $1 }' <<<"$map" | sort -u | { xargs dpkg -S 2>/dev/null; true; } |
+		awk 'NR == FNR { lib[$1] = $2; want[$2] = 1; next }
+			{ p = $1; sub(/:.*/, "", p); if ($2 in lib) { print p; got[lib[$2]] = 1 } }
+			END {
+				for (l in want) if (!(l in got)) {
+					print l " is not from a Debian package" >"/dev/stderr"
+					bad = 1
+				}
+				exit bad
+			}' <(echo "$map") -
 }
