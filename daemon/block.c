@@ -1349,6 +1349,11 @@ void lw_block_stop(struct lw_block *b)
 				    "connection starts dropped",
 				    (unsigned long long)hs.packets, (unsigned long long)b->held_dns,
 				    (unsigned long long)b->dropped_starts);
+		if (hs.guard_stalls)
+			lw_log_info("the daemon stalled %llu times with packets held: %llu passed "
+				    "uninspected",
+				    (unsigned long long)hs.guard_stalls,
+				    (unsigned long long)hs.guard_released);
 		lw_hold_free(b->hold);
 	}
 	worker_stop(b->w);
