@@ -1293,6 +1293,8 @@ int lw_block_start(const struct lw_config *cfg, struct lw_loop *loop, struct lw_
 	}
 	b->health.hold_queue_ok = b->hold != NULL;
 	if (b->hold) {
+		/* held packets never wait behind a capture burst */
+		lw_loop_set_urgent(loop, lw_hold_fd(b->hold));
 		/* which queue path this kernel takes, known now rather than at the first flag */
 		e2[0] = '\0';
 		if (lw_hold_rules_install(&b->rules, b->nft, e2, sizeof(e2)) < 0) {

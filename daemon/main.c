@@ -422,6 +422,8 @@ static void live_frame(const struct lw_frame *f, void *user_data)
 	lw_pipeline_frame(l->pipe, f);
 }
 
+#define LIVE_CAPTURE_BATCH 64 /* frames per capture callback */
+
 static void on_capture(int fd, unsigned events, void *user_data)
 {
 	struct live *l = user_data;
@@ -432,7 +434,8 @@ static void on_capture(int fd, unsigned events, void *user_data)
 	(void)events;
 	if (!l->cap)
 		return;
-	r = lw_capture_read(l->cap, 0, live_frame, l, err, sizeof(err));
+	/* a bounded batch: the loop turns (and serves the NFQUEUE) between batches */
+	r = lw_capture_read(l->cap, LIVE_CAPTURE_BATCH, live_frame, l, err, sizeof(err));
 	if (r == -ENETDOWN) {
 		capture_lost(l, err);
 		return;
