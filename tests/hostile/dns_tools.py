@@ -9,7 +9,10 @@
   dns_tools.py lookups SERVER NAME COUNT INTERVAL_S TIMEOUT_S
       COUNT lookups of NAME (fresh query id each), one every INTERVAL_S; prints one line per
       lookup: the milliseconds until the answer, or "timeout"; then "p50 X p99 Y max Z lost L"
-      (a lost answer counts as TIMEOUT_S in the percentiles)
+      (the percentiles over the answered ones; L lookups got no answer within TIMEOUT_S)
+  dns_tools.py connect ADDR PORT HOST TIMEOUT_S
+      a new TCP connection sending an HTTP request head for HOST (the start a connection hold
+      reads): prints the milliseconds until the server's first bytes, or "fail"
   dns_tools.py notify SOCKET SECONDS
       a NOTIFY_SOCKET (datagram, AF_UNIX) for SECONDS: prints "<monotonic seconds> <line>" per
       line of each message the daemon sends (READY=1, WATCHDOG=1, ...)
@@ -92,7 +95,6 @@ def lookups(server, name, count, interval, timeout):
                 break
         if got is None:
             lost += 1
-            times.append(timeout * 1000)  # a lost answer counts as the timeout
             print("timeout")
         else:
             times.append(got)
@@ -123,6 +125,20 @@ def notify(path, seconds):
             print(f"{time.monotonic():.3f} {line}", flush=True)
 
 
+def connect(addr, port, host, timeout):
+    t0 = time.monotonic()
+    try:
+        with socket.create_connection((addr, port), timeout=timeout) as c:
+            c.settimeout(max(0.001, t0 + timeout - time.monotonic()))
+            c.sendall(f"GET / HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+            if not c.recv(64):
+                raise OSError("closed")
+    except OSError:
+        print("fail")
+        return
+    print(f"{(time.monotonic() - t0) * 1000:.1f}")
+
+
 def main():
     cmd = sys.argv[1]
     if cmd == "flood":
@@ -131,6 +147,8 @@ def main():
     elif cmd == "lookups":
         lookups(sys.argv[2], sys.argv[3], int(sys.argv[4]), float(sys.argv[5]),
                 float(sys.argv[6]))
+    elif cmd == "connect":
+        connect(sys.argv[2], int(sys.argv[3]), sys.argv[4], float(sys.argv[5]))
     elif cmd == "notify":
         notify(sys.argv[2], float(sys.argv[3]))
     else:
