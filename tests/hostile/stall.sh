@@ -22,6 +22,7 @@ done
 STALL_S=${STALL_S:-6}     # how long the daemon stays stopped
 BOUND_MS=${STALL_BOUND_MS:-1000} # a lookup or a connection while it is stopped
 lab_up
+lab_phone phone1 02:10:00:00:00:01 192.0.2.11
 lab_phone phone2 02:10:00:00:00:02 192.0.2.12
 lab_ns "$LAB_UP" ip addr add 203.0.113.60/32 dev lo
 lab_ns "$LAB_UP" ip addr add 203.0.113.77/32 dev lo
@@ -31,6 +32,7 @@ lab_bg "$LAB_UP" "$LAB_DIR/servers.log" python3 "$lab/servers.py" reply:0.0.0.0:
 lab_wait_port "$LAB_UP" tcp 8080 || exit 1
 block_ap_net
 db=$LAB_DIR/block.db
+P1=$LAB_ID-phone1
 P2=$LAB_ID-phone2
 tools=$here/dns_tools.py
 notify=$LAB_DIR/notify.sock
@@ -102,6 +104,24 @@ block_expect "resumed: every lookup answered" "$(awk '{ print $8 }' <<<"$out")" 
 lookups x1.flagged.example 1 0 2 >/dev/null
 block_expect "resumed: a flagged answer's address is blocked" \
 	"$(block_until_elem 203.0.113.77 in 5 >/dev/null && echo in)" in
+
+# What the kernel itself does, without the guard (daemon and guard both stopped, as a frozen
+# cgroup would be): a queue that is not full keeps its packets for as long as nobody reads;
+# once it is full (LW_HOLD_QUEUE_MAXLEN), further packets pass (fail-open).
+guard=$(pgrep -P "$pid" | head -n 1)
+block_expect "the hold's guard process runs" "$([ -n "$guard" ] && echo yes)" yes
+if [ -n "$guard" ]; then
+	kill -STOP "$pid" "$guard"
+	out=$(lookups www.victim.example 5 0.1 1 | tail -n 1)
+	echo "info daemon and guard stopped, queue not full: lookups (ms) $out"
+	block_expect "no guard, queue not full: answers wait (lost)" "$(awk '{ print $8 }' <<<"$out")" 5
+	lab_ns "$P1" python3 "$tools" flood 192.0.2.1 fill.victim.example 1 1000 >/dev/null
+	out=$(lookups www.victim.example 10 0.05 1 | tail -n 1)
+	echo "info daemon and guard stopped, queue filled by 1000 answers: lookups (ms) $out"
+	block_expect "no guard, queue full: answers pass" "$(awk '{ print $8 }' <<<"$out")" 0
+	kill -CONT "$guard" "$pid"
+	sleep 1
+fi
 block_stop
 grep "held .* packets\|stalled" "$LAB_DIR/leakwatchd.log" | sed 's/^/info log: /'
 exit $BLOCK_FAIL
