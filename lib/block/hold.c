@@ -491,6 +491,9 @@ static _Noreturn void guard_run(struct lw_hold *h, pid_t parent)
 			stalled = false;
 			continue;
 		}
+		/* nothing waits any more (read just before the guard looked): not a stall */
+		if (poll(&pfd, 1, 0) <= 0)
+			continue;
 		if (!stalled)
 			atomic_fetch_add(&sh->stalls, 1);
 		stalled = true;
