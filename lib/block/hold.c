@@ -240,7 +240,8 @@ static enum start read_start(struct lw_hold *h, const uint8_t *p, size_t len,
 	if (r < 0)
 		return START_OTHER;
 	len = LW_MIN(h->req.host.len, sizeof(h->name) - 1);
-	memcpy(h->name, h->req.host.p, len);
+	if (len) /* a request without Host has no pointer to copy from */
+		memcpy(h->name, h->req.host.p, len);
 	h->name[len] = '\0';
 	if (len && h->name[len - 1] == '.')
 		h->name[--len] = '\0'; /* "vnet.cn." names vnet.cn */
