@@ -304,7 +304,7 @@ static enum lw_hold_verdict tcp_start(struct lw_hold *h, const struct lw_packet 
 	}
 	c->last = h->now;
 	off = (int32_t)(p->seq - c->next_seq);
-	if (off < 0 && (uint32_t)-off >= p->payload_len)
+	if (off < 0 && c->next_seq - p->seq >= p->payload_len) /* -off, also for INT32_MIN */
 		return LW_HOLD_ACCEPT; /* a retransmission of what we have */
 	if (off != 0) {
 		/* a gap (or an overlap: resend that changes length); give the connection up */
