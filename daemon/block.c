@@ -1511,6 +1511,8 @@ int lw_block_start(const struct lw_config *cfg, struct lw_loop *loop, struct lw_
 	}
 	b->health.hold_queue_ok = b->hold != NULL;
 	if (b->hold) {
+		/* held packets never wait behind a capture burst */
+		lw_loop_set_urgent(loop, lw_hold_fd(b->hold));
 		/* which queue path this kernel takes, known now rather than at the first flag */
 		e2[0] = '\0';
 		if (lw_hold_rules_install(&b->rules, b->nft, e2, sizeof(e2)) < 0) {
@@ -1567,6 +1569,11 @@ void lw_block_stop(struct lw_block *b)
 				    "connection starts dropped",
 				    (unsigned long long)hs.packets, (unsigned long long)b->held_dns,
 				    (unsigned long long)b->dropped_starts);
+		if (hs.guard_stalls)
+			lw_log_info("the daemon stalled %llu times with packets held: %llu passed "
+				    "uninspected",
+				    (unsigned long long)hs.guard_stalls,
+				    (unsigned long long)hs.guard_released);
 		lw_hold_free(b->hold);
 	}
 	worker_stop(b->w);

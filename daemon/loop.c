@@ -2,6 +2,7 @@
 #include "loop.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 struct source {
 	int fd; /* -1 = free slot */
 	bool timer; /* fd is a timerfd owned by the loop */
+	bool urgent;
 	lw_loop_fd_fn fd_fn;
 	lw_loop_timer_fn timer_fn;
 	void *user_data;
@@ -23,6 +25,8 @@ struct lw_loop {
 	int ep;
 	bool quit;
 	struct source src[LOOP_MAX_SOURCES];
+	size_t urgent[LW_LOOP_MAX_URGENT]; /* indexes into src */
+	size_t n_urgent;
 };
 
 struct lw_loop *lw_loop_new(void)
@@ -96,6 +100,54 @@ void lw_loop_remove_fd(struct lw_loop *l, int fd)
 		epoll_ctl(l->ep, EPOLL_CTL_DEL, fd, NULL);
 		l->src[i].fd = -1;
 	}
+	for (i = 0; i < l->n_urgent;)
+		if (l->src[l->urgent[i]].fd < 0)
+			l->urgent[i] = l->urgent[--l->n_urgent];
+		else
+			i++;
+}
+
+int lw_loop_set_urgent(struct lw_loop *l, int fd)
+{
+	size_t i;
+
+	for (i = 0; i < LOOP_MAX_SOURCES; i++) {
+		struct source *s = &l->src[i];
+
+		if (s->fd != fd || s->timer)
+			continue;
+		if (s->urgent)
+			return 0;
+		if (l->n_urgent == LW_LOOP_MAX_URGENT)
+			return -ENOSPC;
+		s->urgent = true;
+		l->urgent[l->n_urgent++] = i;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+/* Serves the urgent sources that are readable now (one poll, no waiting). */
+static void serve_urgent(struct lw_loop *l)
+{
+	struct pollfd pfd[LW_LOOP_MAX_URGENT];
+	size_t i, n = l->n_urgent;
+
+	if (n == 0)
+		return;
+	for (i = 0; i < n; i++) {
+		pfd[i].fd = l->src[l->urgent[i]].fd;
+		pfd[i].events = POLLIN;
+		pfd[i].revents = 0;
+	}
+	if (poll(pfd, n, 0) <= 0)
+		return;
+	for (i = 0; i < n && !l->quit; i++) {
+		struct source *s = &l->src[l->urgent[i]];
+
+		if ((pfd[i].revents & POLLIN) && s->fd == pfd[i].fd)
+			s->fd_fn(s->fd, EPOLLIN, s->user_data);
+	}
 }
 
 int lw_loop_add_timer(struct lw_loop *l, unsigned interval_ms, lw_loop_timer_fn fn, void *user_data)
@@ -135,9 +187,21 @@ int lw_loop_run(struct lw_loop *l)
 				continue;
 			return -errno;
 		}
+		/* urgent sources first; the others after, each followed by the urgent ones again */
 		for (i = 0; i < n && !l->quit; i++) {
 			struct source *s = &l->src[evs[i].data.u64];
 
+			if (s->fd >= 0 && s->urgent) {
+				s->fd_fn(s->fd, evs[i].events, s->user_data);
+				evs[i].data.u64 = LOOP_MAX_SOURCES; /* done */
+			}
+		}
+		for (i = 0; i < n && !l->quit; i++) {
+			struct source *s;
+
+			if (evs[i].data.u64 >= LOOP_MAX_SOURCES)
+				continue;
+			s = &l->src[evs[i].data.u64];
 			if (s->fd < 0)
 				continue; /* removed by an earlier callback in this round */
 			if (s->timer) {
@@ -148,6 +212,7 @@ int lw_loop_run(struct lw_loop *l)
 			} else {
 				s->fd_fn(s->fd, evs[i].events, s->user_data);
 			}
+			serve_urgent(l);
 		}
 	}
 	return 0;

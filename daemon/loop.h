@@ -21,6 +21,14 @@ void lw_loop_free(struct lw_loop *l);
 int lw_loop_add_fd(struct lw_loop *l, int fd, lw_loop_fd_fn fn, void *user_data);
 /* Stops watching fd (safe from inside a callback). */
 void lw_loop_remove_fd(struct lw_loop *l, int fd);
+/*
+ * Marks fd (added with lw_loop_add_fd) urgent: it is served first in each round, and again
+ * after each other source's callback when it is readable, so that packets held for it (the
+ * NFQUEUE) never wait behind a long callback such as a capture burst.  At most
+ * LW_LOOP_MAX_URGENT fds; -ENOENT if fd was not added, -ENOSPC beyond that.
+ */
+#define LW_LOOP_MAX_URGENT 4
+int lw_loop_set_urgent(struct lw_loop *l, int fd);
 
 /* Calls fn every interval_ms (first call after interval_ms). Returns a timer id >= 0 or -errno. */
 int lw_loop_add_timer(struct lw_loop *l, unsigned interval_ms, lw_loop_timer_fn fn,

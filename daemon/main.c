@@ -422,6 +422,8 @@ static void live_frame(const struct lw_frame *f, void *user_data)
 	lw_pipeline_frame(l->pipe, f);
 }
 
+#define LIVE_CAPTURE_BATCH 64 /* frames per capture callback */
+
 static void on_capture(int fd, unsigned events, void *user_data)
 {
 	struct live *l = user_data;
@@ -432,7 +434,8 @@ static void on_capture(int fd, unsigned events, void *user_data)
 	(void)events;
 	if (!l->cap)
 		return;
-	r = lw_capture_read(l->cap, 0, live_frame, l, err, sizeof(err));
+	/* a bounded batch: the loop turns (and serves the NFQUEUE) between batches */
+	r = lw_capture_read(l->cap, LIVE_CAPTURE_BATCH, live_frame, l, err, sizeof(err));
 	if (r == -ENETDOWN) {
 		capture_lost(l, err);
 		return;
@@ -452,6 +455,16 @@ static void on_signal(int fd, unsigned events, void *user_data)
 	(void)events;
 	if (stop_signalled())
 		lw_loop_quit(l->loop);
+}
+
+/*
+ * systemd's watchdog (WatchdogSec= in the unit): pinged from a loop timer, so the pings stop
+ * when the loop stops turning (a stopped or hung daemon) and systemd restarts it.
+ */
+static void on_watchdog(void *user_data)
+{
+	(void)user_data;
+	sd_notify(0, "WATCHDOG=1");
 }
 
 static void on_tick(void *user_data)
@@ -475,6 +488,7 @@ static int run_live(const struct options *o, const struct lw_config *cfg, struct
 			 .status = EX_OK,
 			 .store = store};
 	struct lw_block *block = NULL;
+	uint64_t watchdog_us = 0;
 	char err[512] = "";
 	int r;
 
@@ -494,6 +508,15 @@ static int run_live(const struct options *o, const struct lw_config *cfg, struct
 		lw_log_error("event loop: %s", strerror(errno));
 		l.status = EX_OSERR;
 		goto out;
+	}
+	if (sd_watchdog_enabled(0, &watchdog_us) > 0) {
+		/* twice per interval */
+		unsigned ms = (unsigned)LW_MAX(watchdog_us / 2000, 1);
+
+		if (lw_loop_add_timer(l.loop, ms, on_watchdog, &l) < 0)
+			lw_log_warning("systemd watchdog: no timer: %s", strerror(errno));
+		else
+			lw_log_info("systemd watchdog: a ping every %u ms", ms);
 	}
 	/* modules attached to the loop (hostapd, netlink, blocking) start here */
 	r = lw_ap_new(cfg, store, l.loop, o->devinfo,

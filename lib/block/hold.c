@@ -16,15 +16,24 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <libmnl/libmnl.h>
 #include <libnetfilter_queue/libnetfilter_queue.h>
 #include <libnetfilter_queue/linux_nfnetlink_queue.h>
 #include <linux/netfilter.h>
 #include <linux/netlink.h>
 #include <pcap/dlt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "decode/decode.h"
 #include "proto/http.h"
@@ -53,6 +62,13 @@ struct conn {
 	struct lw_quic_state *quic;
 };
 
+/* shared with the guard process (MAP_SHARED) */
+struct guard_shared {
+	atomic_uint_fast64_t progress; /* lw_hold_dispatch() calls by the daemon */
+	atomic_uint_fast64_t stalls;
+	atomic_uint_fast64_t released;
+};
+
 struct lw_hold {
 	lw_hold_fn fn;
 	void *user_data;
@@ -67,6 +83,9 @@ struct lw_hold {
 	struct nfq_handle *nfq;
 	struct nfq_q_handle *qh;
 	int fd;
+	uint16_t num;
+	pid_t guard;
+	struct guard_shared *shared;
 	lw_time_us now;
 	uint8_t msg[HOLD_MSG_MAX];
 };
@@ -101,6 +120,13 @@ void lw_hold_free(struct lw_hold *h)
 
 	if (!h)
 		return;
+	if (h->guard > 0) {
+		kill(h->guard, SIGKILL);
+		while (waitpid(h->guard, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+	if (h->shared)
+		munmap(h->shared, sizeof(*h->shared));
 	if (h->qh)
 		nfq_destroy_queue(h->qh);
 	if (h->nfq)
@@ -114,6 +140,10 @@ void lw_hold_free(struct lw_hold *h)
 void lw_hold_get_stats(const struct lw_hold *h, struct lw_hold_stats *out)
 {
 	*out = h->st;
+	if (h->shared) {
+		out->guard_stalls = atomic_load(&h->shared->stalls);
+		out->guard_released = atomic_load(&h->shared->released);
+	}
 }
 
 /* --- connections ---------------------------------------------------------------------- */
@@ -210,7 +240,8 @@ static enum start read_start(struct lw_hold *h, const uint8_t *p, size_t len,
 	if (r < 0)
 		return START_OTHER;
 	len = LW_MIN(h->req.host.len, sizeof(h->name) - 1);
-	memcpy(h->name, h->req.host.p, len);
+	if (len) /* a request without Host has no pointer to copy from */
+		memcpy(h->name, h->req.host.p, len);
 	h->name[len] = '\0';
 	if (len && h->name[len - 1] == '.')
 		h->name[--len] = '\0'; /* "vnet.cn." names vnet.cn */
@@ -273,7 +304,7 @@ static enum lw_hold_verdict tcp_start(struct lw_hold *h, const struct lw_packet 
 	}
 	c->last = h->now;
 	off = (int32_t)(p->seq - c->next_seq);
-	if (off < 0 && (uint32_t)-off >= p->payload_len)
+	if (off < 0 && c->next_seq - p->seq >= p->payload_len) /* -off, also for INT32_MIN */
 		return LW_HOLD_ACCEPT; /* a retransmission of what we have */
 	if (off != 0) {
 		/* a gap (or an overlap: resend that changes length); give the connection up */
@@ -395,6 +426,114 @@ static int on_queued(struct nfq_q_handle *qh, struct nfgenmsg *nfmsg, struct nfq
 	return 0;
 }
 
+/* --- the guard ------------------------------------------------------------------------- */
+
+static void guard_sleep_ms(long ms)
+{
+	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* Accepts every queued packet in one recv()'d buffer; returns how many. */
+static uint64_t guard_accept(int fd, uint16_t num, const uint8_t *buf, size_t len)
+{
+	const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
+	int left = (int)len;
+	uint64_t n = 0;
+
+	for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
+		struct nlattr *attr[NFQA_MAX + 1] = {0};
+		char out[128] __attribute__((aligned(4)));
+		struct nfqnl_msg_packet_hdr *ph;
+		struct nlmsghdr *v;
+
+		if (NFNL_MSG_TYPE(nlh->nlmsg_type) != NFQNL_MSG_PACKET ||
+		    nfq_nlmsg_parse(nlh, attr) < 0 || !attr[NFQA_PACKET_HDR] ||
+		    mnl_attr_get_payload_len(attr[NFQA_PACKET_HDR]) < sizeof(*ph))
+			continue;
+		ph = mnl_attr_get_payload(attr[NFQA_PACKET_HDR]);
+		v = nfq_nlmsg_put(out, NFQNL_MSG_VERDICT, num);
+		nfq_nlmsg_verdict_put(v, (int)ntohl(ph->packet_id), NF_ACCEPT);
+		if (send(fd, v, v->nlmsg_len, 0) == (ssize_t)v->nlmsg_len)
+			n++;
+	}
+	return n;
+}
+
+/*
+ * The guard process: only system calls and libmnl/libnetfilter_queue's buffer helpers (no
+ * allocation), as the daemon it was forked from has threads.
+ */
+static _Noreturn void guard_run(struct lw_hold *h, pid_t parent)
+{
+	struct guard_shared *sh = h->shared;
+	struct pollfd pfd = {.fd = h->fd, .events = POLLIN};
+	bool stalled = false;
+	sigset_t none;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(0);
+	prctl(PR_SET_NAME, "leakwatchd-hold");
+	for (;;) {
+		uint_fast64_t seen;
+		ssize_t got;
+
+		if (poll(&pfd, 1, -1) <= 0)
+			continue;
+		seen = atomic_load(&sh->progress);
+		/* once stalled, newly queued packets wait less: the daemon reads at once if alive */
+		guard_sleep_ms(stalled ? LW_HOLD_GUARD_MS / 5 : LW_HOLD_GUARD_MS);
+		if (atomic_load(&sh->progress) != seen) {
+			stalled = false;
+			continue;
+		}
+		/* nothing waits any more (read just before the guard looked): not a stall */
+		if (poll(&pfd, 1, 0) <= 0)
+			continue;
+		if (!stalled)
+			atomic_fetch_add(&sh->stalls, 1);
+		stalled = true;
+		while ((got = recv(h->fd, h->msg, sizeof(h->msg), MSG_DONTWAIT)) > 0 ||
+		       (got < 0 && (errno == EINTR || errno == ENOBUFS)))
+			if (got > 0)
+				atomic_fetch_add(&sh->released,
+						 guard_accept(h->fd, h->num, h->msg, (size_t)got));
+	}
+}
+
+/* Forks the guard; the queue works without one (returns -errno then). */
+static int guard_start(struct lw_hold *h)
+{
+	pid_t parent = getpid(), pid;
+
+	h->shared = mmap(NULL, sizeof(*h->shared), PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (h->shared == MAP_FAILED) {
+		h->shared = NULL;
+		return -errno;
+	}
+	atomic_init(&h->shared->progress, 0);
+	atomic_init(&h->shared->stalls, 0);
+	atomic_init(&h->shared->released, 0);
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		/* nothing of the daemon's but the queue's socket */
+		if (h->fd > 3)
+			close_range(3, (unsigned)h->fd - 1, 0);
+		close_range((unsigned)h->fd + 1, ~0U, 0);
+		guard_run(h, parent);
+	}
+	h->guard = pid;
+	return 0;
+}
+
 int lw_hold_open_queue(struct lw_hold *h, uint16_t num, char *err, size_t errlen)
 {
 	int one = 1, r;
@@ -432,6 +571,8 @@ int lw_hold_open_queue(struct lw_hold *h, uint16_t num, char *err, size_t errlen
 	nfnl_rcvbufsiz(nfq_nfnlh(h->nfq), HOLD_RCVBUF);
 	/* a lost message is counted by the kernel, not reported as ENOBUFS to every recv */
 	setsockopt(h->fd, SOL_NETLINK, NETLINK_NO_ENOBUFS, &one, sizeof(one));
+	h->num = num;
+	guard_start(h);
 	return 0;
 fail:
 	nfq_destroy_queue(h->qh);
@@ -453,6 +594,8 @@ int lw_hold_dispatch(struct lw_hold *h, lw_time_us now)
 	if (!h->nfq)
 		return -EBADF;
 	h->now = now;
+	if (h->shared)
+		atomic_fetch_add(&h->shared->progress, 1);
 	for (n = 0; n < LW_HOLD_BATCH; n++) {
 		ssize_t got = recv(h->fd, h->msg, sizeof(h->msg), MSG_DONTWAIT);
 

@@ -17,7 +17,16 @@
  *
  * Everything else is accepted at once.  The rules carry --queue-bypass (nft: "bypass") and
  * the queue is opened with NFQA_CFG_F_FAIL_OPEN: while nothing listens, or when the queue is
- * full, packets pass.  Blocking fails open; DNS never stops.
+ * full, packets pass.  Blocking fails open; DNS never stops:
+ * - the queue is short (LW_HOLD_QUEUE_MAXLEN): a device flooding DNS fills it, and what does
+ *   not fit passes at once, so another device's answer waits behind a bounded number of
+ *   packets, not behind the whole flood;
+ * - a stalled daemon (stopped, or blocked somewhere in its loop) keeps reading nothing, and a
+ *   queue that is not full is not failed open by the kernel: its packets would wait for the
+ *   whole stall.  A guard process forked by lw_hold_open_queue() shares the queue's socket
+ *   (and so its netlink port, which verdicts must come from); when packets have waited
+ *   LW_HOLD_GUARD_MS without the daemon reading any, it reads them and accepts them
+ *   uninspected until the daemon reads again.  It dies with the daemon (PR_SET_PDEATHSIG).
  *
  * Kernels built without CONFIG_NFT_QUEUE have no nft "queue" statement, only the xtables
  * NFQUEUE target; lw_hold_rules_install() tries nft first and falls back to that target, put
@@ -33,7 +42,14 @@
 #define LW_HOLD_MAX_CONNS 256 /* connections whose start is being read at once */
 #define LW_HOLD_HEAD_MAX 16384 /* bytes of a stream's start buffered for a ClientHello/head */
 #define LW_HOLD_CONN_TIMEOUT (10 * LW_USEC_PER_SEC) /* a connection entry unused this long goes */
-#define LW_HOLD_QUEUE_MAXLEN 4096 /* packets the kernel queues for us before failing open */
+/*
+ * Packets the kernel queues for us before failing open: the longest wait behind a flood is
+ * this many packets' inspection (about 20-100 us each on a loaded 2-core AP), while a burst of
+ * answers from one page load (tens) still fits.
+ */
+#define LW_HOLD_QUEUE_MAXLEN 256
+/* a stall of the daemon this long with packets waiting hands them to the guard */
+#define LW_HOLD_GUARD_MS 100
 #define LW_HOLD_BATCH 64 /* queue messages handled per lw_hold_dispatch() call */
 
 enum lw_hold_verdict {
@@ -65,6 +81,8 @@ struct lw_hold_stats {
 	uint64_t evicted; /* connection entries reused before they were done */
 	uint64_t recv_errors; /* queue messages lost (ENOBUFS) or unreadable */
 	uint64_t verdict_errors; /* verdicts the kernel refused */
+	uint64_t guard_stalls; /* times the guard found the daemon stalled with packets waiting */
+	uint64_t guard_released; /* packets the guard accepted uninspected */
 };
 
 struct lw_hold;
@@ -82,8 +100,9 @@ enum lw_hold_verdict lw_hold_inspect(struct lw_hold *h, const uint8_t *ip, size_
 				     const struct lw_mac *src_mac, lw_time_us now);
 
 /*
- * Binds queue number num (fail-open, whole packets).  0, or -errno with err: -EPERM without
- * CAP_NET_ADMIN, -EBUSY when another program holds that queue.
+ * Binds queue number num (fail-open, whole packets) and forks its guard (see above; the queue
+ * works without it when fork fails).  0, or -errno with err: -EPERM without CAP_NET_ADMIN,
+ * -EBUSY when another program holds that queue.
  */
 int lw_hold_open_queue(struct lw_hold *h, uint16_t num, char *err, size_t errlen);
 /* The queue's socket, for the event loop (-1 if not open). */

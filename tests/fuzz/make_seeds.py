@@ -18,6 +18,9 @@ IPv6, UDP, TCP), and their payloads sorted to the targets:
   config       config/leakwatch.conf, the golden .conf files, hand-made ones
   detect-*     hand-made bodies in each encoding the engine decodes; the http seeds
   hostapd      hand-made event lines and STA replies
+  hold         the first 32 IP packets a hold queues (DNS, TCP with payload, UDP to 443) of
+               each capture, in order, as parts (a zero clock byte, then the packet), with
+               option bytes 0 and 7 (fuzz-hold.c)
   pipeline     every capture as frames in the fuzz-pipeline format, also rewrapped in each other
                link type the decoder knows
 
@@ -123,6 +126,17 @@ def parse_eth(frame):
         doff = (l4[12] >> 4) * 4
         return src, dst, 6, sport, dport, l4[doff:], seq
     return None
+
+
+def ip_packet(frame):
+    """The IP packet of an Ethernet frame (VLAN tags skipped)."""
+    off = 12
+    etype = struct.unpack('>H', frame[off:off + 2])[0]
+    off += 2
+    while etype in (0x8100, 0x88a8):
+        etype = struct.unpack('>H', frame[off + 2:off + 4])[0]
+        off += 4
+    return frame[off:]
 
 
 def tcp_streams(frames):
@@ -359,6 +373,14 @@ def main():
         if linktype != 1:
             continue
         quic_flows = {}
+        held = []
+        for _ts, fr in frames:
+            p = parse_eth(fr)
+            if p and ((p[2] == 17 and (p[3] == 53 or p[4] == 443)) or (p[2] == 6 and p[5])):
+                held.append(b'\0' + ip_packet(fr))
+        if held:
+            for opt in (0, 7):
+                add('hold', '%s-%d' % (case, opt), bytes([opt]) + parts(held[:32]))
         for i, (_ts, fr) in enumerate(frames):
             p = parse_eth(fr)
             if not p or p[2] != 17 or not p[5]:
