@@ -11,7 +11,9 @@ mount -t devpts -o newinstance,ptmxmode=0666 devpts /dev/pts 2>/dev/null ||
 mkdir -p /dev/shm
 mount -t tmpfs tmpfs /dev/shm
 mount -t tmpfs -o mode=0755 tmpfs /run
-mount -t tmpfs -o mode=1777 tmpfs /tmp
+# /tmp stays on the root's overlay (a tmpfs already): a tmpfs of its own would hide the shares
+# mounted below it (a source tree checked out under /tmp, as CI may)
+chmod 1777 /tmp
 mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null
 ln -sf /proc/self/fd /dev/fd
 hostname leakwatch-vm
