@@ -1501,6 +1501,8 @@ int lw_block_start(const struct lw_config *cfg, struct lw_loop *loop, struct lw_
 		b->rules.what = (b->hold_dns ? LW_HOLD_RULES_DNS : 0) |
 				(b->hold_hello ? LW_HOLD_RULES_HELLO : 0);
 		b->hold = lw_hold_new(on_held, b);
+		if (b->hold)
+			lw_hold_set_guard_ms(b->hold, (unsigned)cfg->block_hold_stall_ms);
 		if (!b->hold || lw_hold_open_queue(b->hold, b->rules.queue, e2, sizeof(e2)) < 0 ||
 		    lw_loop_add_fd(loop, lw_hold_fd(b->hold), on_hold_fd, b) < 0) {
 			lw_log_warning("blocking without holding packets: %s",

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "block/block.h"
+#include "block/hold.h"
 #include "block/layout.h"
 
 #include <errno.h>
@@ -70,6 +71,7 @@ static const struct key keys[] = {
 	L("block", "auto_expire", block_auto_expire, 0, 86400 * 365),
 	L("block", "auto_per_hour", block_auto_per_hour, 0, 1000),
 	L("block", "ttl_min", block_ttl_min, 1, 86400 * 7),
+	L("block", "hold_stall_ms", block_hold_stall_ms, 20, 60000),
 	L("block", "ttl_max", block_ttl_max, 1, 86400 * 365),
 	{"block", "dns_hold", KEY_BOOL, offsetof(struct lw_config, block_dns_hold), 0, 0, 0},
 	{"block", "hello_hold", KEY_BOOL, offsetof(struct lw_config, block_hello_hold), 0, 0, 0},
@@ -122,6 +124,7 @@ void lw_config_defaults(struct lw_config *c)
 	snprintf(c->block_queue_path, sizeof(c->block_queue_path), "auto");
 	snprintf(c->block_table, sizeof(c->block_table), "leakwatch");
 	c->block_ttl_min = 300;
+	c->block_hold_stall_ms = LW_HOLD_GUARD_MS;
 	c->block_auto_expire = 7 * 86400;
 	c->block_auto_per_hour = 5;
 	c->block_ttl_max = 86400;

@@ -58,6 +58,7 @@ struct lw_config {
 	char block_table[32];
 	char *block_domains; /* every "domains =" line, comma-joined; malloc'd, NULL = none */
 	long block_ttl_min;
+	long block_hold_stall_ms; /* held packets pass after this long without the daemon */
 	long block_ttl_max;
 	bool block_dns_hold;
 	bool block_hello_hold;

@@ -85,6 +85,7 @@ struct lw_hold {
 	int fd;
 	uint16_t num;
 	pid_t guard;
+	unsigned guard_ms;
 	struct guard_shared *shared;
 	lw_time_us now;
 	uint8_t msg[HOLD_MSG_MAX];
@@ -99,6 +100,7 @@ struct lw_hold *lw_hold_new(lw_hold_fn fn, void *user_data)
 	h->fn = fn;
 	h->user_data = user_data;
 	h->fd = -1;
+	h->guard_ms = LW_HOLD_GUARD_MS;
 	h->dec = lw_decoder_new(NULL);
 	if (!h->dec) {
 		free(h);
@@ -487,7 +489,7 @@ static _Noreturn void guard_run(struct lw_hold *h, pid_t parent)
 			continue;
 		seen = atomic_load(&sh->progress);
 		/* once stalled, newly queued packets wait less: the daemon reads at once if alive */
-		guard_sleep_ms(stalled ? LW_HOLD_GUARD_MS / 5 : LW_HOLD_GUARD_MS);
+		guard_sleep_ms(stalled ? LW_HOLD_GUARD_STALLED_MS : h->guard_ms);
 		if (atomic_load(&sh->progress) != seen) {
 			stalled = false;
 			continue;
@@ -504,6 +506,11 @@ static _Noreturn void guard_run(struct lw_hold *h, pid_t parent)
 				atomic_fetch_add(&sh->released,
 						 guard_accept(h->fd, h->num, h->msg, (size_t)got));
 	}
+}
+
+void lw_hold_set_guard_ms(struct lw_hold *h, unsigned ms)
+{
+	h->guard_ms = ms < 20 ? 20 : ms > 60000 ? 60000 : ms;
 }
 
 /* Forks the guard; the queue works without one (returns -errno then). */

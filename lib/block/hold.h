@@ -49,7 +49,8 @@
  */
 #define LW_HOLD_QUEUE_MAXLEN 256
 /* a stall of the daemon this long with packets waiting hands them to the guard */
-#define LW_HOLD_GUARD_MS 100
+#define LW_HOLD_GUARD_MS 1000 /* default of lw_hold_set_guard_ms() */
+#define LW_HOLD_GUARD_STALLED_MS 20 /* once stalled: each newly queued packet */
 #define LW_HOLD_BATCH 64 /* queue messages handled per lw_hold_dispatch() call */
 
 enum lw_hold_verdict {
@@ -105,6 +106,12 @@ enum lw_hold_verdict lw_hold_inspect(struct lw_hold *h, const uint8_t *ip, size_
  * -EBUSY when another program holds that queue.
  */
 int lw_hold_open_queue(struct lw_hold *h, uint16_t num, char *err, size_t errlen);
+/*
+ * How long held packets may wait with the daemon reading none before the guard accepts them
+ * (20-60000 ms; before lw_hold_open_queue).  Too short for a slow machine's burst and holds
+ * fail open under load; too long and a stalled daemon delays every device's DNS by it.
+ */
+void lw_hold_set_guard_ms(struct lw_hold *h, unsigned ms);
 /* The queue's socket, for the event loop (-1 if not open). */
 int lw_hold_fd(const struct lw_hold *h);
 /* Handles what is waiting (at most LW_HOLD_BATCH messages): number handled, or -errno. */

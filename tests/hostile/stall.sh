@@ -47,7 +47,9 @@ pings() { awk -v a="$1" -v b="$2" '$2 == "WATCHDOG=1" && $1 >= a && $1 < b { n++
 lookups() { lab_ns "$P2" python3 "$tools" lookups 192.0.2.1 "$@"; }
 conn() { lab_ns "$P2" python3 "$tools" connect 203.0.113.60 8080 www.victim.example "$1"; }
 
-block_conf "$LAB_DIR/stall.conf" domains=flagged.example dns_hold=yes hello_hold=yes
+# hold_stall_ms = 100 (the default is 1000): the bounds below are this run's, with the guard at 100 ms
+block_conf "$LAB_DIR/stall.conf" domains=flagged.example dns_hold=yes hello_hold=yes \
+	hold_stall_ms=100
 export NOTIFY_SOCKET=$notify WATCHDOG_USEC=1000000 # a ping every 500 ms
 block_start "$LAB_DIR/stall.conf"
 unset NOTIFY_SOCKET WATCHDOG_USEC
