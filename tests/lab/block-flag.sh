@@ -30,6 +30,9 @@ block_ap_net
 
 db=$LAB_DIR/block.db
 FLAG_MS=${BLOCK_FLAG_MS:-2000} # a flag must block this soon
+# seconds the daemon is given to act on a change of the flagged table (BLOCK_SETTLE_S: more on
+# an emulated kernel)
+SETTLE=${BLOCK_SETTLE_S:-1}
 block_conf "$LAB_DIR/lw.conf"
 block_start "$LAB_DIR/lw.conf"
 P1=$LAB_ID-phone1
@@ -69,7 +72,7 @@ sql "INSERT INTO flagged(domain) VALUES ('vnet.cn')"
 ms=$(block_until_elem 198.51.100.10 in "${BLOCK_WAIT_S:-20}")
 echo "info bridged: flag -> vnet.cn's address in the set in $ms ms"
 block_expect "bridged: flag blocks within $FLAG_MS ms" "$(block_within "$FLAG_MS" "$ms")" yes
-sleep 1 # the second address and the hold rules
+sleep "$SETTLE" # the second address and the hold rules
 # without DNS: the daemon looked vnet.cn up itself when it was flagged
 block_expect "flagged: phone1 to vnet.cn's address, no DNS involved" \
 	"$(block_http "$P1" http://vnet.cn/ --resolve vnet.cn:80:198.51.100.10)" 000
@@ -96,7 +99,7 @@ block_expect "hold rules removed when nothing is flagged" "$(block_rules)" 0
 
 # --- a flag for phone1 only ----------------------------------------------------------------
 sql "INSERT INTO flagged(domain, mac, reason) VALUES ('vnet.cn', '02:10:00:00:00:01', 'test')"
-sleep 1
+sleep "$SETTLE"
 check_all "flagged for phone1" 000 000 200 200 200
 block_expect "per-device blocks rows carry the MAC" \
 	"$(sql "SELECT DISTINCT mac FROM blocks WHERE mac IS NOT NULL AND action = 'add'")" \
@@ -105,7 +108,7 @@ block_expect "per-device blocks rows carry the MAC" \
 # --- a malformed row is reported once and ignored; the good one keeps working --------------
 sql "INSERT INTO flagged(domain) VALUES ('not a domain!')"
 sql "INSERT INTO flagged(domain, mac) VALUES ('example.org', 'zz:zz')"
-sleep 1
+sleep "$SETTLE"
 block_expect "malformed domain reported" \
 	"$(grep -c "is not a domain name" "$LAB_DIR/leakwatchd.log")" 1
 block_expect "malformed MAC reported" "$(grep -c "is not a MAC address" "$LAB_DIR/leakwatchd.log")" 1
@@ -113,14 +116,14 @@ block_expect "daemon still running" "$(kill -0 "$pid" && echo yes)" yes
 check_all "with malformed rows" 000 000 200 200 200
 
 sql "DELETE FROM flagged"
-sleep 1
+sleep "$SETTLE"
 check_all "all rows deleted" 200 200 200 200 200
 
 # --- a flag that expires by itself ----------------------------------------------------------
-sql "INSERT INTO flagged(domain, expires) VALUES ('vnet.cn', CAST(strftime('%s', 'now') AS INTEGER) + 3)"
-sleep 1
+sql "INSERT INTO flagged(domain, expires) VALUES ('vnet.cn', CAST(strftime('%s', 'now') AS INTEGER) + $((3 * SETTLE)))"
+sleep "$SETTLE"
 block_expect "flagged until a time: blocked before it" "$(block_http "$P1" http://vnet.cn/)" 000
-sleep 2.5
+sleep "$((3 * SETTLE))"
 block_expect "flagged until a time: reachable after it" "$(block_http "$P1" http://vnet.cn/)" 200
 block_expect "an expired row is left to the person" "$(sql "SELECT count(*) FROM flagged")" 1
 

@@ -63,7 +63,7 @@ block_expect "table family" "$(block_meta block.family)" inet
 block_expect "family setting" "$(block_meta block.family_config)" auto
 block_expect "br_netfilter on a routing AP" "$(block_meta block.br_netfilter)" "not needed"
 block_expect "no problems" "$(block_meta_empty block.problems)" empty
-block_expect "the queue path is named" "$(block_meta block.queue_path | grep -Ec '^(nft|xtables)$')" 1
+block_expect "the queue path is named" "$(block_meta block.queue_path | grep -Ec '^(nft|xtables)( \(forced\))?$')" 1
 echo "info queue path: $(block_meta block.queue_path); holds: $(block_meta block.holds)"
 block_expect "holds on (a domain is flagged in the config)" \
 	"$(block_meta block.holds | grep -c '^DNS-hold and hello-hold on (')" 1

@@ -32,6 +32,8 @@ esac
 # (10-50x slower than the host) a report took 1.2-1.4 s, so 3 s here (a real stock-kernel AP
 # is the host lab's speed).  Loading br_netfilter itself happens before the daemon is ready.
 export BLOCK_REPORT_MS=${BLOCK_REPORT_MS:-3000}
+# block-flag's waits after each change of the flagged table (1 s on the host)
+export BLOCK_SETTLE_S=${BLOCK_SETTLE_S:-3}
 # The hold's guard releases held packets the daemon has not read for hold_stall_ms (1 s by
 # default): under TCG a burst of 100 answers takes the daemon longer than that (84-91 of 100
 # escaped with the guard at 100 ms), so 10 s here
