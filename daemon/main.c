@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <net/if.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -341,6 +342,7 @@ struct live {
 	const struct lw_config *cfg;
 	struct lw_ap *ap;
 	int dlt;
+	unsigned cap_ifindex; /* the interface the capture is bound to (0: unknown) */
 	uint64_t dropped_before, if_dropped_before; /* by captures closed since the start */
 	int status;
 	struct lw_store *store;
@@ -403,14 +405,35 @@ static void capture_reopen(struct live *l)
 		return;
 	}
 	l->cap = cap;
+	l->cap_ifindex = if_nametoindex(cfg->interface);
 	lw_log_info("%s: capturing again", cfg->interface);
 	sd_notifyf(0, "STATUS=capturing on %s", cfg->interface);
+}
+
+/*
+ * An interface deleted (and perhaps created again at once) may leave a capture bound to the old
+ * one silent without a read error, and under load its notifications may read as just down and
+ * up: no index, or a new index under the same name, is that case.
+ */
+static void capture_check_recreated(struct live *l)
+{
+	unsigned now;
+
+	if (!l->cap || !l->cap_ifindex)
+		return;
+	errno = 0;
+	now = if_nametoindex(l->cfg->interface);
+	if (now && now != l->cap_ifindex)
+		capture_lost(l, "deleted and created again");
+	else if (!now && errno == ENODEV)
+		capture_lost(l, "it is gone"); /* the read error may never come */
 }
 
 static void on_link(bool up, void *user_data)
 {
 	struct live *l = user_data;
 
+	capture_check_recreated(l);
 	if (up)
 		capture_reopen(l);
 }
@@ -471,6 +494,7 @@ static void on_tick(void *user_data)
 {
 	struct live *l = user_data;
 
+	capture_check_recreated(l);
 	if (!l->cap)
 		capture_reopen(l);
 	set_capture_stats(l);
@@ -485,6 +509,7 @@ static int run_live(const struct options *o, const struct lw_config *cfg, struct
 	struct live l = {.cap = cap,
 			 .cfg = cfg,
 			 .dlt = lw_capture_linktype(cap),
+			 .cap_ifindex = if_nametoindex(cfg->interface),
 			 .status = EX_OK,
 			 .store = store};
 	struct lw_block *block = NULL;
