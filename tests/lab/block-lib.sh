@@ -84,9 +84,10 @@ block_reported_in_time() {
 # more than 0.5 s after ADDR was in the set (0: the open connection stopped too).  Unflags after.
 block_open_conn() {
 	local ns=$1 addr=$2 port=$3 domain=$4 out=$LAB_DIR/stream.$RANDOM t_flag t_in spid
-	lab_ns "$ns" python3 "$here/block_client.py" stream "$addr" "$port" 4 >"$out" &
+	local settle=${BLOCK_SETTLE_S:-1} # (more on an emulated kernel: the client starts slower)
+	lab_ns "$ns" python3 "$here/block_client.py" stream "$addr" "$port" $((4 * settle)) >"$out" &
 	spid=$!
-	sleep 1.5
+	sleep "$(awk -v s="$settle" 'BEGIN { print 1.5 * s }')"
 	t_flag=$(date +%s.%N)
 	sql "INSERT INTO flagged(domain) VALUES ('$domain')"
 	block_until_elem "$addr" in "${BLOCK_WAIT_S:-20}" >/dev/null
