@@ -8,15 +8,18 @@ usage:
   forge.py query SERVER NAME
       an ordinary lookup (a UDP socket, not forged) of NAME's A records at SERVER:53; prints
       the addresses, or nothing when no answer came within 2 s
-  forge.py dhcp IFACE SRC_MAC CHADDR HOSTNAME COUNT
+  forge.py dhcp IFACE SRC_MAC CHADDR HOSTNAME COUNT [PER_SECOND]
       COUNT DHCP REQUESTs (broadcast, from 0.0.0.0:68) with that chaddr and host name;
-      CHADDR "random" gives each its own chaddr, SRC_MAC "same" sends each from its chaddr
+      CHADDR "random" gives each its own chaddr, SRC_MAC "same" sends each from its chaddr;
+      PER_SECOND paces them (a test that counts every frame must not lose them to the
+      capture buffer of a slow build)
 Prints what it sent, one line.
 """
 import random
 import socket
 import struct
 import sys
+import time
 
 
 def mac_bytes(mac):
@@ -113,8 +116,14 @@ def main(argv):
               % (src_ip, dst_ip, dport, src_mac, name, ' '.join(addrs)))
     elif argv[1] == 'dhcp':
         _, _, _, src_mac, chaddr, hostname, count = argv[:7]
+        rate = int(argv[7]) if len(argv) > 7 else 0
         rnd = random.Random(7)
+        start = time.monotonic()
         for i in range(int(count)):
+            if rate and i % 50 == 0:
+                ahead = start + i / rate - time.monotonic()
+                if ahead > 0:
+                    time.sleep(ahead)
             ch = chaddr
             if chaddr == 'random':  # locally administered, unicast
                 ch = ':'.join(['02'] + ['%02x' % rnd.randint(0, 255) for _ in range(5)])
