@@ -144,9 +144,10 @@ static const char *const stmt_sql[ST__MAX] = {
 		"flows_evicted, leaks, malformed, store_dropped, rss_kb, names_evicted, "
 		"dns_malformed, http_malformed, tls_malformed, reasm_overflow, reasm_gaps, "
 		"frag_dropped, quic_too_big, detect_budget_hit, http_body_cut, dns_unmatched, "
-		"dns_pending_evicted, dhcp_chaddr_mismatch, devices_refused, block_guarded) "
+		"dns_pending_evicted, dhcp_chaddr_mismatch, devices_refused, block_guarded, "
+		"body_undecoded) "
 		"VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
-		"?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)",
+		"?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27)",
 	[ST_META] = "INSERT INTO meta(key, value) VALUES(?1, ?2) "
 		    "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
 	[ST_BLOCK] = "INSERT INTO blocks(ts, mac, domain, ip, until, reason, action) "
@@ -625,6 +626,7 @@ static int write_stats(struct lw_store *s, const struct lw_stats_rec *r)
 	bind_u64(st, 24, r->dhcp_chaddr_mismatch);
 	bind_u64(st, 25, r->devices_refused);
 	bind_u64(st, 26, r->block_guarded);
+	bind_u64(st, 27, r->body_undecoded);
 	return step(st);
 }
 

@@ -16,7 +16,7 @@
 
 #include "core/types.h"
 
-#define LW_STORE_SCHEMA_VERSION 4
+#define LW_STORE_SCHEMA_VERSION 5
 
 struct lw_store_config {
 	size_t queue_max; /* pending records; default 65536 */
@@ -112,6 +112,7 @@ struct lw_stats_rec {
 	/* what hostile clients sent that was refused (schema v4) */
 	uint64_t dns_unmatched, dns_pending_evicted, dhcp_chaddr_mismatch, devices_refused;
 	uint64_t block_guarded;
+	uint64_t body_undecoded;
 	long rss_kb;
 };
 

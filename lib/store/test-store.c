@@ -243,7 +243,7 @@ static const struct {
 		  "malformed,store_dropped,rss_kb,names_evicted,dns_malformed,http_malformed,"
 		  "tls_malformed,reasm_overflow,reasm_gaps,frag_dropped,quic_too_big,"
 		  "detect_budget_hit,http_body_cut,dns_unmatched,dns_pending_evicted,"
-		  "dhcp_chaddr_mismatch,devices_refused,block_guarded"},
+		  "dhcp_chaddr_mismatch,devices_refused,block_guarded,body_undecoded"},
 	{"leak_summary", "mac,domain,kind,count,first_seen,last_seen,first_time,last_time"},
 	{"device_domains",
 	 "mac,domain,flows,bytes_out,bytes_in,first_seen,last_seen,first_time,last_time"},
@@ -257,6 +257,9 @@ static const struct {
 		     "connected_s,rx_bytes,tx_bytes,tx_retries,tx_failed"},
 	{"stations_readable", "time,id,ts,mac,ifname,signal,signal_avg,tx_bitrate,rx_bitrate,"
 			      "inactive_ms,connected_s,rx_bytes,tx_bytes,tx_retries,tx_failed"},
+	{"device_names", "mac,proto,name,first_seen,last_seen,count"},
+	{"device_names_readable",
+	 "mac,proto,name,count,first_time,last_time,first_seen,last_seen"},
 };
 
 /* The columns of stations (schema 4), for the round trip and the migration. */
@@ -301,8 +304,8 @@ static void test_schema(void)
 	}
 	LW_CHECK_STR(db_list(db, "SELECT name FROM sqlite_master WHERE type = 'view' ORDER BY name",
 			     buf, sizeof(buf)),
-		     "device_domains,dns_readable,flows_readable,leak_summary,leaks_readable,"
-		     "stations_readable");
+		     "device_domains,device_names_readable,dns_readable,flows_readable,"
+		     "leak_summary,leaks_readable,stations_readable");
 	/* The indexes people's filters rely on, by what they cover. */
 	LW_CHECK_STR(
 		db_list(db, "SELECT name FROM pragma_index_info('leaks_mac_ts')", buf, sizeof(buf)),
@@ -411,6 +414,7 @@ static void test_roundtrip(void)
 	st.dhcp_chaddr_mismatch = 23;
 	st.devices_refused = 24;
 	st.block_guarded = 25;
+	st.body_undecoded = 26;
 	memset(&b, 0, sizeof(b));
 	b.ts = 1700000003;
 	strcpy(b.domain, "zzhc.vnet.cn");
@@ -517,7 +521,7 @@ static void test_roundtrip(void)
 		     "NULL|192.168.1.23|wlan0");
 	LW_CHECK_STR(db_row(db, "SELECT * FROM stats", buf, sizeof(buf)),
 		     "1700000010.0|1000|1048576|1|2|3|4|5|6|7|8192|11|12|13|14|15|16|17|18|19|20|"
-		     "21|22|23|24|25");
+		     "21|22|23|24|25|26");
 	LW_CHECK_STR(db_row(db, "SELECT * FROM blocks", buf, sizeof(buf)),
 		     "1|1700000003.0|NULL|zzhc.vnet.cn|203.0.113.9|1700000303.0|dns|add");
 	LW_CHECK_STR(db_row(db, "SELECT * FROM sessions", buf, sizeof(buf)),
@@ -929,6 +933,9 @@ static void make_old_schema(const char *path, int version)
 	char sql[128];
 	size_t i;
 
+	if (version < 5)
+		db_exec(db, "DROP VIEW device_names_readable; DROP TABLE device_names; "
+			    "ALTER TABLE stats DROP COLUMN body_undecoded");
 	if (version < 4)
 		db_exec(db, "DROP VIEW stations_readable; DROP TABLE stations");
 	for (i = 0; version < 4 && i < LW_ARRAY_SIZE(v4_hostile_columns); i++) {
@@ -970,7 +977,7 @@ static void test_migrate_v1(void)
 	LW_CHECK_INT(db_int(db, "PRAGMA user_version"), LW_STORE_SCHEMA_VERSION);
 	LW_CHECK_INT(db_int(db, "SELECT count(*) FROM pragma_table_info('stats')"),
 		     11 + (long long)LW_ARRAY_SIZE(v2_columns) +
-			     (long long)LW_ARRAY_SIZE(v4_hostile_columns));
+			     (long long)LW_ARRAY_SIZE(v4_hostile_columns) + 1);
 	LW_CHECK_INT(db_int(db, "SELECT count(*) FROM pragma_table_info('devices')"), 10);
 	LW_CHECK_INT(db_int(db, "SELECT count(*) FROM leaks"), 1);
 	sqlite3_close(db);

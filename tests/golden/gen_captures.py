@@ -1407,6 +1407,25 @@ CASES = {
     'leak_raw_split': (case_leak_raw_split, 'pcap'),
 }
 
+# Cases built in other modules of this directory, one per area, each with a CASES dict of the
+# same shape made with this module's helpers (`import gen_captures as g`).  Imported when first
+# asked for, so that they can import this one.
+AREA_MODULES = ('gen_body', 'gen_sip', 'gen_names', 'gen_tunnels')
+
+
+def all_cases():
+    """Every case: this module's CASES and the area modules'."""
+    import importlib
+    sys.modules.setdefault('gen_captures', sys.modules[__name__])
+    cases = dict(CASES)
+    for m in AREA_MODULES:
+        for name, v in importlib.import_module(m).CASES.items():
+            if name in cases:
+                raise SystemExit('case %s is defined twice (%s)' % (name, m))
+            cases[name] = v
+    return cases
+
+
 # Broken inputs for the error cases (derived deterministically from the cases above).
 
 
@@ -1437,8 +1456,9 @@ ERROR_INPUTS = {
 
 def build(name):
     """Returns (file name, bytes) of a case or an error input."""
-    if name in CASES:
-        fn, fmt = CASES[name]
+    cases = all_cases()
+    if name in cases:
+        fn, fmt = cases[name]
         frames = fn()
         data = pcapng_bytes(frames) if fmt == 'pcapng' else pcap_bytes(frames)
         return name + '.' + fmt, data
@@ -1447,12 +1467,12 @@ def build(name):
 
 
 def all_names():
-    return list(CASES) + list(ERROR_INPUTS)
+    return list(all_cases()) + list(ERROR_INPUTS)
 
 
 def describe(name):
     """Prints each frame's time and a short decode, to review a case by eye."""
-    fn, _ = CASES[name]
+    fn, _ = all_cases()[name]
     print(fn.__doc__.strip() if fn.__doc__ else '')
     for ts, f in fn():
         pos, tags = 12, []
@@ -1512,7 +1532,8 @@ def main():
     if not a.out:
         ap.error('--out is required')
     names = a.names or all_names()
-    unknown = [n for n in names if n not in CASES and n not in ERROR_INPUTS]
+    cases = all_cases()
+    unknown = [n for n in names if n not in cases and n not in ERROR_INPUTS]
     if unknown:
         ap.error('unknown case(s): ' + ' '.join(unknown))
     os.makedirs(a.out, exist_ok=True)

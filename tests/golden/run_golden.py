@@ -240,7 +240,7 @@ def run_error(daemon, name):
 
 
 def check_list(names):
-    want = sorted(gen_captures.CASES)
+    want = sorted(gen_captures.all_cases())
     got = sorted(n for n in names if not n.startswith('error-'))
     errs = sorted(n[len('error-'):] for n in names if n.startswith('error-'))
     problems = []
@@ -288,7 +288,7 @@ def main():
         return 1
     try:
         if a.case:
-            if a.case not in gen_captures.CASES:
+            if a.case not in gen_captures.all_cases():
                 ap.error('unknown case %s' % a.case)
             return report(a.case, run_case(a.daemon, a.case))
         if a.error:
@@ -299,11 +299,11 @@ def main():
             problems = run_case(a.daemon, a.show, show=True)
             return 1 if problems else 0
         failed = 0
-        for name in gen_captures.CASES:
+        for name in gen_captures.all_cases():
             failed += report(name, run_case(a.daemon, name))
         for name in ERROR_CASES:
             failed += report('error-' + name, run_error(a.daemon, name))
-        print('%d of %d failed' % (failed, len(gen_captures.CASES) + len(ERROR_CASES)))
+        print('%d of %d failed' % (failed, len(gen_captures.all_cases()) + len(ERROR_CASES)))
         return 1 if failed else 0
     except Failure as e:
         print('FAIL: %s' % e)
