@@ -151,23 +151,19 @@ static const char schema_v4[] = SCHEMA_V4_STATIONS SCHEMA_V4_HOSTILE;
  * v5: ... and the names each device announced for itself on the LAN (mDNS, LLMNR, NetBIOS
  * name service): one row per device, protocol and name.
  */
-#define SCHEMA_V5_NAMES                                                                         \
+#define SCHEMA_V5_NAMES                                                                           \
 	"CREATE TABLE device_names(mac TEXT NOT NULL, proto TEXT NOT NULL, name TEXT NOT NULL,\n" \
-	"  first_seen REAL, last_seen REAL, count INTEGER, PRIMARY KEY(mac, proto, name));\n"    \
-	"CREATE VIEW device_names_readable AS SELECT mac, proto, name, count,\n"                 \
-	"  datetime(first_seen, 'unixepoch') AS first_time,\n"                                  \
-	"  datetime(last_seen, 'unixepoch') AS last_time, first_seen, last_seen\n"              \
+	"  first_seen REAL, last_seen REAL, count INTEGER, PRIMARY KEY(mac, proto, name));\n"     \
+	"CREATE VIEW device_names_readable AS SELECT mac, proto, name, count,\n"                  \
+	"  datetime(first_seen, 'unixepoch') AS first_time,\n"                                    \
+	"  datetime(last_seen, 'unixepoch') AS last_time, first_seen, last_seen\n"                \
 	"  FROM device_names;\n"
 
 static const char schema_v5[] = SCHEMA_V5_DETECT SCHEMA_V5_NAMES;
 
 /* migrations[v] takes a database from user_version v to v + 1. */
 static const char *const migrations[] = {
-	schema_v1,
-	schema_v2,
-	schema_v3,
-	schema_v4,
-	schema_v5,
+	schema_v1, schema_v2, schema_v3, schema_v4, schema_v5,
 };
 
 _Static_assert(LW_ARRAY_SIZE(migrations) == LW_STORE_SCHEMA_VERSION,

@@ -258,8 +258,7 @@ static const struct {
 	{"stations_readable", "time,id,ts,mac,ifname,signal,signal_avg,tx_bitrate,rx_bitrate,"
 			      "inactive_ms,connected_s,rx_bytes,tx_bytes,tx_retries,tx_failed"},
 	{"device_names", "mac,proto,name,first_seen,last_seen,count"},
-	{"device_names_readable",
-	 "mac,proto,name,count,first_time,last_time,first_seen,last_seen"},
+	{"device_names_readable", "mac,proto,name,count,first_time,last_time,first_seen,last_seen"},
 };
 
 /* The columns of stations (schema 4), for the round trip and the migration. */

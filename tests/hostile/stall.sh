@@ -10,12 +10,9 @@ set -uo pipefail
 daemon=$(realpath "$1")
 here=$(cd "$(dirname "$0")" && pwd)
 lab=$here/../lab
-[ "$(id -u)" -eq 0 ] || { echo "needs root (network namespaces)"; exit 77; }
-for p in dnsmasq nft sqlite3 python3; do
-	command -v $p >/dev/null || { echo "needs $p"; exit 77; }
-done
 # shellcheck source=../lab/lab.sh
 . "$lab/lab.sh"
+lab_need root dnsmasq nft sqlite3 python3
 # shellcheck source=../lab/block-lib.sh
 . "$lab/block-lib.sh"
 

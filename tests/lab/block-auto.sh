@@ -8,12 +8,9 @@
 set -uo pipefail
 daemon=$(realpath "$1")
 here=$(cd "$(dirname "$0")" && pwd)
-[ "$(id -u)" -eq 0 ] || { echo "needs root (network namespaces)"; exit 77; }
-for p in dnsmasq nft curl sqlite3 python3; do
-	command -v $p >/dev/null || { echo "needs $p"; exit 77; }
-done
 # shellcheck source=lab.sh
 . "$here/lab.sh"
+lab_need root dnsmasq nft curl sqlite3 python3
 # shellcheck source=block-lib.sh
 . "$here/block-lib.sh"
 

@@ -14,12 +14,9 @@
 set -uo pipefail
 daemon=$(realpath "$1")
 here=$(cd "$(dirname "$0")" && pwd)
-[ "$(id -u)" -eq 0 ] || { echo "needs root (network namespaces)"; exit 77; }
-for p in dnsmasq nft sqlite3 python3 sysctl mount; do
-	command -v $p >/dev/null || { echo "needs $p"; exit 77; }
-done
 # shellcheck source=lab.sh
 . "$here/lab.sh"
+lab_need root dnsmasq nft sqlite3 python3 sysctl mount
 # shellcheck source=block-lib.sh
 . "$here/block-lib.sh"
 

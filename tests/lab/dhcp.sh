@@ -7,12 +7,9 @@ set -uo pipefail
 daemon=$(realpath "$1")
 cli=$(realpath "$2")
 here=$(cd "$(dirname "$0")" && pwd)
-[ "$(id -u)" -eq 0 ] || { echo "needs root (network namespaces)"; exit 77; }
-for p in dnsmasq dhclient sqlite3; do
-	command -v $p >/dev/null || { echo "needs $p"; exit 77; }
-done
 # shellcheck source=lab.sh
 . "$here/lab.sh"
+lab_need root dnsmasq dhclient sqlite3
 
 fail=0
 ok() { echo "ok   $1"; }

@@ -16,6 +16,23 @@ LAB_PIDS=()
 LAB_DIR=$(mktemp -d "/tmp/leakwatch-lab.XXXXXX")
 LAB_PHONES=()
 
+# lab_need [root] CMD... : skip the test (exit 77, saying why) unless it runs as root and each
+# command is installed.  Call it right after sourcing this file.
+lab_need() {
+	local p
+	for p in "$@"; do
+		if [ "$p" = root ]; then
+			[ "$(id -u)" -eq 0 ] && continue
+			echo "needs root (network namespaces)"
+		else
+			command -v "$p" >/dev/null && continue
+			echo "needs $p"
+		fi
+		rm -rf "$LAB_DIR"
+		exit 77
+	done
+}
+
 lab_ns() { # lab_ns NAME CMD... : run in a lab namespace
 	local ns=$1
 	shift

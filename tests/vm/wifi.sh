@@ -11,18 +11,15 @@ set -uo pipefail
 daemon=$(realpath "$1")
 here=$(cd "$(dirname "$0")" && pwd)
 lab=$here/../lab
-[ "$(id -u)" -eq 0 ] || { echo "needs root (network namespaces, modprobe)"; exit 77; }
-for p in modprobe iw hostapd wpa_supplicant dnsmasq curl sqlite3 python3; do
-	command -v $p >/dev/null || { echo "needs $p"; exit 77; }
-done
-[ -d /sys/module/mac80211_hwsim ] &&
-	{ echo "mac80211_hwsim is already loaded: its radios may be someone else's"; exit 77; }
-modprobe mac80211_hwsim radios=2 ||
-	{ echo "this kernel has no mac80211_hwsim (802.11 radios)"; exit 77; }
-hwsim_unload() { modprobe -r mac80211_hwsim 2>/dev/null; }
-trap hwsim_unload EXIT
 # shellcheck source=../lab/lab.sh
 . "$lab/lab.sh"
+lab_need root modprobe iw hostapd wpa_supplicant dnsmasq curl sqlite3 python3
+[ -d /sys/module/mac80211_hwsim ] &&
+	{ echo "mac80211_hwsim is already loaded: its radios may be someone else's"; rm -rf "$LAB_DIR"; exit 77; }
+modprobe mac80211_hwsim radios=2 ||
+	{ echo "this kernel has no mac80211_hwsim (802.11 radios)"; rm -rf "$LAB_DIR"; exit 77; }
+hwsim_unload() { modprobe -r mac80211_hwsim 2>/dev/null; }
+trap hwsim_unload EXIT
 
 fail=0
 ok() { echo "ok   $1"; }
