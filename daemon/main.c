@@ -4,8 +4,8 @@
  *
  * Exit status (sysexits.h): 0 done; 64 usage; 65 the capture is truncated, corrupt or of an
  * unsupported link type; 66 the capture file cannot be read; 69 the interface cannot be
- * captured; 73 the database cannot be opened or created; 78 the configuration (or the
- * database's schema version) is not usable.
+ * captured; 73 the database cannot be opened or created; 75 another leakwatchd is writing
+ * the database; 78 the configuration (or the database's schema version) is not usable.
  */
 #include <cap-ng.h>
 #include <errno.h>
@@ -604,7 +604,7 @@ int main(int argc, char **argv)
 	sigset_t mask;
 	char err[512] = "";
 	uint8_t seed[16];
-	int c, r, status, lock_fd;
+	int c, r, status;
 
 	while ((c = getopt_long(argc, argv, "r:i:c:u:qhV", longopts, NULL)) != -1) {
 		switch (c) {
@@ -664,6 +664,12 @@ int main(int argc, char **argv)
 	}
 	if (o.read_file && o.interface) {
 		usage(stderr);
+		lw_config_release(&cfg);
+		return EX_USAGE;
+	}
+	if (o.read_file && !o.db) {
+		/* never into the service's database ([database] path) by default */
+		lw_log_error("-r FILE needs --db PATH (the database to read the capture into)");
 		lw_config_release(&cfg);
 		return EX_USAGE;
 	}
@@ -748,22 +754,15 @@ int main(int argc, char **argv)
 		lw_devinfo_free(o.devinfo);
 		lw_capture_close(cap);
 		lw_config_release(&cfg);
-		return r == -EPROTO ? EX_CONFIG : EX_CANTCREAT;
+		return r == -EPROTO ? EX_CONFIG : r == -EALREADY ? EX_TEMPFAIL : EX_CANTCREAT;
 	}
 	lw_store_put_meta(store, "version", LW_VERSION);
 	lw_store_put_meta(store, "source", o.read_file ? o.read_file : cfg.interface);
-	/*
-	 * `leakwatch status` tells a running daemon by this flock on the database file (SQLite's
-	 * own locks are fcntl locks, which it does not disturb); released when the process ends.
-	 */
-	lock_fd = open(cfg.db_path, O_RDONLY | O_CLOEXEC);
-	if (lock_fd >= 0 && flock(lock_fd, LOCK_EX | LOCK_NB) == 0) {
+	{
 		char pid[16];
 
 		snprintf(pid, sizeof(pid), "%d", (int)getpid());
 		lw_store_put_meta(store, "pid", pid);
-	} else if (lock_fd >= 0 && errno == EWOULDBLOCK) {
-		lw_log_warning("%s: another leakwatchd is writing this database", cfg.db_path);
 	}
 
 	if (o.read_file)
@@ -786,8 +785,6 @@ int main(int argc, char **argv)
 				     cfg.db_path, (unsigned long long)ss.dropped);
 	}
 	lw_store_close(store);
-	if (lock_fd >= 0)
-		close(lock_fd);
 	lw_devinfo_free(o.devinfo);
 	lw_config_release(&cfg);
 	return status;

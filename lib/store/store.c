@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -213,6 +214,12 @@ struct qpos {
 
 struct lw_store {
 	sqlite3 *db;
+	/*
+	 * The database file, open with an exclusive flock: the one-writer lock (lw_store_open).
+	 * Closed only after SQLite closes the database: closing any descriptor of a file drops
+	 * every POSIX lock the process holds on it, SQLite's own included.
+	 */
+	int lock_fd;
 	sqlite3_stmt *st[ST__MAX];
 	pthread_t thread;
 	bool thread_started;
@@ -1022,6 +1029,8 @@ static void store_free(struct lw_store *s)
 	for (int i = 0; i < ST__MAX; i++)
 		sqlite3_finalize(s->st[i]);
 	sqlite3_close(s->db);
+	if (s->lock_fd >= 0)
+		close(s->lock_fd);
 	for (c = s->head; c; c = next) {
 		next = c->next;
 		free(c);
@@ -1171,6 +1180,7 @@ int lw_store_open(const char *path, const struct lw_store_config *cfg, struct lw
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
+	s->lock_fd = -1;
 	ret = init_sync(s);
 	if (ret < 0) {
 		free(s);
@@ -1196,10 +1206,22 @@ int lw_store_open(const char *path, const struct lw_store_config *cfg, struct lw
 		goto fail;
 	}
 	/*
-	 * Closed before SQLite opens the file: closing any descriptor of a file drops every POSIX
-	 * lock the process holds on it, SQLite's included.
+	 * One writer per database, locked before anything is written: two writers would both
+	 * number flows from the same id and merge unrelated flows into one row.  An flock (on the
+	 * open file, not the process) does not touch SQLite's fcntl locks; `leakwatch status`
+	 * tells a running daemon by it.  Kept open until SQLite has closed the file (lock_fd).
 	 */
-	close(fd);
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		ret = errno == EWOULDBLOCK ? -EALREADY : -errno;
+		close(fd);
+		if (errbuf && errlen)
+			snprintf(errbuf, errlen, "%s",
+				 ret == -EALREADY
+					 ? "another leakwatchd is writing this database"
+					 : "cannot lock the database file");
+		goto fail;
+	}
+	s->lock_fd = fd;
 	ret = lw_store_schema_open(path, &s->db, &s->max_flow_id, errbuf, errlen);
 	/* the name must still be the file judged: not swapped for a link meanwhile */
 	if (ret == 0 && (lstat(path, &now) < 0 || now.st_dev != st.st_dev ||

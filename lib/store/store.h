@@ -185,8 +185,10 @@ struct lw_store;
  * Opens (creating if needed, mode 0600: the rows are personal data) the database, applies
  * migrations, starts the writer thread.  cfg may be NULL (defaults).  Returns 0 and *out, or
  * -errno: -EPROTO newer schema, -ENOTSUP not a leakwatch/SQLite database (including an SQLite
- * database with someone else's tables: it is never mixed into), -EBUSY locked by another
- * writer, other -errno from the filesystem.  errbuf (may be NULL) receives a one-line reason.
+ * database with someone else's tables: it is never mixed into), -EALREADY another store
+ * (another leakwatchd) has it open: one writer per database, told by an exclusive flock on the
+ * file held while the store is open, -EBUSY locked by another SQLite writer, other -errno from
+ * the filesystem.  errbuf (may be NULL) receives a one-line reason.
  */
 int lw_store_open(const char *path, const struct lw_store_config *cfg, struct lw_store **out,
 		  char *errbuf, size_t errlen);

@@ -314,6 +314,20 @@ def test_locked(args, tmp):
     total = send_all(sender, 0, 300)
     ok(wait_for(lambda: count(db) == total, 10), 'before any lock: %d rows written' % total)
 
+    # a second leakwatchd on the same database, live or reading a file: refused before it
+    # writes anything (two writers would number flows from the same id and merge them)
+    pcap = os.path.join(tmp, 'second.pcap')
+    traffic.write_pcap(pcap, traffic.dns_transactions(100000, 5))
+    for how, extra in (('reading a file', ['-r', pcap]), ('live', ['-i', CAP_IF])):
+        r = run_offline(args.daemon, '--db', db, *extra)
+        lines = [x for x in r.stderr.splitlines() if x.strip()]
+        ok(r.returncode == 75 and len(lines) == 1 and db in lines[0] and
+           'another leakwatchd' in lines[0],
+           'a second leakwatchd (%s) on the database: exit 75, one line' % how, r.stderr)
+        note(lines[0] if lines else '(no message)')
+    ok(count(db) == total, 'the second leakwatchd wrote nothing (%d rows)' % count(db))
+    ok(d.p.poll() is None, 'the first leakwatchd runs on')
+
     # a reader with an open read transaction (WAL: the writer goes on beside it)
     r = HeldLock(db, 'BEGIN; SELECT count(*) FROM flows;')
     t0 = time.time()
@@ -481,6 +495,12 @@ def test_config(args, tmp):
                                                            for i in range(1, 18)),
          18, 'more than 16'),
     ]
+    # a capture is never read into the service's database by default
+    r = run_offline(args.daemon, '-r', pcap)
+    lines = [x for x in r.stderr.splitlines() if x.strip()]
+    ok(r.returncode == 64 and len(lines) == 1 and '--db' in lines[0],
+       '-r without --db: exit status 64, one line naming --db (got %d)' % r.returncode, r.stderr)
+
     for name, text, line, reason in cases:
         conf = write_conf(os.path.join(tmp, name.replace(' ', '-') + '.conf'), text)
         conf_digest = digest(conf)
