@@ -6,7 +6,8 @@
  *
  * Exit status (sysexits.h): 0 done; 1 unflag found nothing to remove; 64 usage (including a
  * malformed domain or MAC); 66 no database at the path; 65 not a leakwatch database; 73 the
- * flagged table holds as many flags as leakwatchd applies; 74 a database error.
+ * flagged table holds as many flags as leakwatchd applies, or the backup file cannot be
+ * created (it exists, say); 74 a database error.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -51,6 +52,8 @@ static void usage(FILE *out)
 		"  flag DOMAIN [--device MAC] [--reason TEXT]   block DOMAIN (and its subdomains)\n"
 		"  unflag DOMAIN [--device MAC]             stop blocking it\n"
 		"  status                                   is leakwatchd running; counters\n"
+		"  backup FILE                              a consistent copy of the database in\n"
+		"                                           FILE (new, mode 0600), while it runs\n"
 		"\n"
 		"  --db PATH    the database (default " DEFAULT_DB ")\n"
 		"  --json       JSON for scripts instead of tables\n"
@@ -865,6 +868,50 @@ static int cmd_status(sqlite3 *db, const struct opts *o)
 	return 0;
 }
 
+/*
+ * A copy of the database by SQLite's online backup API, in one step: one read transaction, so
+ * the copy is the database as of one commit, and (WAL) the daemon goes on writing meanwhile.
+ * The file must not exist: created 0600 (the rows are personal data), never through a link.
+ */
+static int cmd_backup(sqlite3 *db, const char *path)
+{
+	sqlite3 *out = NULL;
+	sqlite3_backup *b;
+	int fd, rc, pages;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return fail(EX_CANTCREAT, "%s: %s (the backup must be a new file)", path,
+			    strerror(errno));
+	close(fd);
+	rc = sqlite3_open_v2(path, &out, SQLITE_OPEN_READWRITE, NULL);
+	b = rc == SQLITE_OK ? sqlite3_backup_init(out, "main", db, "main") : NULL;
+	if (!b) {
+		fail(EX_IOERR, "%s: %s", path, out ? sqlite3_errmsg(out) : sqlite3_errstr(rc));
+		sqlite3_close(out);
+		unlink(path);
+		return EX_IOERR;
+	}
+	do {
+		rc = sqlite3_backup_step(b, -1);
+		if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+			sqlite3_sleep(100);
+	} while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
+	pages = sqlite3_backup_pagecount(b);
+	sqlite3_backup_finish(b);
+	if (rc != SQLITE_DONE) {
+		fail(EX_IOERR, "%s: %s", path, sqlite3_errstr(rc));
+		sqlite3_close(out);
+		unlink(path);
+		return EX_IOERR;
+	}
+	rc = sqlite3_close(out);
+	if (rc != SQLITE_OK)
+		return fail(EX_IOERR, "%s: %s", path, sqlite3_errstr(rc));
+	printf("%s: %d pages\n", path, pages);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	enum { OPT_DB = 256, OPT_JSON, OPT_DEVICE, OPT_SINCE, OPT_REASON };
@@ -933,6 +980,9 @@ int main(int argc, char **argv)
 		if (nargs != 1 || o.since)
 			return fail(EX_USAGE,
 				    "usage: leakwatch flag DOMAIN [--device MAC] [--reason TEXT]");
+	} else if (!strcmp(cmd, "backup")) {
+		if (nargs != 1 || o.device || o.since || o.reason)
+			return fail(EX_USAGE, "usage: leakwatch backup FILE");
 	} else if (!strcmp(cmd, "unflag")) {
 		if (nargs != 1 || o.since || o.reason)
 			return fail(EX_USAGE, "usage: leakwatch unflag DOMAIN [--device MAC]");
@@ -959,6 +1009,8 @@ int main(int argc, char **argv)
 		r = cmd_domains(db, &o, argv[optind + 1]);
 	else if (!strcmp(cmd, "stations"))
 		r = cmd_stations(db, &o, nargs ? argv[optind + 1] : NULL);
+	else if (!strcmp(cmd, "backup"))
+		r = cmd_backup(db, argv[optind + 1]);
 	else if (!strcmp(cmd, "flag") || !strcmp(cmd, "unflag"))
 		r = cmd_flag(db, &o, argv[optind + 1], !strcmp(cmd, "flag"));
 	else

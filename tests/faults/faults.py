@@ -328,6 +328,25 @@ def test_locked(args, tmp):
     ok(count(db) == total, 'the second leakwatchd wrote nothing (%d rows)' % count(db))
     ok(d.p.poll() is None, 'the first leakwatchd runs on')
 
+    # leakwatch backup while the daemon writes: a consistent copy, new file, mode 0600
+    cli = os.path.join(os.path.dirname(os.path.abspath(args.daemon)), '..', 'cli', 'leakwatch')
+    before = count(db)
+    total = send_all(sender, total, 300)
+    bak = os.path.join(tmp, 'backup.db')
+    r = subprocess.run([cli, '--db', db, 'backup', bak], capture_output=True, text=True,
+                       timeout=60)
+    got = count(bak) if r.returncode == 0 else -1
+    ok(r.returncode == 0 and before <= got <= total and
+       query(bak, 'PRAGMA integrity_check')[0][0] == 'ok' and
+       (os.stat(bak).st_mode & 0o777) == 0o600,
+       'leakwatch backup while writing: exit 0, integrity ok, mode 0600, %d rows (%d..%d)'
+       % (got, before, total), r.stdout + r.stderr)
+    r = subprocess.run([cli, '--db', db, 'backup', bak], capture_output=True, text=True,
+                       timeout=60)
+    ok(r.returncode == 73 and count(bak) == got, 'a backup onto an existing file: exit 73, the '
+       'file untouched', r.stderr)
+    ok(wait_for(lambda: count(db) == total, 10), 'the daemon wrote on: %d rows' % count(db))
+
     # a reader with an open read transaction (WAL: the writer goes on beside it)
     r = HeldLock(db, 'BEGIN; SELECT count(*) FROM flows;')
     t0 = time.time()
