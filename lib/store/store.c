@@ -1216,9 +1216,8 @@ int lw_store_open(const char *path, const struct lw_store_config *cfg, struct lw
 		close(fd);
 		if (errbuf && errlen)
 			snprintf(errbuf, errlen, "%s",
-				 ret == -EALREADY
-					 ? "another leakwatchd is writing this database"
-					 : "cannot lock the database file");
+				 ret == -EALREADY ? "another leakwatchd is writing this database"
+						  : "cannot lock the database file");
 		goto fail;
 	}
 	s->lock_fd = fd;
