@@ -1256,6 +1256,7 @@ static void write_stats(struct lw_pipeline *p)
 	r.store_dropped = ss.dropped;
 	r.rss_kb = rss_kb();
 	r.names_evicted = lw_names_get_stats(p->names)->replaced;
+	r.names_refused = lw_names_get_stats(p->names)->refused;
 	r.dns_malformed = p->n.dns_malformed;
 	r.http_malformed = p->n.http_malformed;
 	r.tls_malformed = p->n.tls_malformed;

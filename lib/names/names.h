@@ -2,8 +2,10 @@
 /*
  * names: passive DNS.  Every A/AAAA answer a client receives is remembered per client with its
  * TTL, so that a flow from that client to that address — one with no SNI, QUIC SNI or Host —
- * still gets the name the client asked for.  The table is bounded: when full, the entry that
- * expires first among a few candidates is replaced (counted).
+ * still gets the name the client asked for.  The table is bounded: when full, a live entry
+ * among a few candidates is replaced (counted), never one of a client holding fewer entries
+ * than the one adding (else the add is refused, counted): one client resolving thousands of
+ * names cannot flush another's.
  */
 #ifndef LW_NAMES_H
 #define LW_NAMES_H
@@ -19,6 +21,7 @@ struct lw_names_config {
 struct lw_names_stats {
 	uint64_t added;
 	uint64_t replaced; /* table full: a live entry was overwritten */
+	uint64_t refused; /* table full and every candidate a smaller client's: not added */
 	uint64_t hits;
 	uint64_t misses;
 };

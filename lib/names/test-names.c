@@ -109,6 +109,106 @@ static void test_rejects_bad_names(void)
 	lw_names_free(n);
 }
 
+/* An address of its own for each i (2001:db8:ff::/48 + i). */
+static struct lw_addr ip_n(unsigned i)
+{
+	char buf[64];
+
+	snprintf(buf, sizeof(buf), "2001:db8:ff::%x:%x", i >> 16, i & 0xffff);
+	return ip(buf);
+}
+
+/*
+ * One client resolving 20 000 names (longer TTLs than the victim's, so the old rule -- the
+ * entry that expires first goes -- would take the victim's first) cannot flush a quieter
+ * client's 20 names from a 256-entry table: it recycles its own.
+ */
+static void test_fair_to_quiet_clients(void)
+{
+	struct lw_names_config cfg = {256, 60, 86400};
+	struct lw_names *n = lw_names_new(&cfg);
+	struct lw_client_id victim = client_mac(2), flood = client_mac(1);
+	char name[64];
+	unsigned i, kept = 0, flood_kept = 0;
+
+	for (i = 0; i < 20; i++) {
+		struct lw_addr a = ip_n(i);
+
+		snprintf(name, sizeof(name), "v%u.example.org", i);
+		lw_names_add(n, &victim, &a, name, 60, 0);
+	}
+	for (i = 0; i < 20000; i++) {
+		struct lw_addr a = ip_n(100000 + i);
+
+		snprintf(name, sizeof(name), "f%u.example.net", i);
+		lw_names_add(n, &flood, &a, name, 86400, (lw_time_us)i * 1000);
+	}
+	for (i = 0; i < 20; i++) {
+		struct lw_addr a = ip_n(i);
+
+		snprintf(name, sizeof(name), "v%u.example.org", i);
+		kept += lw_names_lookup(n, &victim, &a, 30 * SEC) &&
+			strcmp(lw_names_lookup(n, &victim, &a, 30 * SEC), name) == 0;
+	}
+	for (i = 19000; i < 20000; i++) {
+		struct lw_addr a = ip_n(100000 + i);
+
+		flood_kept += lw_names_lookup(n, &flood, &a, 30 * SEC) != NULL;
+	}
+	LW_CHECK_INT(kept, 20);
+	/* the flooder still gets names, its newest among them */
+	LW_CHECK(flood_kept > 0);
+	LW_CHECK(lw_names_get_stats(n)->replaced + lw_names_get_stats(n)->refused > 0);
+	/* and the victim, a small holder, can still add beside the flood */
+	{
+		struct lw_addr a = ip_n(50);
+
+		lw_names_add(n, &victim, &a, "late.example.org", 60, 31 * SEC);
+		LW_CHECK_STR(lw_names_lookup(n, &victim, &a, 32 * SEC), "late.example.org");
+	}
+	lw_names_free(n);
+}
+
+/*
+ * Many clients, each adding and re-adding, through a small table: the per-client counts stay
+ * consistent (no client is refused from an empty share once others' entries expire).
+ */
+static void test_many_clients_churn(void)
+{
+	struct lw_names_config cfg = {64, 1, 1};
+	struct lw_names *n = lw_names_new(&cfg);
+	char name[64];
+	unsigned i;
+
+	for (i = 0; i < 50000; i++) {
+		struct lw_client_id c = client_mac((uint8_t)(i % 251));
+		struct lw_addr a = ip_n(i % 977);
+
+		snprintf(name, sizeof(name), "c%u.example.com", i % 977);
+		/* time moves 10 ms an add: entries (1 s) expire as the churn goes on */
+		lw_names_add(n, &c, &a, name, 1, (lw_time_us)i * 10000);
+	}
+	/* after everything expired, one new client fills the table alone */
+	for (i = 0; i < 64; i++) {
+		struct lw_client_id c = client_mac(252);
+		struct lw_addr a = ip_n(200000 + i);
+
+		lw_names_add(n, &c, &a, "late.example.com", 1, 1000 * SEC);
+	}
+	{
+		struct lw_client_id c = client_mac(252);
+		unsigned found = 0;
+
+		for (i = 0; i < 64; i++) {
+			struct lw_addr a = ip_n(200000 + i);
+
+			found += lw_names_lookup(n, &c, &a, 1000 * SEC) != NULL;
+		}
+		LW_CHECK(found >= 32); /* probe windows may collide; most of them land */
+	}
+	lw_names_free(n);
+}
+
 int main(void)
 {
 	LW_TEST(test_per_client);
@@ -116,5 +216,7 @@ int main(void)
 	LW_TEST(test_client_by_address);
 	LW_TEST(test_bounded);
 	LW_TEST(test_rejects_bad_names);
+	LW_TEST(test_fair_to_quiet_clients);
+	LW_TEST(test_many_clients_churn);
 	return lw_test_end();
 }

@@ -159,7 +159,10 @@ static const char schema_v4[] = SCHEMA_V4_STATIONS SCHEMA_V4_HOSTILE;
 	"  datetime(last_seen, 'unixepoch') AS last_time, first_seen, last_seen\n"                \
 	"  FROM device_names;\n"
 
-static const char schema_v5[] = SCHEMA_V5_DETECT SCHEMA_V5_NAMES;
+/* v5: and what a hostile client was refused: passive-DNS names beyond its fair share */
+#define SCHEMA_V5_HOSTILE "ALTER TABLE stats ADD COLUMN names_refused INTEGER;\n"
+
+static const char schema_v5[] = SCHEMA_V5_DETECT SCHEMA_V5_NAMES SCHEMA_V5_HOSTILE;
 
 /* migrations[v] takes a database from user_version v to v + 1. */
 static const char *const migrations[] = {

@@ -146,9 +146,9 @@ static const char *const stmt_sql[ST__MAX] = {
 		"dns_malformed, http_malformed, tls_malformed, reasm_overflow, reasm_gaps, "
 		"frag_dropped, quic_too_big, detect_budget_hit, http_body_cut, dns_unmatched, "
 		"dns_pending_evicted, dhcp_chaddr_mismatch, devices_refused, block_guarded, "
-		"body_undecoded) "
+		"body_undecoded, names_refused) "
 		"VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
-		"?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27)",
+		"?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28)",
 	[ST_META] = "INSERT INTO meta(key, value) VALUES(?1, ?2) "
 		    "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
 	[ST_BLOCK] = "INSERT INTO blocks(ts, mac, domain, ip, until, reason, action) "
@@ -634,6 +634,7 @@ static int write_stats(struct lw_store *s, const struct lw_stats_rec *r)
 	bind_u64(st, 25, r->devices_refused);
 	bind_u64(st, 26, r->block_guarded);
 	bind_u64(st, 27, r->body_undecoded);
+	bind_u64(st, 28, r->names_refused);
 	return step(st);
 }
 

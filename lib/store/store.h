@@ -113,6 +113,7 @@ struct lw_stats_rec {
 	uint64_t dns_unmatched, dns_pending_evicted, dhcp_chaddr_mismatch, devices_refused;
 	uint64_t block_guarded;
 	uint64_t body_undecoded;
+	uint64_t names_refused;
 	long rss_kb;
 };
 
