@@ -1257,6 +1257,8 @@ static void write_stats(struct lw_pipeline *p)
 	r.rss_kb = rss_kb();
 	r.names_evicted = lw_names_get_stats(p->names)->replaced;
 	r.names_refused = lw_names_get_stats(p->names)->refused;
+	r.learned_evicted = lw_detect_get_stats(p->detect)->learned_evicted;
+	r.known_full = lw_detect_get_stats(p->detect)->known_full;
 	r.dns_malformed = p->n.dns_malformed;
 	r.http_malformed = p->n.http_malformed;
 	r.tls_malformed = p->n.tls_malformed;

@@ -215,6 +215,14 @@ void lw_known_free(struct lw_known *k);
 /* 0, -EEXIST (already there for that owner), -ENOSPC (max_values), -EINVAL, -ENOMEM. */
 int lw_known_add(struct lw_known *k, const struct lw_mac *owner, enum lw_id_kind kind,
 		 const char *canon, const char *source);
+/*
+ * Adds a value learned from owner's traffic within a fair share: at most per_owner learned
+ * values per device (0 = no share), its oldest learned value making room for a new one; when
+ * the table is full, the oldest learned value of any device goes (an enrolled one never does:
+ * then -ENOSPC).  *evicted (may be NULL) counts the values pushed out.  Else as lw_known_add.
+ */
+int lw_known_learn(struct lw_known *k, const struct lw_mac *owner, enum lw_id_kind kind,
+		   const char *canon, size_t per_owner, uint64_t *evicted);
 bool lw_known_has(const struct lw_known *k, const struct lw_mac *owner, enum lw_id_kind kind,
 		  const char *canon);
 void lw_known_clear_source(struct lw_known *k, const char *source);

@@ -1485,8 +1485,9 @@ static int scan_end(struct lw_detect *d, lw_leak_fn fn, void *user)
 			if (l->confidence != LW_CONF_VALIDATED || !learnable(l->kind) ||
 			    l->opted_out || strlen(l->value) < LW_KNOWN_MIN_LEN)
 				continue;
-			if (lw_known_add(d->known, s->client, l->kind, l->value, "learned") ==
-			    -ENOSPC)
+			if (lw_known_learn(d->known, s->client, l->kind, l->value,
+					   d->cfg.max_learned_per_device,
+					   &d->stats.learned_evicted) == -ENOSPC)
 				d->stats.known_full++;
 		}
 	}
@@ -1707,6 +1708,7 @@ struct lw_detect *lw_detect_new(const struct lw_detect_config *cfg)
 	d->cfg.max_decode_bytes = 1 << 20;
 	d->cfg.max_depth = 2;
 	d->cfg.max_known_values = 4096;
+	d->cfg.max_learned_per_device = 64;
 	d->cfg.learn = true;
 	if (cfg) {
 		if (cfg->max_decode_bytes)
@@ -1715,6 +1717,8 @@ struct lw_detect *lw_detect_new(const struct lw_detect_config *cfg)
 			d->cfg.max_depth = cfg->max_depth;
 		if (cfg->max_known_values)
 			d->cfg.max_known_values = cfg->max_known_values;
+		if (cfg->max_learned_per_device)
+			d->cfg.max_learned_per_device = cfg->max_learned_per_device;
 		d->cfg.learn = cfg->learn;
 	}
 	d->arena = malloc(d->cfg.max_decode_bytes);

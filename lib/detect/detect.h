@@ -47,6 +47,12 @@ struct lw_detect_config {
 	size_t max_decode_bytes; /* output of all decoders for one scan; default 1 MiB */
 	unsigned max_depth; /* decode layers; default 2 (so base64>json is read) */
 	size_t max_known_values; /* enrolled + learned, all devices; default 4096 */
+	/*
+	 * learned values per device; default 64.  A device's new value pushes out its own oldest
+	 * learned one beyond that, so one device cannot crowd out another's (counted in
+	 * learned_evicted, as is the oldest learned value of any device when the table is full)
+	 */
+	size_t max_learned_per_device;
 	bool learn; /* a validated hit becomes known for the device; default true */
 };
 
@@ -68,7 +74,8 @@ struct lw_detect_stats {
 	uint64_t bytes_scanned;
 	uint64_t decode_budget_hit; /* a decoder stopped at max_decode_bytes */
 	uint64_t depth_limit_hit;
-	uint64_t known_full; /* max_known_values reached, value not added */
+	uint64_t known_full; /* max_known_values reached with enrolled values, value not added */
+	uint64_t learned_evicted; /* learned values pushed out for a newer one (see config) */
 	uint64_t leaks_dropped; /* more distinct identifiers in one scan than it keeps */
 };
 

@@ -849,6 +849,46 @@ int lw_known_add(struct lw_known *k, const struct lw_mac *owner, enum lw_id_kind
 	return add_value(k, owner, kind, canon, source, false, NULL);
 }
 
+int lw_known_learn(struct lw_known *k, const struct lw_mac *owner, enum lw_id_kind kind,
+		   const char *canon, size_t per_owner, uint64_t *evicted)
+{
+	size_t i, mine = 0, first_mine = SIZE_MAX, first_any = SIZE_MAX, victim = SIZE_MAX;
+	int r;
+
+	if (!canon || strlen(canon) < WIN)
+		return -EINVAL;
+	if (lw_known_has(k, owner, kind, canon))
+		return -EEXIST;
+	/* values are in the order they were added (compaction keeps it): the first is the oldest */
+	for (i = 0; i < k->nvalues; i++) {
+		const struct kn_value *v = &k->values[i];
+
+		if (!v->alive || v->implicit || strcmp(v->source, "learned") != 0)
+			continue;
+		if (first_any == SIZE_MAX)
+			first_any = i;
+		if (same_owner(v, owner)) {
+			if (first_mine == SIZE_MAX)
+				first_mine = i;
+			mine++;
+		}
+	}
+	if (per_owner && mine >= per_owner)
+		victim = first_mine;
+	else if (k->live_values >= k->max_values)
+		victim = first_any;
+	if (victim == SIZE_MAX && k->live_values >= k->max_values)
+		return -ENOSPC; /* full of enrolled values: those are never pushed out */
+	if (victim != SIZE_MAX) {
+		kill_value(k, (uint32_t)victim);
+		if (evicted)
+			(*evicted)++;
+	}
+	r = add_value(k, owner, kind, canon, "learned", false, NULL);
+	maybe_compact(k);
+	return r;
+}
+
 void lw_known_clear_source(struct lw_known *k, const char *source)
 {
 	size_t i;

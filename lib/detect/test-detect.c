@@ -576,6 +576,70 @@ static void test_learning(void)
 	lw_detect_free(nd);
 }
 
+/* The Luhn check digit that completes 14 digits into an IMEI. */
+static char luhn_digit(const char *d14)
+{
+	unsigned sum = 0, i, v;
+
+	for (i = 0; i < 14; i++) {
+		v = (unsigned)(d14[i] - '0');
+		if (i % 2) {
+			v *= 2;
+			if (v > 9)
+				v -= 9;
+		}
+		sum += v;
+	}
+	return (char)('0' + (10 - sum % 10) % 10);
+}
+
+/*
+ * One device leaking 5 000 valid IMEIs (66 requests of 62 fill a shared 4 096-value table)
+ * neither pushes out what another device's traffic taught the engine nor keeps a device that
+ * leaks later from being learned: both IMEIs, hashed, are found as known afterwards; the
+ * flooder keeps its newest values.
+ */
+static void test_learning_fair(void)
+{
+	static const struct lw_mac victim = {{0x3c, 0x28, 0x6d, 0x00, 0x00, 0x02}};
+	static const struct lw_mac flood = {{0x02, 0x10, 0x00, 0x00, 0x00, 0x01}};
+	static const struct lw_mac late = {{0x3c, 0x28, 0x6d, 0x00, 0x00, 0x03}};
+	unsigned char md[EVP_MAX_MD_SIZE];
+	char text[200], imei[32];
+	unsigned mdlen, i, o;
+	struct lw_detect *d = lw_detect_new(NULL);
+	struct got g;
+
+	EVP_Digest("490154203237518", 15, md, &mdlen, EVP_sha256(), NULL);
+	o = (unsigned)sprintf(text, "{\"h\":\"");
+	for (i = 0; i < mdlen; i++)
+		o += (unsigned)sprintf(text + o, "%02x", md[i]);
+	sprintf(text + o, "\"}");
+	scan_s(d, &victim, "imei=490154203237518", &g);
+	want(&g, LW_ID_IMEI, "490154203237518", LW_CONF_VALIDATED, NULL, NULL);
+	for (i = 0; i < 5000; i++) {
+		char q[64];
+
+		snprintf(imei, sizeof(imei), "35%012u", 100000000 + i);
+		imei[14] = luhn_digit(imei);
+		imei[15] = '\0';
+		snprintf(q, sizeof(q), "imei=%s", imei);
+		scan_s(d, &flood, q, &g);
+	}
+	scan_s(d, &victim, text, &g);
+	want(&g, LW_ID_IMEI, "490154203237518", LW_CONF_KNOWN, "json:h>sha256-hex", NULL);
+	/* a device that first leaks after the flood still has its value learned */
+	scan_s(d, &late, "imei=490154203237518", &g);
+	scan_s(d, &late, text, &g);
+	want(&g, LW_ID_IMEI, "490154203237518", LW_CONF_KNOWN, "json:h>sha256-hex", NULL);
+	LW_CHECK(lw_detect_get_stats(d)->learned_evicted >= 5000 - 64);
+	LW_CHECK_INT(lw_detect_get_stats(d)->known_full, 0);
+	/* the flooder's newest value is known, its oldest was pushed out */
+	scan_s(d, &flood, imei, &g);
+	want(&g, LW_ID_IMEI, imei, LW_CONF_KNOWN, NULL, NULL);
+	lw_detect_free(d);
+}
+
 static void test_stats_and_args(void)
 {
 	struct lw_detect *d = lw_detect_new(NULL);
@@ -704,6 +768,7 @@ int main(void)
 	LW_TEST(test_opted_out_placeholder);
 	LW_TEST(test_dedup_snippet);
 	LW_TEST(test_learning);
+	LW_TEST(test_learning_fair);
 	LW_TEST(test_stats_and_args);
 	LW_TEST(test_canonical);
 	LW_TEST(test_not_email);

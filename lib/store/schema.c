@@ -159,8 +159,15 @@ static const char schema_v4[] = SCHEMA_V4_STATIONS SCHEMA_V4_HOSTILE;
 	"  datetime(last_seen, 'unixepoch') AS last_time, first_seen, last_seen\n"                \
 	"  FROM device_names;\n"
 
-/* v5: and what a hostile client was refused: passive-DNS names beyond its fair share */
-#define SCHEMA_V5_HOSTILE "ALTER TABLE stats ADD COLUMN names_refused INTEGER;\n"
+/*
+ * v5: and what a device was refused beyond its fair share: passive-DNS names, learned
+ * identifiers pushed out for newer ones, identifiers not learned (the table full of enrolled
+ * ones)
+ */
+#define SCHEMA_V5_HOSTILE                                         \
+	"ALTER TABLE stats ADD COLUMN names_refused INTEGER;\n"   \
+	"ALTER TABLE stats ADD COLUMN learned_evicted INTEGER;\n" \
+	"ALTER TABLE stats ADD COLUMN known_full INTEGER;\n"
 
 static const char schema_v5[] = SCHEMA_V5_DETECT SCHEMA_V5_NAMES SCHEMA_V5_HOSTILE;
 

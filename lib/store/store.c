@@ -146,9 +146,9 @@ static const char *const stmt_sql[ST__MAX] = {
 		"dns_malformed, http_malformed, tls_malformed, reasm_overflow, reasm_gaps, "
 		"frag_dropped, quic_too_big, detect_budget_hit, http_body_cut, dns_unmatched, "
 		"dns_pending_evicted, dhcp_chaddr_mismatch, devices_refused, block_guarded, "
-		"body_undecoded, names_refused) "
+		"body_undecoded, names_refused, learned_evicted, known_full) "
 		"VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
-		"?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28)",
+		"?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30)",
 	[ST_META] = "INSERT INTO meta(key, value) VALUES(?1, ?2) "
 		    "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
 	[ST_BLOCK] = "INSERT INTO blocks(ts, mac, domain, ip, until, reason, action) "
@@ -635,6 +635,8 @@ static int write_stats(struct lw_store *s, const struct lw_stats_rec *r)
 	bind_u64(st, 26, r->block_guarded);
 	bind_u64(st, 27, r->body_undecoded);
 	bind_u64(st, 28, r->names_refused);
+	bind_u64(st, 29, r->learned_evicted);
+	bind_u64(st, 30, r->known_full);
 	return step(st);
 }
 

@@ -114,6 +114,8 @@ struct lw_stats_rec {
 	uint64_t block_guarded;
 	uint64_t body_undecoded;
 	uint64_t names_refused;
+	uint64_t learned_evicted;
+	uint64_t known_full;
 	long rss_kb;
 };
 

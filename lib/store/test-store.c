@@ -239,12 +239,12 @@ static const struct {
 		  "confidence,snippet"},
 	{"flagged", "id,domain,mac,reason,source,added,expires"},
 	{"blocks", "id,ts,mac,domain,ip,until,reason,action"},
-	{"stats",
-	 "ts,packets,bytes,dropped,if_dropped,flows_active,flows_evicted,leaks,"
-	 "malformed,store_dropped,rss_kb,names_evicted,dns_malformed,http_malformed,"
-	 "tls_malformed,reasm_overflow,reasm_gaps,frag_dropped,quic_too_big,"
-	 "detect_budget_hit,http_body_cut,dns_unmatched,dns_pending_evicted,"
-	 "dhcp_chaddr_mismatch,devices_refused,block_guarded,body_undecoded,names_refused"},
+	{"stats", "ts,packets,bytes,dropped,if_dropped,flows_active,flows_evicted,leaks,"
+		  "malformed,store_dropped,rss_kb,names_evicted,dns_malformed,http_malformed,"
+		  "tls_malformed,reasm_overflow,reasm_gaps,frag_dropped,quic_too_big,"
+		  "detect_budget_hit,http_body_cut,dns_unmatched,dns_pending_evicted,"
+		  "dhcp_chaddr_mismatch,devices_refused,block_guarded,body_undecoded,names_refused,"
+		  "learned_evicted,known_full"},
 	{"leak_summary", "mac,domain,kind,count,first_seen,last_seen,first_time,last_time"},
 	{"device_domains",
 	 "mac,domain,flows,bytes_out,bytes_in,first_seen,last_seen,first_time,last_time"},
@@ -416,6 +416,8 @@ static void test_roundtrip(void)
 	st.block_guarded = 25;
 	st.body_undecoded = 26;
 	st.names_refused = 27;
+	st.learned_evicted = 28;
+	st.known_full = 29;
 	memset(&b, 0, sizeof(b));
 	b.ts = 1700000003;
 	strcpy(b.domain, "zzhc.vnet.cn");
@@ -522,7 +524,7 @@ static void test_roundtrip(void)
 		     "NULL|192.168.1.23|wlan0");
 	LW_CHECK_STR(db_row(db, "SELECT * FROM stats", buf, sizeof(buf)),
 		     "1700000010.0|1000|1048576|1|2|3|4|5|6|7|8192|11|12|13|14|15|16|17|18|19|20|"
-		     "21|22|23|24|25|26|27");
+		     "21|22|23|24|25|26|27|28|29");
 	LW_CHECK_STR(db_row(db, "SELECT * FROM blocks", buf, sizeof(buf)),
 		     "1|1700000003.0|NULL|zzhc.vnet.cn|203.0.113.9|1700000303.0|dns|add");
 	LW_CHECK_STR(db_row(db, "SELECT * FROM sessions", buf, sizeof(buf)),
@@ -937,7 +939,9 @@ static void make_old_schema(const char *path, int version)
 	if (version < 5)
 		db_exec(db, "DROP VIEW device_names_readable; DROP TABLE device_names; "
 			    "ALTER TABLE stats DROP COLUMN body_undecoded; "
-			    "ALTER TABLE stats DROP COLUMN names_refused");
+			    "ALTER TABLE stats DROP COLUMN names_refused; "
+			    "ALTER TABLE stats DROP COLUMN learned_evicted; "
+			    "ALTER TABLE stats DROP COLUMN known_full");
 	if (version < 4)
 		db_exec(db, "DROP VIEW stations_readable; DROP TABLE stations");
 	for (i = 0; version < 4 && i < LW_ARRAY_SIZE(v4_hostile_columns); i++) {
@@ -979,7 +983,7 @@ static void test_migrate_v1(void)
 	LW_CHECK_INT(db_int(db, "PRAGMA user_version"), LW_STORE_SCHEMA_VERSION);
 	LW_CHECK_INT(db_int(db, "SELECT count(*) FROM pragma_table_info('stats')"),
 		     11 + (long long)LW_ARRAY_SIZE(v2_columns) +
-			     (long long)LW_ARRAY_SIZE(v4_hostile_columns) + 2);
+			     (long long)LW_ARRAY_SIZE(v4_hostile_columns) + 4);
 	LW_CHECK_INT(db_int(db, "SELECT count(*) FROM pragma_table_info('devices')"), 10);
 	LW_CHECK_INT(db_int(db, "SELECT count(*) FROM leaks"), 1);
 	sqlite3_close(db);
