@@ -1254,6 +1254,7 @@ static void write_stats(struct lw_pipeline *p)
 	r.leaks = p->n.leaks;
 	r.malformed = p->n.malformed;
 	r.store_dropped = ss.dropped;
+	r.store_dropped_share = ss.dropped_share;
 	r.rss_kb = rss_kb();
 	r.names_evicted = lw_names_get_stats(p->names)->replaced;
 	r.names_refused = lw_names_get_stats(p->names)->refused;

@@ -162,12 +162,13 @@ static const char schema_v4[] = SCHEMA_V4_STATIONS SCHEMA_V4_HOSTILE;
 /*
  * v5: and what a device was refused beyond its fair share: passive-DNS names, learned
  * identifiers pushed out for newer ones, identifiers not learned (the table full of enrolled
- * ones)
+ * ones), rows refused a place in the writer queue (of store_dropped)
  */
 #define SCHEMA_V5_HOSTILE                                         \
 	"ALTER TABLE stats ADD COLUMN names_refused INTEGER;\n"   \
 	"ALTER TABLE stats ADD COLUMN learned_evicted INTEGER;\n" \
-	"ALTER TABLE stats ADD COLUMN known_full INTEGER;\n"
+	"ALTER TABLE stats ADD COLUMN known_full INTEGER;\n"      \
+	"ALTER TABLE stats ADD COLUMN store_dropped_share INTEGER;\n"
 
 static const char schema_v5[] = SCHEMA_V5_DETECT SCHEMA_V5_NAMES SCHEMA_V5_HOSTILE;
 

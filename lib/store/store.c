@@ -146,9 +146,9 @@ static const char *const stmt_sql[ST__MAX] = {
 		"dns_malformed, http_malformed, tls_malformed, reasm_overflow, reasm_gaps, "
 		"frag_dropped, quic_too_big, detect_budget_hit, http_body_cut, dns_unmatched, "
 		"dns_pending_evicted, dhcp_chaddr_mismatch, devices_refused, block_guarded, "
-		"body_undecoded, names_refused, learned_evicted, known_full) "
+		"body_undecoded, names_refused, learned_evicted, known_full, store_dropped_share) "
 		"VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
-		"?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30)",
+		"?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31)",
 	[ST_META] = "INSERT INTO meta(key, value) VALUES(?1, ?2) "
 		    "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
 	[ST_BLOCK] = "INSERT INTO blocks(ts, mac, domain, ip, until, reason, action) "
@@ -180,6 +180,7 @@ static const char *const stmt_sql[ST__MAX] = {
 struct entry {
 	uint32_t type;
 	uint32_t size;
+	uint64_t owner; /* the device the record is about (owner_key), 0 = none */
 };
 
 /* A meta record: this header, then the key bytes, then the value bytes. */
@@ -212,8 +213,21 @@ struct qpos {
 	size_t off;
 };
 
+/*
+ * Records queued per device, so that one device cannot take the whole writer queue from the
+ * others (enqueue): open addressing on the MAC's key, deleted by backward shift.
+ */
+#define OWNER_SLOTS 8192 /* a power of two; a device queued beyond 3/4 of it is not shared */
+
+struct owner {
+	uint64_t key; /* 0 = empty */
+	uint32_t queued;
+};
+
 struct lw_store {
 	sqlite3 *db;
+	struct owner *owners; /* OWNER_SLOTS */
+	size_t n_owners; /* devices with records queued */
 	/*
 	 * The database file, open with an exclusive flock: the one-writer lock (lw_store_open).
 	 * Closed only after SQLite closes the database: closing any descriptor of a file drops
@@ -322,8 +336,80 @@ struct part {
 	size_t n;
 };
 
-static int enqueue(struct lw_store *s, enum rec_type type, const struct part *parts, size_t nparts)
+/* A device's key: FNV-1a of its MAC text, never 0; 0 for a record about no device. */
+static uint64_t owner_key(const char *mac, size_t cap)
 {
+	uint64_t h = 14695981039346656037ULL;
+	size_t i;
+
+	for (i = 0; i < cap && mac[i]; i++)
+		h = (h ^ (unsigned char)mac[i]) * 1099511628211ULL;
+	return i == 0 ? 0 : h ? h : 1;
+}
+
+static struct owner *owner_slot(struct lw_store *s, uint64_t key)
+{
+	size_t i = key & (OWNER_SLOTS - 1);
+
+	while (s->owners[i].key != 0 && s->owners[i].key != key)
+		i = (i + 1) & (OWNER_SLOTS - 1);
+	return &s->owners[i];
+}
+
+/* One record fewer queued for the device; at 0 its slot is freed. */
+static void owner_done(struct lw_store *s, uint64_t key)
+{
+	struct owner *o;
+	size_t i, j, home;
+
+	if (key == 0)
+		return;
+	o = owner_slot(s, key);
+	if (o->key == 0 || --o->queued > 0)
+		return;
+	s->n_owners--;
+	i = (size_t)(o - s->owners);
+	for (j = (i + 1) & (OWNER_SLOTS - 1); s->owners[j].key != 0;
+	     j = (j + 1) & (OWNER_SLOTS - 1)) {
+		home = s->owners[j].key & (OWNER_SLOTS - 1);
+		if (((j - home) & (OWNER_SLOTS - 1)) >= ((j - i) & (OWNER_SLOTS - 1))) {
+			s->owners[i] = s->owners[j];
+			i = j;
+		}
+	}
+	s->owners[i].key = 0;
+}
+
+/*
+ * Whether a record of the device may be queued now.  No device may hold more than half the
+ * queue; above the high water (half) a device holding its fair share, queue_max / n (n the
+ * devices with records queued), or more is refused.  So a device flooding the queue is refused
+ * its excess (counted in dropped_share) and a device that shows up meanwhile still finds room.
+ * Reading a file waits for room instead (block_when_full): nothing is refused there.  Gives the
+ * device's place (*slot) when yes.
+ */
+static bool owner_admit(struct lw_store *s, uint64_t key, struct owner **slot)
+{
+	struct owner *o;
+
+	*slot = NULL;
+	if (key == 0 || s->block_when_full)
+		return true;
+	o = owner_slot(s, key);
+	if (o->key == 0 && s->n_owners >= OWNER_SLOTS / 4 * 3)
+		return s->pending < s->high_water; /* more devices than places: no share */
+	if (o->key != 0 &&
+	    (o->queued >= s->queue_max / 2 ||
+	     (s->pending >= s->high_water && o->queued >= s->queue_max / s->n_owners)))
+		return false;
+	*slot = o;
+	return true;
+}
+
+static int enqueue(struct lw_store *s, enum rec_type type, uint64_t owner, const struct part *parts,
+		   size_t nparts)
+{
+	struct owner *slot;
 	size_t len = 0, need, off;
 	struct entry *e;
 	struct chunk *c;
@@ -351,6 +437,12 @@ static int enqueue(struct lw_store *s, enum rec_type type, const struct part *pa
 		ret = s->stop ? -ESHUTDOWN : -ENOBUFS;
 		goto out;
 	}
+	if (!owner_admit(s, owner, &slot)) {
+		s->stats.dropped++;
+		s->stats.dropped_share++;
+		ret = -ENOBUFS;
+		goto out;
+	}
 	if (s->tail->used + need > LW_STORE_CHUNK_BYTES) {
 		c = chunk_get(s);
 		if (!c) {
@@ -365,6 +457,15 @@ static int enqueue(struct lw_store *s, enum rec_type type, const struct part *pa
 	e = (struct entry *)(void *)(c->data + c->used);
 	e->type = type;
 	e->size = (uint32_t)need;
+	e->owner = slot ? owner : 0;
+	if (slot) {
+		if (slot->key == 0) {
+			slot->key = owner;
+			slot->queued = 0;
+			s->n_owners++;
+		}
+		slot->queued++;
+	}
 	off = sizeof(*e);
 	for (size_t i = 0; i < nparts; i++) {
 		memcpy((unsigned char *)e + off, parts[i].p, parts[i].n);
@@ -460,7 +561,8 @@ static int unpack(const unsigned char *in, size_t in_len, unsigned char *out, si
 	return o == n ? 0 : -1;
 }
 
-static int put(struct lw_store *s, enum rec_type type, const void *r, size_t n)
+/* Queues a record; mac (may be NULL) names the device it is about, for its share. */
+static int put(struct lw_store *s, enum rec_type type, const void *r, size_t n, const char *mac)
 {
 	unsigned char buf[PACK_MAX(sizeof(union any_rec))];
 	struct part p = {buf, 0};
@@ -468,12 +570,25 @@ static int put(struct lw_store *s, enum rec_type type, const void *r, size_t n)
 	if (!s || !r || n > sizeof(union any_rec))
 		return -EINVAL;
 	p.n = pack(r, n, buf);
-	return enqueue(s, type, &p, 1);
+	return enqueue(s, type, mac ? owner_key(mac, LW_MAC_STRLEN) : 0, &p, 1);
 }
 
 /* Drops the records before end, which the writer has committed (or given up on). */
 static void consume(struct lw_store *s, struct qpos end)
 {
+	struct chunk *at = s->head;
+	size_t off = s->head_off;
+
+	/* each record leaves its device's share */
+	while (at && !(at == end.c && off >= end.off)) {
+		if (off >= at->used) {
+			at = at->next;
+			off = 0;
+			continue;
+		}
+		owner_done(s, ((struct entry *)(void *)(at->data + off))->owner);
+		off += ((struct entry *)(void *)(at->data + off))->size;
+	}
 	while (s->head != end.c) {
 		struct chunk *c = s->head;
 
@@ -637,6 +752,7 @@ static int write_stats(struct lw_store *s, const struct lw_stats_rec *r)
 	bind_u64(st, 28, r->names_refused);
 	bind_u64(st, 29, r->learned_evicted);
 	bind_u64(st, 30, r->known_full);
+	bind_u64(st, 31, r->store_dropped_share);
 	return step(st);
 }
 
@@ -1045,6 +1161,7 @@ static void store_free(struct lw_store *s)
 	pthread_cond_destroy(&s->done);
 	pthread_cond_destroy(&s->work);
 	pthread_mutex_destroy(&s->lock);
+	free(s->owners);
 	free(s);
 }
 
@@ -1184,8 +1301,14 @@ int lw_store_open(const char *path, const struct lw_store_config *cfg, struct lw
 	if (!s)
 		return -ENOMEM;
 	s->lock_fd = -1;
+	s->owners = calloc(OWNER_SLOTS, sizeof(*s->owners));
+	if (!s->owners) {
+		free(s);
+		return -ENOMEM;
+	}
 	ret = init_sync(s);
 	if (ret < 0) {
+		free(s->owners);
 		free(s);
 		return ret;
 	}
@@ -1319,7 +1442,7 @@ uint64_t lw_store_max_flow_id(struct lw_store *s)
 
 int lw_store_put_flow(struct lw_store *s, const struct lw_flow_rec *r)
 {
-	int ret = put(s, REC_FLOW, r, sizeof(*r));
+	int ret = put(s, REC_FLOW, r, sizeof(*r), r ? r->mac : NULL);
 
 	if (ret == 0) {
 		pthread_mutex_lock(&s->lock);
@@ -1332,7 +1455,7 @@ int lw_store_put_flow(struct lw_store *s, const struct lw_flow_rec *r)
 
 int lw_store_put_dns(struct lw_store *s, const struct lw_dns_rec *r)
 {
-	return put(s, REC_DNS, r, sizeof(*r));
+	return put(s, REC_DNS, r, sizeof(*r), r ? r->mac : NULL);
 }
 
 int lw_store_put_device(struct lw_store *s, const struct lw_device_rec *r)
@@ -1340,41 +1463,41 @@ int lw_store_put_device(struct lw_store *s, const struct lw_device_rec *r)
 	/* NULL in a TEXT PRIMARY KEY never conflicts: every write would add a row. */
 	if (r && !r->mac[0])
 		return -EINVAL;
-	return put(s, REC_DEVICE, r, sizeof(*r));
+	return put(s, REC_DEVICE, r, sizeof(*r), NULL); /* a device's own row: always */
 }
 
 int lw_store_put_leak(struct lw_store *s, const struct lw_leak_rec *r)
 {
-	return put(s, REC_LEAK, r, sizeof(*r));
+	return put(s, REC_LEAK, r, sizeof(*r), r ? r->mac : NULL);
 }
 
 int lw_store_put_stats(struct lw_store *s, const struct lw_stats_rec *r)
 {
-	return put(s, REC_STATS, r, sizeof(*r));
+	return put(s, REC_STATS, r, sizeof(*r), NULL);
 }
 
 int lw_store_put_block(struct lw_store *s, const struct lw_block_rec *r)
 {
-	return put(s, REC_BLOCK, r, sizeof(*r));
+	return put(s, REC_BLOCK, r, sizeof(*r), NULL);
 }
 
 int lw_store_put_session(struct lw_store *s, const struct lw_session_rec *r)
 {
 	if (r && !r->mac[0])
 		return -EINVAL;
-	return put(s, REC_SESSION, r, sizeof(*r));
+	return put(s, REC_SESSION, r, sizeof(*r), r ? r->mac : NULL);
 }
 
 int lw_store_put_identifier(struct lw_store *s, const struct lw_identifier_rec *r)
 {
-	return put(s, REC_IDENTIFIER, r, sizeof(*r));
+	return put(s, REC_IDENTIFIER, r, sizeof(*r), r ? r->mac : NULL);
 }
 
 int lw_store_put_station(struct lw_store *s, const struct lw_station_rec *r)
 {
 	if (r && !r->mac[0])
 		return -EINVAL;
-	return put(s, REC_STATION, r, sizeof(*r));
+	return put(s, REC_STATION, r, sizeof(*r), r ? r->mac : NULL);
 }
 
 int lw_store_put_meta(struct lw_store *s, const char *key, const char *value)
@@ -1396,7 +1519,7 @@ int lw_store_put_meta(struct lw_store *s, const char *key, const char *value)
 	parts[0] = (struct part){&m, sizeof(m)};
 	parts[1] = (struct part){key, klen};
 	parts[2] = (struct part){value, vlen};
-	return enqueue(s, REC_META, parts, value ? 3 : 2);
+	return enqueue(s, REC_META, 0, parts, value ? 3 : 2);
 }
 
 int lw_store_flush(struct lw_store *s)

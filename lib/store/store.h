@@ -116,6 +116,7 @@ struct lw_stats_rec {
 	uint64_t names_refused;
 	uint64_t learned_evicted;
 	uint64_t known_full;
+	uint64_t store_dropped_share;
 	long rss_kb;
 };
 
@@ -173,6 +174,12 @@ struct lw_store_stats {
 	uint64_t queued;
 	uint64_t written;
 	uint64_t dropped; /* queue full (or the store already stopped) */
+	/*
+	 * of those, refused because the record's device had its share queued: half the queue at
+	 * most, and above half full queue_max / n, n the devices with records queued (so one
+	 * device flooding cannot take the room another needs)
+	 */
+	uint64_t dropped_share;
 	uint64_t write_errors; /* failed transactions (retried) */
 	uint64_t pending; /* now in the queue */
 	uint64_t rejected; /* records SQLite refused for good (e.g. too big); skipped */

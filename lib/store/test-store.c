@@ -244,7 +244,7 @@ static const struct {
 		  "tls_malformed,reasm_overflow,reasm_gaps,frag_dropped,quic_too_big,"
 		  "detect_budget_hit,http_body_cut,dns_unmatched,dns_pending_evicted,"
 		  "dhcp_chaddr_mismatch,devices_refused,block_guarded,body_undecoded,names_refused,"
-		  "learned_evicted,known_full"},
+		  "learned_evicted,known_full,store_dropped_share"},
 	{"leak_summary", "mac,domain,kind,count,first_seen,last_seen,first_time,last_time"},
 	{"device_domains",
 	 "mac,domain,flows,bytes_out,bytes_in,first_seen,last_seen,first_time,last_time"},
@@ -418,6 +418,7 @@ static void test_roundtrip(void)
 	st.names_refused = 27;
 	st.learned_evicted = 28;
 	st.known_full = 29;
+	st.store_dropped_share = 30;
 	memset(&b, 0, sizeof(b));
 	b.ts = 1700000003;
 	strcpy(b.domain, "zzhc.vnet.cn");
@@ -524,7 +525,7 @@ static void test_roundtrip(void)
 		     "NULL|192.168.1.23|wlan0");
 	LW_CHECK_STR(db_row(db, "SELECT * FROM stats", buf, sizeof(buf)),
 		     "1700000010.0|1000|1048576|1|2|3|4|5|6|7|8192|11|12|13|14|15|16|17|18|19|20|"
-		     "21|22|23|24|25|26|27|28|29");
+		     "21|22|23|24|25|26|27|28|29|30");
 	LW_CHECK_STR(db_row(db, "SELECT * FROM blocks", buf, sizeof(buf)),
 		     "1|1700000003.0|NULL|zzhc.vnet.cn|203.0.113.9|1700000303.0|dns|add");
 	LW_CHECK_STR(db_row(db, "SELECT * FROM sessions", buf, sizeof(buf)),
@@ -710,6 +711,57 @@ static void wait_write_error(struct lw_store *s, double max_s)
 	} while (now_s() - t0 < max_s);
 }
 
+/*
+ * One device flooding the queue while the writer cannot commit takes half of it, then is
+ * refused (dropped_share); another device's 30 records are all taken meanwhile, and written.
+ */
+static void test_queue_share(void)
+{
+	char path[128];
+	struct lw_store_config cfg = {.queue_max = 64, .commit_interval = 50 * 1000};
+	struct lw_store *s = open_ok(new_path(path, sizeof(path)), &cfg);
+	struct lw_store_stats ss;
+	sqlite3 *other = db_open(path);
+	int flood_ok = 0, victim_ok = 0, i;
+
+	db_exec(other, "BEGIN EXCLUSIVE");
+	for (i = 0; i < 1000; i++) {
+		struct lw_leak_rec l = make_leak(i);
+
+		strcpy(l.mac, "02:10:00:00:00:01");
+		flood_ok += lw_store_put_leak(s, &l) == 0;
+	}
+	for (i = 0; i < 30; i++) {
+		struct lw_leak_rec l = make_leak(1000 + i);
+
+		strcpy(l.mac, "3c:28:6d:00:00:02");
+		victim_ok += lw_store_put_leak(s, &l) == 0;
+		/* the flood goes on between the victim's records */
+		strcpy(l.mac, "02:10:00:00:00:01");
+		lw_store_put_leak(s, &l);
+	}
+	LW_CHECK_INT(flood_ok, 32);
+	LW_CHECK_INT(victim_ok, 30);
+	lw_store_get_stats(s, &ss);
+	LW_CHECK_INT(ss.dropped, 1000 - 32 + 30);
+	LW_CHECK_INT(ss.dropped_share, ss.dropped);
+	db_exec(other, "COMMIT");
+	LW_CHECK_INT(lw_store_flush(s), 0);
+	LW_CHECK_INT(db_int(other, "SELECT count(*) FROM leaks WHERE mac = '3c:28:6d:00:00:02'"),
+		     30);
+	LW_CHECK_INT(db_int(other, "SELECT count(*) FROM leaks WHERE mac = '02:10:00:00:00:01'"),
+		     32);
+	/* drained: the flooding device has its room back */
+	{
+		struct lw_leak_rec l = make_leak(5000);
+
+		strcpy(l.mac, "02:10:00:00:00:01");
+		LW_CHECK_INT(lw_store_put_leak(s, &l), 0);
+	}
+	sqlite3_close(other);
+	lw_store_close(s);
+}
+
 static void test_queue_bound(void)
 {
 	char path[128];
@@ -725,7 +777,11 @@ static void test_queue_bound(void)
 	db_exec(other, "INSERT INTO meta(key, value) VALUES('holder', 'test')");
 	for (int i = 0; i < 40; i++) {
 		struct lw_leak_rec l = make_leak(i);
-		int r = lw_store_put_leak(s, &l);
+		int r;
+
+		/* each from a device of its own: the bound, not a device's share (test_queue_share) */
+		snprintf(l.mac, sizeof(l.mac), "02:00:00:00:01:%02x", i);
+		r = lw_store_put_leak(s, &l);
 
 		if (r == 0)
 			ok++;
@@ -941,7 +997,8 @@ static void make_old_schema(const char *path, int version)
 			    "ALTER TABLE stats DROP COLUMN body_undecoded; "
 			    "ALTER TABLE stats DROP COLUMN names_refused; "
 			    "ALTER TABLE stats DROP COLUMN learned_evicted; "
-			    "ALTER TABLE stats DROP COLUMN known_full");
+			    "ALTER TABLE stats DROP COLUMN known_full; "
+			    "ALTER TABLE stats DROP COLUMN store_dropped_share");
 	if (version < 4)
 		db_exec(db, "DROP VIEW stations_readable; DROP TABLE stations");
 	for (i = 0; version < 4 && i < LW_ARRAY_SIZE(v4_hostile_columns); i++) {
@@ -983,7 +1040,7 @@ static void test_migrate_v1(void)
 	LW_CHECK_INT(db_int(db, "PRAGMA user_version"), LW_STORE_SCHEMA_VERSION);
 	LW_CHECK_INT(db_int(db, "SELECT count(*) FROM pragma_table_info('stats')"),
 		     11 + (long long)LW_ARRAY_SIZE(v2_columns) +
-			     (long long)LW_ARRAY_SIZE(v4_hostile_columns) + 4);
+			     (long long)LW_ARRAY_SIZE(v4_hostile_columns) + 5);
 	LW_CHECK_INT(db_int(db, "SELECT count(*) FROM pragma_table_info('devices')"), 10);
 	LW_CHECK_INT(db_int(db, "SELECT count(*) FROM leaks"), 1);
 	sqlite3_close(db);
@@ -1612,6 +1669,7 @@ int main(void)
 	LW_TEST(test_flow_upsert);
 	LW_TEST(test_device_merge);
 	LW_TEST(test_queue_bound);
+	LW_TEST(test_queue_share);
 	LW_TEST(test_queue_waits);
 	LW_TEST(test_wal_reader);
 	LW_TEST(test_visible_soon);
