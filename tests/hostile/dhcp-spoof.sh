@@ -5,9 +5,9 @@
 # 5 000 REQUESTs from its own MAC with 5 000 other chaddrs.  Should be: DHCP fields are taken
 # only from a client whose frame source MAC is the chaddr, so phone2 keeps its name, gets no
 # leak and no learned identifier, and no device row appears for the 5 000 chaddrs (all counted
-# in stats.dhcp_chaddr_mismatch).  Then 5 000 REQUESTs each sent from its own (forged) source
-# MAC, chaddr alike: device rows are bounded (4 096 MACs at most) and the rest counted in
-# stats.devices_refused.
+# in stats.dhcp_chaddr_mismatch).  Then rounds of 5 000 REQUESTs each sent from its own
+# (forged) source MAC, chaddr alike, until the device rows reach their bound: they stay within
+# it (4 096 MACs at most) and the rest are counted in stats.devices_refused.
 #   dhcp-spoof.sh LEAKWATCHD
 set -uo pipefail
 daemon=$(realpath "$1")
@@ -50,17 +50,24 @@ block_expect "no identifier is learned for phone2" \
 	"$(sql "SELECT count(*) FROM identifiers WHERE mac = '$V' AND source = 'learned'")" 0
 block_expect "no device row for the 5 000 chaddrs (only the phones)" "$devices1" 2
 
-# forged source MACs: each frame from its own MAC, chaddr alike
-# (paced at 2 000 a second: each is counted below, none may be lost to the capture buffer)
-lab_ns "$P1" python3 "$here/forge.py" dhcp eth0 same random phone-y 5000 2000
-sleep 2
-devices2=$(sql "SELECT count(*) FROM devices")
+# forged source MACs: each frame from its own MAC, chaddr alike, 5 000 at 2 000 a second; on a
+# loaded machine the bridge or the capture may lose some of them before the daemon sees them,
+# so more rounds of new MACs follow until the daemon has seen more than its bound (3 at most)
+rounds=0
+for seed in 11 12 13 14; do
+	lab_ns "$P1" python3 "$here/forge.py" dhcp eth0 same random phone-y 5000 2000 "$seed"
+	rounds=$((rounds + 1))
+	sleep 2
+	devices2=$(sql "SELECT count(*) FROM devices")
+	[ "$devices2" -ge 4096 ] && break
+done
 block_stop
 st=$(sql "SELECT max(dhcp_chaddr_mismatch) || ' ' || max(devices_refused) || ' ' || max(dropped) FROM stats")
 read -r mismatch refused dropped <<<"$st"
 block_expect "the requests about other MACs are counted" "$(( ${mismatch:-0} >= 5001 ))" 1
 block_expect "device rows stay within the bound (4 096)" "$(( devices2 <= 4096 ))" 1
-block_expect "the MACs beyond it are counted" "$(( ${refused:-0} >= 5002 - 4096 ))" 1
+block_expect "the daemon saw more MACs than its bound" "$(( devices2 >= 4096 ))" 1
+block_expect "the MACs beyond it are counted" "$(( ${refused:-0} > 0 ))" 1
 block_sanitizer_check
-echo "figures: phone2 renamed: $(sql "SELECT count(*) FROM devices WHERE mac = '$V' AND hostname IS NOT NULL"); leaks planted on phone2: $(sql "SELECT count(*) FROM leaks WHERE mac = '$V'"); device rows after 5 000 chaddrs: $devices1; after 5 000 forged source MACs: $devices2; stats.dhcp_chaddr_mismatch: ${mismatch:-none}; stats.devices_refused: ${refused:-none}; stats.dropped (capture): ${dropped:-none}"
+echo "figures: phone2 renamed: $(sql "SELECT count(*) FROM devices WHERE mac = '$V' AND hostname IS NOT NULL"); leaks planted on phone2: $(sql "SELECT count(*) FROM leaks WHERE mac = '$V'"); device rows after 5 000 chaddrs: $devices1; after $rounds round(s) of 5 000 forged source MACs: $devices2; stats.dhcp_chaddr_mismatch: ${mismatch:-none}; stats.devices_refused: ${refused:-none}; stats.dropped (capture): ${dropped:-none}"
 exit $BLOCK_FAIL

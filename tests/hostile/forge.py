@@ -8,11 +8,10 @@ usage:
   forge.py query SERVER NAME
       an ordinary lookup (a UDP socket, not forged) of NAME's A records at SERVER:53; prints
       the addresses, or nothing when no answer came within 2 s
-  forge.py dhcp IFACE SRC_MAC CHADDR HOSTNAME COUNT [PER_SECOND]
+  forge.py dhcp IFACE SRC_MAC CHADDR HOSTNAME COUNT [PER_SECOND [SEED]]
       COUNT DHCP REQUESTs (broadcast, from 0.0.0.0:68) with that chaddr and host name;
-      CHADDR "random" gives each its own chaddr, SRC_MAC "same" sends each from its chaddr;
-      PER_SECOND paces them (a test that counts every frame must not lose them to the
-      capture buffer of a slow build)
+      CHADDR "random" gives each its own chaddr (the same ones for the same SEED, default 7),
+      SRC_MAC "same" sends each from its chaddr; PER_SECOND paces them (0: as fast as it can)
 Prints what it sent, one line.
 """
 import random
@@ -117,7 +116,7 @@ def main(argv):
     elif argv[1] == 'dhcp':
         _, _, _, src_mac, chaddr, hostname, count = argv[:7]
         rate = int(argv[7]) if len(argv) > 7 else 0
-        rnd = random.Random(7)
+        rnd = random.Random(int(argv[8]) if len(argv) > 8 else 7)
         start = time.monotonic()
         for i in range(int(count)):
             if rate and i % 50 == 0:

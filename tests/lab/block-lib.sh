@@ -80,14 +80,21 @@ block_reported_in_time() {
 }
 
 # block_open_conn NS ADDR PORT DOMAIN: a connection to ADDR:PORT (a reply server) kept open
-# while DOMAIN is flagged; prints "B A": the replies it got before the flag, and those that came
-# more than 0.5 s after ADDR was in the set (0: the open connection stopped too).  Unflags after.
+# while DOMAIN is flagged; prints "B A L": the replies it got before the flag, those that came
+# more than 0.5 s after ADDR was in the set (0: the open connection stopped too), and 1 when
+# the connection was still sending then.  Unflags after.
 block_open_conn() {
 	local ns=$1 addr=$2 port=$3 domain=$4 out=$LAB_DIR/stream.$RANDOM t_flag t_in spid
 	local settle=${BLOCK_SETTLE_S:-1} # (more on an emulated kernel: the client starts slower)
 	lab_ns "$ns" python3 "$here/block_client.py" stream "$addr" "$port" $((4 * settle)) >"$out" &
 	spid=$!
-	sleep "$(awk -v s="$settle" 'BEGIN { print 1.5 * s }')"
+	# flagged once the connection has had a reply (20 s at most: a loaded machine starts the
+	# client slowly), and half a settle later
+	for _ in $(seq 200); do
+		[ -s "$out" ] && break
+		sleep 0.1
+	done
+	sleep "$(awk -v s="$settle" 'BEGIN { print 0.5 * s }')"
 	t_flag=$(date +%s.%N)
 	sql "INSERT INTO flagged(domain) VALUES ('$domain')"
 	block_until_elem "$addr" in "${BLOCK_WAIT_S:-20}" >/dev/null
@@ -95,8 +102,11 @@ block_open_conn() {
 	wait "$spid"
 	sql "DELETE FROM flagged WHERE domain = '$domain'"
 	block_until_elem "$addr" out "${BLOCK_WAIT_S:-20}" >/dev/null
-	awk -v f="$t_flag" -v i="$t_in" '$1 < f { b++ } $1 > i + 0.5 { a++ }
-		END { print b + 0, a + 0 }' "$out"
+	# replies before the flag, replies after the address was in the set (+0.5 s), and whether
+	# the connection was still trying then (else "none after" would prove nothing)
+	awk -v f="$t_flag" -v i="$t_in" '$1 == "end" { alive = $2 > i + 0.5; next }
+		$1 < f { b++ } $1 > i + 0.5 { a++ }
+		END { print b + 0, a + 0, alive + 0 }' "$out"
 }
 
 # block_conf FILE [KEY=VALUE...]: a config with a [block] section (table unique to the test),

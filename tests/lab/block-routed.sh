@@ -96,9 +96,10 @@ block_expect "routed: unflag unblocks within $FLAG_MS ms" "$(block_within "$FLAG
 block_expect "unflagged: phone1 http://vnet.cn/" "$(block_http "$P1" http://vnet.cn/)" 200
 
 # --- a connection open before the flag stops with it (both directions dropped) ----------------
-read -r before after <<<"$(block_open_conn "$P1" 198.51.100.10 8080 vnet.cn)"
+read -r before after alive <<<"$(block_open_conn "$P1" 198.51.100.10 8080 vnet.cn)"
 echo "info routed: a connection open before the flag: $before replies before it, $after after"
 block_expect "routed: the open connection had answers before the flag" "$((before > 0))" 1
+block_expect "routed: it was still sending after its server was in the set" "$alive" 1
 block_expect "routed: the open connection gets nothing once its server is in the set" "$after" 0
 
 # --- DNS-hold race: N fresh names, each with its own address, looked up and connected at once --
@@ -189,7 +190,7 @@ EOF_FT
 	ms=$(block_wait_meta block.problems 'flow offloading is on \(flowtable inet lwft ft\)' "$WAIT_S")
 	echo "info flowtable inet lwft ft: reported $ms ms after the launch"
 	block_expect "flow offloading reported" "$([ "$ms" != never ] && echo yes)" yes
-	read -r before after <<<"$(block_open_conn "$P1" 198.51.100.10 8080 vnet.cn)"
+	read -r before after _ <<<"$(block_open_conn "$P1" 198.51.100.10 8080 vnet.cn)"
 	echo "info with flow offloading, a connection open before the flag: $before replies" \
 		"before it, $after after (offloaded flows skip the forward hook)"
 	block_expect "new connections to a flagged address are still dropped" \

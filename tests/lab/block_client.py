@@ -162,12 +162,16 @@ def burst(n, suffix, port, timeout, prefix=None):
 
 
 def stream(addr, port, seconds):
-    end = time.time() + float(seconds)
+    """A connection that sends a line every 100 ms and prints the time of each reply, for
+    SECONDS from its first reply (a slow start on a loaded machine does not shorten what is
+    measured); then prints "end" and the time."""
     try:
-        s = socket.create_connection((addr, int(port)), timeout=1)
+        s = socket.create_connection((addr, int(port)), timeout=5)
     except OSError:
         return
     s.settimeout(0.1)
+    end = time.time() + 20 + float(seconds)  # the first reply within 20 s
+    first = False
     while time.time() < end:
         try:
             s.send(b"x\n")
@@ -176,10 +180,14 @@ def stream(addr, port, seconds):
         try:
             if s.recv(4096):
                 print("%.3f" % time.time(), flush=True)
+                if not first:
+                    first = True
+                    end = time.time() + float(seconds)
         except OSError:
             pass
         time.sleep(0.1)
     s.close()
+    print("end %.3f" % time.time(), flush=True)
 
 
 def main():
