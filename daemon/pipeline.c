@@ -933,7 +933,8 @@ static int sip_message(struct lw_pipeline *p, struct lw_flow *f, const uint8_t *
 	if (m.request && lw_sip_uri_host(m.uri, &host) == 0 && sip_host_is_name(&host))
 		set_name(p, f, host.p, host.len, LW_NAME_SIP);
 	if (p->detect)
-		lw_detect_sip(p->detect, flow_mac(f), &m, data + r, body_len, partial, on_leak, &lc);
+		lw_detect_sip(p->detect, flow_mac(f), &m, data + r, body_len, partial, on_leak,
+			      &lc);
 	return (int)((size_t)r + body_len);
 }
 
@@ -1036,7 +1037,8 @@ static void tcp_up(struct lw_pipeline *p, struct lw_flow *f, const uint8_t *data
 		if (c->head.len == 0 && len > 0) {
 			if (data[0] == 0x16) {
 				c->up = UP_TLS;
-			} else if (lw_sip_looks_like(data, len)) { /* before HTTP: OPTIONS is both */
+			} else if (lw_sip_looks_like(data, len)) {
+				/* before HTTP: OPTIONS is a method of both */
 				c->up = UP_SIP;
 				sip_up(p, f, data, len, false);
 				return;
@@ -1201,7 +1203,8 @@ static void udp_packet(struct lw_pipeline *p, struct lw_flow *f, enum lw_dir dir
 	if (f->app == LW_APP_SIP || lw_sip_looks_like(pkt->payload, pkt->payload_len)) {
 		/* SIP by its content, on any port (5060, 5061 without TLS, inside GTP-U, ...) */
 		if (sip_message(p, f, pkt->payload, pkt->payload_len, true) < 0)
-			scan(p, f, flow_mac(f), "udp.payload", pkt->payload, pkt->payload_len, false);
+			scan(p, f, flow_mac(f), "udp.payload", pkt->payload, pkt->payload_len,
+			     false);
 		return;
 	}
 	if (!c->quic_done && c->quic_datagrams < QUIC_DATAGRAMS_MAX &&

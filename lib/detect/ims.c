@@ -224,8 +224,8 @@ static void sip_uri(const uint8_t *p, size_t n, size_t i, lw_ims_hit_fn fn, void
 		return;
 	}
 	/* a bare digit user part is a number only where the URI says so */
-	for (k = e; k < n && k - e < URI_PARAMS_MAX && p[k] != '>' && p[k] != ',' &&
-		    p[k] != ' ' && p[k] != '"' && p[k] != '\r' && p[k] != '\n';
+	for (k = e; k < n && k - e < URI_PARAMS_MAX && p[k] != '>' && p[k] != ',' && p[k] != ' ' &&
+		    p[k] != '"' && p[k] != '\r' && p[k] != '\n';
 	     k++)
 		if (k + 11 <= n && strncasecmp((const char *)p + k, ";user=phone", 11) == 0 &&
 		    (k + 11 == n || !alnum(p[k + 11]))) {
@@ -285,8 +285,8 @@ int lw_detect_sip(struct lw_detect *d, const struct lw_mac *client_mac, const st
 	if (!d || !m || (!body && body_len))
 		return -EINVAL;
 	if (m->request && m->uri.len)
-		parts[np++] = (struct lw_detect_part){"sip.uri", NULL, 0,
-						      (const uint8_t *)m->uri.p, m->uri.len, false};
+		parts[np++] = (struct lw_detect_part){
+			"sip.uri", NULL, 0, (const uint8_t *)m->uri.p, m->uri.len, false};
 	for (i = 0; i < m->n_headers && i < LW_SIP_MAX_HEADERS; i++) {
 		const struct lw_sip_header *h = &m->headers[i];
 		/* lw_sip_header_label(), written out: the benchmarks link lib/detect alone */
@@ -296,9 +296,9 @@ int lw_detect_sip(struct lw_detect *d, const struct lw_mac *client_mac, const st
 			continue;
 		snprintf(where[i], sizeof(where[i]), "sip.header:%.*s",
 			 (int)LW_MIN(label.len, (size_t)SIP_LABEL_MAX), label.p);
-		parts[np++] = (struct lw_detect_part){where[i], (const uint8_t *)label.p, label.len,
-						      (const uint8_t *)h->value.p, h->value.len,
-						      false};
+		parts[np++] = (struct lw_detect_part){where[i],	    (const uint8_t *)label.p,
+						      label.len,    (const uint8_t *)h->value.p,
+						      h->value.len, false};
 	}
 	if (body_len)
 		parts[np++] = (struct lw_detect_part){"sip.body", NULL, 0, body, body_len, partial};

@@ -145,7 +145,8 @@ static void test_sip_message(void)
 		"f: <sip:234157306418293@ims.mnc015.mcc234.3gppnetwork.org>;tag=1\r\n"
 		"m: <sip:[2001:db8:1::60]:5060>;+g.3gpp.icsi-ref=\"urn%3Aurn-7%3A3gpp-service.ims."
 		"icsi.mmtel\";+sip.instance=\"<urn:gsma:imei:35209900-176148-0;svn=03>\"\r\n"
-		"Authorization: Digest username=\"234157306418293@ims.mnc015.mcc234.3gppnetwork.org\""
+		"Authorization: Digest "
+		"username=\"234157306418293@ims.mnc015.mcc234.3gppnetwork.org\""
 		"\r\n"
 		"P-Preferred-Identity: <tel:+447700900456>\r\n"
 		"Content-Length: 22\r\n"
@@ -200,8 +201,8 @@ static void test_in_raw_content(void)
 		return;
 	LW_CHECK_INT(lw_detect_scan(d, &ctx, (const uint8_t *)log, sizeof(log) - 1, on_leak, &ls),
 		     2);
-	LW_CHECK(leak_of(&ls, LW_ID_IMSI) && leak_of(&ls, LW_ID_IMSI)->confidence ==
-						      LW_CONF_VALIDATED);
+	LW_CHECK(leak_of(&ls, LW_ID_IMSI) &&
+		 leak_of(&ls, LW_ID_IMSI)->confidence == LW_CONF_VALIDATED);
 	LW_CHECK(leak_of(&ls, LW_ID_IMEI) &&
 		 strcmp(leak_of(&ls, LW_ID_IMEI)->value, "354427063233479") == 0);
 	lw_detect_free(d);

@@ -45,13 +45,26 @@ static const struct {
 	char compact;
 	const char *full;
 } compact_names[] = {
-	{'a', "Accept-Contact"},   {'b', "Referred-By"},	  {'c', "Content-Type"},
-	{'d', "Request-Disposition"}, {'e', "Content-Encoding"}, {'f', "From"},
-	{'i', "Call-ID"},	  {'j', "Reject-Contact"},	  {'k', "Supported"},
-	{'l', "Content-Length"},   {'m', "Contact"},		  {'n', "Identity-Info"},
-	{'o', "Event"},		  {'r', "Refer-To"},		  {'s', "Subject"},
-	{'t', "To"},		  {'u', "Allow-Events"},	  {'v', "Via"},
-	{'x', "Session-Expires"},  {'y', "Identity"},
+	{'a', "Accept-Contact"},
+	{'b', "Referred-By"},
+	{'c', "Content-Type"},
+	{'d', "Request-Disposition"},
+	{'e', "Content-Encoding"},
+	{'f', "From"},
+	{'i', "Call-ID"},
+	{'j', "Reject-Contact"},
+	{'k', "Supported"},
+	{'l', "Content-Length"},
+	{'m', "Contact"},
+	{'n', "Identity-Info"},
+	{'o', "Event"},
+	{'r', "Refer-To"},
+	{'s', "Subject"},
+	{'t', "To"},
+	{'u', "Allow-Events"},
+	{'v', "Via"},
+	{'x', "Session-Expires"},
+	{'y', "Identity"},
 };
 
 static const char *full_name(const char *n, size_t len)
