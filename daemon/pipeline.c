@@ -1200,8 +1200,11 @@ static void udp_packet(struct lw_pipeline *p, struct lw_flow *f, enum lw_dir dir
 	}
 	if (dir != LW_DIR_UP)
 		return;
-	if (f->app == LW_APP_SIP || lw_sip_looks_like(pkt->payload, pkt->payload_len)) {
-		/* SIP by its content, on any port (5060, 5061 without TLS, inside GTP-U, ...) */
+	if (lw_sip_looks_like(pkt->payload, pkt->payload_len)) {
+		/*
+		 * SIP by its content, on any port (5060, 5061 without TLS, inside GTP-U, ...);
+		 * other datagrams of the flow (CRLF and STUN keep-alives) are read raw below
+		 */
 		if (sip_message(p, f, pkt->payload, pkt->payload_len, true) < 0)
 			scan(p, f, flow_mac(f), "udp.payload", pkt->payload, pkt->payload_len,
 			     false);
