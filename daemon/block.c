@@ -1103,6 +1103,8 @@ static const char *source_reason(enum lw_name_source s)
 	switch (s) {
 	case LW_NAME_SNI:
 		return "sni";
+	case LW_NAME_SIP:
+		return "sip";
 	case LW_NAME_QUIC:
 		return "quic";
 	case LW_NAME_HTTP:

@@ -2,9 +2,9 @@
 /*
  * The pipeline glue: the only place that knows every module.
  *
- *   frame -> lw_decode_frame -> lw_flow_table_packet -+-> UDP: dns / dhcp / quic
+ *   frame -> lw_decode_frame -> lw_flow_table_packet -+-> UDP: dns / dhcp / sip / quic
  *                                                      +-> TCP: in-order bytes (on_data) ->
- *                                                          tls / http / dns-over-tcp
+ *                                                          tls / http / sip / dns-over-tcp
  *   names: passive DNS answers per client; a flow with no better name takes the DNS one.
  *   store: flows when they end (and periodically while long-lived), dns rows, devices, stats.
  *
@@ -28,6 +28,7 @@
 #include "block/guard.h"
 #include "decode/decode.h"
 #include "detect/detect.h"
+#include "detect/ims.h"
 #include "flow/flow.h"
 #include "names/names.h"
 #include "names/pending.h"
@@ -35,6 +36,7 @@
 #include "proto/dns.h"
 #include "proto/http.h"
 #include "proto/quic.h"
+#include "proto/sip.h"
 #include "proto/tls.h"
 
 #define DNS_PENDING_TOTAL 1024 /* queries awaiting their answer, in all */
@@ -56,6 +58,7 @@ enum up_state {
 	UP_HTTP_BODY,
 	UP_HTTP_LOST, /* lost sync after a gap: wait for a new request line */
 	UP_DNS,
+	UP_SIP, /* SIP messages, framed by Content-Length */
 	UP_RAW, /* not a protocol leakwatch parses: its bytes are scanned as they come */
 	UP_DONE, /* nothing more to parse on this direction (encrypted, or given up) */
 };
@@ -870,6 +873,104 @@ static void http_up(struct lw_pipeline *p, struct lw_flow *f, const uint8_t *dat
 	}
 }
 
+/* --- SIP ---------------------------------------------------------------------------------- */
+
+/* A Request-URI host that names something (not an address literal) names the flow. */
+static bool sip_host_is_name(const struct lw_str *h)
+{
+	bool letter = false;
+	size_t i;
+
+	for (i = 0; i < h->len; i++) {
+		if (h->p[i] == ':')
+			return false;
+		letter |= (h->p[i] | 0x20) >= 'a' && (h->p[i] | 0x20) <= 'z';
+	}
+	return letter;
+}
+
+/*
+ * One SIP message at data (a UDP datagram, or the start of a TCP stream's buffer; whole: no
+ * more bytes will come, as for a datagram or a stream that ended): its Request-URI, headers
+ * and body are inspected, and the flow is named by the Request-URI's host (the domain the
+ * phone registers with or calls into).  Identifiers are reported once per flow: a phone
+ * repeats them in every REGISTER refresh and re-INVITE.  Returns the bytes the message took
+ * (CRLF keep-alives alone: all of them), LW_NEED_MORE, or -EBADMSG, counted in
+ * http_malformed (SIP is HTTP/1.1's message syntax, RFC 3261 7).
+ */
+static int sip_message(struct lw_pipeline *p, struct lw_flow *f, const uint8_t *data, size_t len,
+		       bool whole)
+{
+	struct leak_ctx lc = {p, f, flow_mac(f), true};
+	struct lw_sip_msg m;
+	struct lw_str host;
+	size_t k, body_len;
+	bool partial = false;
+	int r;
+
+	for (k = 0; k < len && (data[k] == '\r' || data[k] == '\n'); k++)
+		;
+	if (k == len)
+		return (int)len;
+	r = lw_sip_parse(data, len, &m);
+	if (r == LW_NEED_MORE && !whole)
+		return r;
+	if (r < 0) {
+		p->n.http_malformed++;
+		return -EBADMSG;
+	}
+	body_len = len - (size_t)r;
+	if (m.content_length >= 0 && (uint64_t)m.content_length <= body_len) {
+		body_len = (size_t)m.content_length;
+	} else if (m.content_length >= 0) {
+		if (!whole)
+			return LW_NEED_MORE;
+		partial = true; /* a datagram cut by the capture, or a stream that ended */
+	} else if (!whole) {
+		body_len = 0; /* on a stream Content-Length is a MUST (RFC 3261 18.3) */
+	}
+	f->app = LW_APP_SIP;
+	if (m.request && lw_sip_uri_host(m.uri, &host) == 0 && sip_host_is_name(&host))
+		set_name(p, f, host.p, host.len, LW_NAME_SIP);
+	if (p->detect)
+		lw_detect_sip(p->detect, flow_mac(f), &m, data + r, body_len, partial, on_leak,
+			      &lc);
+	return (int)((size_t)r + body_len);
+}
+
+/* SIP over TCP: messages framed by Content-Length out of the buffered stream. */
+static void sip_up(struct lw_pipeline *p, struct lw_flow *f, const uint8_t *data, size_t len,
+		   bool ended)
+{
+	struct fctx *c = f->user;
+	size_t off = 0;
+	int r;
+
+	if (len > 0 && buf_append(&c->head, data, len, (size_t)p->cfg.head_max) < 0) {
+		/* one message larger than the buffer: its framing is lost, read the rest raw */
+		p->n.http_malformed++;
+		c->up = UP_RAW;
+		if (c->head.len)
+			scan_raw(p, f, c->head.p, c->head.len);
+		scan_raw(p, f, data, len);
+		buf_free(&c->head);
+		return;
+	}
+	while (off < c->head.len) {
+		r = sip_message(p, f, c->head.p + off, c->head.len - off, ended);
+		if (r == LW_NEED_MORE)
+			break;
+		if (r < 0) {
+			c->up = UP_RAW;
+			scan_raw(p, f, c->head.p + off, c->head.len - off);
+			buf_free(&c->head);
+			return;
+		}
+		off += (size_t)r;
+	}
+	buf_consume(&c->head, off);
+}
+
 /* --- TCP streams -------------------------------------------------------------------------- */
 
 static void tcp_up(struct lw_pipeline *p, struct lw_flow *f, const uint8_t *data, size_t len,
@@ -899,6 +1000,10 @@ static void tcp_up(struct lw_pipeline *p, struct lw_flow *f, const uint8_t *data
 			c->up = UP_DONE;
 			buf_free(&c->head);
 			break;
+		case UP_SIP: /* the framing is lost with the bytes: the rest is read raw */
+			c->up = UP_RAW;
+			buf_free(&c->head);
+			break;
 		case UP_HTTP_LOST:
 		case UP_RAW:
 		case UP_DONE:
@@ -916,6 +1021,9 @@ static void tcp_up(struct lw_pipeline *p, struct lw_flow *f, const uint8_t *data
 	case UP_HTTP_LOST:
 		http_up(p, f, data, len);
 		return;
+	case UP_SIP:
+		sip_up(p, f, data, len, false);
+		return;
 	case UP_DETECT:
 		if (f->server_port == 53 || f->client_port == 53) {
 			c->up = UP_DNS;
@@ -929,6 +1037,11 @@ static void tcp_up(struct lw_pipeline *p, struct lw_flow *f, const uint8_t *data
 		if (c->head.len == 0 && len > 0) {
 			if (data[0] == 0x16) {
 				c->up = UP_TLS;
+			} else if (lw_sip_looks_like(data, len)) {
+				/* before HTTP: OPTIONS is a method of both */
+				c->up = UP_SIP;
+				sip_up(p, f, data, len, false);
+				return;
 			} else if (lw_http_looks_like_request(data, len)) {
 				c->up = UP_HTTP_HEAD;
 				http_up(p, f, data, len);
@@ -953,6 +1066,10 @@ static void tcp_up(struct lw_pipeline *p, struct lw_flow *f, const uint8_t *data
 		/* a short first segment: decide once enough is there */
 		if (c->head.p[0] == 0x16) {
 			c->up = UP_TLS;
+		} else if (lw_sip_looks_like(c->head.p, c->head.len)) {
+			c->up = UP_SIP;
+			sip_up(p, f, NULL, 0, false);
+			return;
 		} else if (lw_http_looks_like_request(c->head.p, c->head.len)) {
 			struct buf h = c->head;
 
@@ -1083,6 +1200,16 @@ static void udp_packet(struct lw_pipeline *p, struct lw_flow *f, enum lw_dir dir
 	}
 	if (dir != LW_DIR_UP)
 		return;
+	if (lw_sip_looks_like(pkt->payload, pkt->payload_len)) {
+		/*
+		 * SIP by its content, on any port (5060, 5061 without TLS, inside GTP-U, ...);
+		 * other datagrams of the flow (CRLF and STUN keep-alives) are read raw below
+		 */
+		if (sip_message(p, f, pkt->payload, pkt->payload_len, true) < 0)
+			scan(p, f, flow_mac(f), "udp.payload", pkt->payload, pkt->payload_len,
+			     false);
+		return;
+	}
 	if (!c->quic_done && c->quic_datagrams < QUIC_DATAGRAMS_MAX &&
 	    (c->quic || lw_quic_is_initial(pkt->payload, pkt->payload_len)))
 		quic_datagram(p, f, pkt);
@@ -1153,6 +1280,8 @@ static void on_end(struct lw_flow *f, enum lw_flow_end why, void *user_data)
 		dns_flush_pending(p, f);
 		if (c->up == UP_HTTP_BODY)
 			http_request_done(p, f); /* the flow ended inside a body */
+		if (c->up == UP_SIP && c->head.len)
+			sip_up(p, f, NULL, 0, true); /* a message the flow ended inside */
 	}
 	write_flow(p, f, true);
 	if (f->has_mac && f->pkts[LW_DIR_UP] > 0) /* its MAC was a frame's source */

@@ -52,6 +52,7 @@ enum lw_name_source {
 	LW_NAME_HTTP, /* HTTP Host header */
 	LW_NAME_QUIC, /* SNI in a QUIC Initial */
 	LW_NAME_SNI, /* SNI in a TLS ClientHello */
+	LW_NAME_SIP, /* host of a SIP request's Request-URI */
 };
 
 /* The application protocol leakwatch recognised on a flow. */
@@ -64,6 +65,7 @@ enum lw_app {
 	LW_APP_QUIC,
 	LW_APP_MDNS,
 	LW_APP_LLMNR,
+	LW_APP_SIP,
 };
 
 bool lw_addr_eq(const struct lw_addr *a, const struct lw_addr *b);

@@ -156,6 +156,8 @@ const char *lw_name_source_str(enum lw_name_source s)
 		return "quic";
 	case LW_NAME_SNI:
 		return "sni";
+	case LW_NAME_SIP:
+		return "sip";
 	}
 	return NULL;
 }
@@ -179,6 +181,8 @@ const char *lw_app_str(enum lw_app a)
 		return "mdns";
 	case LW_APP_LLMNR:
 		return "llmnr";
+	case LW_APP_SIP:
+		return "sip";
 	}
 	return NULL;
 }

@@ -31,6 +31,7 @@
 #include <string.h>
 
 #include "detect/detect-int.h"
+#include "detect/ims.h"
 #include "proto/http.h"
 
 #define MAX_LEAKS 64 /* distinct identifiers kept per scan */
@@ -992,6 +993,8 @@ static bool nai_3gpp(struct lw_detect *d, const uint8_t *p, size_t n, size_t a, 
 			break;
 	if (i + rl > b)
 		return false;
+	if (i - at - 1 == 17 && strncasecmp((const char *)p + at + 1, "ims.", 4) == 0)
+		return true; /* the IMS home domain: ims_pass() read its user part */
 	for (len = 15; len >= 14; len--) {
 		struct hitpos pos = {p, n, at - len, len};
 		uint8_t type;
@@ -1160,6 +1163,31 @@ static void value_rules(struct lw_detect *d, const uint8_t *p, size_t n,
 		snprintf(canon, sizeof(canon), "%s,%s", a, b);
 		report(d, LW_ID_LOCATION, LW_CONF_VALIDATED, canon, &pos);
 	}
+}
+
+/* IMS spellings (urn:gsma:imei, <IMSI>@ims.mnc..3gppnetwork.org, tel:): lib/detect/ims.c */
+struct ims_ctx {
+	struct lw_detect *d;
+	const uint8_t *p;
+	size_t n;
+	bool open;
+};
+
+static void on_ims(const struct lw_ims_hit *h, void *user)
+{
+	struct ims_ctx *ic = user;
+	struct hitpos pos = {ic->p, ic->n, h->off, h->len};
+
+	ic->d->s.edge = ic->open && h->off + h->len >= ic->n;
+	report(ic->d, h->kind, h->validated ? LW_CONF_VALIDATED : LW_CONF_PATTERN, h->value, &pos);
+	ic->d->s.edge = false;
+}
+
+static void ims_pass(struct lw_detect *d, const uint8_t *p, size_t n, bool open)
+{
+	struct ims_ctx ic = {d, p, n, open};
+
+	lw_detect_ims_find(p, n, on_ims, &ic);
 }
 
 /* ---- pieces, documents and decoding ------------------------------------------------------ */
@@ -1422,6 +1450,9 @@ static void leaf(struct lw_detect *d, const uint8_t *p, size_t n, const uint8_t 
 	}
 	/* decoded layers first: among equal findings the first is kept, and a chain such as
 	 * base64>json:MACID says more than the base64 form of the MAC found in the raw run */
+	/* IMS spellings first: a header that also holds a %-escaped parameter (Contact's
+	 * +g.3gpp.icsi-ref) says its IMEI in plain text, not URL-encoded */
+	ims_pass(d, p, n, open);
 	decode_pass(d, p, n, key, kl, depth, g, open);
 	known_pass(d, p, n);
 	token_pass(d, p, n, &ki, g, open);
@@ -1519,6 +1550,26 @@ int lw_detect_scan(struct lw_detect *d, const struct lw_detect_ctx *ctx, const u
 	form = ct && ctype_is(ct, strlen(ct), "x-www-form-urlencoded");
 	leaf(d, data, len, NULL, 0, 0, group_top(&d->s),
 	     (ctx->partial ? LEAF_OPEN : 0) | (form ? LEAF_FORM : 0));
+	return scan_end(d, leak, user_data);
+}
+
+int lw_detect_scan_parts(struct lw_detect *d, const struct lw_mac *client_mac,
+			 const struct lw_detect_part *parts, size_t n, lw_leak_fn leak,
+			 void *user_data)
+{
+	size_t i;
+
+	if (!d || (!parts && n))
+		return -EINVAL;
+	scan_begin(d, client_mac);
+	for (i = 0; i < n; i++) {
+		if (!parts[i].data || !parts[i].len)
+			continue;
+		d->stats.bytes_scanned += parts[i].len;
+		d->s.location = parts[i].location ? parts[i].location : "unknown";
+		leaf(d, parts[i].data, parts[i].len, parts[i].key, parts[i].key_len, 0,
+		     group_top(&d->s), parts[i].partial ? LEAF_OPEN : 0);
+	}
 	return scan_end(d, leak, user_data);
 }
 

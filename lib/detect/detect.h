@@ -142,6 +142,23 @@ int lw_detect_http(struct lw_detect *d, const struct lw_mac *client_mac,
 		   const struct lw_http_request *req, const uint8_t *body, size_t body_len,
 		   lw_leak_fn leak, void *user_data);
 
+/*
+ * Scans several pieces of one message (a SIP request's URI, headers and body) as one scan:
+ * each piece under its location and key, each distinct identifier reported once.  Returns the
+ * number of leaks reported, or -errno.
+ */
+struct lw_detect_part {
+	const char *location;
+	const uint8_t *key; /* what the piece sits under (a header name), may be NULL */
+	size_t key_len;
+	const uint8_t *data;
+	size_t len;
+	bool partial; /* may end mid-value (see lw_detect_ctx) */
+};
+int lw_detect_scan_parts(struct lw_detect *d, const struct lw_mac *client_mac,
+			 const struct lw_detect_part *parts, size_t n, lw_leak_fn leak,
+			 void *user_data);
+
 const struct lw_detect_stats *lw_detect_get_stats(const struct lw_detect *d);
 
 #endif

@@ -15,6 +15,8 @@ IPv6, UDP, TCP), and their payloads sorted to the targets:
                order, each version the harness knows)
   http         upstream streams that start with a request line; hand-made chunked requests
   http-chunked hand-made chunked bodies
+  sip          UDP payloads to or from port 5060, TCP streams that start with a SIP request
+               line; hand-made messages (compact headers, folding, IMS identities, errors)
   config       config/leakwatch.conf, the golden .conf files, hand-made ones
   detect-*     hand-made bodies in each encoding the engine decodes; the http seeds
   hostapd      hand-made event lines and STA replies
@@ -32,6 +34,7 @@ Usage: make_seeds.py [--out tests/fuzz/corpus]
 import argparse
 import glob
 import os
+import re
 import struct
 import sys
 
@@ -259,6 +262,28 @@ def handmade_http():
     }
 
 
+def handmade_sip():
+    ims = b'ims.mnc015.mcc234.3gppnetwork.org'
+    reg = (b'REGISTER sip:' + ims + b' SIP/2.0\r\n'
+           b'v: SIP/2.0/UDP [2001:db8:1::60]:5060;branch=z9hG4bK1\r\n'
+           b'f: <sip:234157306418293@' + ims + b'>;tag=1\r\n'
+           b't: <sip:234157306418293@' + ims + b'>\r\n'
+           b'i: 1\r\nCSeq: 1 REGISTER\r\n'
+           b'm: <sip:[2001:db8:1::60]:5060>;+sip.instance="<urn:gsma:imei:35209900-176148-0;svn=03>"'
+           b'\r\nAuthorization: Digest username="234157306418293@' + ims + b'",\r\n'
+           b' realm="' + ims + b'"\r\n'
+           b'P-Preferred-Identity: <tel:+447700900456>\r\nl: 0\r\n\r\n')
+    return {
+        'register': reg,
+        'invite-sdp': (b'INVITE sip:+447700900789@' + ims + b';user=phone SIP/2.0\r\n'
+                       b'c: application/sdp\r\nl: 12\r\n\r\nv=0\r\ns=-\r\nxx'),
+        'response': b'SIP/2.0 200 OK\r\nContact: <sip:a@[2001:db8::1]>\r\nl: 0\r\n\r\n',
+        'keepalive-then-options': b'\r\n\r\nOPTIONS sip:example.com SIP/2.0\r\n\r\n',
+        'bad-cl': b'MESSAGE tel:+447700900789 SIP/2.0\r\nl: 1\r\nContent-Length: 2\r\n\r\nab',
+        'bad-version': b'REGISTER sip:example.com SIP/3.0\r\n\r\n',
+    }
+
+
 def handmade_chunked():
     return {
         'simple': b'\x00' + b'5\r\nhello\r\n0\r\n\r\n',
@@ -390,6 +415,8 @@ def main():
                 add('dns', '%s-%d' % (case, i), payload)
             elif {sport, dport} & {67, 68}:
                 add('dhcp', '%s-%d' % (case, i), payload)
+            elif 5060 in (sport, dport):
+                add('sip', '%s-%d' % (case, i), payload)
             elif dport == 443:
                 add('quic', '%s-%d' % (case, i), payload)
                 quic_flows.setdefault((src, sport, dst, dport), []).append(payload)
@@ -408,6 +435,8 @@ def main():
                     rest = rest[5 + n:]
                 add('tls', name + '-handshake', hs)
                 handshakes.append(hs)
+            elif re.match(rb'\r?\n?[A-Z]+ (sips?|tel):', data):
+                add('sip', name, data)
             elif data[:4] in (b'GET ', b'POST', b'HEAD', b'PUT ') or data[:2] == b'\r\n':
                 add('http', name, data)
         for link in LINK_INDEX:
@@ -425,6 +454,8 @@ def main():
         add('dhcp', 'hand-' + name, data)
     for name, data in handmade_http().items():
         add('http', 'hand-' + name, data)
+    for name, data in handmade_sip().items():
+        add('sip', 'hand-' + name, data)
     for name, data in handmade_chunked().items():
         add('http-chunked', 'hand-' + name, data)
     if handshakes:
