@@ -719,7 +719,8 @@ static void test_mutations(void)
 			LW_CHECK((size_t)ret <= len);
 			LW_CHECK(r.n_headers <= LW_HTTP_MAX_HEADERS);
 			LW_CHECK(r.version_minor == 0 || r.version_minor == 1);
-			LW_CHECK(r.method.len > 0); /* the target may be missing ("GET  HTTP/1.1") */
+			LW_CHECK(r.method.len >
+				 0); /* the target may be missing ("GET  HTTP/1.1") */
 			LW_CHECK(!r.chunked || r.content_length == -1);
 			LW_CHECK(views_inside(&r, p, (size_t)ret));
 			/* the same head again, and its last proper prefix, are stable */
