@@ -76,7 +76,7 @@ enum lw_starttls lw_starttls_command(const uint8_t *p, size_t len)
 	const uint8_t *line, *sp;
 	size_t n;
 
-	if (len == 0)
+	if (!p || len == 0)
 		return LW_STARTTLS_NONE;
 	if (last_line(p, len, &line, &n)) {
 		if (word_is(line, n, "STARTTLS"))
