@@ -1111,6 +1111,8 @@ static const char *source_reason(enum lw_name_source s)
 		return "http";
 	case LW_NAME_DNS:
 		return "dns";
+	case LW_NAME_SOCKS:
+		return "socks";
 	case LW_NAME_NONE:
 		break;
 	}

@@ -34,9 +34,12 @@
 #include "names/pending.h"
 #include "proto/dhcp.h"
 #include "proto/dns.h"
+#include "proto/h2.h"
 #include "proto/http.h"
 #include "proto/quic.h"
 #include "proto/sip.h"
+#include "proto/socks.h"
+#include "proto/starttls.h"
 #include "proto/tls.h"
 
 #define DNS_PENDING_TOTAL 1024 /* queries awaiting their answer, in all */
@@ -50,6 +53,8 @@
 #define FLOW_WALK_EVERY (10 * LW_USEC_PER_SEC)
 #define LEAKS_SEEN_MAX 64 /* identifiers remembered per flow for raw-stream dedup */
 #define RAW_TAIL 256 /* bytes of a raw stream kept to find identifiers cut by a segment */
+#define REDETECT_MAX 3 /* handshakes (SOCKS, RDP) after which a stream's protocol is chosen anew */
+#define TLS_TRIES_MAX 4 /* ClientHellos looked for later in a raw stream (STARTTLS) */
 
 enum up_state {
 	UP_DETECT = 0, /* collecting the first bytes */
@@ -59,6 +64,7 @@ enum up_state {
 	UP_HTTP_LOST, /* lost sync after a gap: wait for a new request line */
 	UP_DNS,
 	UP_SIP, /* SIP messages, framed by Content-Length */
+	UP_H2, /* HTTP/2 frames after the clear-text preface */
 	UP_RAW, /* not a protocol leakwatch parses: its bytes are scanned as they come */
 	UP_DONE, /* nothing more to parse on this direction (encrypted, or given up) */
 };
@@ -103,6 +109,12 @@ struct fctx {
 	bool dns_asked; /* a query of this flow went into the pending table */
 	/* allocated when first needed: most flows are never scanned raw */
 	struct scan_state *sc;
+	/* protocols found by content later in the stream */
+	struct lw_h2 *h2; /* HTTP/2 in clear text */
+	uint8_t redetects; /* handshakes (SOCKS, RDP) read before the stream's own protocol */
+	uint8_t tls_tries; /* ClientHellos looked for in a raw stream */
+	bool starttls; /* the client's last raw chunk asked to upgrade to TLS */
+	bool tunnel; /* a SOCKS proxy's flow: its names are not its server's */
 };
 
 struct device_slot {
@@ -215,6 +227,10 @@ static void set_name(struct lw_pipeline *p, struct lw_flow *f, const char *name,
 		return;
 	lw_ascii_lower(f->domain, len);
 	f->name_source = src;
+	/* a name asked of a SOCKS proxy, or seen inside its tunnel, is not the proxy's: its
+	 * address is not handed to blocking */
+	if (f->user && ((struct fctx *)f->user)->tunnel)
+		return;
 	if (src != LW_NAME_DNS && p->hooks.flow_named) {
 		if (lw_block_guard_allows(&p->guard, &f->server))
 			p->hooks.flow_named(f, p->hooks.user_data);
@@ -971,14 +987,226 @@ static void sip_up(struct lw_pipeline *p, struct lw_flow *f, const uint8_t *data
 	buf_consume(&c->head, off);
 }
 
+/* --- HTTP/2 in clear text ------------------------------------------------------------------ */
+
+struct h2_sink_ctx {
+	struct lw_pipeline *p;
+	struct lw_flow *f;
+};
+
+/* A header block: the request's :authority names the flow; its fields are inspected as an
+ * HTTP/1 request's would be (pseudo-headers as method, target and host). */
+static void h2_headers(const struct lw_h2_headers *h, void *user_data)
+{
+	struct h2_sink_ctx *x = user_data;
+	struct leak_ctx lc = {x->p, x->f, flow_mac(x->f), false};
+	struct lw_http_request *req = calloc(1, sizeof(*req));
+	struct lw_str host = {NULL, 0};
+	size_t i;
+
+	if (!req)
+		return;
+	req->method = req->target = (struct lw_str){"", 0};
+	req->content_length = -1;
+	for (i = 0; i < h->n; i++) {
+		const struct lw_h2_field *fl = &h->f[i];
+		const struct lw_str *n = &fl->name;
+
+		if (n->len == 7 && memcmp(n->p, ":method", 7) == 0) {
+			req->method = fl->value;
+		} else if (n->len == 5 && memcmp(n->p, ":path", 5) == 0) {
+			req->target = fl->value;
+		} else if (n->len == 10 && memcmp(n->p, ":authority", 10) == 0) {
+			host = lw_h2_authority_host(fl->value);
+		} else if (n->len > 0 && n->p[0] == ':') {
+			continue; /* :scheme, :protocol */
+		} else if (req->n_headers < LW_HTTP_MAX_HEADERS) {
+			if (n->len == 4 && memcmp(n->p, "host", 4) == 0 && !host.len)
+				host = lw_h2_authority_host(fl->value);
+			if (n->len == 12 && memcmp(n->p, "content-type", 12) == 0)
+				req->content_type = fl->value;
+			req->headers[req->n_headers].name = fl->name;
+			req->headers[req->n_headers].value = fl->value;
+			req->n_headers++;
+		}
+	}
+	req->host = host;
+	if (req->method.len > 0) { /* a request, not trailers */
+		x->p->n.http_requests++;
+		x->f->app = LW_APP_HTTP;
+		set_name(x->p, x->f, host.p, host.len, LW_NAME_HTTP);
+	}
+	if (x->p->detect)
+		lw_detect_http(x->p->detect, flow_mac(x->f), req, NULL, 0, on_leak, &lc);
+	free(req);
+}
+
+static void h2_data(uint32_t stream, const uint8_t *data, size_t len, void *user_data)
+{
+	struct h2_sink_ctx *x = user_data;
+
+	(void)stream;
+	scan(x->p, x->f, flow_mac(x->f), "http2.data", data, len, true);
+}
+
+/* Bytes of the client's HTTP/2 stream after its preface. */
+static void h2_up(struct lw_pipeline *p, struct lw_flow *f, const uint8_t *data, size_t len)
+{
+	struct fctx *c = f->user;
+	struct h2_sink_ctx x = {p, f};
+	struct lw_h2_sink sink = {h2_headers, h2_data, &x};
+
+	if (!c->h2)
+		c->h2 = lw_h2_new();
+	if (!c->h2 || lw_h2_feed(c->h2, data, len, &sink) < 0) {
+		/* malformed or past a limit: what follows is scanned as it comes */
+		p->n.h2_malformed++;
+		lw_h2_free(c->h2);
+		c->h2 = NULL;
+		c->up = UP_RAW;
+	}
+}
+
 /* --- TCP streams -------------------------------------------------------------------------- */
+
+static void detect_up(struct lw_pipeline *p, struct lw_flow *f);
+
+/* Parses the ClientHello at the start of c->head (a TLS stream, or one that turned to TLS). */
+static void tls_up(struct lw_pipeline *p, struct lw_flow *f)
+{
+	struct fctx *c = f->user;
+	struct lw_tls_hello hello;
+	int r = lw_tls_parse_stream(c->head.p, c->head.len, &hello);
+
+	if (r == LW_NEED_MORE)
+		return;
+	if (r > 0) {
+		p->n.tls_hellos++;
+		f->app = LW_APP_TLS;
+		f->encrypted = true;
+		set_name(p, f, hello.sni, strlen(hello.sni), LW_NAME_SNI);
+		c->up = UP_DONE;
+	} else {
+		/* it only looked like TLS: inspect it as raw bytes from here on */
+		p->n.tls_malformed++;
+		c->up = UP_RAW;
+		scan_raw(p, f, c->head.p, c->head.len);
+	}
+	buf_free(&c->head);
+}
+
+/*
+ * A handshake of n bytes (SOCKS, RDP's connection request) starts c->head: its bytes are
+ * scanned (user names, cookies), and what follows is a stream of its own whose protocol is
+ * chosen again.
+ */
+static void after_handshake(struct lw_pipeline *p, struct lw_flow *f, size_t n)
+{
+	struct fctx *c = f->user;
+
+	p->n.tunnels++;
+	scan(p, f, flow_mac(f), "tcp.payload", c->head.p, n, false);
+	c->redetects++;
+	buf_consume(&c->head, n);
+	c->up = UP_DETECT;
+	detect_up(p, f);
+}
+
+/*
+ * Chooses the parser of an upstream stream by its first bytes, in c->head: TLS, the HTTP/2
+ * preface, SIP, HTTP/1, a SOCKS client, RDP's X.224 request (after which the choice is made again),
+ * else raw bytes.  Ports decide nothing here except DNS (tcp_up).
+ */
+static void detect_up(struct lw_pipeline *p, struct lw_flow *f)
+{
+	struct fctx *c = f->user;
+	const uint8_t *d = c->head.p;
+	size_t n = c->head.len;
+	struct lw_socks_request sr;
+	int r;
+
+	if (n == 0)
+		return;
+	if (n >= 4 && memcmp(d, "SSH-", 4) == 0) {
+		c->up = UP_DONE; /* encrypted after its banner */
+		buf_free(&c->head);
+		return;
+	}
+	if (d[0] == 0x16) {
+		c->up = UP_TLS;
+		tls_up(p, f);
+		return;
+	}
+	r = lw_h2_preface(d, n);
+	if (r == LW_NEED_MORE)
+		return;
+	if (r > 0) {
+		c->up = UP_H2;
+		h2_up(p, f, d + r, n - (size_t)r);
+		buf_free(&c->head);
+		return;
+	}
+	if (lw_sip_looks_like(d, n)) {
+		/* before HTTP: OPTIONS is a method of both */
+		c->up = UP_SIP;
+		sip_up(p, f, NULL, 0, false);
+		return;
+	}
+	if (lw_http_looks_like_request(d, n)) {
+		struct buf h = c->head;
+
+		memset(&c->head, 0, sizeof(c->head));
+		c->up = UP_HTTP_HEAD;
+		http_up(p, f, h.p, h.len);
+		free(h.p);
+		return;
+	}
+	if (c->redetects < REDETECT_MAX) {
+		r = lw_socks_parse_client(d, n, &sr);
+		if (r == LW_NEED_MORE)
+			return; /* bounded: the parser refuses a handshake longer than SOCKS allows */
+		if (r > 0) {
+			c->tunnel = true;
+			set_name(p, f, sr.host, strlen(sr.host), LW_NAME_SOCKS);
+			after_handshake(p, f, (size_t)r);
+			return;
+		}
+		r = lw_starttls_rdp_request(d, n);
+		if (r == LW_NEED_MORE)
+			return; /* bounded by LW_STARTTLS_RDP_MAX */
+		if (r > 0) {
+			after_handshake(p, f, (size_t)r);
+			return;
+		}
+	}
+	if (n >= 8) {
+		c->up = UP_RAW;
+		scan_raw(p, f, d, n);
+		buf_free(&c->head);
+	}
+}
+
+/*
+ * A raw stream may turn to TLS (STARTTLS, RDP): a chunk that starts with a ClientHello record
+ * is parsed as one, more readily right after an upgrade command.  Returns true if it is.
+ */
+static bool raw_turns_tls(struct fctx *c, const uint8_t *data, size_t len)
+{
+	bool hello;
+
+	if (c->tls_tries >= TLS_TRIES_MAX || len == 0)
+		return false;
+	hello = lw_starttls_hello_start(data, len) || (c->starttls && data[0] == 0x16);
+	c->starttls = lw_starttls_command(data, len) != LW_STARTTLS_NONE;
+	if (hello)
+		c->tls_tries++;
+	return hello;
+}
 
 static void tcp_up(struct lw_pipeline *p, struct lw_flow *f, const uint8_t *data, size_t len,
 		   bool gap)
 {
 	struct fctx *c = f->user;
-	struct lw_tls_hello hello;
-	int r;
 
 	if (gap) {
 		switch (c->up) {
@@ -992,8 +1220,11 @@ static void tcp_up(struct lw_pipeline *p, struct lw_flow *f, const uint8_t *data
 			c->head.len = 0;
 			break;
 		case UP_DETECT:
+		case UP_H2: /* the frames are out of step */
 			c->up = UP_RAW;
 			buf_free(&c->head);
+			lw_h2_free(c->h2);
+			c->h2 = NULL;
 			break;
 		case UP_TLS:
 		case UP_DNS:
@@ -1014,11 +1245,27 @@ static void tcp_up(struct lw_pipeline *p, struct lw_flow *f, const uint8_t *data
 	case UP_DONE:
 		return;
 	case UP_RAW:
-		scan_raw(p, f, data, len);
+		if (!raw_turns_tls(c, data, len)) {
+			scan_raw(p, f, data, len);
+			return;
+		}
+		c->up = UP_TLS;
+		buf_free(&c->head);
+		break;
+	case UP_H2:
+		h2_up(p, f, data, len);
 		return;
 	case UP_HTTP_HEAD:
-	case UP_HTTP_BODY:
 	case UP_HTTP_LOST:
+		/* after an "Upgrade: h2c" request, the client's HTTP/2 preface */
+		if (c->head.len == 0 && lw_h2_preface(data, len) == LW_H2_PREFACE_LEN) {
+			c->up = UP_H2;
+			h2_up(p, f, data + LW_H2_PREFACE_LEN, len - LW_H2_PREFACE_LEN);
+			return;
+		}
+		http_up(p, f, data, len);
+		return;
+	case UP_HTTP_BODY:
 		http_up(p, f, data, len);
 		return;
 	case UP_SIP:
@@ -1028,29 +1275,6 @@ static void tcp_up(struct lw_pipeline *p, struct lw_flow *f, const uint8_t *data
 		if (f->server_port == 53 || f->client_port == 53) {
 			c->up = UP_DNS;
 			f->app = LW_APP_DNS;
-			break;
-		}
-		if (c->head.len == 0 && len >= 4 && memcmp(data, "SSH-", 4) == 0) {
-			c->up = UP_DONE; /* encrypted after its banner */
-			return;
-		}
-		if (c->head.len == 0 && len > 0) {
-			if (data[0] == 0x16) {
-				c->up = UP_TLS;
-			} else if (lw_sip_looks_like(data, len)) {
-				/* before HTTP: OPTIONS is a method of both */
-				c->up = UP_SIP;
-				sip_up(p, f, data, len, false);
-				return;
-			} else if (lw_http_looks_like_request(data, len)) {
-				c->up = UP_HTTP_HEAD;
-				http_up(p, f, data, len);
-				return;
-			} else if (len >= 8) {
-				c->up = UP_RAW;
-				scan_raw(p, f, data, len);
-				return;
-			}
 		}
 		break;
 	case UP_TLS:
@@ -1062,52 +1286,25 @@ static void tcp_up(struct lw_pipeline *p, struct lw_flow *f, const uint8_t *data
 		buf_free(&c->head);
 		return;
 	}
-	if (c->up == UP_DETECT) {
-		/* a short first segment: decide once enough is there */
-		if (c->head.p[0] == 0x16) {
-			c->up = UP_TLS;
-		} else if (lw_sip_looks_like(c->head.p, c->head.len)) {
-			c->up = UP_SIP;
-			sip_up(p, f, NULL, 0, false);
-			return;
-		} else if (lw_http_looks_like_request(c->head.p, c->head.len)) {
-			struct buf h = c->head;
-
-			memset(&c->head, 0, sizeof(c->head));
-			c->up = UP_HTTP_HEAD;
-			http_up(p, f, h.p, h.len);
-			free(h.p);
-			return;
-		} else if (c->head.len >= 8) {
-			c->up = UP_RAW;
-			scan_raw(p, f, c->head.p, c->head.len);
-			buf_free(&c->head);
-			return;
-		} else {
-			return;
-		}
-	}
-	if (c->up == UP_DNS) {
+	switch (c->up) {
+	case UP_DETECT:
+		detect_up(p, f);
+		return;
+	case UP_DNS:
 		dns_tcp(p, f, LW_DIR_UP, &c->head);
 		return;
-	}
-	/* UP_TLS */
-	r = lw_tls_parse_stream(c->head.p, c->head.len, &hello);
-	if (r == LW_NEED_MORE)
+	case UP_TLS:
+		tls_up(p, f);
 		return;
-	if (r > 0) {
-		p->n.tls_hellos++;
-		f->app = LW_APP_TLS;
-		f->encrypted = true;
-		set_name(p, f, hello.sni, strlen(hello.sni), LW_NAME_SNI);
-		c->up = UP_DONE;
-	} else {
-		/* it only looked like TLS: inspect it as raw bytes from here on */
-		p->n.tls_malformed++;
-		c->up = UP_RAW;
-		scan_raw(p, f, c->head.p, c->head.len);
+	case UP_HTTP_HEAD:
+	case UP_HTTP_BODY:
+	case UP_HTTP_LOST:
+	case UP_H2:
+	case UP_SIP:
+	case UP_RAW:
+	case UP_DONE:
+		return;
 	}
-	buf_free(&c->head);
 }
 
 static void tcp_down(struct lw_pipeline *p, struct lw_flow *f, const uint8_t *data, size_t len,
@@ -1265,6 +1462,7 @@ static void fctx_free(struct fctx *c)
 		free(c->http);
 	}
 	lw_quic_state_free(c->quic);
+	lw_h2_free(c->h2);
 	free(c->sc);
 	free(c);
 }

@@ -27,6 +27,8 @@ struct lw_pipeline_counters {
 	uint64_t leaks;
 	uint64_t ad_opted_out; /* all-zero advertising ids seen (not leaks) */
 	uint64_t tls_malformed; /* streams that began like TLS and were not a ClientHello */
+	uint64_t tunnels; /* SOCKS and RDP handshakes read, the stream after them parsed anew */
+	uint64_t h2_malformed; /* HTTP/2 clear-text streams given up (malformed or a limit) */
 	uint64_t quic_too_big; /* Initials or ClientHellos beyond the QUIC buffers */
 	uint64_t http_body_cut; /* request bodies longer than http_body_max */
 	/* hostile clients: what was refused, each counted */

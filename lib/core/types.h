@@ -49,6 +49,7 @@ struct lw_mac {
 enum lw_name_source {
 	LW_NAME_NONE = 0,
 	LW_NAME_DNS, /* passive DNS: the client resolved this address earlier */
+	LW_NAME_SOCKS, /* the host a SOCKS4A/5 client asked its proxy for */
 	LW_NAME_HTTP, /* HTTP Host header */
 	LW_NAME_QUIC, /* SNI in a QUIC Initial */
 	LW_NAME_SNI, /* SNI in a TLS ClientHello */

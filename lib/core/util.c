@@ -150,6 +150,8 @@ const char *lw_name_source_str(enum lw_name_source s)
 		return NULL;
 	case LW_NAME_DNS:
 		return "dns";
+	case LW_NAME_SOCKS:
+		return "socks";
 	case LW_NAME_HTTP:
 		return "http";
 	case LW_NAME_QUIC:

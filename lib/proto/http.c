@@ -401,6 +401,39 @@ static int parse_transfer_encoding(const struct lw_str *v, bool *last_chunked)
 	return 0;
 }
 
+/*
+ * A request line without its target: "GET  HTTP/1.1" (two spaces) or "GET HTTP/1.1".  No
+ * server should accept it, but clients (and scanners) send it with a Host header, and that
+ * Host is the flow's name; so the head is read with an empty target.  Returns 1 (the target is
+ * missing, the cursor is at the version), 0 (a target follows), LW_NEED_MORE or -EBADMSG.
+ */
+static int missing_target(struct lw_cursor *c, struct lw_str *out)
+{
+	static const char lit[] = "HTTP/1.";
+	size_t left = lw_cursor_left(c), i;
+
+	if (left == 0)
+		return LW_NEED_MORE;
+	if (c->p[0] == ' ') {
+		lw_cursor_skip(c, 1);
+		*out = view(c->p, 0);
+		return 1;
+	}
+	/* "HTTP/1.1" then the line end: a version where the target should be */
+	for (i = 0; i < sizeof(lit) - 1; i++) {
+		if (i == left)
+			return LW_NEED_MORE;
+		if (c->p[i] != (uint8_t)lit[i])
+			return 0;
+	}
+	if (left < sizeof(lit) + 1)
+		return LW_NEED_MORE;
+	if ((c->p[i] != '0' && c->p[i] != '1') || (c->p[i + 1] != '\r' && c->p[i + 1] != '\n'))
+		return 0;
+	*out = view(c->p, 0);
+	return 1;
+}
+
 /* What the head's field lines have said so far about framing and the host. */
 struct head_state {
 	struct lw_str authority; /* of the request-target, if it names one */
@@ -478,11 +511,16 @@ static int parse_head(struct lw_cursor *c, struct lw_http_request *r)
 	if (!ret)
 		ret = eat_byte(c, ' ');
 	if (!ret)
+		ret = missing_target(c, &r->target);
+	if (ret == 0) {
 		ret = parse_target(c, &r->target);
-	if (!ret)
-		ret = check_target(r, &st.authority);
-	if (!ret)
-		ret = eat_byte(c, ' ');
+		if (!ret)
+			ret = check_target(r, &st.authority);
+		if (!ret)
+			ret = eat_byte(c, ' ');
+	} else if (ret == 1) {
+		ret = 0;
+	}
 	if (!ret)
 		ret = parse_version(c, &r->version_minor);
 	if (!ret)
