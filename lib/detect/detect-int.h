@@ -63,6 +63,8 @@ struct lw_key_class {
 /* Lowercase, non-alphanumerics dropped, cut at LW_KEY_NORM_MAX - 1; returns the length. */
 size_t lw_detect_key_norm(const char *key, size_t len, char out[LW_KEY_NORM_MAX]);
 struct lw_key_class lw_detect_key_classify(const char *norm);
+/* sdkkeys.c: key names particular SDKs send identifiers under (LW_KEY_* flags, or 0). */
+unsigned lw_detect_key_sdk(const char *norm);
 
 bool lw_detect_luhn_ok(const char *digits, size_t n);
 char lw_detect_luhn_digit(const char *digits, size_t n); /* check digit to append */

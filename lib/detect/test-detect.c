@@ -804,6 +804,41 @@ static void test_sniffed_compression(void)
 	lw_detect_free(d);
 }
 
+/* Identifiers under SDKs' own key names (sdkkeys.c), and their near misses. */
+static void test_sdk_keys(void)
+{
+	struct lw_detect_config cfg = {.learn = false};
+	struct lw_detect *d = lw_detect_new(&cfg);
+	struct got g;
+
+	/* Pushwoosh registerDevice */
+	scan_s(d, NULL,
+	       "{\"request\":{\"application\":\"12345-67890\",\"push_token\":\"abc\","
+	       "\"hwid\":\"5a3f9c1e7b2d4f60\",\"device_type\":3}}",
+	       &g);
+	LW_CHECK_INT(g.n, 1);
+	want(&g, LW_ID_ANDROID_ID, "5a3f9c1e7b2d4f60", LW_CONF_VALIDATED, "json:hwid", "http.body");
+	/* Branch */
+	scan_s(d, NULL, "{\"hardware_id\":\"b783b1e888364c88\",\"is_hardware_id_real\":true}", &g);
+	want(&g, LW_ID_ANDROID_ID, "b783b1e888364c88", LW_CONF_VALIDATED, "json:hardware_id", NULL);
+	/* advertising ids */
+	scan_s(d, NULL,
+	       "rdid=38400000-8cf0-11bd-b23e-10b96e40000d&idtype=adid&amazon_aid="
+	       "df07c7dc-cea7-4a89-b328-810ff5acb15d",
+	       &g);
+	want(&g, LW_ID_AD_ID, "38400000-8cf0-11bd-b23e-10b96e40000d", LW_CONF_VALIDATED,
+	     "form:rdid", NULL);
+	want(&g, LW_ID_AD_ID, "df07c7dc-cea7-4a89-b328-810ff5acb15d", LW_CONF_VALIDATED,
+	     "form:amazon_aid", NULL);
+	/* an iOS hwid (the IDFV) is no advertising id; hex under near names is nothing */
+	scan_s(d, NULL,
+	       "{\"hwid\":\"E621E1F8-C36C-495A-93FC-0C247A3E6E5F\",\"hwidth\":\"5a3f9c1e7b2d4f60\","
+	       "\"hw_ver\":\"5a3f9c1e7b2d4f61\"}",
+	       &g);
+	LW_CHECK_INT(g.n, 0);
+	lw_detect_free(d);
+}
+
 int main(void)
 {
 	LW_TEST(test_zzhc_v2);
@@ -824,5 +859,6 @@ int main(void)
 	LW_TEST(test_device_id_16);
 	LW_TEST(test_form_typed_base64);
 	LW_TEST(test_sniffed_compression);
+	LW_TEST(test_sdk_keys);
 	return lw_test_end();
 }
