@@ -1642,6 +1642,10 @@ static void http_headers(struct lw_detect *d, const struct lw_http_request *req,
 			struct group *g = group_push(s);
 
 			while (lw_detect_form_next(&it, &k, &kl, &v, &vl)) {
+				if (bare_segment(k, kl, v, vl)) { /* a padded run, no name=value */
+					leaf(d, k, (size_t)(v + vl - k), NULL, 0, 0, g, 0);
+					continue;
+				}
 				mark = chain_push(s, "cookie", k, kl);
 				leaf(d, v, vl, k, kl, 0, g, 0);
 				chain_pop(s, mark);

@@ -732,6 +732,16 @@ static void test_form_typed_base64(void)
 		LW_CHECK_INT(http(d, NULL, "/", h, LW_ARRAY_SIZE(h), mixed, strlen(mixed), &g), 3);
 		want(&g, LW_ID_IMEI, "869012034567813", LW_CONF_VALIDATED, "base64>json:MEID",
 		     "http.body");
+		/* as a cookie with no name */
+		{
+			char cookie[1100];
+			struct hdr ch[] = {{"Cookie", cookie}};
+
+			snprintf(cookie, sizeof(cookie), "lang=en; %s", body);
+			LW_CHECK_INT(http(d, NULL, "/", ch, 1, NULL, 0, &g), 3);
+			want(&g, LW_ID_ICCID, "8986031847200398123", LW_CONF_VALIDATED,
+			     "base64>json:SIM1ICCID", "http.header:Cookie");
+		}
 		/* and as a query of its own */
 		snprintf(target, sizeof(target), "/reg?%s&v=2", body);
 		LW_CHECK_INT(http(d, NULL, target, NULL, 0, NULL, 0, &g), 3);
