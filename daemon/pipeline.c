@@ -482,6 +482,10 @@ static void on_leak(const struct lw_leak *l, void *user_data)
 		p->n.ad_opted_out++;
 		return;
 	}
+	if (l->placeholder) { /* 02:00:00:00:00:00: what Android gives apps instead of the MAC */
+		p->n.mac_placeholder++;
+		return;
+	}
 	if (lc->dedup && f->user) {
 		struct fctx *c = f->user;
 
@@ -780,6 +784,45 @@ static void http_request_done(struct lw_pipeline *p, struct lw_flow *f)
 }
 
 /*
+ * A request head that never finished (the capture or the flow ended in it, a gap cut it, it
+ * outgrew head_max): what arrived is still scanned, once, as partial.  Its complete lines are
+ * read as a request (a Referer is a header, the query has its keys); the line cut in the
+ * middle, or the whole head when not even its request line parses, as text.  One identifier
+ * found by both gives one row.  The head buffer is emptied: nothing reads it again.
+ */
+static void http_head_cut(struct lw_pipeline *p, struct lw_flow *f)
+{
+	struct fctx *c = f->user;
+	struct leak_ctx lc = {p, f, flow_mac(f), true};
+	struct lw_http_request *req;
+	const uint8_t *nl;
+	uint8_t *tmp;
+	size_t lines = 0;
+
+	if (!p->detect || c->head.len == 0)
+		return;
+	nl = memrchr(c->head.p, '\n', c->head.len);
+	req = malloc(sizeof(*req));
+	tmp = nl ? malloc((size_t)(nl - c->head.p) + 3) : NULL;
+	if (req && tmp) {
+		lines = (size_t)(nl - c->head.p) + 1;
+		memcpy(tmp, c->head.p, lines);
+		memcpy(tmp + lines, "\r\n", 2);
+		if (lw_http_parse_request(tmp, lines + 2, req) > 0) {
+			set_name(p, f, req->host.p, req->host.len, LW_NAME_HTTP);
+			lw_detect_http(p->detect, flow_mac(f), req, NULL, 0, on_leak, &lc);
+		} else {
+			lines = 0;
+		}
+	}
+	free(tmp);
+	free(req);
+	if (lines < c->head.len)
+		scan(p, f, flow_mac(f), "http.head", c->head.p + lines, c->head.len - lines, true);
+	c->head.len = 0;
+}
+
+/*
  * Walks the upstream HTTP stream: a head is parsed out of c->head, its body read (by
  * Content-Length or chunked framing) and kept up to http_body_max, the request inspected, then
  * the next request.
@@ -833,6 +876,8 @@ static void http_up(struct lw_pipeline *p, struct lw_flow *f, const uint8_t *dat
 		}
 		if (len > 0 && buf_append(&c->head, data, len, (size_t)p->cfg.head_max) < 0) {
 			p->n.http_malformed++;
+			if (c->up == UP_HTTP_HEAD)
+				http_head_cut(p, f); /* the head_max bytes that came */
 			c->up = UP_HTTP_LOST;
 			c->head.len = 0;
 			return;
@@ -1216,8 +1261,8 @@ static void tcp_up(struct lw_pipeline *p, struct lw_flow *f, const uint8_t *data
 			c->head.len = 0;
 			break;
 		case UP_HTTP_HEAD:
+			http_head_cut(p, f); /* what arrived of the head is still inspected */
 			c->up = UP_HTTP_LOST;
-			c->head.len = 0;
 			break;
 		case UP_DETECT:
 		case UP_H2: /* the frames are out of step */
@@ -1478,8 +1523,10 @@ static void on_end(struct lw_flow *f, enum lw_flow_end why, void *user_data)
 		dns_flush_pending(p, f);
 		if (c->up == UP_HTTP_BODY)
 			http_request_done(p, f); /* the flow ended inside a body */
-		if (c->up == UP_SIP && c->head.len)
-			sip_up(p, f, NULL, 0, true); /* a message the flow ended inside */
+		else if (c->up == UP_HTTP_HEAD)
+			http_head_cut(p, f); /* or inside a head */
+		else if (c->up == UP_SIP && c->head.len)
+			sip_up(p, f, NULL, 0, true); /* or inside a SIP message */
 	}
 	write_flow(p, f, true);
 	if (f->has_mac && f->pkts[LW_DIR_UP] > 0) /* its MAC was a frame's source */
@@ -1602,6 +1649,7 @@ static void write_stats(struct lw_pipeline *p)
 	r.dhcp_chaddr_mismatch = p->n.dhcp_chaddr_mismatch;
 	r.devices_refused = p->n.devices_refused;
 	r.block_guarded = p->n.block_guarded;
+	r.body_undecoded = lw_detect_get_stats(p->detect)->body_undecoded;
 	lw_store_put_stats(p->store, &r);
 }
 

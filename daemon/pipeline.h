@@ -26,6 +26,7 @@ struct lw_pipeline_counters {
 	uint64_t http_malformed;
 	uint64_t leaks;
 	uint64_t ad_opted_out; /* all-zero advertising ids seen (not leaks) */
+	uint64_t mac_placeholder; /* Android's placeholder MAC 02:00:00:00:00:00 seen (not leaks) */
 	uint64_t tls_malformed; /* streams that began like TLS and were not a ClientHello */
 	uint64_t tunnels; /* SOCKS and RDP handshakes read, the stream after them parsed anew */
 	uint64_t h2_malformed; /* HTTP/2 clear-text streams given up (malformed or a limit) */

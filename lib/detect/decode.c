@@ -539,6 +539,60 @@ int lw_detect_inflate(z_stream *zs, enum lw_coding c, const uint8_t *p, size_t n
 	return *out_len > 0 ? 0 : -EBADMSG;
 }
 
+/*
+ * A body compressed without saying so (no Content-Encoding: an octet-stream POST that is a
+ * zlib stream) is known by its first bytes: gzip by its magic and method (RFC 1952 §2.3.1:
+ * 1f 8b 08, one chance in 2^24 by accident), zlib by its two-byte header (RFC 1950 §2.2:
+ * CM 8, CINFO <= 7, no preset dictionary, CMF*256+FLG a multiple of 31: about one binary
+ * body in 1 000 matches by accident, and then inflate fails on the next bytes).
+ */
+enum lw_sniff lw_detect_sniff(const uint8_t *p, size_t n)
+{
+	if (n >= 10 && p[0] == 0x1f && p[1] == 0x8b && p[2] == 8)
+		return LW_SNIFF_GZIP;
+	if (n >= 6 && (p[0] & 0x0f) == 8 && (p[0] >> 4) <= 7 && !(p[1] & 0x20) &&
+	    ((unsigned)p[0] << 8 | p[1]) % 31 == 0)
+		return LW_SNIFF_ZLIB;
+	return LW_SNIFF_NONE;
+}
+
+int lw_detect_inflate_raw(z_stream *zs, const uint8_t *p, size_t n, uint8_t *out, size_t cap,
+			  size_t *out_len, bool *budget_hit)
+{
+	bool whole = false;
+
+	*out_len = 0;
+	/* raw deflate has no header; its first block's type (bits 1-2) is never 3 (RFC 1951 3.2.3) */
+	if (n < 4 || cap == 0 || ((p[0] >> 1) & 3) == 3)
+		return -EBADMSG;
+	if (inflateReset2(zs, -15) != Z_OK)
+		return -EBADMSG;
+	zs->next_in = (Bytef *)(uintptr_t)p;
+	zs->avail_in = (uInt)LW_MIN(n, (size_t)UINT32_MAX);
+	zs->next_out = out;
+	zs->avail_out = (uInt)LW_MIN(cap, (size_t)UINT32_MAX);
+	for (;;) {
+		int r = inflate(zs, Z_NO_FLUSH);
+
+		if (r == Z_STREAM_END) {
+			/* all of it: a stream that ends early is bytes that only began like one */
+			whole = zs->avail_in == 0;
+			break;
+		}
+		if (r == Z_OK && zs->avail_out == 0) {
+			*budget_hit = true;
+			whole = true;
+			break;
+		}
+		if (r != Z_OK || zs->avail_in == 0)
+			break;
+	}
+	*out_len = whole ? (size_t)(zs->next_out - out) : 0;
+	zs->next_in = NULL;
+	zs->next_out = NULL;
+	return *out_len > 0 ? 0 : -EBADMSG;
+}
+
 int lw_detect_brotli(const uint8_t *p, size_t n, uint8_t *out, size_t cap, size_t *out_len,
 		     bool *budget_hit)
 {

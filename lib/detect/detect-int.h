@@ -63,6 +63,8 @@ struct lw_key_class {
 /* Lowercase, non-alphanumerics dropped, cut at LW_KEY_NORM_MAX - 1; returns the length. */
 size_t lw_detect_key_norm(const char *key, size_t len, char out[LW_KEY_NORM_MAX]);
 struct lw_key_class lw_detect_key_classify(const char *norm);
+/* sdkkeys.c: key names particular SDKs send identifiers under (LW_KEY_* flags, or 0). */
+unsigned lw_detect_key_sdk(const char *norm);
 
 bool lw_detect_luhn_ok(const char *digits, size_t n);
 char lw_detect_luhn_digit(const char *digits, size_t n); /* check digit to append */
@@ -129,6 +131,19 @@ const char *lw_detect_coding_str(enum lw_coding c);
 /* Returns 0 (maybe partial output), or -EBADMSG if nothing decoded. */
 int lw_detect_inflate(z_stream *zs, enum lw_coding c, const uint8_t *p, size_t n, uint8_t *out,
 		      size_t cap, size_t *out_len, bool *budget_hit);
+/* Compression known by its first bytes, for bodies that do not declare it. */
+enum lw_sniff {
+	LW_SNIFF_NONE = 0,
+	LW_SNIFF_GZIP, /* 1f 8b 08 */
+	LW_SNIFF_ZLIB, /* a valid RFC 1950 header */
+};
+enum lw_sniff lw_detect_sniff(const uint8_t *p, size_t n);
+/*
+ * Raw deflate (RFC 1951), which has no header to know it by: accepted only when the whole
+ * input is one stream (or the output reached cap).  0, or -EBADMSG with *out_len 0.
+ */
+int lw_detect_inflate_raw(z_stream *zs, const uint8_t *p, size_t n, uint8_t *out, size_t cap,
+			  size_t *out_len, bool *budget_hit);
 int lw_detect_brotli(const uint8_t *p, size_t n, uint8_t *out, size_t cap, size_t *out_len,
 		     bool *budget_hit);
 

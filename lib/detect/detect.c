@@ -1288,6 +1288,22 @@ static bool doc_json(struct lw_detect *d, const uint8_t *p, size_t n, unsigned d
 	return whole;
 }
 
+/*
+ * A form or query segment with no value, or only '=' after its "key": "eyJNRUlEIjoi...==" as
+ * curl --data sends a base64 body.  Its key is a run to decode, not a name.
+ */
+static bool bare_segment(const uint8_t *k, size_t kl, const uint8_t *v, size_t vl)
+{
+	size_t i;
+
+	if (kl < MIN_RUN)
+		return false;
+	for (i = 0; i < vl; i++)
+		if (v[i] != '=')
+			return false;
+	return vl <= 2;
+}
+
 static void doc_form(struct lw_detect *d, const uint8_t *p, size_t n, unsigned depth, char sep,
 		     const char *step, bool open)
 {
@@ -1303,6 +1319,12 @@ static void doc_form(struct lw_detect *d, const uint8_t *p, size_t n, unsigned d
 		size_t kn = lw_detect_url_decode(k, kl, kbuf, sizeof(kbuf), true);
 		unsigned flags = open && v + vl >= p + n ? LEAF_OPEN : 0;
 
+		if (bare_segment(k, kl, v, vl)) {
+			/* not a member: a piece of its own (a base64 run's '=' padding made it
+			 * look like key=value), read without a key or a step of its own */
+			leaf(d, k, (size_t)(v + vl - k), NULL, 0, depth, g, flags);
+			continue;
+		}
 		if (lw_detect_has_pct(v, vl) || memchr(v, '+', vl)) {
 			uint8_t *out = arena_room(s, &room);
 			size_t m = lw_detect_url_decode(v, vl, out, room, true);
@@ -1426,7 +1448,8 @@ static void leaf(struct lw_detect *d, const uint8_t *p, size_t n, const uint8_t 
 		 unsigned depth, struct group *g, unsigned flags)
 {
 	struct scan *s = &d->s;
-	bool open = flags & LEAF_OPEN;
+	bool open = flags & LEAF_OPEN, looks;
+	const uint8_t *eq;
 	struct keyinfo ki;
 
 	if (n == 0)
@@ -1444,9 +1467,19 @@ static void leaf(struct lw_detect *d, const uint8_t *p, size_t n, const uint8_t 
 		 * their groups (a second, partial cell or location would be noise) */
 		g = NULL;
 	}
-	if (((flags & LEAF_FORM) && memchr(p, '=', n)) || lw_detect_form_looks(p, n)) {
+	looks = lw_detect_form_looks(p, n);
+	eq = memchr(p, '=', n);
+	/* one padded run alone ("eyJ...fQ==") is no form, whatever the label: read it once, below */
+	if (eq && !looks && !memchr(p, '&', n) &&
+	    bare_segment(p, (size_t)(eq - p), eq + 1, n - (size_t)(eq - p) - 1))
+		eq = NULL;
+	if (((flags & LEAF_FORM) && eq) || looks) {
 		doc_form(d, p, n, depth, '&', "form", open);
-		goto out;
+		if (looks)
+			goto out;
+		/* a body is what it is, not what its header claims: labelled a form but not
+		 * shaped like one, it is read as text too (its members made their groups) */
+		g = NULL;
 	}
 	/* decoded layers first: among equal findings the first is kept, and a chain such as
 	 * base64>json:MACID says more than the base64 form of the MAC found in the raw run */
@@ -1535,11 +1568,14 @@ static bool ctype_is(const char *ct, size_t n, const char *what)
 	return false;
 }
 
+static const uint8_t *sniff_uncompress(struct lw_detect *d, const uint8_t *p, size_t *len,
+				       bool raw_ok, bool *failed);
+
 int lw_detect_scan(struct lw_detect *d, const struct lw_detect_ctx *ctx, const uint8_t *data,
 		   size_t len, lw_leak_fn leak, void *user_data)
 {
 	const char *ct;
-	bool form;
+	bool form, unused = false;
 
 	if (!d || !ctx || (!data && len))
 		return -EINVAL;
@@ -1548,8 +1584,10 @@ int lw_detect_scan(struct lw_detect *d, const struct lw_detect_ctx *ctx, const u
 	d->s.location = ctx->location ? ctx->location : "unknown";
 	ct = ctx->content_type;
 	form = ct && ctype_is(ct, strlen(ct), "x-www-form-urlencoded");
+	data = sniff_uncompress(d, data, &len, false, &unused);
 	leaf(d, data, len, NULL, 0, 0, group_top(&d->s),
 	     (ctx->partial ? LEAF_OPEN : 0) | (form ? LEAF_FORM : 0));
+	chain_pop(&d->s, 0);
 	return scan_end(d, leak, user_data);
 }
 
@@ -1609,10 +1647,17 @@ static void http_target(struct lw_detect *d, const struct lw_str *t, char *where
 	while (lw_detect_form_next(&it, &k, &kl, &v, &vl)) {
 		uint8_t kbuf[INLINE_KEY_MAX];
 		char label[KEY_LABEL_MAX + 1];
-		size_t kn = lw_detect_url_decode(k, kl, kbuf, sizeof(kbuf), true);
-		uint8_t *out = arena_room(s, &room);
-		size_t m = lw_detect_url_decode(v, vl, out, room, true);
+		size_t kn, m;
+		uint8_t *out;
 
+		if (bare_segment(k, kl, v, vl)) { /* ?eyJpbWVpIjoi...== */
+			s->location = "http.query";
+			leaf(d, k, (size_t)(v + vl - k), NULL, 0, 0, g, 0);
+			continue;
+		}
+		kn = lw_detect_url_decode(k, kl, kbuf, sizeof(kbuf), true);
+		out = arena_room(s, &room);
+		m = lw_detect_url_decode(v, vl, out, room, true);
 		if (m == room && vl > room)
 			s->budget_hit = true;
 		arena_commit(s, m);
@@ -1649,6 +1694,10 @@ static void http_headers(struct lw_detect *d, const struct lw_http_request *req,
 			struct group *g = group_push(s);
 
 			while (lw_detect_form_next(&it, &k, &kl, &v, &vl)) {
+				if (bare_segment(k, kl, v, vl)) { /* a padded run, no name=value */
+					leaf(d, k, (size_t)(v + vl - k), NULL, 0, 0, g, 0);
+					continue;
+				}
 				mark = chain_push(s, "cookie", k, kl);
 				leaf(d, v, vl, k, kl, 0, g, 0);
 				chain_pop(s, mark);
@@ -1667,9 +1716,13 @@ static void http_headers(struct lw_detect *d, const struct lw_http_request *req,
 	}
 }
 
-/* Undoes Content-Encoding; returns the bytes to read and pushes the codings on the chain. */
+/*
+ * Undoes Content-Encoding; returns the bytes to read and pushes the codings on the chain.
+ * *failed when the header names codings that could not be undone (the bytes are read as
+ * they are); *undone when one was.
+ */
 static const uint8_t *http_uncompress(struct lw_detect *d, const struct lw_str *ce,
-				      const uint8_t *body, size_t *len)
+				      const uint8_t *body, size_t *len, bool *failed, bool *undone)
 {
 	enum lw_coding codings[MAX_CODINGS];
 	struct scan *s = &d->s;
@@ -1681,8 +1734,10 @@ static const uint8_t *http_uncompress(struct lw_detect *d, const struct lw_str *
 		size_t l = comma ? (size_t)(comma - c) : n;
 		enum lw_coding co = lw_detect_coding_parse(c, l);
 
-		if (co == LW_CODING_UNKNOWN || nc == MAX_CODINGS)
+		if (co == LW_CODING_UNKNOWN || (nc == MAX_CODINGS && co != LW_CODING_IDENTITY)) {
+			*failed = true;
 			return body; /* nothing we can undo: read the bytes as they are */
+		}
 		if (co != LW_CODING_IDENTITY)
 			codings[nc++] = co;
 		if (!comma)
@@ -1704,16 +1759,63 @@ static const uint8_t *http_uncompress(struct lw_detect *d, const struct lw_str *
 			r = d->zs_ok ? lw_detect_inflate(&d->zs, codings[i], body, *len, out, cap,
 							 &out_len, &hit)
 				     : -ENOMEM;
-		if (r < 0)
+		if (r < 0) {
+			*failed = true;
 			return body; /* labelled but not compressed (or broken): the raw bytes */
+		}
 		if (hit)
 			s->budget_hit = true;
 		arena_commit(s, out_len);
 		chain_push(s, lw_detect_coding_str(codings[i]), NULL, 0);
 		body = out;
 		*len = out_len;
+		*undone = true;
 	}
 	return body;
+}
+
+/*
+ * Content compressed without a header saying so, known by its bytes (lw_detect_sniff): gzip
+ * and zlib by their headers, raw deflate (raw_ok, whole bodies only) when binary bytes inflate
+ * completely to text.  Text is never taken for compressed data.  Returns the bytes to read
+ * and pushes the step ("gzip", "zlib", "deflate") on the chain; *failed when a gzip header
+ * did not inflate.
+ */
+static const uint8_t *sniff_uncompress(struct lw_detect *d, const uint8_t *p, size_t *len,
+				       bool raw_ok, bool *failed)
+{
+	struct scan *s = &d->s;
+	enum lw_sniff sn = lw_detect_sniff(p, *len);
+	size_t room, cap, out_len = 0;
+	uint8_t *out = arena_room(s, &room);
+	const char *step;
+	bool hit = false;
+	int r;
+
+	if ((sn == LW_SNIFF_NONE && !raw_ok) || !d->zs_ok ||
+	    lw_detect_text_plausible(p, LW_MIN(*len, (size_t)256), false))
+		return p;
+	cap = LW_MIN(room, LW_MAX((size_t)BOMB_FLOOR, *len * BOMB_RATIO));
+	if (sn != LW_SNIFF_NONE) {
+		/* LW_CODING_GZIP lets zlib tell the two headers apart */
+		r = lw_detect_inflate(&d->zs, LW_CODING_GZIP, p, *len, out, cap, &out_len, &hit);
+		step = sn == LW_SNIFF_GZIP ? "gzip" : "zlib";
+		if (r < 0 && sn == LW_SNIFF_GZIP)
+			*failed = true;
+	} else {
+		r = lw_detect_inflate_raw(&d->zs, p, *len, out, cap, &out_len, &hit);
+		if (r == 0 && !lw_detect_text_plausible(out, out_len, false))
+			r = -EBADMSG;
+		step = "deflate";
+	}
+	if (r < 0)
+		return p;
+	if (hit)
+		s->budget_hit = true;
+	arena_commit(s, out_len);
+	chain_push(s, step, NULL, 0);
+	*len = out_len;
+	return out;
 }
 
 int lw_detect_http(struct lw_detect *d, const struct lw_mac *client_mac,
@@ -1735,8 +1837,15 @@ int lw_detect_http(struct lw_detect *d, const struct lw_mac *client_mac,
 	http_target(d, &req->target, where, sizeof(where));
 	http_headers(d, req, where, sizeof(where));
 	if (body_len) {
+		bool failed = false, undone = false;
+
 		s->location = "http.body";
-		body = http_uncompress(d, &req->content_encoding, body, &body_len);
+		body = http_uncompress(d, &req->content_encoding, body, &body_len, &failed,
+				       &undone);
+		if (!undone && !failed)
+			body = sniff_uncompress(d, body, &body_len, true, &failed);
+		if (failed)
+			d->stats.body_undecoded++;
 		form = ctype_is(req->content_type.p, req->content_type.len,
 				"x-www-form-urlencoded");
 		/* fewer bytes than Content-Length: a capture that ended, a flow over its budget */

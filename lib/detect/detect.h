@@ -77,6 +77,13 @@ struct lw_detect_stats {
 	uint64_t known_full; /* max_known_values reached with enrolled values, value not added */
 	uint64_t learned_evicted; /* learned values pushed out for a newer one (see config) */
 	uint64_t leaks_dropped; /* more distinct identifiers in one scan than it keeps */
+	/*
+	 * HTTP request bodies read as raw bytes because what they claim or look like could not
+	 * be undone: a Content-Encoding that is unknown, lists more codings than are undone, or
+	 * does not decode (nothing came out); or, with no coding declared, bytes that start
+	 * with a gzip header and do not inflate.  At most one per body.
+	 */
+	uint64_t body_undecoded;
 };
 
 /*

@@ -541,6 +541,58 @@ static void test_bomb_through_engine(void)
 	free(gz);
 }
 
+/* Compression known by its bytes: gzip and zlib headers, raw deflate only when whole. */
+static void test_sniff(void)
+{
+	static const char text[] = "{\"mac\":\"a4:50:46:12:34:56\",\"app\":\"example\"}";
+	uint8_t comp[256], out[256];
+	size_t cn, on, i;
+	bool hit = false;
+	z_stream zs;
+
+	cn = zcompress(text, sizeof(text) - 1, comp, sizeof(comp), 31);
+	LW_CHECK_INT(lw_detect_sniff(comp, cn), LW_SNIFF_GZIP);
+	cn = zcompress(text, sizeof(text) - 1, comp, sizeof(comp), 15);
+	LW_CHECK_INT(lw_detect_sniff(comp, cn), LW_SNIFF_ZLIB);
+	LW_CHECK_INT(lw_detect_sniff(comp, 1), LW_SNIFF_NONE);
+	comp[1] ^= 1; /* FCHECK no longer a multiple of 31 */
+	LW_CHECK_INT(lw_detect_sniff(comp, cn), LW_SNIFF_NONE);
+	LW_CHECK_INT(lw_detect_sniff((const uint8_t *)text, sizeof(text) - 1), LW_SNIFF_NONE);
+	LW_CHECK_INT(lw_detect_sniff((const uint8_t *)"x^abcdef", 8), LW_SNIFF_ZLIB);
+
+	memset(&zs, 0, sizeof(zs));
+	LW_CHECK_INT(inflateInit2(&zs, -15), Z_OK);
+	cn = zcompress(text, sizeof(text) - 1, comp, sizeof(comp), -15);
+	LW_CHECK_INT(lw_detect_inflate_raw(&zs, comp, cn, out, sizeof(out), &on, &hit), 0);
+	LW_CHECK_INT(on, sizeof(text) - 1);
+	LW_CHECK(memcmp(out, text, on) == 0);
+	/* a cut stream, or one followed by more bytes, is not taken */
+	LW_CHECK_INT(lw_detect_inflate_raw(&zs, comp, cn - 3, out, sizeof(out), &on, &hit),
+		     -EBADMSG);
+	LW_CHECK_INT(on, 0);
+	comp[cn] = 0x42;
+	LW_CHECK_INT(lw_detect_inflate_raw(&zs, comp, cn + 1, out, sizeof(out), &on, &hit),
+		     -EBADMSG);
+	/* output cap reached: taken, as far as it went */
+	LW_CHECK_INT(lw_detect_inflate_raw(&zs, comp, cn, out, 10, &on, &hit), 0);
+	LW_CHECK_INT(on, 10);
+	LW_CHECK(hit);
+	/* block type 3 does not exist: not even tried */
+	comp[0] = 0x06;
+	LW_CHECK_INT(lw_detect_inflate_raw(&zs, comp, cn, out, sizeof(out), &on, &hit), -EBADMSG);
+	/* random bytes: never a crash, seldom a stream */
+	srand(7);
+	for (i = 0; i < 2000; i++) {
+		size_t j;
+
+		for (j = 0; j < 64; j++)
+			comp[j] = (uint8_t)rand();
+		(void)lw_detect_inflate_raw(&zs, comp, 64, out, sizeof(out), &on, &hit);
+		LW_CHECK(on <= sizeof(out));
+	}
+	inflateEnd(&zs);
+}
+
 int main(void)
 {
 	LW_TEST(test_base64);
@@ -553,6 +605,7 @@ int main(void)
 	LW_TEST(test_plausible_coding);
 	LW_TEST(test_one_pass_decoders);
 	LW_TEST(test_inflate);
+	LW_TEST(test_sniff);
 	LW_TEST(test_brotli);
 	LW_TEST(test_bomb_through_engine);
 	return lw_test_end();

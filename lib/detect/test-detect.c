@@ -756,6 +756,165 @@ static void test_canonical(void)
 		     -ENOSPC);
 }
 
+/*
+ * The ZZHC body sent as curl --data sends it (Content-Type x-www-form-urlencoded): for JSON
+ * lengths giving no padding, '=' and '==', the base64 is read whatever a form parser makes of
+ * it; padded runs in other places of forms and queries too.
+ */
+static void test_form_typed_base64(void)
+{
+	static const struct hdr h[] = {
+		{"Host", "zzhc.vnet.cn:9999"},
+		{"Content-Type", "application/x-www-form-urlencoded"},
+	};
+	struct lw_detect_config cfg = {.learn = false};
+	struct lw_detect *d = lw_detect_new(&cfg);
+	char json[512], body[1024], mixed[1200], target[1200];
+	int seen[3] = {0, 0, 0};
+	struct got g;
+	size_t pad, n, eqs;
+
+	for (pad = 0; pad < 3; pad++) {
+		/* zzhc_v2 with one more member whose length moves the padding */
+		snprintf(json, sizeof(json), "%.*s,\"P\":\"%.*s\"}", (int)strlen(zzhc_v2) - 1,
+			 zzhc_v2, (int)pad, "aa");
+		n = b64(json, body);
+		for (eqs = 0; eqs < n && body[n - 1 - eqs] == '='; eqs++)
+			;
+		seen[eqs] = 1;
+		LW_CHECK_INT(http(d, NULL, "/", h, LW_ARRAY_SIZE(h), body, n, &g), 3);
+		want(&g, LW_ID_IMEI, "869012034567813", LW_CONF_VALIDATED, "base64>json:MEID",
+		     "http.body");
+		want(&g, LW_ID_ICCID, "8986031847200398123", LW_CONF_VALIDATED,
+		     "base64>json:SIM1ICCID", "http.body");
+		want(&g, LW_ID_IMSI, "460110912345678", LW_CONF_VALIDATED,
+		     "base64>json:SIM1LTEIMSI", "http.body");
+		/* the same through lw_detect_scan with the form type */
+		LW_CHECK_INT(scan(d, NULL, "http.body", "application/x-www-form-urlencoded", body,
+				  n, &g),
+			     3);
+		/* a padded run between members of a real form */
+		snprintf(mixed, sizeof(mixed), "v=2&%s&lang=en", body);
+		LW_CHECK_INT(http(d, NULL, "/", h, LW_ARRAY_SIZE(h), mixed, strlen(mixed), &g), 3);
+		want(&g, LW_ID_IMEI, "869012034567813", LW_CONF_VALIDATED, "base64>json:MEID",
+		     "http.body");
+		/* as a cookie with no name */
+		{
+			char cookie[1100];
+			struct hdr ch[] = {{"Cookie", cookie}};
+
+			snprintf(cookie, sizeof(cookie), "lang=en; %s", body);
+			LW_CHECK_INT(http(d, NULL, "/", ch, 1, NULL, 0, &g), 3);
+			want(&g, LW_ID_ICCID, "8986031847200398123", LW_CONF_VALIDATED,
+			     "base64>json:SIM1ICCID", "http.header:Cookie");
+		}
+		/* and as a query of its own */
+		snprintf(target, sizeof(target), "/reg?%s&v=2", body);
+		LW_CHECK_INT(http(d, NULL, target, NULL, 0, NULL, 0, &g), 3);
+		want(&g, LW_ID_IMSI, "460110912345678", LW_CONF_VALIDATED,
+		     "base64>json:SIM1LTEIMSI", "http.query");
+	}
+	LW_CHECK(seen[0] && seen[1] && seen[2]);
+	/* labelled a form, but text with '=' in it: read as text too */
+	LW_CHECK_INT(scan(d, NULL, "http.body", "application/x-www-form-urlencoded",
+			  "IMEI 869012034567813 sig=x", 26, &g),
+		     1);
+	want(&g, LW_ID_IMEI, "869012034567813", LW_CONF_VALIDATED, "plain", "http.body");
+	lw_detect_free(d);
+}
+
+/* Compressed bodies with no Content-Encoding, known by their bytes; what is counted. */
+static void test_sniffed_compression(void)
+{
+	static const char json[] = "{\"mac\":\"a4:50:46:12:34:56\",\"imei\":\"358240051111110\"}";
+	struct hdr h[2] = {{"Content-Type", "application/octet-stream"}, {"X-App", "example"}};
+	static const struct {
+		int wbits;
+		const char *chain;
+	} c[] = {{15, "zlib>json:imei"}, {31, "gzip>json:imei"}, {-15, "deflate>json:imei"}};
+	struct lw_detect_config cfg = {.learn = false};
+	struct lw_detect *d = lw_detect_new(&cfg);
+	const struct lw_detect_stats *st = lw_detect_get_stats(d);
+	uint8_t comp[256];
+	size_t i, n;
+	struct got g;
+
+	for (i = 0; i < LW_ARRAY_SIZE(c); i++) {
+		n = zcompress(json, sizeof(json) - 1, comp, sizeof(comp), c[i].wbits);
+		LW_CHECK_INT(http(d, &nokia, "/", h, 2, comp, n, &g), 2);
+		want(&g, LW_ID_IMEI, "358240051111110", LW_CONF_VALIDATED, c[i].chain, "http.body");
+		want(&g, LW_ID_MAC, "a4:50:46:12:34:56", LW_CONF_KNOWN, NULL, "http.body");
+		if (c[i].wbits == -15)
+			continue; /* raw deflate only in whole HTTP bodies */
+		LW_CHECK_INT(scan(d, &nokia, "udp.payload", NULL, comp, n, &g), 2);
+		want(&g, LW_ID_IMEI, "358240051111110", LW_CONF_VALIDATED, c[i].chain,
+		     "udp.payload");
+	}
+	LW_CHECK_INT(st->body_undecoded, 0);
+	/* claimed but not so: counted, the raw bytes read */
+	h[1] = (struct hdr){"Content-Encoding", "gzip"};
+	LW_CHECK_INT(http(d, NULL, "/", h, 2, json, sizeof(json) - 1, &g), 2);
+	LW_CHECK_INT(st->body_undecoded, 1);
+	h[1].value = "zstd";
+	http(d, NULL, "/", h, 2, json, sizeof(json) - 1, &g);
+	LW_CHECK_INT(st->body_undecoded, 2);
+	h[1].value = "gzip, deflate, br";
+	http(d, NULL, "/", h, 2, json, sizeof(json) - 1, &g);
+	LW_CHECK_INT(st->body_undecoded, 3);
+	/* a gzip header over garbage, with nothing declared */
+	h[1] = (struct hdr){"X-App", "example"};
+	n = zcompress(json, sizeof(json) - 1, comp, sizeof(comp), 31);
+	memset(comp + 10, 0xff, n - 10);
+	http(d, NULL, "/", h, 2, comp, n, &g);
+	LW_CHECK_INT(st->body_undecoded, 4);
+	/* plain text, and a zlib-looking text start ("x^"): read as text, not counted */
+	LW_CHECK_INT(http(d, NULL, "/", h, 2, json, sizeof(json) - 1, &g), 2);
+	LW_CHECK_INT(http(d, NULL, "/", h, 2, "x^ imei=358240051111110", 23, &g), 1);
+	want(&g, LW_ID_IMEI, "358240051111110", LW_CONF_VALIDATED, "plain", "http.body");
+	/* a declared coding that worked is not sniffed again, nor counted */
+	h[1] = (struct hdr){"Content-Encoding", "deflate"};
+	n = zcompress(json, sizeof(json) - 1, comp, sizeof(comp), 15);
+	http(d, NULL, "/", h, 2, comp, n, &g);
+	want(&g, LW_ID_IMEI, "358240051111110", LW_CONF_VALIDATED, "deflate>json:imei", NULL);
+	LW_CHECK_INT(st->body_undecoded, 4);
+	lw_detect_free(d);
+}
+
+/* Identifiers under SDKs' own key names (sdkkeys.c), and their near misses. */
+static void test_sdk_keys(void)
+{
+	struct lw_detect_config cfg = {.learn = false};
+	struct lw_detect *d = lw_detect_new(&cfg);
+	struct got g;
+
+	/* Pushwoosh registerDevice */
+	scan_s(d, NULL,
+	       "{\"request\":{\"application\":\"12345-67890\",\"push_token\":\"abc\","
+	       "\"hwid\":\"5a3f9c1e7b2d4f60\",\"device_type\":3}}",
+	       &g);
+	LW_CHECK_INT(g.n, 1);
+	want(&g, LW_ID_ANDROID_ID, "5a3f9c1e7b2d4f60", LW_CONF_VALIDATED, "json:hwid", "http.body");
+	/* Branch */
+	scan_s(d, NULL, "{\"hardware_id\":\"b783b1e888364c88\",\"is_hardware_id_real\":true}", &g);
+	want(&g, LW_ID_ANDROID_ID, "b783b1e888364c88", LW_CONF_VALIDATED, "json:hardware_id", NULL);
+	/* advertising ids */
+	scan_s(d, NULL,
+	       "rdid=38400000-8cf0-11bd-b23e-10b96e40000d&idtype=adid&amazon_aid="
+	       "df07c7dc-cea7-4a89-b328-810ff5acb15d",
+	       &g);
+	want(&g, LW_ID_AD_ID, "38400000-8cf0-11bd-b23e-10b96e40000d", LW_CONF_VALIDATED,
+	     "form:rdid", NULL);
+	want(&g, LW_ID_AD_ID, "df07c7dc-cea7-4a89-b328-810ff5acb15d", LW_CONF_VALIDATED,
+	     "form:amazon_aid", NULL);
+	/* an iOS hwid (the IDFV) is no advertising id; hex under near names is nothing */
+	scan_s(d, NULL,
+	       "{\"hwid\":\"E621E1F8-C36C-495A-93FC-0C247A3E6E5F\",\"hwidth\":\"5a3f9c1e7b2d4f60\","
+	       "\"hw_ver\":\"5a3f9c1e7b2d4f61\"}",
+	       &g);
+	LW_CHECK_INT(g.n, 0);
+	lw_detect_free(d);
+}
+
 int main(void)
 {
 	LW_TEST(test_zzhc_v2);
@@ -775,5 +934,8 @@ int main(void)
 	LW_TEST(test_canonical);
 	LW_TEST(test_not_email);
 	LW_TEST(test_device_id_16);
+	LW_TEST(test_form_typed_base64);
+	LW_TEST(test_sniffed_compression);
+	LW_TEST(test_sdk_keys);
 	return lw_test_end();
 }

@@ -193,6 +193,7 @@ struct lw_key_class lw_detect_key_classify(const char *k)
 	if (IN(k, "ll", "latlng", "latlon", "latlong", "location", "loc", "geo", "coords",
 	       "coordinates", "gps", "position", "userlocation"))
 		kc.flags |= LW_KEY_LATLON;
+	kc.flags |= lw_detect_key_sdk(k);
 	classify_cell(k, &kc);
 	if (kc.flags)
 		return kc;

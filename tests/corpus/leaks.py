@@ -9,7 +9,8 @@ leakwatch must do (the table EXPECT below, one entry per row, with the reason):
   leak    a leaks row with that kind and canonical value, from that client MAC (when the
           capture's MACs mean something), at the given location and confidence;
   absent  the identifier flows from a server to the client (a certificate, an SSDP or WHOIS
-          response, an API answer): no leaks row may carry it, in any kind;
+          response, an API answer), or names no device (Android's placeholder MAC): no leaks
+          row may carry it, in any kind;
   none    the value is not an identifier of a kind leakwatch reports (an app's install UUID,
           an operator code alone, other devices' MACs inside a file): no requirement, except
           that it must not be reported as the kind named in the entry, if one is.
@@ -62,9 +63,9 @@ EXPECT = {
         location='dhcp.hostname', conf=('validated',),
         why='legacy Android DHCP host name android-<Android ID>'),
     ('nDPI/pcap/xiaomi.pcap', 'mac_address', '02:00:00:00:00:00'): dict(
-        what='leak', kind='mac', value='02:00:00:00:00:00', mac='60:38:e0:c5:35:a0',
-        location='http.query:bssid', conf=('validated',),
-        why="Android's placeholder MAC, percent-encoded under bssid=, reported as such"),
+        what='absent', needles=('02:00:00:00:00:00', '020000000000'),
+        why="Android's placeholder MAC, percent-encoded under bssid=: what apps get instead of "
+            'the MAC, it names no device: counted, no row'),
     ('nDPI/pcap/quickplay.pcap', 'phone_number_like', '09154974536'): dict(
         what='none',
         why='a user id that looks like a Philippine mobile number; without a phone key or an '
@@ -169,7 +170,7 @@ def judge(e, leaks):
     if e['what'] == 'absent':
         bad = [l for l in leaks for n in e['needles'] if n in l['value'].lower()]
         if bad:
-            return False, 'flows server to client, yet reported: %s' % '; '.join(
+            return False, 'must not be a leak, yet reported: %s' % '; '.join(
                 '%(kind)s %(value)s %(location)s' % l for l in bad)
         return True, 'not reported'
     kind = e.get('not_kind')
