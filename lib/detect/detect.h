@@ -48,7 +48,22 @@ struct lw_detect_config {
 	unsigned max_depth; /* decode layers; default 2 (so base64>json is read) */
 	size_t max_known_values; /* enrolled + learned, all devices; default 4096 */
 	bool learn; /* a validated hit becomes known for the device; default true */
+	/*
+	 * ISO 3166 alpha-2 region of the AP ("CN"), for numbers written in national form; ""
+	 * (the default) = phone numbers only in international form or under phone keys.  A
+	 * region lw_detect_region_check() refuses is ignored.
+	 */
+	char region[3];
 };
+
+/*
+ * 0 if region is a two-letter region the number plans know (any two letters when built
+ * without libphonenumber, which then ignores the region), else -EINVAL.  out gets it in
+ * upper case.
+ */
+int lw_detect_region_check(const char *region, char out[3]);
+/* Built with libphonenumber's number plans (-Dphonenumber). */
+bool lw_detect_have_number_plans(void);
 
 struct lw_leak {
 	enum lw_id_kind kind;
@@ -70,6 +85,7 @@ struct lw_detect_stats {
 	uint64_t depth_limit_hit;
 	uint64_t known_full; /* max_known_values reached, value not added */
 	uint64_t leaks_dropped; /* more distinct identifiers in one scan than it keeps */
+	uint64_t plan_limit_hit; /* phone numbers past the number-plan look-ups of one scan */
 };
 
 /*
