@@ -352,8 +352,7 @@ static int region_key(struct load_ctx *lc, const char *value)
 	if (lw_detect_region_check(value, lc->c->detect_region) < 0) {
 		snprintf(lc->why, sizeof(lc->why),
 			 "region: '%s' is not a two-letter country code (ISO 3166, e.g. CN)%s",
-			 value,
-			 lw_detect_have_number_plans() ? " the number plans know" : "");
+			 value, lw_detect_have_number_plans() ? " the number plans know" : "");
 		return 0;
 	}
 	return 1;

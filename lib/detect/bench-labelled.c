@@ -465,8 +465,8 @@ static void add_validated(struct req *r, enum carrier car)
 	static const char *const email_keys[] = {"email", "user", "login", "account", "e"};
 	static const char *const phone_keys[] = {"phone", "msisdn", "tel", "mobile",
 						 "phone_number"};
-	static const char *const cn_keys[] = {"user", "num", "account", "login", "to",
-					      "contact", "mobile", "tel", "msisdn", "phone"};
+	static const char *const cn_keys[] = {"user",	 "num",	   "account", "login",	"to",
+					      "contact", "mobile", "tel",     "msisdn", "phone"};
 	const char *cat = carrier_name[car];
 	char v[160], c[LW_DETECT_VALUE_MAX], w[160];
 	/* headers carry no groups (one value each) and no nested objects: no location/cell */
@@ -614,13 +614,32 @@ enum neg_kind {
 };
 
 static const char *const neg_name[NEG__COUNT] = {
-	"epoch-s/ms",	    "order-luhn15",	"hex-token",	     "uuid-session",
-	"version",	    "price",		"ga-client-id",	     "word",
-	"lone-coordinate",  "resource-name",	"placeholder",	     "uid-15-digits",
-	"small-count",	    "operator-only",	"hex16-token",	     "base64-blob",
-	"long-numeric-id",  "hmac",		"epoch-us/ns",	     "order/tracking-no",
-	"ad-network-id-15", "card-luhn",	"hash-of-nothing",   "uuid-request-id",
-	"price-phone-shaped", "account-numeric",
+	"epoch-s/ms",
+	"order-luhn15",
+	"hex-token",
+	"uuid-session",
+	"version",
+	"price",
+	"ga-client-id",
+	"word",
+	"lone-coordinate",
+	"resource-name",
+	"placeholder",
+	"uid-15-digits",
+	"small-count",
+	"operator-only",
+	"hex16-token",
+	"base64-blob",
+	"long-numeric-id",
+	"hmac",
+	"epoch-us/ns",
+	"order/tracking-no",
+	"ad-network-id-15",
+	"card-luhn",
+	"hash-of-nothing",
+	"uuid-request-id",
+	"price-phone-shaped",
+	"account-numeric",
 };
 
 static unsigned long neg_planted[NEG__COUNT], neg_fp[NEG__COUNT], neg_pattern[NEG__COUNT];
@@ -795,10 +814,9 @@ static void add_negative_kind(struct req *r, unsigned what)
 			v[0] = (char)('1' + pick(9));
 		}
 		add_pair(r,
-			 PICK(((const char *const[]){"waybill", "tracking", "express_no",
-						     "out_trade_no", "order_sn", "parcel",
-						     "logistics", "orderNumber", "shipment",
-						     "consignment"})),
+			 PICK(((const char *const[]){
+				 "waybill", "tracking", "express_no", "out_trade_no", "order_sn",
+				 "parcel", "logistics", "orderNumber", "shipment", "consignment"})),
 			 v, false);
 		break;
 	}
@@ -849,17 +867,17 @@ static void add_negative_kind(struct req *r, unsigned what)
 			for (i = 0; v[i]; i++)
 				v[i] = (char)(v[i] >= 'a' && v[i] <= 'f' ? v[i] - 32 : v[i]);
 		add_pair(r,
-			 PICK(((const char *const[]){"adid", "idfa", "gaid", "android_id",
-						     "udid", "device_hash", "h", "aaid"})),
+			 PICK(((const char *const[]){"adid", "idfa", "gaid", "android_id", "udid",
+						     "device_hash", "h", "aaid"})),
 			 v, false);
 		break;
 	}
 	case NEG_UUID_REQUEST_ID:
 		gen_uuid(v, pick(2));
 		add_pair(r,
-			 PICK(((const char *const[]){"request_id", "X-Request-Id", "rid",
-						     "msg_id", "correlation_id", "id", "guid",
-						     "trace", "xid", "req"})),
+			 PICK(((const char *const[]){"request_id", "X-Request-Id", "rid", "msg_id",
+						     "correlation_id", "id", "guid", "trace", "xid",
+						     "req"})),
 			 v, false);
 		break;
 	case NEG_PRICE_PHONE_SHAPED:
@@ -1179,8 +1197,7 @@ static void print_negatives(bool *bad)
 {
 	size_t i;
 
-	printf("\n%-22s %7s %5s %7s %11s\n", "negative", "planted", "FP", "pattern",
-	       "specificity");
+	printf("\n%-22s %7s %5s %7s %11s\n", "negative", "planted", "FP", "pattern", "specificity");
 	for (i = 0; i < NEG__COUNT; i++) {
 		double sp = neg_planted[i] ? 1.0 - (double)neg_fp[i] / (double)neg_planted[i] : 1.0;
 		bool low = neg_planted[i] >= MIN_SAMPLES && sp < TARGET;
@@ -1195,8 +1212,8 @@ static void print_negatives(bool *bad)
 int main(int argc, char **argv)
 {
 	/* the AP is in China: national numbers are read by China's plan */
-	struct lw_detect *d = lw_detect_new(&(struct lw_detect_config){.learn = true,
-								      .region = "CN"});
+	struct lw_detect *d =
+		lw_detect_new(&(struct lw_detect_config){.learn = true, .region = "CN"});
 	struct lw_known *k = lw_known_new(4096);
 	static const struct lw_mac client = {{0x3c, 0x28, 0x6d, 0x51, 0x52, 0x53}};
 	bool quick = false, verbose = getenv("LW_BENCH_VERBOSE") != NULL, bad = false;

@@ -1110,7 +1110,8 @@ static enum lw_confidence phone_plan(struct lw_detect *d, char *canon)
 	if (canon[0] == '+')
 		v = lw_phone_check_intl(canon + 1, strlen(canon + 1), e164, sizeof(e164));
 	else if (d->cfg.region[0])
-		v = lw_phone_check_national(d->cfg.region, canon, strlen(canon), e164, sizeof(e164));
+		v = lw_phone_check_national(d->cfg.region, canon, strlen(canon), e164,
+					    sizeof(e164));
 	else
 		return LW_CONF_VALIDATED;
 	switch (v) {

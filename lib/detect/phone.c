@@ -97,11 +97,11 @@ bool lw_phone_key_context(const char *k)
 	 * (number)" in pinyin.
 	 */
 	static const char *const ctx[] = {
-		"user",	     "username", "uname",  "login",	"loginname", "account",
-		"acct",	     "num",	 "number", "contact",	"callee",    "caller",
-		"called",    "calling",	 "from",   "to",	"recipient", "receiver",
-		"sender",    "sms",	 "smsto",  "dial",	"shouji",    "shoujihao",
-		"loginid",   "loginaccount", "accountname", "mobilenum", "mob",
+		"user",	   "username",	   "uname",	  "login",     "loginname", "account",
+		"acct",	   "num",	   "number",	  "contact",   "callee",    "caller",
+		"called",  "calling",	   "from",	  "to",	       "recipient", "receiver",
+		"sender",  "sms",	   "smsto",	  "dial",      "shouji",    "shoujihao",
+		"loginid", "loginaccount", "accountname", "mobilenum", "mob",
 	};
 	size_t i;
 

@@ -50,8 +50,8 @@ bool lw_phone_key_context(const char *norm);
 #ifdef __cplusplus
 extern "C" {
 #endif
-int lw_phonenumber_check(const char *region, const char *number, size_t n, bool national,
-			 char *out, size_t cap);
+int lw_phonenumber_check(const char *region, const char *number, size_t n, bool national, char *out,
+			 size_t cap);
 bool lw_phonenumber_region_known(const char *region);
 bool lw_phonenumber_cc_known(unsigned cc);
 #ifdef __cplusplus

@@ -50,8 +50,8 @@ static std::string digits_of(const std::string &s)
 	return d;
 }
 
-extern "C" int lw_phonenumber_check(const char *region, const char *number, size_t n,
-				    bool national, char *out, size_t cap)
+extern "C" int lw_phonenumber_check(const char *region, const char *number, size_t n, bool national,
+				    char *out, size_t cap)
 {
 	try {
 		PhoneNumberUtil *u = util();

@@ -99,13 +99,13 @@ bool lw_plausible_hash_of_nothing(const char *hex, size_t n)
 bool lw_plausible_key_not_id(const char *k)
 {
 	static const char *const part[] = {
-		"waybill",   "tracking", "parcel",	"logistic", "shipment", "consign",
-		"campaign",  "adgroup",	 "creative",	"placement", "adunit",	 "adslot",
-		"snowflake", "bankcard", "cardnumber", "cardno",   "coupon",	 "voucher",
-		"barcode",
+		"waybill", "tracking", "parcel",    "logistic", "shipment",
+		"consign", "campaign", "adgroup",   "creative", "placement",
+		"adunit",  "adslot",   "snowflake", "bankcard", "cardnumber",
+		"cardno",  "coupon",   "voucher",   "barcode",
 	};
-	static const char *const whole[] = {"card", "pan", "cc", "slot", "item", "sku", "posid",
-					    "tagid"};
+	static const char *const whole[] = {"card", "pan", "cc",    "slot",
+					    "item", "sku", "posid", "tagid"};
 	size_t i;
 
 	for (i = 0; i < LW_ARRAY_SIZE(part); i++)

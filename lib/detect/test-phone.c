@@ -72,9 +72,15 @@ static void test_epoch(void)
 /* The table of digests is written out: each must be the digest of one of the listed values. */
 static void test_hash_of_nothing(void)
 {
-	static const char *const values[] = {"",	  "null", "NULL",
-					     "0",	  "unknown", "undefined",
-					     "none",	  "02:00:00:00:00:00", "000000000000000"};
+	static const char *const values[] = {"",
+					     "null",
+					     "NULL",
+					     "0",
+					     "unknown",
+					     "undefined",
+					     "none",
+					     "02:00:00:00:00:00",
+					     "000000000000000"};
 	const EVP_MD *mds[] = {EVP_md5(), EVP_sha1(), EVP_sha256()};
 	unsigned char md[EVP_MAX_MD_SIZE];
 	char hex[2 * EVP_MAX_MD_SIZE + 1];
@@ -195,8 +201,9 @@ static void test_engine_region(void)
 	LW_CHECK_INT(phone_conf(d, "num=13912345678&pwd=x", "+8613912345678"), v);
 	LW_CHECK_INT(phone_conf(d, "{\"to\":13812345679}", "+8613812345679"), v);
 	/* under a phone key the national form is read by the plan too, and given in E.164 */
-	LW_CHECK_INT(phone_conf(d, "mobile=138 1234 5670", plans ? "+8613812345670" : "13812345670"),
-		     (int)LW_CONF_VALIDATED);
+	LW_CHECK_INT(
+		phone_conf(d, "mobile=138 1234 5670", plans ? "+8613812345670" : "13812345670"),
+		(int)LW_CONF_VALIDATED);
 	/* international numbers are read by their own country's plan */
 	LW_CHECK_INT(phone_conf(d, "msisdn=%2B4915123456789", "+4915123456789"),
 		     (int)LW_CONF_VALIDATED);
