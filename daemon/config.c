@@ -4,6 +4,7 @@
 #include "block/block.h"
 #include "block/hold.h"
 #include "block/layout.h"
+#include "detect/detect.h"
 
 #include <errno.h>
 #include <ini.h>
@@ -341,6 +342,22 @@ static int block_key(struct load_ctx *lc, const char *name, const char *value)
 	return 1;
 }
 
+/* [detect] region: the AP's country (ISO 3166 alpha-2) for national phone numbers; "none" */
+static int region_key(struct load_ctx *lc, const char *value)
+{
+	if (!*value || !strcasecmp(value, "none")) {
+		lc->c->detect_region[0] = '\0';
+		return 1;
+	}
+	if (lw_detect_region_check(value, lc->c->detect_region) < 0) {
+		snprintf(lc->why, sizeof(lc->why),
+			 "region: '%s' is not a two-letter country code (ISO 3166, e.g. CN)%s",
+			 value, lw_detect_have_number_plans() ? " the number plans know" : "");
+		return 0;
+	}
+	return 1;
+}
+
 static int handle_key(void *user, const char *section, const char *name, const char *value)
 {
 	struct load_ctx *lc = user;
@@ -349,6 +366,8 @@ static int handle_key(void *user, const char *section, const char *name, const c
 
 	if (strncmp(section, "device", 6) == 0 && (section[6] == ' ' || section[6] == '\t'))
 		return device_key(lc, section, name, value);
+	if (strcmp(section, "detect") == 0 && strcmp(name, "region") == 0)
+		return region_key(lc, value);
 	for (i = 0; i < LW_ARRAY_SIZE(keys); i++) {
 		const struct key *k = &keys[i];
 		long v;

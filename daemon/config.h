@@ -80,6 +80,7 @@ struct lw_config {
 	long detect_depth; /* decoding layers */
 	long detect_known_max; /* enrolled + learned values, all devices */
 	bool detect_learn; /* a validated hit becomes known for its device */
+	char detect_region[3]; /* ISO 3166 alpha-2 for national phone numbers; "" = none */
 	/* [daemon] */
 	char user[64]; /* switch to this user after opening the capture; "" = stay */
 	/* [ap] */

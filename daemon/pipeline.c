@@ -1859,12 +1859,17 @@ int lw_pipeline_new(const struct lw_config *cfg, struct lw_store *store, int dlt
 		.timeout = DNS_PENDING_TIMEOUT,
 	});
 	p->dns_msg = malloc(sizeof(*p->dns_msg));
-	p->detect = lw_detect_new(&(struct lw_detect_config){
-		.max_decode_bytes = (size_t)cfg->detect_decode_kb * 1024,
-		.max_depth = (unsigned)cfg->detect_depth,
-		.max_known_values = (size_t)cfg->detect_known_max,
-		.learn = cfg->detect_learn,
-	});
+	{
+		struct lw_detect_config dcfg = {
+			.max_decode_bytes = (size_t)cfg->detect_decode_kb * 1024,
+			.max_depth = (unsigned)cfg->detect_depth,
+			.max_known_values = (size_t)cfg->detect_known_max,
+			.learn = cfg->detect_learn,
+		};
+
+		memcpy(dcfg.region, cfg->detect_region, sizeof(dcfg.region));
+		p->detect = lw_detect_new(&dcfg);
+	}
 	if (!p->decoder || !p->flows || !p->names || !p->detect || !p->dns_msg || !p->pending) {
 		lw_pipeline_free(p);
 		snprintf(err, errlen, "out of memory for the flow table (max_flows %ld)",

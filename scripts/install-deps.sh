@@ -13,11 +13,12 @@ set -euo pipefail
 build=(meson ninja-build pkg-config gcc libc6-dev
 	libpcap-dev libsqlite3-dev libssl-dev zlib1g-dev libbrotli-dev libinih-dev
 	libnl-3-dev libnl-route-3-dev libnl-genl-3-dev libsystemd-dev libcap-ng-dev
-	libnftables-dev libnftnl-dev libmnl-dev libnetfilter-queue-dev libnghttp2-dev)
+	libnftables-dev libnftnl-dev libmnl-dev libnetfilter-queue-dev libnghttp2-dev
+	g++ libphonenumber-dev) # optional (-Dphonenumber): number plans for phone numbers
 # the daemon: the OUI registry, the sqlite3 CLI the README queries with, iproute2; iptables for
 # libxtables' NFQUEUE extension (the xtables fallback of the connection-start hold); nghttp2's
-# library for HPACK (HTTP/2 in clear text)
-run=(sqlite3 iproute2 ieee-data iptables libnghttp2-14)
+# library for HPACK (HTTP/2 in clear text); libphonenumber's number plans
+run=(sqlite3 iproute2 ieee-data iptables libnghttp2-14 libphonenumber8)
 # scripts/demo.sh and tests/lab/lab.sh: the lab's DNS, the phone's HTTP client, its servers
 demo=(dnsmasq-base curl python3)
 # python3-brotli: tests/golden checks its brotli body with it; man-db: systemd/test-unit.sh

@@ -32,6 +32,8 @@
 
 #include "detect/detect-int.h"
 #include "detect/ims.h"
+#include "detect/phone.h"
+#include "detect/plausible.h"
 #include "proto/http.h"
 
 #define MAX_LEAKS 64 /* distinct identifiers kept per scan */
@@ -49,6 +51,9 @@
 #define KEY_CACHE 256 /* key names classified recently (they repeat: JSON members) */
 #define RAW_KEY_MAX 32 /* keys as written, remembered up to this length */
 #define MAX_KNOWN_SPANS 32 /* known matches remembered so validators do not read them again */
+/* number-plan look-ups per scan: libphonenumber takes ~80 us for one (ICU regular expressions),
+ * so a body of a thousand numbers under "to" keys would otherwise cost 0.1 s */
+#define MAX_PLAN_LOOKUPS 32
 
 const char *lw_id_kind_str(enum lw_id_kind k)
 {
@@ -171,6 +176,7 @@ struct scan {
 		enum lw_id_kind kind;
 	} known_spans[MAX_KNOWN_SPANS]; /* where known values matched, most recent */
 	size_t nspans;
+	unsigned plan_lookups;
 };
 
 struct key_cache_ent {
@@ -606,6 +612,11 @@ static struct lw_key_class classify(struct lw_detect *d, const char *norm, size_
 		e->hash = h;
 		e->len = (uint32_t)len;
 		e->kc = lw_detect_key_classify(norm);
+		if (lw_phone_key_context(norm))
+			e->kc.flags |= LW_KEY_PHONE_CTX;
+		/* keys the vocabulary has no class for that still say "not an id" */
+		if (!e->kc.flags && lw_plausible_key_not_id(norm))
+			e->kc.flags |= LW_KEY_EXCLUDED;
 	}
 	return e->kc;
 }
@@ -722,7 +733,8 @@ static void judge_uuid(struct lw_detect *d, const char *t, size_t len, struct lw
 	char canon[LW_DETECT_VALUE_MAX];
 	bool zero;
 
-	if (!(kc.flags & LW_KEY_ADID) || !lw_detect_check_uuid(t, len, canon, &zero))
+	if (!(kc.flags & LW_KEY_ADID) || lw_plausible_hash_of_nothing(t, len) ||
+	    !lw_detect_check_uuid(t, len, canon, &zero))
 		return;
 	report_at(&d->s, &d->stats, LW_ID_AD_ID, LW_CONF_VALIDATED, canon, chain_str(&d->s),
 		  d->s.location, pos, zero, false);
@@ -740,6 +752,46 @@ static void judge_coord(struct lw_detect *d, struct group *g, const char *t, siz
 		group_coord(&d->s, g, lon, v, pos);
 }
 
+/*
+ * A number in national form under a key that does not say "phone" but names an account or a
+ * contact ("user", "num", "to"): a phone number when the AP's region's plan says it is a
+ * mobile number there (validated), a fixed-line one (pattern: a hint).  Under no key, or a
+ * key for something else, a national number is not looked for: one random 11-digit number
+ * in about 14 has the shape of a Chinese mobile number.  Returns true if it reported one.
+ */
+/* One more number-plan look-up in this scan, or false (counted) when they are used up. */
+static bool plan_budget(struct lw_detect *d)
+{
+	if (!lw_phone_have_plans())
+		return true; /* the checks are length checks: nothing to bound */
+	if (d->s.plan_lookups >= MAX_PLAN_LOOKUPS) {
+		d->stats.plan_limit_hit++;
+		return false;
+	}
+	d->s.plan_lookups++;
+	return true;
+}
+
+static bool phone_national(struct lw_detect *d, const char *t, size_t len, struct lw_key_class kc,
+			   const struct hitpos *pos)
+{
+	char canon[LW_DETECT_VALUE_MAX];
+	enum lw_phone_verdict v;
+
+	if (!d->cfg.region[0] || !(kc.flags & LW_KEY_PHONE_CTX) || len < LW_PHONE_NATIONAL_MIN ||
+	    len > LW_PHONE_NATIONAL_MAX || lw_plausible_epoch(t, len) ||
+	    lw_detect_digits_trivial(t, len) || !plan_budget(d))
+		return false;
+	v = lw_phone_check_national(d->cfg.region, t, len, canon, sizeof(canon));
+	if (v == LW_PHONE_MOBILE)
+		report(d, LW_ID_PHONE, LW_CONF_VALIDATED, canon, pos);
+	else if (v == LW_PHONE_VALID)
+		report(d, LW_ID_PHONE, LW_CONF_PATTERN, canon, pos);
+	else
+		return false;
+	return true;
+}
+
 static void judge_number(struct lw_detect *d, struct group *g, const char *t, size_t len,
 			 struct lw_key_class kc, const struct hitpos *pos)
 {
@@ -747,6 +799,8 @@ static void judge_number(struct lw_detect *d, struct group *g, const char *t, si
 	unsigned f = kc.flags;
 	uint64_t cv;
 
+	if (phone_national(d, t, len, kc, pos))
+		return;
 	if (f & LW_KEY_EXCLUDED)
 		return;
 	if (f & LW_KEY_CELL) {
@@ -818,8 +872,8 @@ static void judge_number(struct lw_detect *d, struct group *g, const char *t, si
 			report(d, LW_ID_SERIAL, LW_CONF_PATTERN, as_seen(canon, t, len), pos);
 		return;
 	}
-	/* no key that says what it is */
-	if (len == 15 && lw_detect_check_imei(t, len, canon))
+	/* no key that says what it is; a time in 100 us ticks is 15 digits too */
+	if (len == 15 && !lw_plausible_epoch(t, len) && lw_detect_check_imei(t, len, canon))
 		report(d, LW_ID_IMEI, LW_CONF_PATTERN, canon, pos);
 	else if ((len == 19 || len == 20) && lw_detect_check_iccid(t, len, false, canon))
 		report(d, LW_ID_ICCID, LW_CONF_VALIDATED, canon, pos);
@@ -832,7 +886,7 @@ static void judge_hex(struct lw_detect *d, const char *t, size_t len, struct lw_
 	unsigned f = kc.flags;
 	bool zero;
 
-	if (f & LW_KEY_EXCLUDED)
+	if ((f & LW_KEY_EXCLUDED) || lw_plausible_hash_of_nothing(t, len))
 		return;
 	if ((f & LW_KEY_ANDROID) && len == 16) {
 		if (lw_detect_check_android_id(t, len, canon))
@@ -1043,6 +1097,41 @@ static void email_at(struct lw_detect *d, const uint8_t *p, size_t n, size_t at,
 }
 
 /*
+ * How sure a number under a phone key is, by the number plans (canon: lw_detect_check_phone's
+ * "+E164" or national digits; rewritten to E.164 when the region's plan reads a national
+ * one).  Validated when the plan has that number (any type: the key already says phone),
+ * pattern when only its length fits or the plan has no such number.  Without the plans, or
+ * for a national number without a region, the length check alone decides, as before.
+ */
+static enum lw_confidence phone_plan(struct lw_detect *d, char *canon)
+{
+	char e164[LW_DETECT_VALUE_MAX];
+	enum lw_phone_verdict v;
+
+	if (!plan_budget(d))
+		return LW_CONF_VALIDATED; /* unchecked, as without the plans */
+	if (canon[0] == '+')
+		v = lw_phone_check_intl(canon + 1, strlen(canon + 1), e164, sizeof(e164));
+	else if (d->cfg.region[0])
+		v = lw_phone_check_national(d->cfg.region, canon, strlen(canon), e164,
+					    sizeof(e164));
+	else
+		return LW_CONF_VALIDATED;
+	switch (v) {
+	case LW_PHONE_UNCHECKED:
+		return LW_CONF_VALIDATED;
+	case LW_PHONE_VALID:
+	case LW_PHONE_MOBILE:
+		memcpy(canon, e164, strlen(e164) + 1);
+		return LW_CONF_VALIDATED;
+	case LW_PHONE_POSSIBLE:
+	case LW_PHONE_INVALID:
+		break;
+	}
+	return LW_CONF_PATTERN;
+}
+
+/*
  * A phone number under a phone key, read with the separators people write ("+49 151
  * 2345-678", "(030) 1234567"); returns where it ended.
  */
@@ -1061,7 +1150,7 @@ static size_t phone_at(struct lw_detect *d, const uint8_t *p, size_t n, size_t i
 	pos.len = e - i;
 	d->s.edge = open && e >= n;
 	if (lw_detect_check_phone((const char *)p + i, e - i, canon))
-		report(d, LW_ID_PHONE, LW_CONF_VALIDATED, canon, &pos);
+		report(d, LW_ID_PHONE, phone_plan(d, canon), canon, &pos);
 	return e;
 }
 
@@ -1516,6 +1605,7 @@ static void scan_begin(struct lw_detect *d, const struct lw_mac *client)
 	s->group_overflow = 0;
 	s->nleaks = 0;
 	s->nspans = 0;
+	s->plan_lookups = 0;
 	d->stats.scans++;
 	if (client && !lw_mac_is_zero(client))
 		(void)lw_known_client(d->known, client); /* on -ENOMEM: no MAC forms this time */
@@ -1880,6 +1970,8 @@ struct lw_detect *lw_detect_new(const struct lw_detect_config *cfg)
 		if (cfg->max_learned_per_device)
 			d->cfg.max_learned_per_device = cfg->max_learned_per_device;
 		d->cfg.learn = cfg->learn;
+		if (cfg->region[0] && lw_detect_region_check(cfg->region, d->cfg.region) < 0)
+			d->cfg.region[0] = '\0';
 	}
 	d->arena = malloc(d->cfg.max_decode_bytes);
 	d->known = lw_known_new(d->cfg.max_known_values);
@@ -1947,4 +2039,14 @@ void lw_detect_clear_source(struct lw_detect *d, const char *source)
 const struct lw_detect_stats *lw_detect_get_stats(const struct lw_detect *d)
 {
 	return &d->stats;
+}
+
+int lw_detect_region_check(const char *region, char out[3])
+{
+	return lw_phone_region_parse(region, out);
+}
+
+bool lw_detect_have_number_plans(void)
+{
+	return lw_phone_have_plans();
 }

@@ -54,7 +54,22 @@ struct lw_detect_config {
 	 */
 	size_t max_learned_per_device;
 	bool learn; /* a validated hit becomes known for the device; default true */
+	/*
+	 * ISO 3166 alpha-2 region of the AP ("CN"), for numbers written in national form; ""
+	 * (the default) = phone numbers only in international form or under phone keys.  A
+	 * region lw_detect_region_check() refuses is ignored.
+	 */
+	char region[3];
 };
+
+/*
+ * 0 if region is a two-letter region the number plans know (any two letters when built
+ * without libphonenumber, which then ignores the region), else -EINVAL.  out gets it in
+ * upper case.
+ */
+int lw_detect_region_check(const char *region, char out[3]);
+/* Built with libphonenumber's number plans (-Dphonenumber). */
+bool lw_detect_have_number_plans(void);
 
 struct lw_leak {
 	enum lw_id_kind kind;
@@ -84,6 +99,7 @@ struct lw_detect_stats {
 	 * with a gzip header and do not inflate.  At most one per body.
 	 */
 	uint64_t body_undecoded;
+	uint64_t plan_limit_hit; /* phone numbers past the number-plan look-ups of one scan */
 };
 
 /*
