@@ -1064,7 +1064,8 @@ static void write_device_name(struct lw_pipeline *p, const struct lw_mac *mac, c
 	if (strcmp(proto, "update") != 0) {
 		lw_str_copy(r.hostname, sizeof(r.hostname), name);
 		n = strlen(r.hostname);
-		if (strcmp(proto, "mdns") == 0 && n > 6 && strcmp(r.hostname + n - 6, ".local") == 0)
+		if (strcmp(proto, "mdns") == 0 && n > 6 &&
+		    strcmp(r.hostname + n - 6, ".local") == 0)
 			r.hostname[n - 6] = '\0';
 	}
 	lw_store_put_device_name(p->store, &r);

@@ -112,7 +112,8 @@ static void make_announcement(struct msgb *m)
 	b_rr(m, "Sarahs-iPhone.local", 28, v6, 16);
 	b_rr_name(m, "33.2.0.192.in-addr.arpa", 12, 0, "Sarahs-iPhone.local");
 	/* a service instance: its PTR is not a host name, its SRV target is */
-	b_rr_name(m, "_companion-link._tcp.local", 12, 0, "Sarah's iPhone._companion-link._tcp.local");
+	b_rr_name(m, "_companion-link._tcp.local", 12, 0,
+		  "Sarah's iPhone._companion-link._tcp.local");
 	b_rr_name(m, "Sarah's iPhone._companion-link._tcp.local", 33, 6, "Sarahs-iPhone-2.local");
 	b_rr(m, "Sarahs-iPhone.local", 47, "\xc0\x0c\x00\x01\x40", 5); /* NSEC: no name */
 }

@@ -760,8 +760,9 @@ static void test_device_names(void)
 			    sizeof(buf)),
 		     "sarahs-iphone");
 	LW_CHECK_INT(db_int(db, "SELECT count(*) FROM devices"), 1);
-	LW_CHECK_STR(db_row(db, "SELECT count, first_time FROM device_names_readable WHERE "
-				"proto = 'nbns'",
+	LW_CHECK_STR(db_row(db,
+			    "SELECT count, first_time FROM device_names_readable WHERE "
+			    "proto = 'nbns'",
 			    buf, sizeof(buf)),
 		     "1|2023-11-14 22:14:10");
 	/* a DHCP host name, when it comes, replaces the announced one */
@@ -771,8 +772,7 @@ static void test_device_names(void)
 	strcpy(d.hostname, "Sarahs-iPhone");
 	LW_CHECK_INT(lw_store_put_device(s, &d), 0);
 	LW_CHECK_INT(lw_store_flush(s), 0);
-	LW_CHECK_STR(db_row(db, "SELECT hostname FROM devices", buf, sizeof(buf)),
-		     "Sarahs-iPhone");
+	LW_CHECK_STR(db_row(db, "SELECT hostname FROM devices", buf, sizeof(buf)), "Sarahs-iPhone");
 	sqlite3_close(db);
 	lw_store_close(s);
 }
