@@ -743,7 +743,9 @@ static __attribute__((noinline)) int write_station(struct lw_store *s,
 	return step(st);
 }
 
-static int write_device_name(struct lw_store *s, const struct lw_device_name_rec *r)
+/* Not inlined, for the reason write_station() is not: its 8-byte proto merged with others. */
+static __attribute__((noinline)) int write_device_name(struct lw_store *s,
+						       const struct lw_device_name_rec *r)
 {
 	sqlite3_stmt *st = s->st[ST_DEVICE_NAME];
 	int rc;
