@@ -1114,6 +1114,10 @@ static const char *source_reason(enum lw_name_source s)
 	case LW_NAME_SOCKS:
 		return "socks";
 	case LW_NAME_NONE:
+	case LW_NAME_MDNS: /* local names never reach blocking (set_name) */
+	case LW_NAME_LLMNR:
+	case LW_NAME_NBNS:
+	case LW_NAME_UPDATE:
 		break;
 	}
 	return "name";

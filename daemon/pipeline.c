@@ -30,12 +30,15 @@
 #include "detect/detect.h"
 #include "detect/ims.h"
 #include "flow/flow.h"
+#include "names/devnames.h"
 #include "names/names.h"
 #include "names/pending.h"
 #include "proto/dhcp.h"
 #include "proto/dns.h"
 #include "proto/h2.h"
 #include "proto/http.h"
+#include "proto/localnames.h"
+#include "proto/nbns.h"
 #include "proto/quic.h"
 #include "proto/sip.h"
 #include "proto/socks.h"
@@ -138,6 +141,7 @@ struct lw_pipeline {
 	struct lw_flow_table *flows;
 	struct lw_names *names;
 	struct lw_pending *pending; /* DNS queries awaiting their answer */
+	struct lw_devnames *devnames; /* names devices announced for themselves */
 	struct lw_detect *detect;
 	struct lw_dns_msg *dns_msg; /* one parsed DNS message at a time (~18 KiB) */
 	struct lw_pipeline_counters n;
@@ -231,7 +235,11 @@ static void set_name(struct lw_pipeline *p, struct lw_flow *f, const char *name,
 	 * address is not handed to blocking */
 	if (f->user && ((struct fctx *)f->user)->tunnel)
 		return;
-	if (src != LW_NAME_DNS && p->hooks.flow_named) {
+	/* what a flow's own TLS / QUIC / HTTP / SIP request names may be blocked; passive DNS and
+	 * local discovery names (multicast, the resolver) are not */
+	if ((src == LW_NAME_HTTP || src == LW_NAME_QUIC || src == LW_NAME_SNI ||
+	     src == LW_NAME_SIP) &&
+	    p->hooks.flow_named) {
 		if (lw_block_guard_allows(&p->guard, &f->server))
 			p->hooks.flow_named(f, p->hooks.user_data);
 		else
@@ -1392,6 +1400,187 @@ static void on_data(struct lw_flow *f, enum lw_dir dir, const uint8_t *data, siz
 	}
 }
 
+/* --- local names: mDNS, LLMNR, NBNS, DNS UPDATE ------------------------------------------- */
+
+static void write_device_name(struct lw_pipeline *p, const struct lw_mac *mac, const char *proto,
+			      const char *name, uint64_t count, lw_time_us ts)
+{
+	struct lw_device_name_rec r;
+	size_t n;
+
+	if (!p->store)
+		return;
+	memset(&r, 0, sizeof(r));
+	r.ts = secs(ts);
+	lw_mac_str(mac, r.mac);
+	lw_str_copy(r.proto, sizeof(r.proto), proto);
+	lw_str_copy(r.name, sizeof(r.name), name);
+	r.count = count;
+	/*
+	 * devices.hostname, while the device has none (a DHCP host name replaces it): the name
+	 * without mDNS's ".local"; an NBNS or LLMNR name as it is; not a DNS UPDATE's, which a
+	 * server may send for others.
+	 */
+	if (strcmp(proto, "update") != 0) {
+		lw_str_copy(r.hostname, sizeof(r.hostname), name);
+		n = strlen(r.hostname);
+		if (strcmp(proto, "mdns") == 0 && n > 6 &&
+		    strcmp(r.hostname + n - 6, ".local") == 0)
+			r.hostname[n - 6] = '\0';
+	}
+	lw_store_put_device_name(p->store, &r);
+}
+
+static void flush_device_name(const struct lw_devnames_entry *e, void *user_data)
+{
+	write_device_name(user_data, &e->mac, e->proto, e->name, e->pending, e->last_seen);
+}
+
+/*
+ * A name the frame's sender announced for itself.  The first sighting of a (device, proto,
+ * name) is written at once and its name scanned for identifiers (android-<Android ID>, a MAC,
+ * an IMEI as a host name); later ones are counted and written by the periodic flush.
+ */
+static void device_name(struct lw_pipeline *p, struct lw_flow *f, const struct lw_packet *pkt,
+			const char *proto, const char *location, const char *name)
+{
+	const struct lw_mac *mac = frame_mac(pkt, false);
+	int r;
+
+	if (!mac || !mac_is_unicast(mac) || !name[0] || !p->devnames)
+		return;
+	r = lw_devnames_see(p->devnames, mac, proto, name, p->now);
+	if (r == -ENOSPC)
+		p->n.device_names_refused++;
+	if (r != 1)
+		return;
+	/* the announcer is a device even when it only answers (an LLMNR responder) */
+	write_device(p, mac, &pkt->src, NULL, NULL, false);
+	write_device_name(p, mac, proto, name, 1, p->now);
+	scan(p, f, mac, location, (const uint8_t *)name, strlen(name), false);
+}
+
+/* The flow's name from a local discovery message: the first one it carried stays. */
+static void local_flow_name(struct lw_pipeline *p, struct lw_flow *f, const char *name,
+			    enum lw_name_source src)
+{
+	if (f->name_source == LW_NAME_NONE || f->name_source == LW_NAME_DNS)
+		set_name(p, f, name, strlen(name), src);
+}
+
+/*
+ * mDNS (mdns) or LLMNR.  The flow is named by the first question, else the first host name.
+ * The sender's own names: in a response, the hosts of its answer and additional records
+ * (RFC 6762 §6, RFC 4795 §2.1); in an mDNS query, the hosts of its authority section (a
+ * probe, RFC 6762 §8.2).  A query's answer section holds names the asker already knows about
+ * others (known answers, §7.1): not its own.
+ */
+static void local_dns_names(struct lw_pipeline *p, struct lw_flow *f, const struct lw_packet *pkt,
+			    bool mdns)
+{
+	struct lw_localnames *m = malloc(sizeof(*m)); /* ~3 KiB: not on a fuzzer's stack */
+	size_t i;
+
+	if (!m)
+		return;
+	if (lw_localnames_parse(pkt->payload, pkt->payload_len, m) < 0) {
+		p->n.local_malformed++;
+		free(m);
+		return;
+	}
+	p->n.local_names++;
+	if (m->malformed)
+		p->n.local_malformed++;
+	if (m->n_questions)
+		local_flow_name(p, f, m->questions[0], mdns ? LW_NAME_MDNS : LW_NAME_LLMNR);
+	else if (m->n_hosts)
+		local_flow_name(p, f, m->hosts[0], mdns ? LW_NAME_MDNS : LW_NAME_LLMNR);
+	for (i = 0; i < m->n_hosts; i++) {
+		uint8_t sec = m->host_section[i];
+		bool own = m->response ? sec == LW_LOCALNAMES_AN || sec == LW_LOCALNAMES_AR
+				       : mdns && sec == LW_LOCALNAMES_NS;
+
+		if (own && m->opcode == 0)
+			device_name(p, f, pkt, mdns ? "mdns" : "llmnr",
+				    mdns ? "mdns.name" : "llmnr.name", m->hosts[i]);
+	}
+	free(m);
+}
+
+/*
+ * NetBIOS name service.  The flow is named by the name asked, registered or answered (not the
+ * node status wildcard "*").  The sender's own name: a unique (not group) workstation <00> or
+ * server <20> name it registers or refreshes, or answers a query for.
+ */
+static void nbns_names(struct lw_pipeline *p, struct lw_flow *f, const struct lw_packet *pkt)
+{
+	struct lw_nbns_msg m;
+	bool own;
+
+	if (lw_nbns_parse(pkt->payload, pkt->payload_len, &m) < 0) {
+		p->n.local_malformed++;
+		return;
+	}
+	p->n.local_names++;
+	if (m.name[0] && strcmp(m.name, "*") != 0)
+		local_flow_name(p, f, m.name, LW_NAME_NBNS);
+	switch (m.opcode) {
+	case LW_NBNS_REGISTRATION:
+	case LW_NBNS_REFRESH:
+	case LW_NBNS_REFRESH_ALT:
+	case LW_NBNS_MULTIHOMED:
+		own = !m.response;
+		break;
+	case LW_NBNS_QUERY:
+		own = m.response && m.rcode == 0;
+		break;
+	default:
+		own = false;
+		break;
+	}
+	if (own && m.has_nb && !m.group && (m.suffix == 0x00 || m.suffix == 0x20) &&
+	    strcmp(m.name, "*") != 0)
+		device_name(p, f, pkt, "nbns", "nbns.name", m.name);
+}
+
+/*
+ * DNS UPDATE (RFC 2136) from a client: the zone names the flow (`update`), and the owner
+ * names of its update records (the names the sender adds or deletes, e.g. its own
+ * laptop.example.com; not those under .arpa) are recorded as its names.  The message also
+ * goes through dns_message like any query: its dns row holds the zone (qtype SOA) and the
+ * server's rcode.
+ */
+static void dns_update(struct lw_pipeline *p, struct lw_flow *f, enum lw_dir dir,
+		       const struct lw_packet *pkt)
+{
+	struct lw_localnames *m;
+	size_t i;
+
+	/* opcode 5 in the header's third byte: 0 1010 xxx (QR 0) */
+	if (dir != LW_DIR_UP || pkt->payload_len < 12 || (pkt->payload[2] & 0xf8) != 0x28)
+		return;
+	m = malloc(sizeof(*m));
+	if (!m)
+		return;
+	if (lw_localnames_parse(pkt->payload, pkt->payload_len, m) < 0) {
+		p->n.local_malformed++;
+		free(m);
+		return;
+	}
+	p->n.local_names++;
+	if (m->n_questions)
+		local_flow_name(p, f, m->questions[0], LW_NAME_UPDATE);
+	for (i = 0; i < m->n_hosts; i++) {
+		size_t n = strlen(m->hosts[i]);
+
+		if ((n >= 12 && strcmp(m->hosts[i] + n - 12, "in-addr.arpa") == 0) ||
+		    (n >= 8 && strcmp(m->hosts[i] + n - 8, "ip6.arpa") == 0))
+			continue;
+		device_name(p, f, pkt, "update", "dns.update", m->hosts[i]);
+	}
+	free(m);
+}
+
 /* --- UDP ---------------------------------------------------------------------------------- */
 
 static bool port_is(const struct lw_flow *f, uint16_t port)
@@ -1409,12 +1598,20 @@ static void udp_packet(struct lw_pipeline *p, struct lw_flow *f, enum lw_dir dir
 	if (pkt->payload_len == 0)
 		return;
 	if (port_is(f, 53)) {
+		dns_update(p, f, dir, pkt);
 		dns_message(p, f, dir, pkt, pkt->payload, pkt->payload_len);
 		return;
 	}
 	if (port_is(f, 5353) || port_is(f, 5355)) {
 		if (f->app == LW_APP_UNKNOWN)
 			f->app = port_is(f, 5353) ? LW_APP_MDNS : LW_APP_LLMNR;
+		local_dns_names(p, f, pkt, f->app == LW_APP_MDNS);
+		return;
+	}
+	if (port_is(f, 137)) {
+		if (f->app == LW_APP_UNKNOWN)
+			f->app = LW_APP_NBNS;
+		nbns_names(p, f, pkt);
 		return;
 	}
 	if (port_is(f, 67) || port_is(f, 68)) {
@@ -1650,6 +1847,7 @@ static void write_stats(struct lw_pipeline *p)
 	r.devices_refused = p->n.devices_refused;
 	r.block_guarded = p->n.block_guarded;
 	r.body_undecoded = lw_detect_get_stats(p->detect)->body_undecoded;
+	r.device_names_refused = p->n.device_names_refused;
 	lw_store_put_stats(p->store, &r);
 }
 
@@ -1663,6 +1861,7 @@ void lw_pipeline_tick(struct lw_pipeline *p, lw_time_us now)
 		p->next_walk = p->now + FLOW_WALK_EVERY;
 	if (p->now >= p->next_walk) {
 		lw_flow_table_foreach(p->flows, write_if_due, p);
+		lw_devnames_flush(p->devnames, flush_device_name, p);
 		p->next_walk = p->now + FLOW_WALK_EVERY;
 	}
 	if (p->next_stats == 0)
@@ -1678,6 +1877,7 @@ void lw_pipeline_finish(struct lw_pipeline *p, lw_time_us now)
 	if (now > p->now)
 		p->now = now;
 	lw_flow_table_flush(p->flows);
+	lw_devnames_flush(p->devnames, flush_device_name, p);
 	write_stats(p);
 }
 
@@ -1859,6 +2059,7 @@ int lw_pipeline_new(const struct lw_config *cfg, struct lw_store *store, int dlt
 		.timeout = DNS_PENDING_TIMEOUT,
 	});
 	p->dns_msg = malloc(sizeof(*p->dns_msg));
+	p->devnames = lw_devnames_new(NULL);
 	{
 		struct lw_detect_config dcfg = {
 			.max_decode_bytes = (size_t)cfg->detect_decode_kb * 1024,
@@ -1870,7 +2071,8 @@ int lw_pipeline_new(const struct lw_config *cfg, struct lw_store *store, int dlt
 		memcpy(dcfg.region, cfg->detect_region, sizeof(dcfg.region));
 		p->detect = lw_detect_new(&dcfg);
 	}
-	if (!p->decoder || !p->flows || !p->names || !p->detect || !p->dns_msg || !p->pending) {
+	if (!p->decoder || !p->flows || !p->names || !p->detect || !p->dns_msg || !p->pending ||
+	    !p->devnames) {
 		lw_pipeline_free(p);
 		snprintf(err, errlen, "out of memory for the flow table (max_flows %ld)",
 			 cfg->max_flows);
@@ -1928,6 +2130,7 @@ void lw_pipeline_free(struct lw_pipeline *p)
 	lw_flow_table_free(p->flows);
 	lw_names_free(p->names);
 	lw_pending_free(p->pending);
+	lw_devnames_free(p->devnames);
 	free(p->known);
 	lw_detect_free(p->detect);
 	free(p->dns_msg);

@@ -40,6 +40,9 @@ struct lw_pipeline_counters {
 	uint64_t devices_refused; /* new MACs beyond the device table's bound */
 	uint64_t
 		block_guarded; /* addresses not handed to blocking: LAN, the AP, gateway, resolver */
+	uint64_t local_names; /* mDNS / LLMNR / NBNS / DNS UPDATE messages read for names */
+	uint64_t local_malformed; /* ... that could not be read */
+	uint64_t device_names_refused; /* announced names beyond a device's share or the total */
 };
 
 struct lw_pipeline;

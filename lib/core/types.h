@@ -50,6 +50,11 @@ enum lw_name_source {
 	LW_NAME_NONE = 0,
 	LW_NAME_DNS, /* passive DNS: the client resolved this address earlier */
 	LW_NAME_SOCKS, /* the host a SOCKS4A/5 client asked its proxy for */
+	/* names a local discovery message on the flow carries (asked for or announced) */
+	LW_NAME_MDNS,
+	LW_NAME_LLMNR,
+	LW_NAME_NBNS,
+	LW_NAME_UPDATE, /* the zone of a DNS UPDATE (RFC 2136) */
 	LW_NAME_HTTP, /* HTTP Host header */
 	LW_NAME_QUIC, /* SNI in a QUIC Initial */
 	LW_NAME_SNI, /* SNI in a TLS ClientHello */
@@ -67,6 +72,7 @@ enum lw_app {
 	LW_APP_MDNS,
 	LW_APP_LLMNR,
 	LW_APP_SIP,
+	LW_APP_NBNS,
 };
 
 bool lw_addr_eq(const struct lw_addr *a, const struct lw_addr *b);

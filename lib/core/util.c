@@ -152,6 +152,14 @@ const char *lw_name_source_str(enum lw_name_source s)
 		return "dns";
 	case LW_NAME_SOCKS:
 		return "socks";
+	case LW_NAME_MDNS:
+		return "mdns";
+	case LW_NAME_LLMNR:
+		return "llmnr";
+	case LW_NAME_NBNS:
+		return "nbns";
+	case LW_NAME_UPDATE:
+		return "update";
 	case LW_NAME_HTTP:
 		return "http";
 	case LW_NAME_QUIC:
@@ -185,6 +193,8 @@ const char *lw_app_str(enum lw_app a)
 		return "llmnr";
 	case LW_APP_SIP:
 		return "sip";
+	case LW_APP_NBNS:
+		return "nbns";
 	}
 	return NULL;
 }

@@ -144,6 +144,11 @@ bad:
 	return -EBADMSG;
 }
 
+int lw_dns_read_name(const uint8_t *msg, size_t msg_len, struct lw_cursor *c, char *out)
+{
+	return dns_read_name(msg, msg_len, c, out);
+}
+
 /*
  * Reads one resource record into a (zeroed first).  Returns 0 or -EBADMSG; on error the
  * caller's cursor is failed too, because the next record's start is unknown.

@@ -49,6 +49,15 @@ struct lw_dns_msg {
  */
 int lw_dns_parse(const uint8_t *p, size_t len, struct lw_dns_msg *out);
 
+struct lw_cursor;
+
+/*
+ * Reads the name at *c in text form into out (LW_DNS_NAME_MAX bytes), following compression
+ * pointers into msg/msg_len (each strictly backwards, at most LW_DNS_MAX_JUMPS), and advances
+ * *c past the name's in-place part.  0, or -EBADMSG with *c failed and out "".
+ */
+int lw_dns_read_name(const uint8_t *msg, size_t msg_len, struct lw_cursor *c, char *out);
+
 /*
  * DNS over TCP: given the in-order stream bytes, returns the length of the first whole
  * message including its 2-byte prefix (> 0), LW_NEED_MORE, or -EBADMSG; msg and msg_len point

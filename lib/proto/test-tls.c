@@ -245,6 +245,22 @@ static void test_sni_names(void)
 	hello(&hs, ext.b, ext.n, false);
 	LW_CHECK_INT(parse_hs_guarded(hs.b, hs.n, &h), hs.n);
 	LW_CHECK_STR(h.sni, "");
+	/* Address literals (RFC 6066 §3 forbids them; clients send them): kept as sent. */
+	ext.n = 0;
+	ext_sni(&ext, "198.51.100.7", 12);
+	hello(&hs, ext.b, ext.n, false);
+	LW_CHECK_INT(parse_hs_guarded(hs.b, hs.n, &h), hs.n);
+	LW_CHECK_STR(h.sni, "198.51.100.7");
+	ext.n = 0;
+	ext_sni(&ext, "2001:DB8:80::7", 14);
+	hello(&hs, ext.b, ext.n, false);
+	LW_CHECK_INT(parse_hs_guarded(hs.b, hs.n, &h), hs.n);
+	LW_CHECK_STR(h.sni, "2001:db8:80::7");
+	ext.n = 0;
+	ext_sni(&ext, "[2001:db8:80::7]:443", 20);
+	hello(&hs, ext.b, ext.n, false);
+	LW_CHECK_INT(parse_hs_guarded(hs.b, hs.n, &h), hs.n);
+	LW_CHECK_STR(h.sni, "[2001:db8:80::7]:443");
 	/* An empty name. */
 	ext.n = 0;
 	ext_sni(&ext, "", 0);

@@ -149,7 +149,8 @@ static const char schema_v4[] = SCHEMA_V4_STATIONS SCHEMA_V4_HOSTILE;
 
 /*
  * v5: ... and the names each device announced for itself on the LAN (mDNS, LLMNR, NetBIOS
- * name service): one row per device, protocol and name.
+ * name service): one row per device, protocol and name; stats.device_names_refused counts the
+ * names refused by the per-device and total limits.
  */
 #define SCHEMA_V5_NAMES                                                                           \
 	"CREATE TABLE device_names(mac TEXT NOT NULL, proto TEXT NOT NULL, name TEXT NOT NULL,\n" \
@@ -157,7 +158,8 @@ static const char schema_v4[] = SCHEMA_V4_STATIONS SCHEMA_V4_HOSTILE;
 	"CREATE VIEW device_names_readable AS SELECT mac, proto, name, count,\n"                  \
 	"  datetime(first_seen, 'unixepoch') AS first_time,\n"                                    \
 	"  datetime(last_seen, 'unixepoch') AS last_time, first_seen, last_seen\n"                \
-	"  FROM device_names;\n"
+	"  FROM device_names;\n"                                                                  \
+	"ALTER TABLE stats ADD COLUMN device_names_refused INTEGER;\n"
 
 /*
  * v5: and what a device was refused beyond its fair share: passive-DNS names, learned

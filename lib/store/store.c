@@ -61,6 +61,7 @@ enum rec_type {
 	REC_SESSION,
 	REC_IDENTIFIER,
 	REC_STATION,
+	REC_DEVICE_NAME,
 };
 
 enum stmt {
@@ -78,6 +79,8 @@ enum stmt {
 	ST_SESSION,
 	ST_IDENTIFIER,
 	ST_STATION,
+	ST_DEVICE_NAME,
+	ST_DEVICE_NAME_HOST,
 	ST_RET_DNS, /* the retention statements, in this order */
 	ST_RET_FLOWS,
 	ST_RET_LEAKS,
@@ -146,9 +149,10 @@ static const char *const stmt_sql[ST__MAX] = {
 		"dns_malformed, http_malformed, tls_malformed, reasm_overflow, reasm_gaps, "
 		"frag_dropped, quic_too_big, detect_budget_hit, http_body_cut, dns_unmatched, "
 		"dns_pending_evicted, dhcp_chaddr_mismatch, devices_refused, block_guarded, "
-		"body_undecoded, names_refused, learned_evicted, known_full, store_dropped_share) "
+		"body_undecoded, names_refused, learned_evicted, known_full, store_dropped_share, "
+		"device_names_refused) "
 		"VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
-		"?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31)",
+		"?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32)",
 	[ST_META] = "INSERT INTO meta(key, value) VALUES(?1, ?2) "
 		    "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
 	[ST_BLOCK] = "INSERT INTO blocks(ts, mac, domain, ip, until, reason, action) "
@@ -162,6 +166,17 @@ static const char *const stmt_sql[ST__MAX] = {
 	[ST_STATION] = "INSERT INTO stations(ts, mac, ifname, signal, signal_avg, tx_bitrate, "
 		       "rx_bitrate, inactive_ms, connected_s, rx_bytes, tx_bytes, tx_retries, "
 		       "tx_failed) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+	/* one row per (mac, proto, name): count adds up the sightings each record carries */
+	[ST_DEVICE_NAME] = "INSERT INTO device_names(mac, proto, name, first_seen, last_seen, "
+			   "count) VALUES(?1, ?2, ?3, ?4, ?4, ?5) "
+			   "ON CONFLICT(mac, proto, name) DO UPDATE SET "
+			   "first_seen = min(coalesce(first_seen, excluded.first_seen), "
+			   "excluded.first_seen), "
+			   "last_seen = max(coalesce(last_seen, excluded.last_seen), "
+			   "excluded.last_seen), count = coalesce(count, 0) + excluded.count",
+	/* a device's announced name fills devices.hostname only while it has none */
+	[ST_DEVICE_NAME_HOST] = "UPDATE devices SET hostname = ?2 WHERE mac = ?1 AND "
+				"hostname IS NULL",
 	[ST_RET_DNS] = "DELETE FROM dns WHERE rowid IN "
 		       "(SELECT rowid FROM dns WHERE ts < ?1 LIMIT ?2)",
 	[ST_RET_FLOWS] = "DELETE FROM flows WHERE rowid IN "
@@ -505,6 +520,7 @@ union any_rec {
 	struct lw_session_rec session;
 	struct lw_identifier_rec identifier;
 	struct lw_station_rec station;
+	struct lw_device_name_rec device_name;
 };
 
 _Static_assert(ENTRY_SIZE(PACK_MAX(sizeof(union any_rec))) <= LW_STORE_CHUNK_BYTES,
@@ -753,6 +769,7 @@ static int write_stats(struct lw_store *s, const struct lw_stats_rec *r)
 	bind_u64(st, 29, r->learned_evicted);
 	bind_u64(st, 30, r->known_full);
 	bind_u64(st, 31, r->store_dropped_share);
+	bind_u64(st, 32, r->device_names_refused);
 	return step(st);
 }
 
@@ -853,6 +870,27 @@ static __attribute__((noinline)) int write_station(struct lw_store *s,
 	return step(st);
 }
 
+/* Not inlined, for the reason write_station() is not: its 8-byte proto merged with others. */
+static __attribute__((noinline)) int write_device_name(struct lw_store *s,
+						       const struct lw_device_name_rec *r)
+{
+	sqlite3_stmt *st = s->st[ST_DEVICE_NAME];
+	int rc;
+
+	BIND_STR(st, 1, r->mac);
+	BIND_STR(st, 2, r->proto);
+	BIND_STR(st, 3, r->name);
+	sqlite3_bind_double(st, 4, r->ts);
+	bind_u64(st, 5, r->count);
+	rc = step(st);
+	if (rc != SQLITE_OK || !r->hostname[0])
+		return rc;
+	st = s->st[ST_DEVICE_NAME_HOST];
+	BIND_STR(st, 1, r->mac);
+	BIND_STR(st, 2, r->hostname);
+	return step(st);
+}
+
 /* The unpacked size of each packed record type (meta records are not packed). */
 static const size_t rec_size[] = {
 	[REC_FLOW] = sizeof(struct lw_flow_rec),
@@ -864,6 +902,7 @@ static const size_t rec_size[] = {
 	[REC_SESSION] = sizeof(struct lw_session_rec),
 	[REC_IDENTIFIER] = sizeof(struct lw_identifier_rec),
 	[REC_STATION] = sizeof(struct lw_station_rec),
+	[REC_DEVICE_NAME] = sizeof(struct lw_device_name_rec),
 };
 
 static int write_entry(struct lw_store *s, const struct entry *e)
@@ -898,6 +937,8 @@ static int write_entry(struct lw_store *s, const struct entry *e)
 		return write_identifier(s, p);
 	case REC_STATION:
 		return write_station(s, p);
+	case REC_DEVICE_NAME:
+		return write_device_name(s, p);
 	}
 	return SQLITE_MISUSE;
 }
@@ -1498,6 +1539,14 @@ int lw_store_put_station(struct lw_store *s, const struct lw_station_rec *r)
 	if (r && !r->mac[0])
 		return -EINVAL;
 	return put(s, REC_STATION, r, sizeof(*r), r ? r->mac : NULL);
+}
+
+int lw_store_put_device_name(struct lw_store *s, const struct lw_device_name_rec *r)
+{
+	/* NULL in the primary key never conflicts: every write would add a row */
+	if (r && (!r->mac[0] || !r->proto[0] || !r->name[0]))
+		return -EINVAL;
+	return put(s, REC_DEVICE_NAME, r, sizeof(*r));
 }
 
 int lw_store_put_meta(struct lw_store *s, const char *key, const char *value)

@@ -117,6 +117,8 @@ struct lw_stats_rec {
 	uint64_t learned_evicted;
 	uint64_t known_full;
 	uint64_t store_dropped_share;
+	/* device_names refused by the per-device or total limit (schema v5) */
+	uint64_t device_names_refused;
 	long rss_kb;
 };
 
@@ -168,6 +170,21 @@ struct lw_station_rec {
 	int64_t connected_s;
 	int64_t rx_bytes, tx_bytes; /* from / to the station, since it associated */
 	int64_t tx_retries, tx_failed;
+};
+
+/*
+ * A name a device announced for itself (schema v5 device_names): an upsert on (mac, proto,
+ * name) that adds count to the row's count and widens first_seen/last_seen to ts.  hostname,
+ * when not "", is also written to devices.hostname of that MAC if the device row exists and
+ * has no host name yet.
+ */
+struct lw_device_name_rec {
+	double ts;
+	char mac[LW_MAC_STRLEN];
+	char proto[8]; /* "mdns", "llmnr", "nbns", "update" */
+	char name[256];
+	uint64_t count; /* sightings this record stands for (>= 1) */
+	char hostname[256]; /* "" = leave devices.hostname alone */
 };
 
 struct lw_store_stats {
@@ -237,6 +254,8 @@ int lw_store_put_block(struct lw_store *s, const struct lw_block_rec *r);
 int lw_store_put_session(struct lw_store *s, const struct lw_session_rec *r);
 int lw_store_put_identifier(struct lw_store *s, const struct lw_identifier_rec *r);
 int lw_store_put_station(struct lw_store *s, const struct lw_station_rec *r);
+/* -EINVAL without a MAC, proto or name */
+int lw_store_put_device_name(struct lw_store *s, const struct lw_device_name_rec *r);
 /*
  * meta(key, value): upsert.  value NULL -> NULL.  -EINVAL for a NULL or empty key, -E2BIG
  * when the key or value is longer than LW_STORE_META_MAX.

@@ -243,8 +243,9 @@ static const struct {
 		  "malformed,store_dropped,rss_kb,names_evicted,dns_malformed,http_malformed,"
 		  "tls_malformed,reasm_overflow,reasm_gaps,frag_dropped,quic_too_big,"
 		  "detect_budget_hit,http_body_cut,dns_unmatched,dns_pending_evicted,"
-		  "dhcp_chaddr_mismatch,devices_refused,block_guarded,body_undecoded,names_refused,"
-		  "learned_evicted,known_full,store_dropped_share"},
+		  "dhcp_chaddr_mismatch,devices_refused,block_guarded,body_undecoded,"
+		  "device_names_refused,names_refused,learned_evicted,known_full,"
+		  "store_dropped_share"},
 	{"leak_summary", "mac,domain,kind,count,first_seen,last_seen,first_time,last_time"},
 	{"device_domains",
 	 "mac,domain,flows,bytes_out,bytes_in,first_seen,last_seen,first_time,last_time"},
@@ -415,10 +416,11 @@ static void test_roundtrip(void)
 	st.devices_refused = 24;
 	st.block_guarded = 25;
 	st.body_undecoded = 26;
-	st.names_refused = 27;
-	st.learned_evicted = 28;
-	st.known_full = 29;
-	st.store_dropped_share = 30;
+	st.device_names_refused = 27;
+	st.names_refused = 28;
+	st.learned_evicted = 29;
+	st.known_full = 30;
+	st.store_dropped_share = 31;
 	memset(&b, 0, sizeof(b));
 	b.ts = 1700000003;
 	strcpy(b.domain, "zzhc.vnet.cn");
@@ -525,7 +527,7 @@ static void test_roundtrip(void)
 		     "NULL|192.168.1.23|wlan0");
 	LW_CHECK_STR(db_row(db, "SELECT * FROM stats", buf, sizeof(buf)),
 		     "1700000010.0|1000|1048576|1|2|3|4|5|6|7|8192|11|12|13|14|15|16|17|18|19|20|"
-		     "21|22|23|24|25|26|27|28|29|30");
+		     "21|22|23|24|25|26|27|28|29|30|31");
 	LW_CHECK_STR(db_row(db, "SELECT * FROM blocks", buf, sizeof(buf)),
 		     "1|1700000003.0|NULL|zzhc.vnet.cn|203.0.113.9|1700000303.0|dns|add");
 	LW_CHECK_STR(db_row(db, "SELECT * FROM sessions", buf, sizeof(buf)),
@@ -693,6 +695,88 @@ static void test_device_merge(void)
 	LW_CHECK_STR(db_row(db, "SELECT * FROM devices", buf, sizeof(buf)),
 		     "aa:bb:cc:dd:ee:ff|1700000100|1700000970|HMD|phone|android-dhcp-9|1|Nokia|"
 		     "192.168.1.51|lan1");
+	sqlite3_close(db);
+	lw_store_close(s);
+}
+
+/*
+ * device_names: one row per (mac, proto, name); count adds up, first/last_seen widen; the
+ * name fills devices.hostname only while it is NULL; records without a key are refused.
+ */
+static void test_device_names(void)
+{
+	char path[128], buf[1024];
+	struct lw_store *s = open_ok(new_path(path, sizeof(path)), NULL);
+	struct lw_device_name_rec n;
+	struct lw_device_rec d;
+	sqlite3 *db;
+
+	memset(&d, 0, sizeof(d));
+	strcpy(d.mac, "02:00:5e:00:53:10");
+	d.ts = 1700000000;
+	LW_CHECK_INT(lw_store_put_device(s, &d), 0);
+	memset(&n, 0, sizeof(n));
+	strcpy(n.mac, "02:00:5e:00:53:10");
+	strcpy(n.proto, "mdns");
+	strcpy(n.name, "sarahs-iphone.local");
+	strcpy(n.hostname, "sarahs-iphone");
+	n.ts = 1700000100;
+	n.count = 1;
+	LW_CHECK_INT(lw_store_put_device_name(s, &n), 0);
+	/* later, three more sightings; then an earlier one */
+	n.ts = 1700000200.5;
+	n.count = 3;
+	LW_CHECK_INT(lw_store_put_device_name(s, &n), 0);
+	n.ts = 1700000050;
+	n.count = 1;
+	LW_CHECK_INT(lw_store_put_device_name(s, &n), 0);
+	/* the same name over another protocol is its own row; a second name does not replace
+	 * the host name the first one set */
+	strcpy(n.proto, "llmnr");
+	strcpy(n.name, "sarahs-ipad");
+	strcpy(n.hostname, "sarahs-ipad");
+	LW_CHECK_INT(lw_store_put_device_name(s, &n), 0);
+	/* a MAC without a device row gets its name row, no device row */
+	strcpy(n.mac, "02:00:5e:00:53:11");
+	strcpy(n.proto, "nbns");
+	strcpy(n.name, "DESKTOP-1");
+	strcpy(n.hostname, "DESKTOP-1");
+	LW_CHECK_INT(lw_store_put_device_name(s, &n), 0);
+	/* without a key: refused */
+	n.name[0] = '\0';
+	LW_CHECK_INT(lw_store_put_device_name(s, &n), -EINVAL);
+	strcpy(n.name, "x");
+	n.proto[0] = '\0';
+	LW_CHECK_INT(lw_store_put_device_name(s, &n), -EINVAL);
+	strcpy(n.proto, "nbns");
+	n.mac[0] = '\0';
+	LW_CHECK_INT(lw_store_put_device_name(s, &n), -EINVAL);
+	LW_CHECK_INT(lw_store_flush(s), 0);
+
+	db = db_open(path);
+	LW_CHECK_INT(db_int(db, "SELECT count(*) FROM device_names"), 3);
+	LW_CHECK_STR(db_row(db,
+			    "SELECT mac, proto, name, first_seen, last_seen, count FROM "
+			    "device_names WHERE proto = 'mdns'",
+			    buf, sizeof(buf)),
+		     "02:00:5e:00:53:10|mdns|sarahs-iphone.local|1700000050.0|1700000200.5|5");
+	LW_CHECK_STR(db_row(db, "SELECT hostname FROM devices WHERE mac = '02:00:5e:00:53:10'", buf,
+			    sizeof(buf)),
+		     "sarahs-iphone");
+	LW_CHECK_INT(db_int(db, "SELECT count(*) FROM devices"), 1);
+	LW_CHECK_STR(db_row(db,
+			    "SELECT count, first_time FROM device_names_readable WHERE "
+			    "proto = 'nbns'",
+			    buf, sizeof(buf)),
+		     "1|2023-11-14 22:14:10");
+	/* a DHCP host name, when it comes, replaces the announced one */
+	memset(&d, 0, sizeof(d));
+	strcpy(d.mac, "02:00:5e:00:53:10");
+	d.ts = 1700000300;
+	strcpy(d.hostname, "Sarahs-iPhone");
+	LW_CHECK_INT(lw_store_put_device(s, &d), 0);
+	LW_CHECK_INT(lw_store_flush(s), 0);
+	LW_CHECK_STR(db_row(db, "SELECT hostname FROM devices", buf, sizeof(buf)), "Sarahs-iPhone");
 	sqlite3_close(db);
 	lw_store_close(s);
 }
@@ -995,6 +1079,7 @@ static void make_old_schema(const char *path, int version)
 	if (version < 5)
 		db_exec(db, "DROP VIEW device_names_readable; DROP TABLE device_names; "
 			    "ALTER TABLE stats DROP COLUMN body_undecoded; "
+			    "ALTER TABLE stats DROP COLUMN device_names_refused; "
 			    "ALTER TABLE stats DROP COLUMN names_refused; "
 			    "ALTER TABLE stats DROP COLUMN learned_evicted; "
 			    "ALTER TABLE stats DROP COLUMN known_full; "
@@ -1040,7 +1125,7 @@ static void test_migrate_v1(void)
 	LW_CHECK_INT(db_int(db, "PRAGMA user_version"), LW_STORE_SCHEMA_VERSION);
 	LW_CHECK_INT(db_int(db, "SELECT count(*) FROM pragma_table_info('stats')"),
 		     11 + (long long)LW_ARRAY_SIZE(v2_columns) +
-			     (long long)LW_ARRAY_SIZE(v4_hostile_columns) + 5);
+			     (long long)LW_ARRAY_SIZE(v4_hostile_columns) + 6);
 	LW_CHECK_INT(db_int(db, "SELECT count(*) FROM pragma_table_info('devices')"), 10);
 	LW_CHECK_INT(db_int(db, "SELECT count(*) FROM leaks"), 1);
 	sqlite3_close(db);
@@ -1668,6 +1753,7 @@ int main(void)
 	LW_TEST(test_roundtrip);
 	LW_TEST(test_flow_upsert);
 	LW_TEST(test_device_merge);
+	LW_TEST(test_device_names);
 	LW_TEST(test_queue_bound);
 	LW_TEST(test_queue_share);
 	LW_TEST(test_queue_waits);

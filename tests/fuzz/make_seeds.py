@@ -8,6 +8,8 @@ our own (classic pcap and pcapng enhanced/simple packet blocks; Ethernet with VL
 IPv6, UDP, TCP), and their payloads sorted to the targets:
   dns          UDP port 53 payloads; TCP port 53 streams (length-prefixed messages)
   dhcp         UDP 67/68 payloads
+  localnames   UDP 5353/5355 payloads and UDP port 53 payloads (DNS UPDATE among them)
+  nbns         UDP 137 payloads
   tls          upstream TCP streams starting with a handshake record; the bare handshake
   quic         UDP 443 client datagrams, one per file
   quic-multi   a flow's client datagrams as 2-byte length-prefixed parts
@@ -413,6 +415,11 @@ def main():
             src, dst, _proto, sport, dport, payload, _seq = p
             if 53 in (sport, dport):
                 add('dns', '%s-%d' % (case, i), payload)
+                add('localnames', '%s-%d' % (case, i), payload)
+            elif {sport, dport} & {5353, 5355}:
+                add('localnames', '%s-%d' % (case, i), payload)
+            elif 137 in (sport, dport):
+                add('nbns', '%s-%d' % (case, i), payload)
             elif {sport, dport} & {67, 68}:
                 add('dhcp', '%s-%d' % (case, i), payload)
             elif 5060 in (sport, dport):
