@@ -1546,7 +1546,7 @@ int lw_store_put_device_name(struct lw_store *s, const struct lw_device_name_rec
 	/* NULL in the primary key never conflicts: every write would add a row */
 	if (r && (!r->mac[0] || !r->proto[0] || !r->name[0]))
 		return -EINVAL;
-	return put(s, REC_DEVICE_NAME, r, sizeof(*r));
+	return put(s, REC_DEVICE_NAME, r, sizeof(*r), r ? r->mac : NULL);
 }
 
 int lw_store_put_meta(struct lw_store *s, const char *key, const char *value)
