@@ -231,6 +231,66 @@ def case_tunnel_http_no_uri():
     return t.frames
 
 
+LDAP_STARTTLS_OID = b'1.3.6.1.4.1.1466.20037'
+
+
+def case_tunnel_starttls_more():
+    """The other upgrades to TLS, one flow each, every one then a ClientHello whose SNI names
+    the flow: POP3 (CAPA, STLS) to 203.0.113.110:110; FTP (AUTH TLS) to 203.0.113.21:21; XMPP
+    (stream header, <starttls/>, <proceed/>) to 203.0.113.222:5222; LDAP (the StartTLS extended
+    request, RFC 4511 4.14, BER-encoded; success) to 203.0.113.89:389; RDP (X.224 Connection
+    Request with RDP_NEG_REQ asking for TLS, the server's Connection Confirm) to
+    203.0.113.189:3389."""
+    ext_req = b'\x80' + bytes([len(LDAP_STARTTLS_OID)]) + LDAP_STARTTLS_OID
+    ldap_req = b'\x02\x01\x01' + b'\x77' + bytes([len(ext_req)]) + ext_req
+    ldap_req = b'\x30' + bytes([len(ldap_req)]) + ldap_req
+    ldap_resp = b'\x30\x0c\x02\x01\x01\x78\x07\x0a\x01\x00\x04\x00\x04\x00'
+    # TPKT (version 3, length 19), X.224 CR (LI 14, code 0xe0), RDP_NEG_REQ (type 1, flags 0,
+    # length 8, PROTOCOL_SSL 1); the CC (0xd0) with RDP_NEG_RSP (type 2) choosing it
+    rdp_cr = b'\x03\x00\x00\x13\x0e\xe0\x00\x00\x00\x00\x00' + b'\x01\x00\x08\x00\x01\x00\x00\x00'
+    rdp_cc = b'\x03\x00\x00\x13\x0e\xd0\x00\x00\x12\x34\x00' + b'\x02\x00\x08\x00\x01\x00\x00\x00'
+    flows = [
+        ('203.0.113.110', 110, 'pop.example.com', [
+            (False, b'+OK POP3 ready\r\n'),
+            (True, b'CAPA\r\n'),
+            (False, b'+OK\r\nSTLS\r\nUSER\r\n.\r\n'),
+            (True, b'STLS\r\n'),
+            (False, b'+OK Begin TLS negotiation\r\n'),
+        ]),
+        ('203.0.113.21', 21, 'ftp.example.com', [
+            (False, b'220 FTP ready\r\n'),
+            (True, b'AUTH TLS\r\n'),
+            (False, b'234 AUTH TLS OK.\r\n'),
+        ]),
+        ('203.0.113.222', 5222, 'xmpp.example.com', [
+            (True, b"<?xml version='1.0'?><stream:stream to='example.com' xmlns='jabber:client'"
+                   b" xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>"),
+            (False, b"<?xml version='1.0'?><stream:stream from='example.com' id='x1'"
+                    b" xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'"
+                    b" version='1.0'><stream:features><starttls"
+                    b" xmlns='urn:ietf:params:xml:ns:xmpp-tls'><required/></starttls>"
+                    b"</stream:features>"),
+            (True, b"<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"),
+            (False, b"<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"),
+        ]),
+        ('203.0.113.89', 389, 'ldap.example.com', [
+            (True, ldap_req),
+            (False, ldap_resp),
+        ]),
+        ('203.0.113.189', 3389, 'rdp.example.com', [
+            (True, rdp_cr),
+            (False, rdp_cc),
+        ]),
+    ]
+    t = g.Trace(g.T0 + 3400)
+    for n, (addr, port, sni, pairs) in enumerate(flows):
+        c = g.TcpConn(t, PHONE, 50340 + n, g.server(addr), port, 340000 + n * 1000,
+                      350000 + n * 1000)
+        c.handshake()
+        exchange(c, pairs + [(True, g.tls_record(g.client_hello(sni, 'starttls%d' % n)))])
+    return t.frames
+
+
 CASES = {
     'tunnel_socks5_http': (case_tunnel_socks5_http, 'pcap'),
     'tunnel_socks4a_tls': (case_tunnel_socks4a_tls, 'pcap'),
@@ -239,4 +299,5 @@ CASES = {
     'tunnel_h2c_prior': (case_tunnel_h2c_prior, 'pcap'),
     'tunnel_h2c_upgrade': (case_tunnel_h2c_upgrade, 'pcap'),
     'tunnel_http_no_uri': (case_tunnel_http_no_uri, 'pcap'),
+    'tunnel_starttls_more': (case_tunnel_starttls_more, 'pcap'),
 }
