@@ -634,6 +634,12 @@ int main(int argc, char **argv)
 			return EX_OK;
 		case 'V':
 			printf("leakwatchd %s\n", LW_VERSION);
+			/* the optional parts this build has (meson options), for scripts and tests */
+#ifdef LW_HAVE_PHONENUMBER
+			printf("features: phonenumber\n");
+#else
+			printf("features:\n");
+#endif
 			return EX_OK;
 		default:
 			usage(stderr);
