@@ -21,6 +21,19 @@ import sys
 import time
 
 
+def luhn(d14):
+    """The 15-digit IMEI whose first 14 digits are d14 (its Luhn check digit appended); the
+    floods of made-up valid IMEIs import it."""
+    s = 0
+    for i, c in enumerate(d14):
+        v = int(c)
+        if i % 2:
+            v *= 2
+            v -= 9 if v > 9 else 0
+        s += v
+    return d14 + str((10 - s % 10) % 10)
+
+
 def mac_bytes(mac):
     return bytes(int(x, 16) for x in mac.split(':'))
 

@@ -39,15 +39,8 @@ block_start "$LAB_DIR/lw.conf"
 # the flood: 20 000 distinct IMEIs, cycled (more than a flow remembers)
 cat >"$LAB_DIR/flood.py" <<'PY'
 import socket, sys, time
-def luhn(d14):
-    s = 0
-    for i, c in enumerate(d14):
-        v = int(c)
-        if i % 2:
-            v *= 2
-            v -= 9 if v > 9 else 0
-        s += v
-    return d14 + str((10 - s % 10) % 10)
+sys.path.insert(0, sys.argv[3])
+from forge import luhn
 k = int(sys.argv[2])
 msgs = [b'{"imei":"%s"}' % luhn('35%012d' % (k * 100000 + i)).encode() for i in range(20000)]
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -75,7 +68,7 @@ time.sleep(float(sys.argv[2]))
 c.execute("ROLLBACK")
 ' "$db" $((SECONDS_FLOOD - 1)) &
 locker=$!
-lab_bg "$P1" "$LAB_DIR/flood1.log" python3 "$LAB_DIR/flood.py" "$SECONDS_FLOOD" 1
+lab_bg "$P1" "$LAB_DIR/flood1.log" python3 "$LAB_DIR/flood.py" "$SECONDS_FLOOD" 1 "$here"
 sleep 0.5
 lab_ns "$P2" python3 - <<'PY'
 import socket, time
