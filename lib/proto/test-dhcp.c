@@ -6,35 +6,13 @@
  */
 #include "core/types.h"
 #include "lw-test.h"
+#include "lw-test-msg.h"
 #include "proto/dhcp.h"
 
 #include <errno.h>
 #include <stdint.h>
 
 #define BOOTP_FIXED 236
-
-struct msgb {
-	uint8_t b[1500];
-	size_t n;
-};
-
-static void b_u8(struct msgb *m, unsigned int v)
-{
-	if (m->n >= sizeof(m->b)) {
-		fprintf(stderr, "test message too long\n");
-		exit(2);
-	}
-	m->b[m->n++] = (uint8_t)v;
-}
-
-static void b_bytes(struct msgb *m, const void *p, size_t n)
-{
-	const uint8_t *s = p;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		b_u8(m, s[i]);
-}
 
 static void b_opt(struct msgb *m, unsigned int code, const void *p, size_t n)
 {

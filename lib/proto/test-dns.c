@@ -7,6 +7,7 @@
 #include "core/cursor.h"
 #include "core/types.h"
 #include "lw-test.h"
+#include "lw-test-msg.h"
 #include "proto/dhcp.h"
 #include "proto/dns.h"
 
@@ -18,55 +19,6 @@
 
 /* ---- building messages ---- */
 
-struct msgb {
-	uint8_t b[8192];
-	size_t n;
-};
-
-static void b_u8(struct msgb *m, unsigned int v)
-{
-	if (m->n >= sizeof(m->b)) {
-		fprintf(stderr, "test message too long\n");
-		exit(2);
-	}
-	m->b[m->n++] = (uint8_t)v;
-}
-
-static void b_u16(struct msgb *m, unsigned int v)
-{
-	b_u8(m, v >> 8 & 0xff);
-	b_u8(m, v & 0xff);
-}
-
-static void b_u32(struct msgb *m, uint32_t v)
-{
-	b_u16(m, v >> 16);
-	b_u16(m, v & 0xffff);
-}
-
-static void b_bytes(struct msgb *m, const void *p, size_t n)
-{
-	const uint8_t *s = p;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		b_u8(m, s[i]);
-}
-
-/* Labels of a dotted name, without the terminating zero. */
-static void b_labels(struct msgb *m, const char *dotted)
-{
-	while (*dotted) {
-		size_t len = strcspn(dotted, ".");
-
-		b_u8(m, (unsigned int)len);
-		b_bytes(m, dotted, len);
-		dotted += len;
-		if (*dotted == '.')
-			dotted++;
-	}
-}
-
 static void b_name(struct msgb *m, const char *dotted)
 {
 	b_labels(m, dotted);
@@ -75,29 +27,23 @@ static void b_name(struct msgb *m, const char *dotted)
 
 static void b_ptr(struct msgb *m, size_t off)
 {
-	b_u16(m, 0xc000 | (unsigned int)off);
+	b_be16(m, 0xc000 | (unsigned int)off);
 }
 
 static void b_hdr(struct msgb *m, unsigned int id, unsigned int flags, unsigned int qd,
 		  unsigned int an)
 {
-	m->n = 0;
-	b_u16(m, id);
-	b_u16(m, flags);
-	b_u16(m, qd);
-	b_u16(m, an);
-	b_u16(m, 0);
-	b_u16(m, 0);
+	b_dns_hdr(m, id, flags, qd, an, 0, 0);
 }
 
 /* TYPE CLASS TTL RDLENGTH after an owner name */
 static void b_rr(struct msgb *m, unsigned int type, unsigned int cls, uint32_t ttl,
 		 unsigned int rdlen)
 {
-	b_u16(m, type);
-	b_u16(m, cls);
-	b_u32(m, ttl);
-	b_u16(m, rdlen);
+	b_be16(m, type);
+	b_be16(m, cls);
+	b_be32(m, ttl);
+	b_be16(m, rdlen);
 }
 
 static int parse_guarded(const struct msgb *m, struct lw_dns_msg *out)
@@ -146,8 +92,8 @@ static void test_query(void)
 
 	b_hdr(&m, 0x1234, 0x0100, 1, 0);
 	b_name(&m, "www.Example.COM");
-	b_u16(&m, 28);
-	b_u16(&m, 1);
+	b_be16(&m, 28);
+	b_be16(&m, 1);
 	LW_CHECK_INT(parse_guarded(&m, &msg), 0);
 	LW_CHECK_INT(msg.id, 0x1234);
 	LW_CHECK(!msg.response);
@@ -161,8 +107,8 @@ static void test_query(void)
 	/* the root name (e.g. a priming query) is "" */
 	b_hdr(&m, 1, 0, 1, 0);
 	b_name(&m, "");
-	b_u16(&m, 2);
-	b_u16(&m, 1);
+	b_be16(&m, 2);
+	b_be16(&m, 1);
 	LW_CHECK_INT(parse_guarded(&m, &msg), 0);
 	LW_CHECK_STR(msg.qname, "");
 	LW_CHECK_INT(msg.qtype, 2);
@@ -188,17 +134,17 @@ static void build_chain(struct msgb *m, size_t ends[5])
 	b_hdr(m, 0xbeef, 0x8180, 1, 4);
 	qname_off = m->n;
 	b_name(m, "www.example.com");
-	b_u16(m, 1);
-	b_u16(m, 1);
+	b_be16(m, 1);
+	b_be16(m, 1);
 	ends[0] = m->n;
 
 	/* www.example.com CNAME cdn.example.net: the target ends in a pointer to "example" */
 	b_ptr(m, qname_off);
-	b_u16(m, 5);
-	b_u16(m, 1);
-	b_u32(m, 300);
+	b_be16(m, 5);
+	b_be16(m, 1);
+	b_be32(m, 300);
 	rd_len_off = m->n;
-	b_u16(m, 0);
+	b_be16(m, 0);
 	rd_start = m->n;
 	target_off = m->n;
 	b_labels(m, "cdn.example.net");
@@ -219,7 +165,7 @@ static void build_chain(struct msgb *m, size_t ends[5])
 
 	b_ptr(m, qname_off + 4); /* "example.com" */
 	b_rr(m, 15, 1, 3600, 4);
-	b_u16(m, 10);
+	b_be16(m, 10);
 	b_ptr(m, target_off);
 	ends[4] = m->n;
 }
@@ -292,18 +238,18 @@ static void test_compression(void)
 	b_hdr(&m, 1, 0x8180, 1, 3);
 	b_name(&m, "com");
 	com = 12;
-	b_u16(&m, 1);
-	b_u16(&m, 1);
+	b_be16(&m, 1);
+	b_be16(&m, 1);
 	example = m.n;
 	b_labels(&m, "EXAMPLE");
 	b_ptr(&m, com);
 	b_rr(&m, 1, 1, 5, 4);
-	b_u32(&m, 0x0a000001);
+	b_be32(&m, 0x0a000001);
 	www = m.n;
 	b_labels(&m, "www");
 	b_ptr(&m, example);
 	b_rr(&m, 1, 1, 5, 4);
-	b_u32(&m, 0x0a000002);
+	b_be32(&m, 0x0a000002);
 	b_labels(&m, "a.b");
 	b_ptr(&m, www);
 	b_rr(&m, 12, 1, 5, 2);
@@ -325,8 +271,8 @@ static int parse_qname_ptr(const char *labels, size_t target)
 	b_hdr(&m, 1, 0, 1, 0);
 	b_labels(&m, labels);
 	b_ptr(&m, target);
-	b_u16(&m, 1);
-	b_u16(&m, 1);
+	b_be16(&m, 1);
+	b_be16(&m, 1);
 	return parse_guarded(&m, &msg);
 }
 
@@ -348,24 +294,24 @@ static void test_bad_pointers(void)
 	first = m.n;
 	b_labels(&m, "x");
 	b_ptr(&m, first + 8); /* the answer's owner name below */
-	b_u16(&m, 1);
-	b_u16(&m, 1);
+	b_be16(&m, 1);
+	b_be16(&m, 1);
 	b_labels(&m, "y");
 	b_ptr(&m, first);
 	b_rr(&m, 1, 1, 1, 4);
-	b_u32(&m, 1);
+	b_be32(&m, 1);
 	LW_CHECK_INT(parse_guarded(&m, &msg), -EBADMSG);
 
 	/* a loop reachable only from an answer: the question is kept, the answer dropped */
 	b_hdr(&m, 1, 0x8180, 1, 1);
 	b_name(&m, "ok.example");
-	b_u16(&m, 1);
-	b_u16(&m, 1);
+	b_be16(&m, 1);
+	b_be16(&m, 1);
 	first = m.n;
 	b_labels(&m, "loop");
 	b_ptr(&m, first);
 	b_rr(&m, 1, 1, 1, 4);
-	b_u32(&m, 1);
+	b_be32(&m, 1);
 	LW_CHECK_INT(parse_guarded(&m, &msg), 0);
 	LW_CHECK_STR(msg.qname, "ok.example");
 	LW_CHECK_INT(msg.n_answers, 0);
@@ -373,11 +319,11 @@ static void test_bad_pointers(void)
 	/* a CNAME target that runs past its RDATA */
 	b_hdr(&m, 1, 0x8180, 1, 2);
 	b_name(&m, "q");
-	b_u16(&m, 1);
-	b_u16(&m, 1);
+	b_be16(&m, 1);
+	b_be16(&m, 1);
 	b_ptr(&m, 12);
 	b_rr(&m, 1, 1, 1, 4);
-	b_u32(&m, 1);
+	b_be32(&m, 1);
 	b_ptr(&m, 12);
 	b_rr(&m, 5, 1, 1, 3);
 	b_name(&m, "abcdef");
@@ -396,8 +342,8 @@ static int parse_jumps(size_t k)
 
 	b_hdr(&m, 1, 0x8180, 1, 2);
 	b_name(&m, "deep.example");
-	b_u16(&m, 1);
-	b_u16(&m, 1);
+	b_be16(&m, 1);
+	b_be16(&m, 1);
 	b_ptr(&m, 12);
 	b_rr(&m, 99, 1, 1, (unsigned int)(2 * k));
 	for (i = 0; i < k; i++) {
@@ -408,7 +354,7 @@ static int parse_jumps(size_t k)
 	}
 	b_ptr(&m, prev);
 	b_rr(&m, 1, 1, 1, 4);
-	b_u32(&m, 0x01020304);
+	b_be32(&m, 0x01020304);
 	LW_CHECK_INT(parse_guarded(&m, &msg), 0);
 	LW_CHECK(msg.n_answers >= 1);
 	return (int)msg.n_answers;
@@ -436,8 +382,8 @@ static int parse_label_lengths(const size_t *lens, size_t n)
 			b_u8(&m, 'a' + (unsigned int)(i % 26));
 	}
 	b_u8(&m, 0);
-	b_u16(&m, 1);
-	b_u16(&m, 1);
+	b_be16(&m, 1);
+	b_be16(&m, 1);
 	return parse_guarded(&m, &msg);
 }
 
@@ -458,8 +404,8 @@ static int parse_escaped_tail(size_t n, uint8_t odd)
 	m.n += n;
 	b_u8(&m, odd);
 	b_u8(&m, 0);
-	b_u16(&m, 1);
-	b_u16(&m, 1);
+	b_be16(&m, 1);
+	b_be16(&m, 1);
 	return parse_guarded(&m, &msg);
 }
 
@@ -491,8 +437,8 @@ static void test_name_limits(void)
 	b_hdr(&m, 1, 0, 1, 0);
 	b_u8(&m, 0x80);
 	b_u8(&m, 0);
-	b_u16(&m, 1);
-	b_u16(&m, 1);
+	b_be16(&m, 1);
+	b_be16(&m, 1);
 	LW_CHECK_INT(parse_guarded(&m, &msg), -EBADMSG);
 }
 
@@ -507,8 +453,8 @@ static void test_escapes(void)
 	b_bytes(&m, odd, sizeof(odd));
 	b_labels(&m, "Local");
 	b_u8(&m, 0);
-	b_u16(&m, 1);
-	b_u16(&m, 1);
+	b_be16(&m, 1);
+	b_be16(&m, 1);
 	LW_CHECK_INT(parse_guarded(&m, &msg), 0);
 	LW_CHECK_STR(msg.qname, "a\\.b\\032\\000\\127\\226\\128\\153\\\\\\\"_*\\010.local");
 	LW_CHECK(msg_is_clean(&msg));
@@ -521,12 +467,12 @@ static void test_many_answers(void)
 
 	b_hdr(&m, 1, 0x8180, 1, (unsigned int)total);
 	b_name(&m, "many.example");
-	b_u16(&m, 1);
-	b_u16(&m, 1);
+	b_be16(&m, 1);
+	b_be16(&m, 1);
 	for (i = 0; i < total; i++) {
 		b_ptr(&m, 12);
 		b_rr(&m, 1, 1, 30, 4);
-		b_u32(&m, 0x0a000000 + (uint32_t)i);
+		b_be32(&m, 0x0a000000 + (uint32_t)i);
 	}
 	LW_CHECK_INT(parse_guarded(&m, &msg), 0);
 	LW_CHECK_INT(msg.n_answers, LW_DNS_MAX_ANSWERS);
@@ -546,11 +492,11 @@ static void test_bad_record_after_good(void)
 
 	b_hdr(&m, 1, 0x8180, 1, 3);
 	b_name(&m, "x.example");
-	b_u16(&m, 1);
-	b_u16(&m, 1);
+	b_be16(&m, 1);
+	b_be16(&m, 1);
 	b_ptr(&m, 12);
 	b_rr(&m, 1, 1, 30, 4);
-	b_u32(&m, 0x0a000001);
+	b_be32(&m, 0x0a000001);
 	b_ptr(&m, 12);
 	b_rr(&m, 28, 1, 30, 16);
 	b_bytes(&m, "0123456789abcdef", 16);
@@ -570,14 +516,14 @@ static void test_questions(void)
 	/* two questions (legal, rare): the first is kept, the answers after both are read */
 	b_hdr(&m, 1, 0x8180, 2, 1);
 	b_name(&m, "first.example");
-	b_u16(&m, 1);
-	b_u16(&m, 1);
+	b_be16(&m, 1);
+	b_be16(&m, 1);
 	b_name(&m, "second.example");
-	b_u16(&m, 28);
-	b_u16(&m, 1);
+	b_be16(&m, 28);
+	b_be16(&m, 1);
 	b_ptr(&m, 12);
 	b_rr(&m, 1, 1, 30, 4);
-	b_u32(&m, 0x0a000001);
+	b_be32(&m, 0x0a000001);
 	LW_CHECK_INT(parse_guarded(&m, &msg), 0);
 	LW_CHECK_STR(msg.qname, "first.example");
 	LW_CHECK_INT(msg.qtype, 1);
@@ -587,12 +533,12 @@ static void test_questions(void)
 	b_hdr(&m, 1, 0x8180, LW_DNS_MAX_QUESTIONS + 1, 1);
 	for (i = 0; i < LW_DNS_MAX_QUESTIONS + 1; i++) {
 		b_name(&m, "q.example");
-		b_u16(&m, 1);
-		b_u16(&m, 1);
+		b_be16(&m, 1);
+		b_be16(&m, 1);
 	}
 	b_ptr(&m, 12);
 	b_rr(&m, 1, 1, 30, 4);
-	b_u32(&m, 0x0a000001);
+	b_be32(&m, 0x0a000001);
 	LW_CHECK_INT(parse_guarded(&m, &msg), 0);
 	LW_CHECK_STR(msg.qname, "q.example");
 	LW_CHECK_INT(msg.n_answers, 0);
@@ -600,8 +546,8 @@ static void test_questions(void)
 	/* a broken second question keeps the first */
 	b_hdr(&m, 1, 0, 2, 0);
 	b_name(&m, "fine.example");
-	b_u16(&m, 1);
-	b_u16(&m, 1);
+	b_be16(&m, 1);
+	b_be16(&m, 1);
 	b_u8(&m, 0x40);
 	LW_CHECK_INT(parse_guarded(&m, &msg), 0);
 	LW_CHECK_STR(msg.qname, "fine.example");
@@ -615,8 +561,8 @@ static void test_mdns(void)
 
 	b_hdr(&m, 0, 0, 1, 0);
 	b_name(&m, "_googlecast._tcp.local");
-	b_u16(&m, 12);
-	b_u16(&m, 0x8001);
+	b_be16(&m, 12);
+	b_be16(&m, 0x8001);
 	LW_CHECK_INT(parse_guarded(&m, &msg), 0);
 	LW_CHECK_STR(msg.qname, "_googlecast._tcp.local");
 	LW_CHECK_INT(msg.qclass, 1);
@@ -625,7 +571,7 @@ static void test_mdns(void)
 	host = m.n;
 	b_name(&m, "Lucas-iMac.local");
 	b_rr(&m, 1, 0x8001, 120, 4);
-	b_u32(&m, 0xc0a80211);
+	b_be32(&m, 0xc0a80211);
 	b_labels(&m, "_device-info._tcp");
 	b_ptr(&m, host + 11); /* "local" */
 	b_rr(&m, 12, 1, 4500, 2);
@@ -650,8 +596,8 @@ static void test_tcp_frame(void)
 
 	b_hdr(&q, 9, 0x0100, 1, 0);
 	b_name(&q, "tcp.example");
-	b_u16(&q, 1);
-	b_u16(&q, 1);
+	b_be16(&q, 1);
+	b_be16(&q, 1);
 	build_chain(&s, ends);
 
 	/* stream: [len][query][len][response][len][half a response] */
@@ -819,18 +765,18 @@ static void test_mutations(void)
 	build_chain(&seeds[0], ends);
 	b_hdr(&seeds[1], 0, 0x8400, 1, 2);
 	b_name(&seeds[1], "Lucas-iMac.local");
-	b_u16(&seeds[1], 1);
-	b_u16(&seeds[1], 0x8001);
+	b_be16(&seeds[1], 1);
+	b_be16(&seeds[1], 0x8001);
 	b_ptr(&seeds[1], 12);
 	b_rr(&seeds[1], 1, 0x8001, 120, 4);
-	b_u32(&seeds[1], 0xc0a80211);
+	b_be32(&seeds[1], 0xc0a80211);
 	b_ptr(&seeds[1], 18);
 	b_rr(&seeds[1], 12, 1, 120, 2);
 	b_ptr(&seeds[1], 12);
 	b_hdr(&seeds[2], 1, 0x8180, 1, 2);
 	b_name(&seeds[2], "a.b.c.d.e.f");
-	b_u16(&seeds[2], 1);
-	b_u16(&seeds[2], 1);
+	b_be16(&seeds[2], 1);
+	b_be16(&seeds[2], 1);
 	b_ptr(&seeds[2], 14);
 	b_rr(&seeds[2], 5, 1, 1, 2);
 	b_ptr(&seeds[2], 16);

@@ -7,41 +7,16 @@
  */
 #include "core/types.h"
 #include "lw-test.h"
+#include "lw-test-msg.h"
 #include "proto/localnames.h"
 
 #include <errno.h>
 #include <stdint.h>
 
-struct msgb {
-	uint8_t b[4096];
-	size_t n;
-};
-
-static void b_u8(struct msgb *m, unsigned int v)
-{
-	if (m->n >= sizeof(m->b)) {
-		fprintf(stderr, "test message too long\n");
-		exit(2);
-	}
-	m->b[m->n++] = (uint8_t)v;
-}
-
-static void b_be16(struct msgb *m, unsigned int v)
-{
-	b_u8(m, v >> 8);
-	b_u8(m, v & 0xff);
-}
-
 static void b_hdr(struct msgb *m, unsigned int flags, unsigned int qd, unsigned int an,
 		  unsigned int ns, unsigned int ar)
 {
-	m->n = 0;
-	b_be16(m, 0);
-	b_be16(m, flags);
-	b_be16(m, qd);
-	b_be16(m, an);
-	b_be16(m, ns);
-	b_be16(m, ar);
+	b_dns_hdr(m, 0, flags, qd, an, ns, ar);
 }
 
 /* A dotted name as labels (no compression). */

@@ -8,41 +8,16 @@
  */
 #include "core/types.h"
 #include "lw-test.h"
+#include "lw-test-msg.h"
 #include "proto/nbns.h"
 
 #include <errno.h>
 #include <stdint.h>
 
-struct msgb {
-	uint8_t b[600];
-	size_t n;
-};
-
-static void b_u8(struct msgb *m, unsigned int v)
-{
-	if (m->n >= sizeof(m->b)) {
-		fprintf(stderr, "test message too long\n");
-		exit(2);
-	}
-	m->b[m->n++] = (uint8_t)v;
-}
-
-static void b_be16(struct msgb *m, unsigned int v)
-{
-	b_u8(m, v >> 8);
-	b_u8(m, v & 0xff);
-}
-
 static void b_hdr(struct msgb *m, unsigned int flags, unsigned int qd, unsigned int an,
 		  unsigned int ns, unsigned int ar)
 {
-	m->n = 0;
-	b_be16(m, 0x1234);
-	b_be16(m, flags);
-	b_be16(m, qd);
-	b_be16(m, an);
-	b_be16(m, ns);
-	b_be16(m, ar);
+	b_dns_hdr(m, 0x1234, flags, qd, an, ns, ar);
 }
 
 /* The first-level encoding of name (space-padded to 15) with suffix, then the root label. */
