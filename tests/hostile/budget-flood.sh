@@ -14,17 +14,11 @@
 #   budget-flood.sh LEAKWATCHD
 set -uo pipefail
 daemon=$(realpath "$1")
-here=$(cd "$(dirname "$0")" && pwd)
-lab=$here/../lab
-# shellcheck source=../lab/lab.sh
-. "$lab/lab.sh"
-lab_need root dnsmasq nft curl sqlite3 python3
-# shellcheck source=../lab/block-lib.sh
-. "$lab/block-lib.sh"
+# shellcheck source=hostile-lib.sh
+. "$(dirname "$0")/hostile-lib.sh"
+hostile_need curl
 
-lab_up
-lab_phone phone1 02:10:00:00:00:01 192.0.2.11
-lab_phone phone2 3c:28:6d:00:00:02 192.0.2.12
+hostile_phones
 lab_host tracker.example 198.51.100.99
 servers=http:198.51.100.99:80
 for i in $(seq 0 9); do
@@ -38,12 +32,7 @@ lab_bg "$LAB_UP" "$LAB_DIR/evil-dns.log" python3 "$here/dns_flood.py" serve 198.
 	203.0.113.0/24,198.51.100.128/25
 lab_wait_port "$LAB_UP" udp 53 || exit 1
 # shellcheck disable=SC2086
-lab_bg "$LAB_UP" "$LAB_DIR/servers.log" python3 "$lab/servers.py" $servers
-lab_wait_port "$LAB_UP" tcp 80 || exit 1
-block_ap_net
-P1=$LAB_ID-phone1
-P2=$LAB_ID-phone2
-db=$LAB_DIR/block.db
+hostile_servers tcp 80 $servers
 reach() { # how many of the 10 new addresses phone2 reaches
 	local n=0 i
 	for i in $(seq 0 9); do

@@ -11,25 +11,14 @@
 #   dhcp-spoof.sh LEAKWATCHD
 set -uo pipefail
 daemon=$(realpath "$1")
-here=$(cd "$(dirname "$0")" && pwd)
-lab=$here/../lab
-# shellcheck source=../lab/lab.sh
-. "$lab/lab.sh"
-lab_need root dnsmasq nft curl sqlite3 python3
-# shellcheck source=../lab/block-lib.sh
-. "$lab/block-lib.sh"
+# shellcheck source=hostile-lib.sh
+. "$(dirname "$0")/hostile-lib.sh"
+hostile_need curl
 
-lab_up
-lab_phone phone1 02:10:00:00:00:01 192.0.2.11
-lab_phone phone2 3c:28:6d:00:00:02 192.0.2.12
+hostile_phones
 lab_host www.example.org 198.51.100.20
 lab_dns_start || exit 1
-lab_bg "$LAB_UP" "$LAB_DIR/servers.log" python3 "$lab/servers.py" http:198.51.100.20:80
-lab_wait_port "$LAB_UP" tcp 80 || exit 1
-block_ap_net
-P1=$LAB_ID-phone1
-P2=$LAB_ID-phone2
-db=$LAB_DIR/block.db
+hostile_servers tcp 80 http:198.51.100.20:80
 block_conf "$LAB_DIR/lw.conf" enabled=no
 {
 	echo "[device 3c:28:6d:00:00:02]"

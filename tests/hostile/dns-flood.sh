@@ -12,13 +12,9 @@
 #   dns-flood.sh LEAKWATCHD
 set -uo pipefail
 daemon=$(realpath "$1")
-here=$(cd "$(dirname "$0")" && pwd)
-lab=$here/../lab
-# shellcheck source=../lab/lab.sh
-. "$lab/lab.sh"
-lab_need root dnsmasq nft sqlite3 python3
-# shellcheck source=../lab/block-lib.sh
-. "$lab/block-lib.sh"
+# shellcheck source=hostile-lib.sh
+. "$(dirname "$0")/hostile-lib.sh"
+hostile_need
 
 TARGET_MS=50
 LOOKUPS=${FLOOD_LOOKUPS:-300}
@@ -27,15 +23,10 @@ FLOODERS=${FLOOD_PROCS:-2} # flooding processes on phone1
 # lab's loaded 2-core machine dnsmasq answers about 8 000/s without dropping queries itself;
 # above that it drops some (printed), in both runs alike
 FLOOD_RATE=${FLOOD_RATE:-0}
-lab_up
-lab_phone phone1 02:10:00:00:00:01 192.0.2.11
-lab_phone phone2 02:10:00:00:00:02 192.0.2.12
+hostile_phones 02:10:00:00:00:02
 lab_dns_start --address=/flood.example/203.0.113.50 --address=/victim.example/203.0.113.60 \
 	--address=/flagged.example/203.0.113.77 || exit 1
 block_ap_net
-db=$LAB_DIR/block.db
-P1=$LAB_ID-phone1
-P2=$LAB_ID-phone2
 tools=$here/dns_tools.py
 
 # udp_errs NS: UDP receive-buffer errors so far in NS

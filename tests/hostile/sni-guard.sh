@@ -13,27 +13,16 @@
 set -uo pipefail
 daemon=$(realpath "$1")
 mode=${2:-capture}
-here=$(cd "$(dirname "$0")" && pwd)
-lab=$here/../lab
-# shellcheck source=../lab/lab.sh
-. "$lab/lab.sh"
-lab_need root dnsmasq nft curl sqlite3 python3 getent openssl
-# shellcheck source=../lab/block-lib.sh
-. "$lab/block-lib.sh"
+# shellcheck source=hostile-lib.sh
+. "$(dirname "$0")/hostile-lib.sh"
+hostile_need curl getent openssl
 
-lab_up
-lab_phone phone1 02:10:00:00:00:01 192.0.2.11
-lab_phone phone2 3c:28:6d:00:00:02 192.0.2.12
+hostile_phones
 lab_host tracker.example 198.51.100.10
 lab_host www.example.org 198.51.100.20
 lab_dns_start || exit 1
-lab_bg "$LAB_UP" "$LAB_DIR/servers.log" python3 "$lab/servers.py" \
+hostile_servers tcp 443 \
 	http:198.51.100.20:80 sink:192.0.2.1:443 sink:198.51.100.20:443
-lab_wait_port "$LAB_UP" tcp 443 || exit 1
-block_ap_net
-P1=$LAB_ID-phone1
-P2=$LAB_ID-phone2
-db=$LAB_DIR/block.db
 case $mode in
 capture) block_conf "$LAB_DIR/lw.conf" hello_hold=no ;;
 default) block_conf "$LAB_DIR/lw.conf" ;;

@@ -8,25 +8,14 @@
 #   sni-other-site.sh LEAKWATCHD
 set -uo pipefail
 daemon=$(realpath "$1")
-here=$(cd "$(dirname "$0")" && pwd)
-lab=$here/../lab
-# shellcheck source=../lab/lab.sh
-. "$lab/lab.sh"
-lab_need root dnsmasq nft sqlite3 python3
-# shellcheck source=../lab/block-lib.sh
-. "$lab/block-lib.sh"
+# shellcheck source=hostile-lib.sh
+. "$(dirname "$0")/hostile-lib.sh"
+hostile_need
 
-lab_up
-lab_phone phone1 02:10:00:00:00:01 192.0.2.11
-lab_phone phone2 3c:28:6d:00:00:02 192.0.2.12
+hostile_phones
 lab_host www.bank.example 203.0.113.50
 lab_dns_start || exit 1
-lab_bg "$LAB_UP" "$LAB_DIR/servers.log" python3 "$lab/servers.py" tlsreply:203.0.113.50:443
-lab_wait_port "$LAB_UP" tcp 443 || exit 1
-block_ap_net
-P1=$LAB_ID-phone1
-P2=$LAB_ID-phone2
-db=$LAB_DIR/block.db
+hostile_servers tcp 443 tlsreply:203.0.113.50:443
 hello() { # hello NS ADDR SNI: bytes back after the ClientHello
 	lab_ns "$1" python3 "$lab/block_client.py" hello "$2" 443 "$3"
 }

@@ -8,29 +8,18 @@
 #   stall.sh LEAKWATCHD
 set -uo pipefail
 daemon=$(realpath "$1")
-here=$(cd "$(dirname "$0")" && pwd)
-lab=$here/../lab
-# shellcheck source=../lab/lab.sh
-. "$lab/lab.sh"
-lab_need root dnsmasq nft sqlite3 python3
-# shellcheck source=../lab/block-lib.sh
-. "$lab/block-lib.sh"
+# shellcheck source=hostile-lib.sh
+. "$(dirname "$0")/hostile-lib.sh"
+hostile_need
 
 STALL_S=${STALL_S:-6}     # how long the daemon stays stopped
 BOUND_MS=${STALL_BOUND_MS:-1000} # a lookup or a connection while it is stopped
-lab_up
-lab_phone phone1 02:10:00:00:00:01 192.0.2.11
-lab_phone phone2 02:10:00:00:00:02 192.0.2.12
+hostile_phones 02:10:00:00:00:02
 lab_ns "$LAB_UP" ip addr add 203.0.113.60/32 dev lo
 lab_ns "$LAB_UP" ip addr add 203.0.113.77/32 dev lo
 lab_dns_start --address=/victim.example/203.0.113.60 --address=/flagged.example/203.0.113.77 ||
 	exit 1
-lab_bg "$LAB_UP" "$LAB_DIR/servers.log" python3 "$lab/servers.py" reply:0.0.0.0:8080
-lab_wait_port "$LAB_UP" tcp 8080 || exit 1
-block_ap_net
-db=$LAB_DIR/block.db
-P1=$LAB_ID-phone1
-P2=$LAB_ID-phone2
+hostile_servers tcp 8080 reply:0.0.0.0:8080
 tools=$here/dns_tools.py
 notify=$LAB_DIR/notify.sock
 pings=$LAB_DIR/notify.log
