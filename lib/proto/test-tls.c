@@ -489,102 +489,6 @@ static void test_mutations(void)
 
 /* ---- the corpus: first client bytes of each TCP flow ---- */
 
-struct pkt {
-	uint8_t af;
-	uint8_t src[16], dst[16];
-	uint16_t sport, dport;
-	uint8_t flags;
-	uint32_t seq;
-	const uint8_t *pl;
-	size_t plen;
-};
-
-/* A minimal link/IP/TCP walk; the daemon's decoder is tested on its own. */
-static bool walk(int dlt, const uint8_t *d, size_t n, struct pkt *k)
-{
-	size_t off = 0, ihl, end, doff;
-	uint16_t et;
-	uint8_t proto;
-	int vlans;
-
-	switch (dlt) {
-	case DLT_EN10MB:
-		if (n < 14)
-			return false;
-		et = (uint16_t)(d[12] << 8 | d[13]);
-		off = 14;
-		for (vlans = 0; (et == 0x8100 || et == 0x88a8) && vlans < 2; vlans++) {
-			if (n < off + 4)
-				return false;
-			et = (uint16_t)(d[off + 2] << 8 | d[off + 3]);
-			off += 4;
-		}
-		break;
-	case DLT_LINUX_SLL:
-		off = 16;
-		break;
-	case DLT_LINUX_SLL2:
-		off = 20;
-		break;
-	case DLT_NULL:
-		off = 4;
-		break;
-	case DLT_RAW:
-	case DLT_IPV4:
-	case DLT_IPV6:
-		break;
-	default:
-		return false;
-	}
-	if (n <= off)
-		return false;
-	d += off;
-	n -= off;
-	if ((d[0] >> 4) == 4) {
-		if (n < 20)
-			return false;
-		ihl = (size_t)(d[0] & 0x0f) * 4;
-		end = LW_MIN(n, (size_t)(d[2] << 8 | d[3]));
-		if ((d[6] & 0x1f) || d[7] || ihl < 20 || end < ihl)
-			return false;
-		k->af = 4;
-		memset(k->src, 0, 16);
-		memset(k->dst, 0, 16);
-		memcpy(k->src, d + 12, 4);
-		memcpy(k->dst, d + 16, 4);
-		proto = d[9];
-		off = ihl;
-	} else if ((d[0] >> 4) == 6) {
-		if (n < 40)
-			return false;
-		end = LW_MIN(n, 40 + (size_t)(d[4] << 8 | d[5]));
-		k->af = 6;
-		memcpy(k->src, d + 8, 16);
-		memcpy(k->dst, d + 24, 16);
-		proto = d[6];
-		off = 40;
-		while ((proto == 0 || proto == 43 || proto == 60) && off + 8 <= end) {
-			proto = d[off];
-			off += ((size_t)d[off + 1] + 1) * 8;
-		}
-	} else {
-		return false;
-	}
-	if (proto != 6 || off + 20 > end)
-		return false;
-	doff = (size_t)(d[off + 12] >> 4) * 4;
-	if (doff < 20 || off + doff > end)
-		return false;
-	k->sport = (uint16_t)(d[off] << 8 | d[off + 1]);
-	k->dport = (uint16_t)(d[off + 2] << 8 | d[off + 3]);
-	k->seq = (uint32_t)d[off + 4] << 24 | (uint32_t)d[off + 5] << 16 |
-		 (uint32_t)d[off + 6] << 8 | d[off + 7];
-	k->flags = d[off + 13];
-	k->pl = d + off + doff;
-	k->plen = end - off - doff;
-	return true;
-}
-
 #define MAX_FLOWS 4096
 #define FLOW_BUF 65536
 
@@ -659,7 +563,7 @@ static int tls_read_pcap(const char *path, struct tpcap *t)
 		size_t skip, take;
 		int r;
 
-		if (!walk(dlt, data, hdr->caplen, &k))
+		if (!walk(dlt, data, hdr->caplen, &k) || k.l4 != 6)
 			continue;
 		f = tflow_get(t, &k);
 		if (!f || f->done || f->failed)
@@ -703,58 +607,9 @@ static void tpcap_free(struct tpcap *t)
 	free(t->f);
 }
 
-struct row {
-	char pcap[256], cip[64], sip[64], name[256], verdict[32];
-	unsigned cport, sport;
-};
-
-static size_t load_rows(const char *corpus, struct row *rows, size_t max)
-{
-	char path[1024], line[4096], *f[16];
-	FILE *fp;
-	size_t n = 0, i;
-
-	snprintf(path, sizeof(path), "%s/expected/hostnames.tsv", corpus);
-	fp = fopen(path, "r");
-	if (!fp)
-		return 0;
-	while (fgets(line, sizeof(line), fp) && n < max) {
-		if (split_tabs(line, f, 16) < 10 || strcmp(f[2], "tls") != 0)
-			continue;
-		snprintf(rows[n].pcap, sizeof(rows[n].pcap), "%s", f[1]);
-		snprintf(rows[n].cip, sizeof(rows[n].cip), "%s", f[4]);
-		rows[n].cport = (unsigned)atoi(f[5]);
-		snprintf(rows[n].sip, sizeof(rows[n].sip), "%s", f[6]);
-		rows[n].sport = (unsigned)atoi(f[7]);
-		snprintf(rows[n].name, sizeof(rows[n].name), "%s", f[8]);
-		rows[n].verdict[0] = '\0';
-		n++;
-	}
-	fclose(fp);
-	snprintf(path, sizeof(path), "%s/expected/hostnames_crosscheck_tshark.tsv", corpus);
-	fp = fopen(path, "r");
-	if (!fp)
-		return n;
-	while (fgets(line, sizeof(line), fp)) {
-		if (split_tabs(line, f, 16) < 10 || strcmp(f[1], "tls") != 0)
-			continue;
-		for (i = 0; i < n; i++)
-			if (!strcmp(rows[i].pcap, f[0]) && !strcmp(rows[i].cip, f[3]) &&
-			    rows[i].cport == (unsigned)atoi(f[4]) && !strcmp(rows[i].name, f[7]))
-				snprintf(rows[i].verdict, sizeof(rows[i].verdict), "%s", f[9]);
-	}
-	fclose(fp);
-	return n;
-}
-
-/* The flow on this 5-tuple, either way round: the table's "client" is whoever nDPI saw first. */
 static bool flow_is(const struct tflow *f, const char *a, unsigned pa, const char *b, unsigned pb)
 {
-	if (f->cport == pa && f->sport == pb && addr_match(f->af, f->cli, a) &&
-	    addr_match(f->af, f->srv, b))
-		return true;
-	return f->cport == pb && f->sport == pa && addr_match(f->af, f->cli, b) &&
-	       addr_match(f->af, f->srv, a);
+	return ends_match(f->af, f->cli, f->cport, f->srv, f->sport, a, pa, b, pb);
 }
 
 static bool row_found(const struct row *r, const struct tpcap *q)
@@ -779,7 +634,7 @@ static bool row_found(const struct row *r, const struct tpcap *q)
 static void test_corpus(const char *corpus)
 {
 	static struct row rows[MAX_ROWS];
-	size_t nrows = load_rows(corpus, rows, MAX_ROWS), i, j, pcaps = 0;
+	size_t nrows = load_rows(corpus, "tls", rows, MAX_ROWS), i, j, pcaps = 0;
 	size_t found = 0, agree = 0, agree_found = 0;
 	char path[1024];
 
