@@ -468,7 +468,7 @@ man=$here/../../man/leakwatch.1
 comp=$here/../../completions/leakwatch
 for c in devices leaks domains flows dns flags summary stations flag unflag status backup; do
 	"$cli" --help | grep -q "^  $c" || { echo "FAIL --help lacks $c"; fail=1; }
-	grep -q "^\.B $c\|^\.TP\n\.B $c\|B $c" "$man" || { echo "FAIL the man page lacks $c"; fail=1; }
+	grep -qE "^\.B[IR]? $c( |\$)" "$man" || { echo "FAIL the man page lacks $c"; fail=1; }
 	grep -qw "$c" "$comp" || { echo "FAIL the completion lacks $c"; fail=1; }
 done
 for opt in --mac --domain --kind --confidence --since --until --limit --json --csv --wide --utc --config; do
