@@ -75,8 +75,8 @@ got=$(sqlite3 "$db" "SELECT hostname, dhcp_vendor, vendor, randomized FROM devic
 [ "$got" = "nokia-7-plus|android-dhcp-9|Google, Inc.|0" ] &&
 	ok "devices: host name and vendor class from DHCP, vendor from the OUI registry" ||
 	bad "devices row: '$got'"
-out=$("$cli" --db "$db" devices)
-echo "$out" | grep -q "^$mac  -  *nokia-7-plus  *Google, Inc\. .*android-dhcp-9$" &&
+out=$("$cli" --db "$db" --wide devices)
+echo "$out" | grep -q "^nokia-7-plus  *$mac  *-  *nokia-7-plus  *Google, Inc\. .*android-dhcp-9$" &&
 	ok "leakwatch devices shows them" || { bad "leakwatch devices:"; echo "$out"; }
 grep -q "runtime error\|AddressSanitizer\|LeakSanitizer" "$LAB_DIR/leakwatchd.log" &&
 	{ cat "$LAB_DIR/leakwatchd.log"; bad "sanitizer report"; }
