@@ -237,10 +237,10 @@ static int check_file(const char *path, bool write)
 			    "create %s in %s, a directory you cannot write; run as root or as the "
 			    "leakwatch user",
 			    path, shm, dir);
-	if (hdr[18] == 2 && access(shm, F_OK) == 0 &&
-	    access(shm, write ? R_OK | W_OK : R_OK) < 0 && errno == EACCES)
-		return fail(EX_NOPERM, "%s: permission denied; run as root or as the leakwatch user",
-			    shm);
+	if (hdr[18] == 2 && access(shm, F_OK) == 0 && access(shm, write ? R_OK | W_OK : R_OK) < 0 &&
+	    errno == EACCES)
+		return fail(EX_NOPERM,
+			    "%s: permission denied; run as root or as the leakwatch user", shm);
 	return 0;
 }
 
@@ -277,10 +277,11 @@ static int open_db(const char *path, bool write, sqlite3 **out)
 			  "not a leakwatch database",
 			  path, app);
 	} else if (version > LW_STORE_SCHEMA_VERSION) {
-		rc = fail(EX_CONFIG,
-			  "%s: schema version %lld, newer than this leakwatch understands (%d): use "
-			  "the leakwatch command that came with the running leakwatchd",
-			  path, version, LW_STORE_SCHEMA_VERSION);
+		rc = fail(
+			EX_CONFIG,
+			"%s: schema version %lld, newer than this leakwatch understands (%d): use "
+			"the leakwatch command that came with the running leakwatchd",
+			path, version, LW_STORE_SCHEMA_VERSION);
 	} else if (version < 1 || app != LW_STORE_APPLICATION_ID || tables < 4) {
 		rc = fail(EX_DATAERR, "%s: an SQLite database, but not a leakwatch database", path);
 	}
@@ -392,8 +393,8 @@ static int config_handler(void *user, const char *section, const char *name, con
 		if (cr->n >= CONFIG_FLAGS_MAX || domain_normalize(tok, domain) < 0)
 			continue; /* the daemon ignores these too (and logs them) */
 		sqlite3_bind_text(cr->insert, 1, domain, -1, SQLITE_TRANSIENT);
-		if (sqlite3_step(cr->insert) == SQLITE_DONE && sqlite3_changes(sqlite3_db_handle(
-									   cr->insert)) > 0)
+		if (sqlite3_step(cr->insert) == SQLITE_DONE &&
+		    sqlite3_changes(sqlite3_db_handle(cr->insert)) > 0)
 			cr->n++;
 		sqlite3_reset(cr->insert);
 	}
@@ -476,13 +477,13 @@ static const char *const conf_names[] = {"pattern", "validated", "known"};
 
 /* a flag's source in order of precedence, and a confidence as a number (SQL) */
 #define SOURCE_RANK(s) "CASE " s " WHEN 'user' THEN 0 WHEN 'config' THEN 1 ELSE 2 END"
-#define CONF_LEVEL(c) "CASE " c " WHEN 'known' THEN 2 WHEN 'validated' THEN 1 WHEN 'pattern' " \
-		      "THEN 0 ELSE -1 END"
+#define CONF_LEVEL(c)                                                            \
+	"CASE " c " WHEN 'known' THEN 2 WHEN 'validated' THEN 1 WHEN 'pattern' " \
+	"THEN 0 ELSE -1 END"
 
 /* each listing's WHERE: ?1 mac, ?2 domain, ?3 kind, ?4 confidence, ?5 since, ?6 until */
 #define W_MAC(col) "(?1 = '' OR " col " = ?1)"
-#define W_DOMAIN(col) \
-	"(?2 = '' OR " col " = ?2 OR substr(" col ", -length(?2) - 1) = '.' || ?2)"
+#define W_DOMAIN(col) "(?2 = '' OR " col " = ?2 OR substr(" col ", -length(?2) - 1) = '.' || ?2)"
 #define W_KIND(col) "(?3 = '' OR " col " = ?3)"
 #define W_CONF(col) "(" CONF_LEVEL(col) " >= ?4)"
 #define W_TIME(col) "(" col " BETWEEN ?5 AND ?6)"
@@ -519,16 +520,15 @@ static int parse_time(const char *opt, const char *s, bool utc, double *out)
 
 	errno = 0;
 	v = strtod(s, &end);
-	if (end != s && errno == 0 && v >= 0 && (s[0] >= '0' && s[0] <= '9') &&
-	    !strchr(s, '-')) {
-		double unit = *end == '\0'		   ? -1
-			      : end[1] != '\0'		   ? 0
-			      : *end == 's'		   ? 1
-			      : *end == 'm'		   ? 60
-			      : *end == 'h'		   ? 3600
-			      : *end == 'd'		   ? 86400
-			      : *end == 'w'		   ? 7 * 86400
-						   : 0;
+	if (end != s && errno == 0 && v >= 0 && (s[0] >= '0' && s[0] <= '9') && !strchr(s, '-')) {
+		double unit = *end == '\0'     ? -1
+			      : end[1] != '\0' ? 0
+			      : *end == 's'    ? 1
+			      : *end == 'm'    ? 60
+			      : *end == 'h'    ? 3600
+			      : *end == 'd'    ? 86400
+			      : *end == 'w'    ? 7 * 86400
+					       : 0;
 
 		if (unit < 0) {
 			*out = v;
@@ -608,10 +608,11 @@ static int parse_filter(const struct opts *o, unsigned takes, const char *cmd, s
 	static const struct {
 		unsigned bit;
 		const char *name;
-	} names[] = {{F_MAC, "--mac"},		 {F_DOMAIN, "--domain"}, {F_KIND, "--kind"},
+	} names[] = {{F_MAC, "--mac"},	       {F_DOMAIN, "--domain"},	    {F_KIND, "--kind"},
 		     {F_CONF, "--confidence"}, {F_TIME, "--since/--until"}, {F_LIMIT, "--limit"}};
-	const char *given[] = {o->device, o->domain, o->kind, o->confidence,
-			       o->since ? o->since : o->until, o->limit};
+	const char *given[] = {
+		o->device, o->domain, o->kind, o->confidence, o->since ? o->since : o->until,
+		o->limit};
 	size_t i;
 	int r;
 
@@ -652,9 +653,10 @@ static int parse_filter(const struct opts *o, unsigned takes, const char *cmd, s
 			if (strcmp(o->confidence, conf_names[i]) == 0)
 				f->confidence = (int)i;
 		if (f->confidence < 0)
-			return fail(EX_USAGE,
-				    "--confidence '%s': give pattern, validated or known (at least)",
-				    o->confidence);
+			return fail(
+				EX_USAGE,
+				"--confidence '%s': give pattern, validated or known (at least)",
+				o->confidence);
 	}
 	if (o->since && (r = parse_time("--since", o->since, o->out.utc, &f->since)))
 		return r;
@@ -707,22 +709,49 @@ static int cmd_devices(struct ctx *c)
 	};
 	char sql[2048];
 
-	snprintf(sql, sizeof(sql),
-		 "SELECT " DEVNAME("d", "d.mac") ", d.mac, d.label, d.hostname, d.vendor, d.ip,\n"
-		 "  %s, d.randomized, o.cs, o.cs IS NOT NULL, d.first_seen, d.last_seen,\n"
-		 "  (SELECT count(*) FROM leaks l WHERE l.mac = d.mac AND " W_LEAK("l") "),\n"
-		 "  d.dhcp_vendor\n"
-		 "FROM devices d LEFT JOIN (SELECT mac, max(start) AS cs FROM sessions\n"
-		 "    WHERE \"end\" IS NULL GROUP BY mac) o ON o.mac = d.mac\n"
-		 "WHERE " W_MAC("d.mac") " AND " W_SPAN("d.first_seen", "d.last_seen") "\n"
-		 "  AND (?2 = '' OR EXISTS (SELECT 1 FROM flows fl WHERE fl.mac = d.mac\n"
-		 "    AND " W_DOMAIN("coalesce(fl.domain, fl.dst_ip)") ")\n"
-		 "    OR EXISTS (SELECT 1 FROM leaks l WHERE l.mac = d.mac\n"
-		 "    AND " W_DOMAIN("coalesce(l.domain, l.dst_ip)") "))\n"
-		 "  AND ((?3 = '' AND ?4 < 0) OR EXISTS (SELECT 1 FROM leaks l\n"
-		 "    WHERE l.mac = d.mac AND " W_LEAK("l") "))\n"
-		 "ORDER BY d.last_seen DESC, d.mac" LIMIT,
-		 has_column(c->db, "devices", "port") ? "d.port" : "NULL");
+	snprintf(
+		sql, sizeof(sql),
+		"SELECT " DEVNAME(
+			"d",
+			"d.mac") ", d.mac, d.label, d.hostname, d.vendor, d.ip,\n"
+				 "  %s, d.randomized, o.cs, o.cs IS NOT NULL, d.first_seen, "
+				 "d.last_seen,\n"
+				 "  (SELECT count(*) FROM leaks l WHERE l.mac = d.mac AND " W_LEAK(
+					 "l") "),\n"
+					      "  d.dhcp_vendor\n"
+					      "FROM devices d LEFT JOIN (SELECT mac, max(start) AS "
+					      "cs FROM sessions\n"
+					      "    WHERE \"end\" IS NULL GROUP BY mac) o ON o.mac "
+					      "= d.mac\n"
+					      "WHERE " W_MAC("d.mac") " AND " W_SPAN(
+						      "d.first_seen",
+						      "d.last_seen") "\n"
+								     "  AND (?2 = '' OR EXISTS "
+								     "(SELECT 1 FROM flows fl "
+								     "WHERE fl.mac = d.mac\n"
+								     "    AND " W_DOMAIN(
+									     "coalesce(fl.domain, "
+									     "fl.dst_ip)") ")\n"
+											   "    OR "
+											   "EXISTS "
+											   "(SELECT"
+											   " 1 "
+											   "FROM "
+											   "leaks "
+											   "l "
+											   "WHERE "
+											   "l.mac "
+											   "= "
+											   "d.mac\n"
+											   "    "
+											   "AND"
+											   " " W_DOMAIN(
+												   "coalesce(l.domain, l.dst_ip)") "))\n"
+																   "  AND ((?3 = '' AND ?4 < 0) OR EXISTS (SELECT 1 FROM leaks l\n"
+																   "    WHERE l.mac = d.mac AND " W_LEAK(
+																	   "l") "))\n"
+																		"ORDER BY d.last_seen DESC, d.mac" LIMIT,
+		has_column(c->db, "devices", "port") ? "d.port" : "NULL");
 	return list(c, sql, cols, LW_ARRAY_SIZE(cols));
 }
 
@@ -746,21 +775,30 @@ static int cmd_leaks(struct ctx *c)
 		{"FLOW", "flow_id", K_INT, V_DATA, true, false},
 	};
 
-	return list(c,
-		    "SELECT l.id, l.ts, l.mac, " DEVNAME("d", "l.mac") ", coalesce(l.domain, "
-		    "l.dst_ip),\n"
-		    "  l.dst_ip, l.dst_port, l.proto, l.kind, l.value, l.confidence, l.location,\n"
-		    "  l.encoding, l.snippet, l.flow_id\n"
-		    "FROM leaks l LEFT JOIN devices d ON d.mac = l.mac\n"
-		    "WHERE " W_MAC("l.mac") " AND " W_DOMAIN("coalesce(l.domain, l.dst_ip)") "\n"
-		    "  AND " W_LEAK("l") "\n"
-		    "ORDER BY l.ts DESC, l.id DESC" LIMIT,
-		    cols, LW_ARRAY_SIZE(cols));
+	return list(
+		c,
+		"SELECT l.id, l.ts, l.mac, " DEVNAME(
+			"d",
+			"l.mac") ", coalesce(l.domain, "
+				 "l.dst_ip),\n"
+				 "  l.dst_ip, l.dst_port, l.proto, l.kind, l.value, l.confidence, "
+				 "l.location,\n"
+				 "  l.encoding, l.snippet, l.flow_id\n"
+				 "FROM leaks l LEFT JOIN devices d ON d.mac = l.mac\n"
+				 "WHERE " W_MAC("l.mac") " AND " W_DOMAIN(
+					 "coalesce(l.domain, l.dst_ip)") "\n"
+									 "  AND " W_LEAK(
+										 "l") "\n"
+										      "ORDER BY "
+										      "l.ts DESC, "
+										      "l.id "
+										      "DESC" LIMIT,
+		cols, LW_ARRAY_SIZE(cols));
 }
 
 /* the flag that covers name for mac (a flag covers its subdomains), the strongest source */
-#define FLAG_SOURCE(name, mac)                                                                    \
-	"(SELECT f.source FROM temp.all_flags f WHERE (f.mac IS NULL OR f.mac = " mac ")\n"      \
+#define FLAG_SOURCE(name, mac)                                                                     \
+	"(SELECT f.source FROM temp.all_flags f WHERE (f.mac IS NULL OR f.mac = " mac ")\n"        \
 	"  AND (" name " = f.domain OR substr(" name ", -length(f.domain) - 1) = '.' || f.domain)" \
 	"\n  ORDER BY " SOURCE_RANK("f.source") " LIMIT 1)"
 
@@ -784,26 +822,68 @@ static int cmd_domains(struct ctx *c)
 	};
 
 	return list(c,
-		    "SELECT " DEVNAME("d", "g.mac") ", g.mac, g.name, g.bare, g.flows, g.bytes_out,\n"
-		    "  g.bytes_in,\n"
-		    "  (SELECT count(*) FROM leaks l WHERE l.mac = g.mac\n"
-		    "    AND coalesce(l.domain, l.dst_ip) = g.name AND " W_LEAK("l") "),\n"
-		    "  g.first_seen, g.last_seen, ifnull(g.src, 'no'), g.src IS NOT NULL, g.src\n"
-		    "FROM (SELECT fl.mac, coalesce(fl.domain, fl.dst_ip) AS name,\n"
-		    "    fl.domain IS NULL AS bare, count(*) AS flows,\n"
-		    "    sum(fl.bytes_out) AS bytes_out, sum(fl.bytes_in) AS bytes_in,\n"
-		    "    min(fl.first_seen) AS first_seen, max(fl.last_seen) AS last_seen,\n"
-		    "    CASE WHEN fl.domain IS NOT NULL THEN " FLAG_SOURCE("fl.domain", "fl.mac") "\n"
-		    "    END AS src\n"
-		    "  FROM flows fl\n"
-		    "  WHERE " W_MAC("fl.mac") " AND " W_DOMAIN("coalesce(fl.domain, fl.dst_ip)") "\n"
-		    "  GROUP BY fl.mac, name) g\n"
-		    "LEFT JOIN devices d ON d.mac = g.mac\n"
-		    "WHERE " W_SPAN("g.first_seen", "g.last_seen") "\n"
-		    "  AND ((?3 = '' AND ?4 < 0) OR EXISTS (SELECT 1 FROM leaks l\n"
-		    "    WHERE l.mac = g.mac AND coalesce(l.domain, l.dst_ip) = g.name\n"
-		    "    AND " W_LEAK("l") "))\n"
-		    "ORDER BY g.last_seen DESC, g.name" LIMIT,
+		    "SELECT " DEVNAME(
+			    "d", "g.mac") ", g.mac, g.name, g.bare, g.flows, g.bytes_out,\n"
+					  "  g.bytes_in,\n"
+					  "  (SELECT count(*) FROM leaks l WHERE l.mac = g.mac\n"
+					  "    AND coalesce(l.domain, l.dst_ip) = g.name "
+					  "AND " W_LEAK(
+						  "l") "),\n"
+						       "  g.first_seen, g.last_seen, ifnull(g.src, "
+						       "'no'), g.src IS NOT NULL, g.src\n"
+						       "FROM (SELECT fl.mac, coalesce(fl.domain, "
+						       "fl.dst_ip) AS name,\n"
+						       "    fl.domain IS NULL AS bare, count(*) AS "
+						       "flows,\n"
+						       "    sum(fl.bytes_out) AS bytes_out, "
+						       "sum(fl.bytes_in) AS bytes_in,\n"
+						       "    min(fl.first_seen) AS first_seen, "
+						       "max(fl.last_seen) AS last_seen,\n"
+						       "    CASE WHEN fl.domain IS NOT NULL "
+						       "THEN " FLAG_SOURCE(
+							       "fl.domain",
+							       "fl.mac") "\n"
+									 "    END AS src\n"
+									 "  FROM flows fl\n"
+									 "  WHERE " W_MAC("fl.mac") " AND " W_DOMAIN(
+										 "coalesce(fl."
+										 "domain, "
+										 "fl.dst_ip)") "\n"
+											       "  "
+											       "GRO"
+											       "UP "
+											       "BY "
+											       "fl."
+											       "mac"
+											       ", "
+											       "nam"
+											       "e) "
+											       "g\n"
+											       "LEF"
+											       "T "
+											       "JOI"
+											       "N "
+											       "dev"
+											       "ice"
+											       "s "
+											       "d "
+											       "ON "
+											       "d."
+											       "mac"
+											       " = "
+											       "g."
+											       "mac"
+											       "\n"
+											       "WHE"
+											       "RE"
+											       " " W_SPAN(
+												       "g.first_seen",
+												       "g.last_seen") "\n"
+														      "  AND ((?3 = '' AND ?4 < 0) OR EXISTS (SELECT 1 FROM leaks l\n"
+														      "    WHERE l.mac = g.mac AND coalesce(l.domain, l.dst_ip) = g.name\n"
+														      "    AND " W_LEAK(
+															      "l") "))\n"
+																   "ORDER BY g.last_seen DESC, g.name" LIMIT,
 		    cols, LW_ARRAY_SIZE(cols));
 }
 
@@ -833,19 +913,56 @@ static int cmd_flows(struct ctx *c)
 		{"LEAKS", "leaks", K_INT, V_ALL, true, false},
 	};
 
-	return list(c,
-		    "SELECT fl.id, fl.first_seen, fl.last_seen, fl.mac, " DEVNAME("d", "fl.mac") ",\n"
-		    "  fl.proto, fl.src_ip, fl.src_port, fl.dst_ip, coalesce(fl.domain, fl.dst_ip),\n"
-		    "  fl.dst_port, fl.domain, fl.name_source, fl.app, fl.encrypted, fl.pkts_out,\n"
-		    "  fl.bytes_out, fl.pkts_in, fl.bytes_in, fl.ended,\n"
-		    "  (SELECT count(*) FROM leaks l WHERE l.flow_id = fl.id AND " W_LEAK("l") ")\n"
-		    "FROM flows fl LEFT JOIN devices d ON d.mac = fl.mac\n"
-		    "WHERE " W_MAC("fl.mac") " AND " W_DOMAIN("coalesce(fl.domain, fl.dst_ip)") "\n"
-		    "  AND " W_SPAN("fl.first_seen", "fl.last_seen") "\n"
-		    "  AND ((?3 = '' AND ?4 < 0) OR EXISTS (SELECT 1 FROM leaks l\n"
-		    "    WHERE l.flow_id = fl.id AND " W_LEAK("l") "))\n"
-		    "ORDER BY fl.last_seen DESC, fl.id DESC" LIMIT,
-		    cols, LW_ARRAY_SIZE(cols));
+	return list(
+		c,
+		"SELECT fl.id, fl.first_seen, fl.last_seen, fl.mac, " DEVNAME(
+			"d",
+			"fl.mac") ",\n"
+				  "  fl.proto, fl.src_ip, fl.src_port, fl.dst_ip, "
+				  "coalesce(fl.domain, fl.dst_ip),\n"
+				  "  fl.dst_port, fl.domain, fl.name_source, fl.app, fl.encrypted, "
+				  "fl.pkts_out,\n"
+				  "  fl.bytes_out, fl.pkts_in, fl.bytes_in, fl.ended,\n"
+				  "  (SELECT count(*) FROM leaks l WHERE l.flow_id = fl.id "
+				  "AND " W_LEAK(
+					  "l") ")\n"
+					       "FROM flows fl LEFT JOIN devices d ON d.mac = "
+					       "fl.mac\n"
+					       "WHERE " W_MAC("fl.mac") " AND " W_DOMAIN(
+						       "coalesce(fl.domain, fl.dst_ip)") "\n"
+											 "  "
+											 "AND"
+											 " " W_SPAN(
+												 "f"
+												 "l"
+												 "."
+												 "f"
+												 "i"
+												 "r"
+												 "s"
+												 "t"
+												 "_"
+												 "s"
+												 "e"
+												 "e"
+												 "n",
+												 "f"
+												 "l"
+												 "."
+												 "l"
+												 "a"
+												 "s"
+												 "t"
+												 "_"
+												 "s"
+												 "e"
+												 "e"
+												 "n") "\n"
+												      "  AND ((?3 = '' AND ?4 < 0) OR EXISTS (SELECT 1 FROM leaks l\n"
+												      "    WHERE l.flow_id = fl.id AND " W_LEAK(
+													      "l") "))\n"
+														   "ORDER BY fl.last_seen DESC, fl.id DESC" LIMIT,
+		cols, LW_ARRAY_SIZE(cols));
 }
 
 static int cmd_dns(struct ctx *c)
@@ -867,20 +984,40 @@ static int cmd_dns(struct ctx *c)
 		{"FLAGGED", "flagged_by", K_TEXT, V_ALL, false, false},
 	};
 
-	return list(c,
-		    "SELECT q.id, q.ts, q.mac, " DEVNAME("d", "q.mac") ", q.client_ip, q.server_ip,\n"
-		    "  q.qname, CASE q.qtype WHEN 1 THEN 'A' WHEN 28 THEN 'AAAA' WHEN 5 THEN\n"
-		    "  'CNAME' WHEN 65 THEN 'HTTPS' WHEN 64 THEN 'SVCB' WHEN 12 THEN 'PTR' WHEN 16\n"
-		    "  THEN 'TXT' WHEN 15 THEN 'MX' WHEN 33 THEN 'SRV' WHEN 2 THEN 'NS' WHEN 6 THEN\n"
-		    "  'SOA' WHEN 255 THEN 'ANY' ELSE 'TYPE' || q.qtype END, q.qtype,\n"
-		    "  CASE q.rcode WHEN 0 THEN 'NOERROR' WHEN 1 THEN 'FORMERR' WHEN 2 THEN\n"
-		    "  'SERVFAIL' WHEN 3 THEN 'NXDOMAIN' WHEN 4 THEN 'NOTIMP' WHEN 5 THEN\n"
-		    "  'REFUSED' ELSE 'RCODE' || q.rcode END, q.rcode, q.answers, q.ttl,\n"
-		    "  " FLAG_SOURCE("q.qname", "q.mac") "\n"
-		    "FROM dns q LEFT JOIN devices d ON d.mac = q.mac\n"
-		    "WHERE " W_MAC("q.mac") " AND " W_DOMAIN("q.qname") " AND " W_TIME("q.ts") "\n"
-		    "ORDER BY q.ts DESC, q.id DESC" LIMIT,
-		    cols, LW_ARRAY_SIZE(cols));
+	return list(
+		c,
+		"SELECT q.id, q.ts, q.mac, " DEVNAME(
+			"d",
+			"q.mac") ", q.client_ip, q.server_ip,\n"
+				 "  q.qname, CASE q.qtype WHEN 1 THEN 'A' WHEN 28 THEN 'AAAA' WHEN "
+				 "5 THEN\n"
+				 "  'CNAME' WHEN 65 THEN 'HTTPS' WHEN 64 THEN 'SVCB' WHEN 12 THEN "
+				 "'PTR' WHEN 16\n"
+				 "  THEN 'TXT' WHEN 15 THEN 'MX' WHEN 33 THEN 'SRV' WHEN 2 THEN "
+				 "'NS' WHEN 6 THEN\n"
+				 "  'SOA' WHEN 255 THEN 'ANY' ELSE 'TYPE' || q.qtype END, "
+				 "q.qtype,\n"
+				 "  CASE q.rcode WHEN 0 THEN 'NOERROR' WHEN 1 THEN 'FORMERR' WHEN "
+				 "2 THEN\n"
+				 "  'SERVFAIL' WHEN 3 THEN 'NXDOMAIN' WHEN 4 THEN 'NOTIMP' WHEN 5 "
+				 "THEN\n"
+				 "  'REFUSED' ELSE 'RCODE' || q.rcode END, q.rcode, q.answers, "
+				 "q.ttl,\n"
+				 "  " FLAG_SOURCE(
+					 "q.qname",
+					 "q.mac") "\n"
+						  "FROM dns q LEFT JOIN devices d ON d.mac = "
+						  "q.mac\n"
+						  "WHERE " W_MAC("q.mac") " AND " W_DOMAIN(
+							  "q.qname") " AND " W_TIME("q.ts") "\n"
+											    "ORDER "
+											    "BY "
+											    "q.ts "
+											    "DESC, "
+											    "q.id "
+											    "DES"
+											    "C" LIMIT,
+		cols, LW_ARRAY_SIZE(cols));
 }
 
 static int cmd_flags(struct ctx *c)
@@ -895,16 +1032,23 @@ static int cmd_flags(struct ctx *c)
 		{"REASON", "reason", K_TEXT, V_ALL, false, true},
 	};
 	sqlite3_stmt *st;
-	int r = prepare(c->db,
-			"SELECT f.domain, CASE WHEN f.mac IS NULL THEN 'every device' ELSE\n"
-			"  " DEVNAME("d", "f.mac") " END, f.mac, f.source, f.added, f.expires,\n"
-			"  CASE f.source WHEN 'config' THEN '[block] domains in ' || ?8\n"
-			"  ELSE f.reason END\n"
-			"FROM temp.all_flags f LEFT JOIN devices d ON d.mac = f.mac\n"
-			"WHERE (?1 = '' OR f.mac = ?1 OR f.mac IS NULL) AND " W_DOMAIN("f.domain") "\n"
-			"  AND (f.added IS NULL OR f.added BETWEEN ?5 AND ?6)\n"
-			"ORDER BY " SOURCE_RANK("f.source") ", f.added DESC, f.domain" LIMIT,
-			&st);
+	int r = prepare(
+		c->db,
+		"SELECT f.domain, CASE WHEN f.mac IS NULL THEN 'every device' ELSE\n"
+		"  " DEVNAME(
+			"d",
+			"f.mac") " END, f.mac, f.source, f.added, f.expires,\n"
+				 "  CASE f.source WHEN 'config' THEN '[block] domains in ' || ?8\n"
+				 "  ELSE f.reason END\n"
+				 "FROM temp.all_flags f LEFT JOIN devices d ON d.mac = f.mac\n"
+				 "WHERE (?1 = '' OR f.mac = ?1 OR f.mac IS NULL) AND " W_DOMAIN(
+					 "f.domain") "\n"
+						     "  AND (f.added IS NULL OR f.added BETWEEN ?5 "
+						     "AND ?6)\n"
+						     "ORDER BY " SOURCE_RANK(
+							     "f.source") ", f.added DESC, "
+									 "f.domain" LIMIT,
+		&st);
 
 	if (r)
 		return r;
@@ -934,35 +1078,61 @@ static int cmd_summary(struct ctx *c)
 	bool blocks = has_table(c->db, "blocks");
 
 	/* kinds and top domains: (name, count) rows made into text for tables, JSON for scripts */
-	snprintf(sql, sizeof(sql),
-		 "WITH k AS (SELECT l.mac, l.kind, count(*) AS n, max(l.ts) AS last FROM leaks l\n"
-		 "    WHERE " W_MAC("l.mac") " AND " W_DOMAIN("coalesce(l.domain, l.dst_ip)") "\n"
-		 "    AND " W_LEAK("l") " GROUP BY l.mac, l.kind),\n"
-		 "  t AS (SELECT fl.mac, coalesce(fl.domain, fl.dst_ip) AS name, count(*) AS n\n"
-		 "    FROM flows fl WHERE " W_MAC("fl.mac") "\n"
-		 "    AND " W_DOMAIN("coalesce(fl.domain, fl.dst_ip)") "\n"
-		 "    AND " W_SPAN("fl.first_seen", "fl.last_seen") " GROUP BY fl.mac, name),\n"
-		 "  s AS (SELECT d.mac, " DEVNAME("d", "d.mac") " AS device, d.last_seen,\n"
-		 "    (SELECT sum(n) FROM k WHERE k.mac = d.mac) AS leaks,\n"
-		 "    (SELECT max(last) FROM k WHERE k.mac = d.mac) AS last_leak,\n"
-		 "    (SELECT group_concat(kind || ' ' || n, ', ') FROM (SELECT kind, n FROM k\n"
-		 "      WHERE k.mac = d.mac ORDER BY n DESC, kind)) AS kinds_text,\n"
-		 "    (SELECT json_group_object(kind, n) FROM (SELECT kind, n FROM k\n"
-		 "      WHERE k.mac = d.mac ORDER BY n DESC, kind)) AS kinds_json,\n"
-		 "    (SELECT group_concat(name, ', ') FROM (SELECT name FROM t\n"
-		 "      WHERE t.mac = d.mac ORDER BY n DESC, name LIMIT 3)) AS top_text,\n"
-		 "    (SELECT json_group_array(json_object('domain', name, 'flows', n)) FROM\n"
-		 "      (SELECT name, n FROM t WHERE t.mac = d.mac ORDER BY n DESC, name\n"
-		 "      LIMIT 3)) AS top_json,\n"
-		 "    %s AS blocked\n"
-		 "  FROM devices d WHERE " W_MAC("d.mac") ")\n"
-		 "SELECT device, mac, ifnull(leaks, 0), kinds_text, kinds_json, last_leak,\n"
-		 "  top_text, top_json, blocked, last_seen FROM s\n"
-		 "WHERE leaks > 0 OR (?2 = '' AND ?3 = '' AND ?4 < 0 AND ?5 < -1e17 AND ?6 > 1e17)\n"
-		 "ORDER BY last_leak DESC NULLS LAST, last_seen DESC, mac" LIMIT,
-		 blocks ? "(SELECT count(*) FROM blocks b WHERE b.mac = d.mac AND " W_TIME("b.ts")
-			  " AND " W_DOMAIN("coalesce(b.domain, b.ip)") ")"
-			: "0");
+	snprintf(
+		sql, sizeof(sql),
+		"WITH k AS (SELECT l.mac, l.kind, count(*) AS n, max(l.ts) AS last FROM leaks l\n"
+		"    WHERE " W_MAC("l.mac") " AND " W_DOMAIN(
+			"coalesce(l.domain, l.dst_ip)") "\n"
+							"    AND " W_LEAK(
+								"l") " GROUP BY l.mac, l.kind),\n"
+								     "  t AS (SELECT fl.mac, "
+								     "coalesce(fl.domain, "
+								     "fl.dst_ip) AS name, count(*) "
+								     "AS n\n"
+								     "    FROM flows fl "
+								     "WHERE " W_MAC(
+									     "fl.mac") "\n"
+										       "    "
+										       "AND"
+										       " " W_DOMAIN(
+											       "coa"
+											       "les"
+											       "ce("
+											       "fl."
+											       "dom"
+											       "ain"
+											       ", "
+											       "fl."
+											       "dst"
+											       "_ip"
+											       ")") "\n"
+												    "    AND " W_SPAN(
+													    "fl.first_seen",
+													    "fl.last_seen") " GROUP BY fl.mac, name),\n"
+															    "  s AS (SELECT d.mac, " DEVNAME(
+																    "d",
+																    "d.mac") " AS device, d.last_seen,\n"
+																	     "    (SELECT sum(n) FROM k WHERE k.mac = d.mac) AS leaks,\n"
+																	     "    (SELECT max(last) FROM k WHERE k.mac = d.mac) AS last_leak,\n"
+																	     "    (SELECT group_concat(kind || ' ' || n, ', ') FROM (SELECT kind, n FROM k\n"
+																	     "      WHERE k.mac = d.mac ORDER BY n DESC, kind)) AS kinds_text,\n"
+																	     "    (SELECT json_group_object(kind, n) FROM (SELECT kind, n FROM k\n"
+																	     "      WHERE k.mac = d.mac ORDER BY n DESC, kind)) AS kinds_json,\n"
+																	     "    (SELECT group_concat(name, ', ') FROM (SELECT name FROM t\n"
+																	     "      WHERE t.mac = d.mac ORDER BY n DESC, name LIMIT 3)) AS top_text,\n"
+																	     "    (SELECT json_group_array(json_object('domain', name, 'flows', n)) FROM\n"
+																	     "      (SELECT name, n FROM t WHERE t.mac = d.mac ORDER BY n DESC, name\n"
+																	     "      LIMIT 3)) AS top_json,\n"
+																	     "    %s AS blocked\n"
+																	     "  FROM devices d WHERE " W_MAC(
+																		     "d.mac") ")\n"
+																			      "SELECT device, mac, ifnull(leaks, 0), kinds_text, kinds_json, last_leak,\n"
+																			      "  top_text, top_json, blocked, last_seen FROM s\n"
+																			      "WHERE leaks > 0 OR (?2 = '' AND ?3 = '' AND ?4 < 0 AND ?5 < -1e17 AND ?6 > 1e17)\n"
+																			      "ORDER BY last_leak DESC NULLS LAST, last_seen DESC, mac" LIMIT,
+		blocks ? "(SELECT count(*) FROM blocks b WHERE b.mac = d.mac AND " W_TIME(
+				 "b.ts") " AND " W_DOMAIN("coalesce(b.domain, b.ip)") ")"
+		       : "0");
 	return list(c, sql, cols, LW_ARRAY_SIZE(cols));
 }
 
@@ -1001,12 +1171,15 @@ static int cmd_stations(struct ctx *c)
 	} else {
 		/* ids grow with time: the largest id of a MAC is its latest row (index-only) */
 		snprintf(sql, sizeof(sql),
-			 "SELECT s.ts, s.mac, " DEVNAME("d", "s.mac") ", s.ifname, s.signal,\n"
-			 "  s.signal_avg, s.tx_bitrate, s.rx_bitrate, s.inactive_ms, "
-			 "s.connected_s,\n"
-			 "  s.rx_bytes, s.tx_bytes, s.tx_retries, s.tx_failed\n"
-			 "FROM stations s LEFT JOIN devices d ON d.mac = s.mac\n"
-			 "WHERE %s ORDER BY %s" LIMIT,
+			 "SELECT s.ts, s.mac, " DEVNAME(
+				 "d",
+				 "s.mac") ", s.ifname, s.signal,\n"
+					  "  s.signal_avg, s.tx_bitrate, s.rx_bitrate, "
+					  "s.inactive_ms, "
+					  "s.connected_s,\n"
+					  "  s.rx_bytes, s.tx_bytes, s.tx_retries, s.tx_failed\n"
+					  "FROM stations s LEFT JOIN devices d ON d.mac = s.mac\n"
+					  "WHERE %s ORDER BY %s" LIMIT,
 			 c->f.mac[0] ? "s.mac = ?1 AND " W_TIME("s.ts")
 				     : "s.id IN (SELECT max(id) FROM stations WHERE " W_TIME(
 					       "ts") " GROUP BY mac)",
@@ -1400,7 +1573,8 @@ static int cmd_status(struct ctx *c)
 		else
 			printf("leakwatchd:     %s\n", running ? "running" : "not running");
 		printf("database:       %s (%.1f MB)\n", o->db, (double)sd.size / 1e6);
-		printf("%s%s\n", running ? "capturing:      " : "last captured:  ", src ? src : "-");
+		printf("%s%s\n",
+		       running ? "capturing:      " : "last captured:  ", src ? src : "-");
 		free(src);
 		printf("last counters:  %s\n", t);
 		printf("packets:        %lld\n", (long long)sqlite3_column_int64(st, 4));
@@ -1635,8 +1809,7 @@ int main(int argc, char **argv)
 	r = parse_filter(&o, cmd->filters, cmd->name, &c.f);
 	if (r)
 		return r;
-	if (write && (r = normalize_domain(c.args[0], (char[LW_DNS_NAME_MAX]){0},
-					   LW_DNS_NAME_MAX)))
+	if (write && (r = normalize_domain(c.args[0], (char[LW_DNS_NAME_MAX]){0}, LW_DNS_NAME_MAX)))
 		return r;
 	r = open_db(o.db, write, &c.db);
 	if (r)

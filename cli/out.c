@@ -218,8 +218,10 @@ static void iso_time(double t, bool utc, char *buf, size_t len)
 
 static bool shows(const struct col *c, enum out_format f)
 {
-	static const unsigned bit[] = {
-		[OUT_TABLE] = V_NARROW, [OUT_WIDE] = V_WIDE, [OUT_JSON] = V_JSON, [OUT_CSV] = V_CSV};
+	static const unsigned bit[] = {[OUT_TABLE] = V_NARROW,
+				       [OUT_WIDE] = V_WIDE,
+				       [OUT_JSON] = V_JSON,
+				       [OUT_CSV] = V_CSV};
 
 	return c->show & bit[f];
 }
@@ -365,7 +367,8 @@ static void fit_widths(const struct col *cols, const size_t *vis, size_t n_vis, 
 			const struct col *c = &cols[vis[v]];
 			size_t min = strlen(c->title) > 8 ? strlen(c->title) : 8;
 
-			if (c->shrink && width[v] > min && (best == n_vis || width[v] > width[best]))
+			if (c->shrink && width[v] > min &&
+			    (best == n_vis || width[v] > width[best]))
 				best = v;
 		}
 		if (best == n_vis)
@@ -391,8 +394,7 @@ struct cell {
 	size_t width;
 };
 
-static int print_table(sqlite3_stmt *st, const struct col *cols, size_t n_cols,
-		       const struct out *o)
+static int print_table(sqlite3_stmt *st, const struct col *cols, size_t n_cols, const struct out *o)
 {
 	size_t vis[OUT_COLS_MAX], n_vis = 0, width[OUT_COLS_MAX] = {0}, rows = 0, cap = 0, r, v;
 	struct cell *cells = NULL;

@@ -12,7 +12,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 command -v sqlite3 >/dev/null || { echo "needs sqlite3"; exit 77; }
 command -v python3 >/dev/null || { echo "needs python3"; exit 77; }
 dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
+bg=()
+trap 'kill "${bg[@]}" 2>/dev/null; rm -rf "$dir"' EXIT
 db=$dir/leakwatch.db
 "$daemon" -q -r "$capture" --db "$db" || { echo "FAIL leakwatchd -r"; exit 1; }
 sqlite3 "$db" <"$here/known.sql" || { echo "FAIL loading known.sql"; exit 1; }
@@ -346,8 +347,9 @@ rc=$?
 	{ echo "FAIL status with another program's pid (exit $rc)"; cat "$dir/out"; fail=1; }
 # meta's pid a live leakwatchd (a program of that name): running, exit 0
 cp "$(command -v sleep)" "$dir/leakwatchd"
-"$dir/leakwatchd" 60 &
+"$dir/leakwatchd" 60 >/dev/null 2>&1 &
 fake=$!
+bg+=("$fake")
 sqlite3 "$db" "UPDATE meta SET value = '$fake' WHERE key = 'pid'"
 "$cli" --db "$db" status >"$dir/out" 2>&1
 rc=$?
@@ -360,8 +362,9 @@ wait "$fake" 2>/dev/null
 [ $? = 3 ] && echo "ok   status: the leakwatchd gone, exit 3" || { echo "FAIL status after the daemon ended"; fail=1; }
 # the database's lock held (as leakwatchd holds it): running
 if command -v flock >/dev/null; then
-	flock -x "$db" sleep 60 &
+	flock -F -x "$db" sleep 60 >/dev/null 2>&1 & # (-F: the lock holder is this pid)
 	holder=$!
+	bg+=("$holder")
 	sleep 0.5 # (flock takes the lock before sleep starts; no result depends on timing)
 	for _ in 1 2 3 4 5 6 7 8 9 10; do
 		flock -n -s "$db" true 2>/dev/null || break
