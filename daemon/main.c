@@ -765,6 +765,13 @@ int main(int argc, char **argv)
 	lw_store_put_meta(store, "version", LW_VERSION);
 	lw_store_put_meta(store, "source", o.read_file ? o.read_file : cfg.interface);
 	{
+		/* where `leakwatch flags` finds the [block] domains this daemon applies */
+		char *conf = o.config ? realpath(o.config, NULL) : NULL;
+
+		lw_store_put_meta(store, "config", conf);
+		free(conf);
+	}
+	{
 		char pid[16];
 
 		snprintf(pid, sizeof(pid), "%d", (int)getpid());

@@ -324,7 +324,7 @@ s.send(b"\xff" * 6 + mac + b"\x08\x00" + ip + udp)
 PY
 row=''
 for ((i = 0; i < 50; i++)); do # the writer commits every 500 ms
-	row=$(in_ct leakwatch devices 2>&1 | grep -i "^$phone_mac ")
+	row=$(in_ct leakwatch --wide devices 2>&1 | grep -i " $phone_mac ")
 	[ -n "$row" ] && break
 	sleep 0.2
 done

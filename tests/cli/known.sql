@@ -43,3 +43,33 @@ VALUES (1700000030, '02:10:00:00:00:01', 'wlan0', -40, -41, 866700, 6500, 120, 3
         0),
        (1700000060.5, '3c:28:6d:00:00:02', 'wlan1', -71, NULL, 6500, NULL, 3000, 5, NULL, NULL,
         NULL, NULL);
+-- for the listings and their filters: a device with a label of wide characters, one whose
+-- hostname carries terminal escapes, a connection to a bare address, DNS queries, a block,
+-- an automatic flag
+INSERT INTO devices(mac, first_seen, last_seen, vendor, hostname, dhcp_vendor, randomized, label, ip,
+                    port)
+VALUES ('02:20:00:00:00:03', 1700000300, 1700000400, NULL, 'tablet', NULL, 1,
+        '台所のタブレット', '192.0.2.13', 'wlan0'),
+       ('02:30:00:00:00:04', 1700000250, 1700000260, NULL,
+        'x' || char(27) || ']0;pwned' || char(7) || char(27) || '[2Jy', NULL, 1, NULL,
+        '192.0.2.14', NULL);
+INSERT INTO flows(id, mac, proto, src_ip, src_port, dst_ip, dst_port, first_seen, last_seen,
+                  domain, name_source, app, encrypted, pkts_out, bytes_out, pkts_in, bytes_in, ended)
+VALUES (5, '02:10:00:00:00:01', 'udp', '192.0.2.11', 40004, '203.0.113.99', 3478, 1700000100,
+        1700000110, NULL, NULL, NULL, 0, 10, 1000, 10, 1200, 1),
+       (6, '02:20:00:00:00:03', 'tcp', '192.0.2.13', 40005, '198.51.100.30', 443, 1700000310,
+        1700000320, 'cdn.example.org', 'sni', 'tls', 1, 8, 800, 9, 9000, 0);
+INSERT INTO dns(ts, mac, client_ip, server_ip, qname, qtype, rcode, answers, ttl)
+VALUES (1700000009, '02:10:00:00:00:01', '192.0.2.11', '192.0.2.1', 'zzhc.vnet.cn', 1, 0,
+        '198.51.100.10', 300),
+       (1700000029, '02:10:00:00:00:01', '192.0.2.11', '192.0.2.1', 'www.example.org', 28, 0,
+        '2001:db8::20', 60),
+       (1700000149, '3c:28:6d:00:00:02', '192.0.2.12', '192.0.2.1', 'ads.example.com', 1, 0,
+        '203.0.113.40', 60),
+       (1700000301, '02:20:00:00:00:03', '192.0.2.13', '192.0.2.1', 'nothing.example', 65, 3,
+        NULL, NULL);
+INSERT INTO blocks(ts, mac, domain, ip, until, reason, action)
+VALUES (1700000500, '02:10:00:00:00:01', 'zzhc.vnet.cn', '198.51.100.10', 1700086900, 'vnet.cn',
+        'drop');
+INSERT INTO flagged(domain, mac, reason, source, added, expires)
+VALUES ('tracker.example', '3c:28:6d:00:00:02', 'ad_id leak', 'auto', 1700000160, 1700604960);
