@@ -184,8 +184,8 @@ static void seed(struct lw_alerts *a, const char *db_path)
 	st = NULL;
 	if (r != SQLITE_DONE && r != SQLITE_ROW)
 		goto fail;
-	r = sqlite3_prepare_v2(db, "SELECT mac, count(*) FROM leaks WHERE ts >= ? GROUP BY mac",
-			       -1, &st, NULL);
+	r = sqlite3_prepare_v2(db, "SELECT mac, count(*) FROM leaks WHERE ts >= ? GROUP BY mac", -1,
+			       &st, NULL);
 	if (r != SQLITE_OK)
 		goto fail;
 	sqlite3_bind_double(st, 1, midnight);
@@ -203,8 +203,8 @@ static void seed(struct lw_alerts *a, const char *db_path)
 	st = NULL;
 	a->day = local_day((double)time(NULL));
 	sqlite3_close(db);
-	lw_log_debug("alerts: %zu devices and %zu (device, domain, kind) known from %s",
-		     a->n_devs, leaks, db_path);
+	lw_log_debug("alerts: %zu devices and %zu (device, domain, kind) known from %s", a->n_devs,
+		     leaks, db_path);
 	return;
 fail:
 	/* a new database has no tables yet: nothing is known, which is right */
@@ -244,7 +244,8 @@ static void on_device(const struct lw_device_rec *r, void *user_data)
 		a->new_devices++;
 		event_init(&e, LW_ALERT_NEW_DEVICE, r->ts, d);
 		if (may_log(a, r->ts))
-			lw_log_info("new device %s%s%s%s", d->mac, strcmp(e.name, d->mac) ? " (" : "",
+			lw_log_info("new device %s%s%s%s", d->mac,
+				    strcmp(e.name, d->mac) ? " (" : "",
 				    strcmp(e.name, d->mac) ? e.name : "",
 				    strcmp(e.name, d->mac) ? ")" : "");
 		deliver(a, &e);
@@ -399,10 +400,9 @@ void lw_alerts_attach(struct lw_alerts *a, struct lw_pipeline *p)
 {
 	if (!a)
 		return;
-	lw_pipeline_set_events(p, &(struct lw_pipeline_events){.device = on_device,
-								.leak = on_leak,
-								.tick = on_tick,
-								.user_data = a});
+	lw_pipeline_set_events(
+		p, &(struct lw_pipeline_events){
+			   .device = on_device, .leak = on_leak, .tick = on_tick, .user_data = a});
 }
 
 void lw_alerts_deliver_notify(const struct lw_alert_event *e, void *user_data)

@@ -38,8 +38,7 @@ struct lw_notify;
  * -EINVAL: a configuration error (err says which; exit 78), e.g. a hook that is not an
  * executable file, TLS files that cannot be read, MQTT in a build without it.
  */
-int lw_notify_start(const struct lw_config *cfg, struct lw_notify **out, char *err,
-		    size_t errlen);
+int lw_notify_start(const struct lw_config *cfg, struct lw_notify **out, char *err, size_t errlen);
 /* Queues e for every sink; never blocks. n may be NULL. */
 void lw_notify_push(struct lw_notify *n, const struct lw_alert_event *e);
 /*
@@ -59,8 +58,8 @@ struct lw_alerts;
  * treated as empty).
  */
 int lw_alerts_new(const struct lw_config *cfg, const char *db_path,
-		  void (*deliver)(const struct lw_alert_event *e, void *user_data),
-		  void *user_data, struct lw_alerts **out);
+		  void (*deliver)(const struct lw_alert_event *e, void *user_data), void *user_data,
+		  struct lw_alerts **out);
 void lw_alerts_free(struct lw_alerts *a);
 /* Hooks the policy to the pipeline's device and leak rows (lw_pipeline_set_events). */
 void lw_alerts_attach(struct lw_alerts *a, struct lw_pipeline *p);

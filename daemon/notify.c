@@ -255,8 +255,7 @@ static void hook_stop(struct hook *h)
 	free(h);
 }
 
-int lw_notify_start(const struct lw_config *cfg, struct lw_notify **out, char *err,
-		    size_t errlen)
+int lw_notify_start(const struct lw_config *cfg, struct lw_notify **out, char *err, size_t errlen)
 {
 	struct lw_notify *n;
 	int r;

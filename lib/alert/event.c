@@ -19,7 +19,7 @@ const char *lw_alert_type_str(enum lw_alert_type t)
 void lw_alert_device_name(char *out, size_t cap, const char *label, const char *hostname,
 			  const char *vendor, const char *mac)
 {
-	const char *s = label && *label	       ? label
+	const char *s = label && *label		? label
 			: hostname && *hostname ? hostname
 			: vendor && *vendor	? vendor
 						: mac;

@@ -49,8 +49,7 @@ int lw_ha_node_id(const char *mac, char out[13])
 	return 0;
 }
 
-int lw_ha_device_topic(const char *prefix, const char *mac, const char *leaf, char *out,
-		       size_t cap)
+int lw_ha_device_topic(const char *prefix, const char *mac, const char *leaf, char *out, size_t cap)
 {
 	char id[13];
 	int w;
@@ -81,8 +80,8 @@ int lw_ha_discovery(enum lw_ha_entity e, const char *discovery_prefix, const cha
 				      : mac[i] == '-'		     ? ':'
 								     : mac[i]);
 	lower_mac[17] = '\0';
-	w = snprintf(topic, topic_cap, "%s/%s/leakwatch_%s/%s/config", discovery_prefix,
-		     component, id, object);
+	w = snprintf(topic, topic_cap, "%s/%s/leakwatch_%s/%s/config", discovery_prefix, component,
+		     id, object);
 	if (w < 0 || (size_t)w >= topic_cap)
 		return -ENOSPC;
 	snprintf(ident, sizeof(ident), "leakwatch_%s", id);

@@ -98,7 +98,9 @@ static void test_utf8_copy(void)
 
 	lw_utf8_copy(out, sizeof(out), "ab\xe2\x82\xac\xc3\xa9");
 	LW_CHECK_STR(out, "ab\xe2\x82\xac"); /* é does not fit whole: cut before it */
-	lw_utf8_copy(out, sizeof(out), "\xff\xfe" "a");
+	lw_utf8_copy(out, sizeof(out),
+		     "\xff\xfe"
+		     "a");
 	LW_CHECK_STR(out, "??a");
 }
 
@@ -136,12 +138,13 @@ static void test_event_json(void)
 	snprintf(e.location, sizeof(e.location), "http.body");
 	e.leaks_today = 3;
 	LW_CHECK(lw_alert_event_json(&e, buf, sizeof(buf)) > 0);
-	LW_CHECK_STR(buf, "{\"event_type\":\"new_leak\",\"ts\":1700000000.250,"
-			  "\"device\":{\"mac\":\"00:00:5e:00:53:10\",\"name\":\"My \\\"phone\\\"\","
-			  "\"label\":\"My \\\"phone\\\"\",\"hostname\":\"\",\"vendor\":\"\"},"
-			  "\"kind\":\"imei\",\"domain\":\"zzhc.vnet.cn\",\"dst_ip\":\"198.51.100.10\","
-			  "\"dst_port\":9999,\"proto\":\"tcp\",\"confidence\":\"validated\","
-			  "\"location\":\"http.body\",\"leaks_today\":3}");
+	LW_CHECK_STR(buf,
+		     "{\"event_type\":\"new_leak\",\"ts\":1700000000.250,"
+		     "\"device\":{\"mac\":\"00:00:5e:00:53:10\",\"name\":\"My \\\"phone\\\"\","
+		     "\"label\":\"My \\\"phone\\\"\",\"hostname\":\"\",\"vendor\":\"\"},"
+		     "\"kind\":\"imei\",\"domain\":\"zzhc.vnet.cn\",\"dst_ip\":\"198.51.100.10\","
+		     "\"dst_port\":9999,\"proto\":\"tcp\",\"confidence\":\"validated\","
+		     "\"location\":\"http.body\",\"leaks_today\":3}");
 	/* every field at its longest, full of bytes that need escaping, still fits the maximum */
 	memset(&e, 0, sizeof(e));
 	memset(e.name, '\x01', sizeof(e.name) - 1);
@@ -192,15 +195,16 @@ static void test_ha_discovery(void)
 				     sizeof(topic), p, sizeof(p)),
 		     0);
 	LW_CHECK_STR(topic, "homeassistant/sensor/leakwatch_00005e005310/leaks_today/config");
-	LW_CHECK_STR(p, "{\"name\":\"Leaks today\",\"unique_id\":\"leakwatch_00005e005310_leaks_today\","
-			"\"object_id\":\"leakwatch_00005e005310_leaks_today\","
-			"\"state_topic\":\"leakwatch/00005e005310/leaks_today\","
-			"\"state_class\":\"total_increasing\",\"unit_of_measurement\":\"leaks\","
-			"\"icon\":\"mdi:incognito-off\","
-			"\"availability\":[{\"topic\":\"leakwatch/status\"}],"
-			"\"device\":{\"identifiers\":[\"leakwatch_00005e005310\"],"
-			"\"connections\":[[\"mac\",\"00:00:5e:00:53:10\"]],"
-			"\"name\":\"Nokia \\\"C2\\\"\\u000a\"}}");
+	LW_CHECK_STR(
+		p, "{\"name\":\"Leaks today\",\"unique_id\":\"leakwatch_00005e005310_leaks_today\","
+		   "\"object_id\":\"leakwatch_00005e005310_leaks_today\","
+		   "\"state_topic\":\"leakwatch/00005e005310/leaks_today\","
+		   "\"state_class\":\"total_increasing\",\"unit_of_measurement\":\"leaks\","
+		   "\"icon\":\"mdi:incognito-off\","
+		   "\"availability\":[{\"topic\":\"leakwatch/status\"}],"
+		   "\"device\":{\"identifiers\":[\"leakwatch_00005e005310\"],"
+		   "\"connections\":[[\"mac\",\"00:00:5e:00:53:10\"]],"
+		   "\"name\":\"Nokia \\\"C2\\\"\\u000a\"}}");
 	LW_CHECK_INT(lw_ha_discovery(LW_HA_NEW_LEAK, "ha", "lw", "00:00:5e:00:53:10", "", "Nokia",
 				     topic, sizeof(topic), p, sizeof(p)),
 		     0);
