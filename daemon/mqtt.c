@@ -315,6 +315,18 @@ static int setup(struct lw_mqtt *m, const struct lw_config *cfg, char *err, size
 		return -EINVAL;
 	}
 	if (cfg->mqtt_tls || cfg->mqtt_ca_file[0]) {
+		const char *files[] = {cfg->mqtt_ca_file, cfg->mqtt_cert_file, cfg->mqtt_key_file};
+		size_t i;
+
+		/* libmosquitto says "invalid arguments" only: name the file */
+		for (i = 0; i < LW_ARRAY_SIZE(files); i++)
+			if (files[i][0] && access(files[i], R_OK) < 0) {
+				snprintf(err, errlen,
+					 "[alerts] %s: %s (it must be readable by the user "
+					 "leakwatchd runs as)",
+					 files[i], strerror(errno));
+				return -EINVAL;
+			}
 		/* without a CA file: the system's (Debian's ca-certificates) */
 		r = mosquitto_tls_set(m->mosq, cfg->mqtt_ca_file[0] ? cfg->mqtt_ca_file : NULL,
 				      cfg->mqtt_ca_file[0] ? NULL : "/etc/ssl/certs",
