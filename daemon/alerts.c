@@ -356,7 +356,7 @@ static void on_tick(lw_time_us now, void *user_data)
 	}
 }
 
-int lw_alerts_new(const struct lw_config *cfg, const char *db_path,
+int lw_alerts_new(const struct lw_config *cfg, const char *db_path, bool log_lines,
 		  void (*deliver_fn)(const struct lw_alert_event *e, void *user_data),
 		  void *user_data, struct lw_alerts **out)
 {
@@ -371,7 +371,7 @@ int lw_alerts_new(const struct lw_config *cfg, const char *db_path,
 		lw_alerts_free(a);
 		return -ENOMEM;
 	}
-	a->log = cfg->alerts_log;
+	a->log = cfg->alerts_log && log_lines;
 	/* the bucket runs on the pipeline's clock: packet time when reading a file */
 	lw_bucket_init(&a->bucket, (unsigned)cfg->alerts_log_burst,
 		       (unsigned)cfg->alerts_log_per_minute, 0);

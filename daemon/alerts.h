@@ -54,10 +54,10 @@ struct lw_alerts;
 /*
  * Reads what is already known from the database at db_path (devices, the (device, domain,
  * kind) of every leak, today's leaks per device); events go to deliver(e, user_data), which may
- * be NULL (log lines only).  -ENOMEM, or 0 (a database that cannot be read is logged and
+ * be NULL.  log_lines: the log lines too (with [alerts] log; the live daemon's, not -r's).  -ENOMEM, or 0 (a database that cannot be read is logged and
  * treated as empty).
  */
-int lw_alerts_new(const struct lw_config *cfg, const char *db_path,
+int lw_alerts_new(const struct lw_config *cfg, const char *db_path, bool log_lines,
 		  void (*deliver)(const struct lw_alert_event *e, void *user_data), void *user_data,
 		  struct lw_alerts **out);
 void lw_alerts_free(struct lw_alerts *a);

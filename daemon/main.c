@@ -789,9 +789,9 @@ int main(int argc, char **argv)
 	 * reads what the database already knows and goes with the pipeline.
 	 */
 	r = lw_notify_start(&cfg, &notify, err, sizeof(err));
-	if (r == 0)
-		r = lw_alerts_new(&cfg, cfg.db_path, notify ? lw_alerts_deliver_notify : NULL,
-				  notify, &o.alerts);
+	if (r == 0 && (notify || (!o.read_file && cfg.alerts_log)))
+		r = lw_alerts_new(&cfg, cfg.db_path, !o.read_file,
+				  notify ? lw_alerts_deliver_notify : NULL, notify, &o.alerts);
 	if (r < 0) {
 		lw_log_error("%s: %s", r == -EINVAL && o.config ? o.config : "alerts",
 			     r == -ENOMEM ? "out of memory" : err);
