@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "config.h"
 
+#include "alert/ha.h"
 #include "block/block.h"
 #include "block/hold.h"
 #include "block/layout.h"
@@ -21,6 +22,7 @@ enum key_type {
 	KEY_INT,
 	KEY_LAN,
 	KEY_BLOCK, /* [block] family, queue_path, table, domains, auto_kinds, auto_scope */
+	KEY_ALERTS, /* [alerts] strings checked by alerts_key() */
 };
 
 struct key {
@@ -95,6 +97,33 @@ static const struct key keys[] = {
 	{"ap", "oui_file", KEY_STRING, offsetof(struct lw_config, oui_file), PATH_MAX, 0, 0},
 	{"ap", "netlink", KEY_BOOL, offsetof(struct lw_config, netlink), 0, 0, 0},
 	L("ap", "station_interval", station_interval, 0, 3600),
+	{"alerts", "log", KEY_BOOL, offsetof(struct lw_config, alerts_log), 0, 0, 0},
+	L("alerts", "log_burst", alerts_log_burst, 1, 1000),
+	L("alerts", "log_per_minute", alerts_log_per_minute, 0, 6000),
+	L("alerts", "seen_max", alerts_seen_max, 16, 10000000),
+	L("alerts", "queue_max", alerts_queue_max, 1, 1000000),
+	{"alerts", "exec", KEY_ALERTS, offsetof(struct lw_config, alerts_exec), PATH_MAX, 0, 0},
+	L("alerts", "exec_timeout", alerts_exec_timeout, 1, 3600),
+	{"alerts", "mqtt_host", KEY_ALERTS, offsetof(struct lw_config, mqtt_host), 256, 0, 0},
+	L("alerts", "mqtt_port", mqtt_port, 1, 65535),
+	{"alerts", "mqtt_username", KEY_STRING, offsetof(struct lw_config, mqtt_username), 128, 0,
+	 0},
+	{"alerts", "mqtt_password", KEY_STRING, offsetof(struct lw_config, mqtt_password), 128, 0,
+	 0},
+	{"alerts", "mqtt_tls", KEY_BOOL, offsetof(struct lw_config, mqtt_tls), 0, 0, 0},
+	{"alerts", "mqtt_ca_file", KEY_ALERTS, offsetof(struct lw_config, mqtt_ca_file), PATH_MAX,
+	 0, 0},
+	{"alerts", "mqtt_cert_file", KEY_ALERTS, offsetof(struct lw_config, mqtt_cert_file),
+	 PATH_MAX, 0, 0},
+	{"alerts", "mqtt_key_file", KEY_ALERTS, offsetof(struct lw_config, mqtt_key_file), PATH_MAX,
+	 0, 0},
+	{"alerts", "mqtt_client_id", KEY_ALERTS, offsetof(struct lw_config, mqtt_client_id), 64, 0,
+	 0},
+	{"alerts", "mqtt_topic_prefix", KEY_ALERTS, offsetof(struct lw_config, mqtt_topic_prefix),
+	 65, 0, 0},
+	{"alerts", "mqtt_discovery_prefix", KEY_ALERTS,
+	 offsetof(struct lw_config, mqtt_discovery_prefix), 65, 0, 0},
+	{"alerts", "mqtt_discovery", KEY_BOOL, offsetof(struct lw_config, mqtt_discovery), 0, 0, 0},
 };
 
 static const char *const device_kinds[] = {"imei",   "iccid",	   "imsi",  "phone", "email",
@@ -145,6 +174,15 @@ void lw_config_defaults(struct lw_config *c)
 	snprintf(c->hostapd_ctrl_dir, sizeof(c->hostapd_ctrl_dir), "/var/run/hostapd");
 	c->netlink = true;
 	c->station_interval = 30;
+	c->alerts_log = true;
+	c->alerts_log_burst = 10;
+	c->alerts_log_per_minute = 6;
+	c->alerts_seen_max = 65536;
+	c->alerts_queue_max = 1024;
+	c->alerts_exec_timeout = 10;
+	snprintf(c->mqtt_topic_prefix, sizeof(c->mqtt_topic_prefix), "leakwatch");
+	snprintf(c->mqtt_discovery_prefix, sizeof(c->mqtt_discovery_prefix), "homeassistant");
+	c->mqtt_discovery = true;
 }
 
 struct load_ctx {
@@ -358,6 +396,49 @@ static int region_key(struct load_ctx *lc, const char *value)
 	return 1;
 }
 
+/*
+ * [alerts] strings: programs and files are absolute paths (the daemon's working directory is
+ * not the config's); topic prefixes are what MQTT allows to publish to; a host or client id
+ * without spaces or control characters.
+ */
+static int alerts_key(struct load_ctx *lc, const struct key *k, const char *value)
+{
+	char *dst = (char *)lc->c + k->offset;
+	const char *name = k->name;
+	size_t i;
+
+	if (strlen(value) >= k->size) {
+		snprintf(lc->why, sizeof(lc->why), "%s: longer than %zu characters", name,
+			 k->size - 1);
+		return 0;
+	}
+	if (strcmp(name, "exec") == 0 || strstr(name, "_file")) {
+		if (value[0] && value[0] != '/') {
+			snprintf(lc->why, sizeof(lc->why), "%s: '%s' is not an absolute path", name,
+				 value);
+			return 0;
+		}
+	} else if (strstr(name, "_prefix")) {
+		if (!lw_ha_prefix_valid(value)) {
+			snprintf(lc->why, sizeof(lc->why),
+				 "%s: '%s' is not a topic prefix (letters, digits, '_', '-', '.', "
+				 "levels separated by '/')",
+				 name, value);
+			return 0;
+		}
+	} else {
+		for (i = 0; value[i]; i++)
+			if ((unsigned char)value[i] <= ' ' || value[i] == 0x7f) {
+				snprintf(lc->why, sizeof(lc->why),
+					 "%s: '%s' has a space or a control character", name,
+					 value);
+				return 0;
+			}
+	}
+	memcpy(dst, value, strlen(value) + 1);
+	return 1;
+}
+
 static int handle_key(void *user, const char *section, const char *name, const char *value)
 {
 	struct load_ctx *lc = user;
@@ -414,6 +495,8 @@ static int handle_key(void *user, const char *section, const char *name, const c
 			return parse_lan(lc, value);
 		case KEY_BLOCK:
 			return block_key(lc, name, value);
+		case KEY_ALERTS:
+			return alerts_key(lc, k, value);
 		}
 	}
 	snprintf(lc->why, sizeof(lc->why), "unknown key '%s' in [%s]", name, section);
@@ -497,6 +580,11 @@ int lw_config_load_file(struct lw_config *c, FILE *f, const char *path, char *er
 	if (r == 0) {
 		if (c->names_ttl_max < c->names_ttl_min) {
 			snprintf(err, errlen, "%s: [names] ttl_max is below ttl_min", path);
+			return -EINVAL;
+		}
+		if (!c->mqtt_cert_file[0] != !c->mqtt_key_file[0]) {
+			snprintf(err, errlen,
+				 "%s: [alerts] mqtt_cert_file and mqtt_key_file go together", path);
 			return -EINVAL;
 		}
 		return 0;

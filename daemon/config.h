@@ -89,6 +89,26 @@ struct lw_config {
 	char oui_file[PATH_MAX]; /* "" = Debian's ieee-data */
 	bool netlink;
 	long station_interval; /* seconds between nl80211 station polls; 0 = none */
+	/* [alerts] (daemon/alerts.h) */
+	bool alerts_log; /* a log line per new device and new (device, domain, kind) */
+	long alerts_log_burst;
+	long alerts_log_per_minute;
+	long alerts_seen_max; /* (device, domain, kind) kept to tell new from seen */
+	long alerts_queue_max; /* events waiting for each sink (hook, MQTT) */
+	char alerts_exec[PATH_MAX]; /* "" = no hook */
+	long alerts_exec_timeout; /* s */
+	char mqtt_host[256]; /* "" = no MQTT */
+	long mqtt_port; /* 0 = 1883, or 8883 with TLS */
+	char mqtt_username[128];
+	char mqtt_password[128];
+	bool mqtt_tls;
+	char mqtt_ca_file[PATH_MAX];
+	char mqtt_cert_file[PATH_MAX];
+	char mqtt_key_file[PATH_MAX];
+	char mqtt_client_id[64]; /* "" = leakwatch-<host name> */
+	char mqtt_topic_prefix[65];
+	char mqtt_discovery_prefix[65];
+	bool mqtt_discovery; /* Home Assistant discovery messages */
 	/* [device aa:bb:cc:dd:ee:ff] sections */
 	size_t n_devices;
 	struct lw_config_device *devices;

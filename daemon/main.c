@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "alerts.h"
 #include "ap.h"
 #include "block.h"
 #include "blockenv.h"
@@ -45,6 +46,7 @@ struct options {
 	bool quiet;
 	bool prepare; /* --prepare: root's part of blocking only */
 	struct lw_devinfo *devinfo; /* vendors and labels for device rows */
+	struct lw_alerts *alerts; /* NULL: none */
 };
 
 /*
@@ -306,6 +308,7 @@ static int run_offline(const struct options *o, const struct lw_config *cfg,
 		return r == -EPROTONOSUPPORT ? EX_DATAERR : EX_SOFTWARE;
 	}
 	lw_pipeline_set_device_info(pipe, lw_devinfo_fill, o->devinfo);
+	lw_alerts_attach(o->alerts, pipe);
 	off.pipe = pipe;
 	for (;;) {
 		r = lw_capture_read(cap, 4096, offline_frame, &off, err, sizeof(err));
@@ -526,6 +529,7 @@ static int run_live(const struct options *o, const struct lw_config *cfg, struct
 		return r == -EINVAL ? EX_CONFIG : EX_UNAVAILABLE;
 	}
 	lw_pipeline_set_device_info(l.pipe, lw_devinfo_fill, o->devinfo);
+	lw_alerts_attach(o->alerts, l.pipe);
 	l.loop = lw_loop_new();
 	if (!l.loop || lw_loop_add_fd(l.loop, lw_capture_fd(cap), on_capture, &l) < 0 ||
 	    lw_loop_add_fd(l.loop, signal_fd, on_signal, &l) < 0 ||
@@ -601,6 +605,7 @@ int main(int argc, char **argv)
 	struct lw_store_config sc;
 	struct lw_store *store = NULL;
 	struct lw_capture *cap = NULL;
+	struct lw_notify *notify = NULL;
 	sigset_t mask;
 	char err[512] = "";
 	uint8_t seed[16];
@@ -635,11 +640,18 @@ int main(int argc, char **argv)
 		case 'V':
 			printf("leakwatchd %s\n", LW_VERSION);
 			/* the optional parts this build has (meson options), for scripts and tests */
+			printf("features:%s%s\n",
 #ifdef LW_HAVE_PHONENUMBER
-			printf("features: phonenumber\n");
+			       " phonenumber",
 #else
-			printf("features:\n");
+			       "",
 #endif
+#ifdef LW_HAVE_MQTT
+			       " mqtt"
+#else
+			       ""
+#endif
+			);
 			return EX_OK;
 		default:
 			usage(stderr);
@@ -778,10 +790,25 @@ int main(int argc, char **argv)
 		lw_store_put_meta(store, "pid", pid);
 	}
 
-	if (o.read_file)
+	/*
+	 * Alerts: the delivery (hook, MQTT) opens sockets and starts programs, so it belongs to
+	 * the process that keeps network access after a privilege split (alerts.h); the policy
+	 * reads what the database already knows and goes with the pipeline.
+	 */
+	r = lw_notify_start(&cfg, &notify, err, sizeof(err));
+	if (r == 0 && (notify || (!o.read_file && cfg.alerts_log)))
+		r = lw_alerts_new(&cfg, cfg.db_path, !o.read_file,
+				  notify ? lw_alerts_deliver_notify : NULL, notify, &o.alerts);
+	if (r < 0) {
+		lw_log_error("%s: %s", r == -EINVAL && o.config ? o.config : "alerts",
+			     r == -ENOMEM ? "out of memory" : err);
+		status = r == -EINVAL ? EX_CONFIG : EX_OSERR;
+	} else if (o.read_file)
 		status = run_offline(&o, &cfg, &store, cap);
 	else
 		status = run_live(&o, &cfg, store, &cap);
+	lw_alerts_free(o.alerts);
+	lw_notify_stop(notify);
 
 	lw_capture_close(cap);
 	{

@@ -150,6 +150,7 @@ struct lw_pipeline {
 	lw_time_us next_stats;
 	uint64_t cap_dropped, cap_if_dropped;
 	struct lw_pipeline_hooks hooks;
+	struct lw_pipeline_events events;
 	struct lw_block_guard guard; /* addresses the hooks are never given */
 	void (*device_info)(const struct lw_mac *mac, struct lw_device_rec *r, void *user_data);
 	void *device_info_data;
@@ -362,6 +363,8 @@ static void write_device(struct lw_pipeline *p, const struct lw_mac *mac, const 
 	if (p->device_info)
 		p->device_info(mac, &r, p->device_info_data);
 	lw_store_put_device(p->store, &r);
+	if (p->events.device)
+		p->events.device(&r, p->events.user_data);
 }
 
 static void write_flow(struct lw_pipeline *p, struct lw_flow *f, bool ended)
@@ -521,6 +524,8 @@ static void on_leak(const struct lw_leak *l, void *user_data)
 		lw_str_copy(r.confidence, sizeof(r.confidence), lw_confidence_str(l->confidence));
 		lw_str_copy(r.snippet, sizeof(r.snippet), l->snippet);
 		lw_store_put_leak(p->store, &r);
+		if (p->events.leak)
+			p->events.leak(&r, p->events.user_data);
 		if (l->confidence == LW_CONF_VALIDATED && learnable(l->kind) && lc->mac) {
 			struct lw_identifier_rec id;
 
@@ -1870,6 +1875,8 @@ void lw_pipeline_tick(struct lw_pipeline *p, lw_time_us now)
 		write_stats(p);
 		p->next_stats = p->now + (lw_time_us)p->cfg.stats_interval * LW_USEC_PER_SEC;
 	}
+	if (p->events.tick)
+		p->events.tick(p->now, p->events.user_data);
 }
 
 void lw_pipeline_finish(struct lw_pipeline *p, lw_time_us now)
@@ -1879,6 +1886,8 @@ void lw_pipeline_finish(struct lw_pipeline *p, lw_time_us now)
 	lw_flow_table_flush(p->flows);
 	lw_devnames_flush(p->devnames, flush_device_name, p);
 	write_stats(p);
+	if (p->events.tick)
+		p->events.tick(p->now, p->events.user_data);
 }
 
 void lw_pipeline_set_capture_stats(struct lw_pipeline *p, uint64_t dropped, uint64_t if_dropped)
@@ -1985,6 +1994,14 @@ void lw_pipeline_set_hooks(struct lw_pipeline *p, const struct lw_pipeline_hooks
 	} else {
 		memset(&p->hooks, 0, sizeof(p->hooks));
 	}
+}
+
+void lw_pipeline_set_events(struct lw_pipeline *p, const struct lw_pipeline_events *ev)
+{
+	if (ev)
+		p->events = *ev;
+	else
+		memset(&p->events, 0, sizeof(p->events));
 }
 
 void lw_pipeline_set_device_info(struct lw_pipeline *p,
@@ -2124,6 +2141,7 @@ void lw_pipeline_free(struct lw_pipeline *p)
 	if (p->flows) { /* release what open flows hold, writing nothing */
 		p->store = NULL;
 		memset(&p->hooks, 0, sizeof(p->hooks));
+		memset(&p->events, 0, sizeof(p->events));
 		lw_flow_table_flush(p->flows);
 	}
 	lw_decoder_free(p->decoder);

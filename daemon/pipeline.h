@@ -74,6 +74,21 @@ struct lw_pipeline_hooks {
  */
 void lw_pipeline_set_hooks(struct lw_pipeline *p, const struct lw_pipeline_hooks *hooks);
 
+/*
+ * What the alerts learn (daemon/alerts.h): each device and leak row as it is handed to the
+ * store (a device row at most every few minutes per MAC).  Apart from the hooks, which blocking
+ * owns.  Run on the pipeline's thread; NULL callbacks are skipped.
+ */
+struct lw_pipeline_events {
+	void (*device)(const struct lw_device_rec *r, void *user_data);
+	void (*leak)(const struct lw_leak_rec *r, void *user_data);
+	/* the pipeline's time, once a second (lw_pipeline_tick) and at lw_pipeline_finish */
+	void (*tick)(lw_time_us now, void *user_data);
+	void *user_data;
+};
+
+void lw_pipeline_set_events(struct lw_pipeline *p, const struct lw_pipeline_events *ev);
+
 struct lw_block_guard;
 /*
  * Fills a guard with the addresses that must never be blocked, as this host sees them: the

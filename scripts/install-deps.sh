@@ -14,11 +14,12 @@ build=(meson ninja-build pkg-config gcc libc6-dev
 	libpcap-dev libsqlite3-dev libssl-dev zlib1g-dev libbrotli-dev libinih-dev
 	libnl-3-dev libnl-route-3-dev libnl-genl-3-dev libsystemd-dev libcap-ng-dev
 	libnftables-dev libnftnl-dev libmnl-dev libnetfilter-queue-dev libnghttp2-dev
+	libmosquitto-dev # optional (-Dmqtt): MQTT alerts
 	g++ libphonenumber-dev) # optional (-Dphonenumber): number plans for phone numbers
 # the daemon: the OUI registry, the sqlite3 CLI the README queries with, iproute2; iptables for
 # libxtables' NFQUEUE extension (the xtables fallback of the connection-start hold); nghttp2's
 # library for HPACK (HTTP/2 in clear text); libphonenumber's number plans
-run=(sqlite3 iproute2 ieee-data iptables libnghttp2-14 libphonenumber8)
+run=(sqlite3 iproute2 ieee-data iptables libnghttp2-14 libphonenumber8 libmosquitto1)
 # scripts/demo.sh and tests/lab/lab.sh: the lab's DNS, the phone's HTTP client, its servers
 demo=(dnsmasq-base curl python3)
 # python3-brotli: tests/golden checks its brotli body with it; man-db: systemd/test-unit.sh
@@ -27,6 +28,7 @@ demo=(dnsmasq-base curl python3)
 tests=(python3 python3-scapy python3-cryptography python3-brotli clang-format
 	libclang-rt-14-dev clang tcpdump time hostapd wpasupplicant isc-dhcp-client systemd
 	nftables man-db git procps openssl
+	mosquitto mosquitto-clients # tests/alerts: a real broker, its subscriber
 	debootstrap systemd-container) # systemd/test-boot.sh, tests/fresh: Debian roots
 
 # tests/vm: the stock-kernel VM lab (QEMU; Debian's kernel and the guest root are fetched by

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: MIT */
+#include "seen.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+#include "core/types.h"
+
+struct lw_seen {
+	size_t max, n, cap; /* cap: a power of two, at least twice max */
+	uint64_t refused;
+	uint64_t slot[]; /* 0 = empty (a hash of 0 is stored as 1) */
+};
+
+struct lw_seen *lw_seen_new(size_t max)
+{
+	struct lw_seen *s;
+	size_t cap = 16;
+
+	if (max == 0 || max > ((size_t)1 << 40))
+		return NULL;
+	while (cap < 2 * max)
+		cap *= 2;
+	s = calloc(1, sizeof(*s) + cap * sizeof(s->slot[0]));
+	if (!s)
+		return NULL;
+	s->max = max;
+	s->cap = cap;
+	return s;
+}
+
+void lw_seen_free(struct lw_seen *s)
+{
+	free(s);
+}
+
+int lw_seen_add(struct lw_seen *s, const void *key, size_t len)
+{
+	uint64_t h = lw_hash(key, len);
+	size_t i;
+
+	if (h == 0)
+		h = 1;
+	for (i = h & (s->cap - 1); s->slot[i]; i = (i + 1) & (s->cap - 1))
+		if (s->slot[i] == h)
+			return 0;
+	if (s->n >= s->max) {
+		s->refused++;
+		return -ENOSPC;
+	}
+	s->slot[i] = h;
+	s->n++;
+	return 1;
+}
+
+size_t lw_seen_count(const struct lw_seen *s)
+{
+	return s->n;
+}
+
+uint64_t lw_seen_refused(const struct lw_seen *s)
+{
+	return s->refused;
+}
