@@ -42,7 +42,8 @@
 #define TL_ROW 22
 #define TL_TOP 8
 #define TL_AXIS 34
-#define TL_LABEL_CHARS 34 /* a row label longer than this is cut (the full one in its title) */
+#define TL_NAME_CHARS 22 /* a row's domain longer than this is cut (the whole in its title) */
+#define TL_KIND_CHARS 10
 
 #define CELL_CHARS 80 /* a table cell longer than this is cut (domains, values) */
 #define TITLE_CHARS 400 /* a tooltip longer than this is cut (snippets) */
@@ -149,23 +150,29 @@ static void h_text(struct rep *r, const char *s)
 	h_text_cut(r, s, 0, true);
 }
 
-/* a text column of st, cut to CELL_CHARS with the whole of it in a title */
 static const char *col(sqlite3_stmt *st, int i)
 {
 	return (const char *)sqlite3_column_text(st, i);
 }
 
-static void h_cell(struct rep *r, const char *s)
+/* a cell of text, cut to CELL_CHARS with the whole of it in a title; cls a class of ours */
+
+static void h_cell_class(struct rep *r, const char *s, const char *cls)
 {
+	putf(r, "<td%s%s%s", cls ? " class=\"" : "", cls ? cls : "", cls ? "\"" : "");
 	if (s && strlen(s) > CELL_CHARS) {
-		put(r, "<td title=\"");
+		put(r, " title=\"");
 		h_text_cut(r, s, TITLE_CHARS, false);
-		put(r, "\">");
-	} else {
-		put(r, "<td>");
+		put(r, "\"");
 	}
+	put(r, ">");
 	h_text_cut(r, s, CELL_CHARS, true);
 	put(r, "</td>");
+}
+
+static void h_cell(struct rep *r, const char *s)
+{
+	h_cell_class(r, s, NULL);
 }
 
 static void h_time(struct rep *r, sqlite3_stmt *st, int i)
@@ -178,6 +185,19 @@ static void h_time(struct rep *r, sqlite3_stmt *st, int i)
 	}
 	out_time(sqlite3_column_double(st, i), r->o->utc, true, buf, sizeof(buf));
 	putf(r, "<td class=\"t\">%s</td>", buf);
+}
+
+/* first and last in one cell: the last on a line of its own, its date left out when the same */
+static void h_span(struct rep *r, sqlite3_stmt *st, int first, int last)
+{
+	char a[32], b[32];
+
+	out_time(sqlite3_column_double(st, first), r->o->utc, true, a, sizeof(a));
+	out_time(sqlite3_column_double(st, last), r->o->utc, true, b, sizeof(b));
+	if (strcmp(a, b) == 0)
+		putf(r, "<td class=\"t\">%s</td>", a);
+	else
+		putf(r, "<td class=\"t\">%s<br>to %s</td>", a, memcmp(a, b, 11) == 0 ? b + 11 : b);
 }
 
 static void h_num(struct rep *r, sqlite3_stmt *st, int i)
@@ -294,7 +314,8 @@ static const char css[] =
 	"th{background:#f0f2f5;font-weight:600;white-space:nowrap}\n"
 	"td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}\n"
 	"td.t{white-space:nowrap;font-variant-numeric:tabular-nums}\n"
-	"td.v{font-family:ui-monospace,'DejaVu Sans Mono',monospace}\n"
+	"td.v{font-family:ui-monospace,'DejaVu Sans Mono',monospace;overflow-wrap:anywhere}\n"
+	"td.w{overflow-wrap:anywhere}\n"
 	"dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 14px;margin:8px 0}\n"
 	"dt{color:#5b6275}dd{margin:0;overflow-wrap:break-word}\n"
 	".kind{display:inline-block;white-space:nowrap;padding:0 6px;border-radius:3px;color:#fff;"
@@ -515,10 +536,9 @@ static void identifiers(struct rep *r, const char *mac)
 		int conf = sqlite3_column_int(st, 7);
 
 		if (!n)
-			put(r,
-			    "<table class=\"ids\"><tr><th>Kind</th><th>Value</th>"
-			    "<th>Sent to</th><th>Port</th><th>Encoding</th><th>Where</th>"
-			    "<th>Confidence</th><th>First</th><th>Last</th><th>Times</th></tr>\n");
+			put(r, "<table class=\"ids\"><tr><th>Kind</th><th>Value</th>"
+			       "<th>Sent to</th><th>Port</th><th>Encoding</th><th>Where</th>"
+			       "<th>Confidence</th><th>When</th><th>Times</th></tr>\n");
 		put(r, "<tr>");
 		h_kind(r, col(st, 0));
 		/* a snippet of what was sent, as the value's tooltip */
@@ -540,15 +560,14 @@ static void identifiers(struct rep *r, const char *mac)
 			h_text_cut(r, col(st, 4), 8, false);
 		}
 		put(r, "</td>");
-		h_cell(r, col(st, 5));
+		h_cell_class(r, col(st, 5), "w");
 		h_cell(r, col(st, 6));
 		if (conf >= 0 && conf < (int)LW_ARRAY_SIZE(conf_names))
 			putf(r, "<td class=\"conf-%s\">%s</td>", conf_names[conf],
 			     conf_names[conf]);
 		else
 			put(r, "<td>\u2013</td>");
-		h_time(r, st, 8);
-		h_time(r, st, 9);
+		h_span(r, st, 8, 9);
 		h_num(r, st, 10);
 		put(r, "</tr>\n");
 		total = sqlite3_column_int64(st, 12);
@@ -711,9 +730,9 @@ static void timeline(struct rep *r, const char *mac)
 		h_text_cut(r, tr[y].kind, 32, true);
 		putf(r, ": %lld time%s</title>\n", tr[y].count, tr[y].count == 1 ? "" : "s");
 		putf(r, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">", TL_LABEL, ty + 15);
-		h_text_cut(r, tr[y].name, TL_LABEL_CHARS - 8, false);
+		h_text_cut(r, tr[y].name, TL_NAME_CHARS, false);
 		putf(r, " <tspan class=\"%s\">", cls);
-		h_text_cut(r, tr[y].kind, 10, true);
+		h_text_cut(r, tr[y].kind, TL_KIND_CHARS, true);
 		put(r, "</tspan></text>\n");
 
 		marks = prep(r, tl_marks_sql, mac);
@@ -793,7 +812,7 @@ static void domains(struct rep *r, const char *mac)
 			    "<th>Flows</th><th>Bytes out</th><th>Bytes in</th><th>DNS queries</th>"
 			    "<th>Leaks</th><th>Blocked</th><th>Flagged</th><th>Last</th></tr>\n");
 		put(r, "<tr>");
-		h_cell(r, col(st, 0));
+		h_cell_class(r, col(st, 0), "w");
 		h_num(r, st, 1);
 		h_bytes(r, st, 2);
 		h_bytes(r, st, 3);
@@ -851,7 +870,7 @@ static void blocks(struct rep *r, const char *mac)
 			     "<th>Why</th><th>Times</th><th>First</th><th>Last</th></tr>\n",
 			     all ? "<th>For</th>" : "");
 		put(r, "<tr>");
-		h_cell(r, col(st, 0));
+		h_cell_class(r, col(st, 0), "w");
 		h_cell(r, col(st, 1));
 		if (all) {
 			if (col(st, 6))
