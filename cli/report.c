@@ -315,7 +315,7 @@ static const char css[] =
 	"td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}\n"
 	"td.t{white-space:nowrap;font-variant-numeric:tabular-nums}\n"
 	"td.v{font-family:ui-monospace,'DejaVu Sans Mono',monospace;overflow-wrap:anywhere}\n"
-	"td.w{overflow-wrap:anywhere}\n"
+	"td.w{overflow-wrap:anywhere}td a{white-space:nowrap}\n"
 	"dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 14px;margin:8px 0}\n"
 	"dt{color:#5b6275}dd{margin:0;overflow-wrap:break-word}\n"
 	".kind{display:inline-block;white-space:nowrap;padding:0 6px;border-radius:3px;color:#fff;"
@@ -700,10 +700,12 @@ static void timeline(struct rep *r, const char *mac)
 	}
 	sqlite3_finalize(rows);
 
-	putf(r,
-	     "<h3>Timeline</h3>\n<p class=\"sub\">Each mark is one time an identifier was "
-	     "sent, from %s to %s.</p>\n",
-	     a, b);
+	put(r,
+	    "<h3>Timeline</h3>\n<p class=\"sub\">Each mark is one time an identifier was sent, ");
+	if (strcmp(a, b) == 0)
+		putf(r, "at %s.</p>\n", a);
+	else
+		putf(r, "from %s to %s.</p>\n", a, b);
 	height = TL_TOP + (int)n_rows * TL_ROW + TL_AXIS;
 	putf(r,
 	     "<svg class=\"tl\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" "
