@@ -37,6 +37,7 @@
 #include "detect/detect.h"
 #include "out.h"
 #include "proto/dns.h"
+#include "report.h"
 #include "store/schema.h"
 #include "store/store.h"
 
@@ -64,6 +65,7 @@ struct opts {
 	const char *device; /* --mac / --device: a MAC or a device's label or hostname */
 	const char *domain, *kind, *confidence, *since, *until, *limit;
 	const char *reason;
+	const char *output; /* report -o FILE */
 };
 
 /* the filters, parsed; bound to ?1..?7 of every listing's statement */
@@ -105,6 +107,10 @@ static void usage(FILE *out)
 		"  unflag DOMAIN [--mac DEVICE]                 stop blocking it\n"
 		"  status             is leakwatchd running (exit 3 when not); counters\n"
 		"  backup FILE        a consistent copy of the database in FILE (new, 0600)\n"
+		"  report -o FILE     one self-contained HTML page (0600): per device what it\n"
+		"                     is, its domains, every identifier that left, a timeline of\n"
+		"                     its leaks, what was blocked; the flags (--mac, --since,\n"
+		"                     --until; --limit: rows per table, default 50)\n"
 		"\n"
 		"Filters (on every listing where they mean something):\n"
 		"  --mac DEVICE       a MAC address, or a device's label or hostname\n"
@@ -1640,6 +1646,27 @@ static int cmd_backup(struct ctx *c)
 	return 0;
 }
 
+/* --- report -------------------------------------------------------------------------------- */
+
+static int cmd_report(struct ctx *c)
+{
+	struct report_opts ro = {
+		.path = c->o->output,
+		.db_path = c->o->db,
+		.config_path = c->config_path,
+		.mac = c->f.mac,
+		.since = c->f.since,
+		.until = c->f.until,
+		.limit = c->f.limit,
+		.utc = c->o->out.utc,
+	};
+	int r = report_write(c->db, &ro);
+
+	if (!r && strcmp(ro.path, "-") != 0)
+		fprintf(stderr, "leakwatch: report written to %s\n", ro.path);
+	return r;
+}
+
 /* --- main ---------------------------------------------------------------------------------- */
 
 struct command {
@@ -1674,6 +1701,7 @@ static const struct command commands[] = {
 	{"unflag", cmd_flag_remove, F_MAC, 1, 1, true, " DOMAIN [--mac DEVICE]"},
 	{"status", cmd_status, 0, 0, 0, true, ""},
 	{"backup", cmd_backup, 0, 1, 1, false, " FILE"},
+	{"report", cmd_report, F_MAC | F_TIME | F_LIMIT, 0, 0, true, " -o FILE"},
 };
 
 int main(int argc, char **argv)
@@ -1709,6 +1737,7 @@ int main(int argc, char **argv)
 		{"until", required_argument, NULL, OPT_UNTIL},
 		{"limit", required_argument, NULL, OPT_LIMIT},
 		{"reason", required_argument, NULL, OPT_REASON},
+		{"output", required_argument, NULL, 'o'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -1720,7 +1749,7 @@ int main(int argc, char **argv)
 	bool write;
 
 	out_init();
-	while ((ch = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:ho:", longopts, NULL)) != -1) {
 		switch (ch) {
 		case OPT_DB:
 			o.db = optarg;
@@ -1767,6 +1796,9 @@ int main(int argc, char **argv)
 		case OPT_REASON:
 			o.reason = optarg;
 			break;
+		case 'o':
+			o.output = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return EX_OK;
@@ -1798,6 +1830,13 @@ int main(int argc, char **argv)
 		return fail(EX_USAGE, "--json, --csv and --wide: one of them at most");
 	if (o.reason && cmd->run != cmd_flag_add)
 		return fail(EX_USAGE, "%s does not take --reason", cmd->name);
+	if (o.output && cmd->run != cmd_report)
+		return fail(EX_USAGE, "%s does not take -o (report does)", cmd->name);
+	if (cmd->run == cmd_report && !o.output)
+		return fail(EX_USAGE, "usage: leakwatch report -o FILE (FILE.html, or - for "
+				      "standard output)");
+	if (cmd->run == cmd_report && formats)
+		return fail(EX_USAGE, "report writes HTML: no --json, --csv or --wide");
 	if (o.out.format == OUT_CSV && (write || cmd->run == cmd_status || cmd->run == cmd_backup))
 		return fail(EX_USAGE, "%s has no CSV output (--json)", cmd->name);
 	if (c.nargs == 1 && cmd->max_args == 1 && !cmd->min_args) { /* domains MAC, stations MAC */

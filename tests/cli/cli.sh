@@ -469,12 +469,12 @@ fi
 # --- help, man page, completion ----------------------------------------------------------------
 man=$here/../../man/leakwatch.1
 comp=$here/../../completions/leakwatch
-for c in devices leaks domains flows dns flags summary stations flag unflag status backup; do
+for c in devices leaks domains flows dns flags summary stations flag unflag status backup report; do
 	"$cli" --help | grep -q "^  $c" || { echo "FAIL --help lacks $c"; fail=1; }
 	grep -qE "^\.B[IR]? $c( |\$)" "$man" || { echo "FAIL the man page lacks $c"; fail=1; }
 	grep -qw "$c" "$comp" || { echo "FAIL the completion lacks $c"; fail=1; }
 done
-for opt in --mac --domain --kind --confidence --since --until --limit --json --csv --wide --utc --config; do
+for opt in --mac --domain --kind --confidence --since --until --limit --json --csv --wide --utc --config --output; do
 	grep -q -- "${opt//-/\\\\-}" "$man" || { echo "FAIL the man page lacks $opt"; fail=1; }
 done
 echo "ok   --help, the man page and the completion name every command"
@@ -482,4 +482,6 @@ got=$(bash -c 'source "$1"; COMP_WORDS=(leakwatch su); COMP_CWORD=1; _leakwatch;
 [ "$got" = summary ] && echo "ok   completion of a command" || { echo "FAIL completion: '$got'"; fail=1; }
 got=$(bash -c 'source "$1"; COMP_WORDS=(leakwatch leaks --kind im); COMP_CWORD=3; _leakwatch; echo "${COMPREPLY[*]}"' _ "$comp")
 [ "$got" = "imei imeisv imsi" ] && echo "ok   completion of --kind" || { echo "FAIL completion of --kind: '$got'"; fail=1; }
+got=$(cd "$dir" && touch report-a.html && bash -c 'source "$1"; COMP_WORDS=(leakwatch report -o report-); COMP_CWORD=3; _leakwatch; echo "${COMPREPLY[*]}"' _ "$comp")
+[ "$got" = report-a.html ] && echo "ok   completion of report -o" || { echo "FAIL completion of report -o: '$got'"; fail=1; }
 exit $fail
