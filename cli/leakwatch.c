@@ -92,6 +92,7 @@ struct ctx {
 static void usage(FILE *out)
 {
 	fprintf(out,
+		/* clang-format off */
 		"Usage: leakwatch [OPTIONS] COMMAND [ARGS]\n"
 		"\n"
 		"  devices            every device seen, by name; the last seen first\n"
@@ -124,7 +125,9 @@ static void usage(FILE *out)
 		"  --json, --csv      for scripts: every column; JSON times are Unix seconds\n"
 		"  --utc              times in UTC (default: local time)\n"
 		"Files:\n"
-		"  --db PATH          the database (default " DEFAULT_DB ")\n"
+		"  --db PATH          the database (default "
+		/* clang-format on */
+		DEFAULT_DB ")\n"
 		"  -c, --config FILE  leakwatchd's configuration, for its [block] domains\n"
 		"                     (default: the one leakwatchd ran with, else " DEFAULT_CONFIG
 		")\n"
@@ -422,13 +425,17 @@ static int load_flags(struct ctx *c)
 	FILE *f;
 	int r;
 
-	r = exec(c->db, "PRAGMA temp_store = MEMORY;\n"
-			"CREATE TEMP TABLE config_flags(domain TEXT PRIMARY KEY);\n"
-			"CREATE TEMP VIEW all_flags AS\n"
-			"  SELECT domain, mac, reason, ifnull(source, 'user') AS source, added,\n"
-			"    expires FROM main.flagged\n"
-			"  UNION ALL SELECT domain, NULL, NULL, 'config', NULL, NULL\n"
-			"    FROM config_flags");
+	r = exec(c->db,
+		 /* clang-format off */
+		 "PRAGMA temp_store = MEMORY;\n"
+		 "CREATE TEMP TABLE config_flags(domain TEXT PRIMARY KEY);\n"
+		 "CREATE TEMP VIEW all_flags AS\n"
+		 "  SELECT domain, mac, reason, ifnull(source, 'user') AS source, added,\n"
+		 "    expires FROM main.flagged\n"
+		 "  UNION ALL SELECT domain, NULL, NULL, 'config', NULL, NULL\n"
+		 "    FROM config_flags"
+		 /* clang-format on */
+	);
 	if (r)
 		return r;
 	path = c->o->config;
@@ -717,46 +724,22 @@ static int cmd_devices(struct ctx *c)
 
 	snprintf(
 		sql, sizeof(sql),
-		"SELECT " DEVNAME(
-			"d",
-			"d.mac") ", d.mac, d.label, d.hostname, d.vendor, d.ip,\n"
-				 "  %s, d.randomized, o.cs, o.cs IS NOT NULL, d.first_seen, "
-				 "d.last_seen,\n"
-				 "  (SELECT count(*) FROM leaks l WHERE l.mac = d.mac AND " W_LEAK(
-					 "l") "),\n"
-					      "  d.dhcp_vendor\n"
-					      "FROM devices d LEFT JOIN (SELECT mac, max(start) AS "
-					      "cs FROM sessions\n"
-					      "    WHERE \"end\" IS NULL GROUP BY mac) o ON o.mac "
-					      "= d.mac\n"
-					      "WHERE " W_MAC("d.mac") " AND " W_SPAN(
-						      "d.first_seen",
-						      "d.last_seen") "\n"
-								     "  AND (?2 = '' OR EXISTS "
-								     "(SELECT 1 FROM flows fl "
-								     "WHERE fl.mac = d.mac\n"
-								     "    AND " W_DOMAIN(
-									     "coalesce(fl.domain, "
-									     "fl.dst_ip)") ")\n"
-											   "    OR "
-											   "EXISTS "
-											   "(SELECT"
-											   " 1 "
-											   "FROM "
-											   "leaks "
-											   "l "
-											   "WHERE "
-											   "l.mac "
-											   "= "
-											   "d.mac\n"
-											   "    "
-											   "AND"
-											   " " W_DOMAIN(
-												   "coalesce(l.domain, l.dst_ip)") "))\n"
-																   "  AND ((?3 = '' AND ?4 < 0) OR EXISTS (SELECT 1 FROM leaks l\n"
-																   "    WHERE l.mac = d.mac AND " W_LEAK(
-																	   "l") "))\n"
-																		"ORDER BY d.last_seen DESC, d.mac" LIMIT,
+		/* clang-format off */
+		"SELECT " DEVNAME("d", "d.mac") ", d.mac, d.label, d.hostname, d.vendor, d.ip,\n"
+		"  %s, d.randomized, o.cs, o.cs IS NOT NULL, d.first_seen, d.last_seen,\n"
+		"  (SELECT count(*) FROM leaks l WHERE l.mac = d.mac AND " W_LEAK("l") "),\n"
+		"  d.dhcp_vendor\n"
+		"FROM devices d LEFT JOIN (SELECT mac, max(start) AS cs FROM sessions\n"
+		"    WHERE \"end\" IS NULL GROUP BY mac) o ON o.mac = d.mac\n"
+		"WHERE " W_MAC("d.mac") " AND " W_SPAN("d.first_seen", "d.last_seen") "\n"
+		"  AND (?2 = '' OR EXISTS (SELECT 1 FROM flows fl WHERE fl.mac = d.mac\n"
+		"    AND " W_DOMAIN("coalesce(fl.domain, fl.dst_ip)") ")\n"
+		"    OR EXISTS (SELECT 1 FROM leaks l WHERE l.mac = d.mac\n"
+		"    AND " W_DOMAIN("coalesce(l.domain, l.dst_ip)") "))\n"
+		"  AND ((?3 = '' AND ?4 < 0) OR EXISTS (SELECT 1 FROM leaks l\n"
+		"    WHERE l.mac = d.mac AND " W_LEAK("l") "))\n"
+		"ORDER BY d.last_seen DESC, d.mac" LIMIT,
+		/* clang-format on */
 		has_column(c->db, "devices", "port") ? "d.port" : "NULL");
 	return list(c, sql, cols, LW_ARRAY_SIZE(cols));
 }
@@ -783,22 +766,15 @@ static int cmd_leaks(struct ctx *c)
 
 	return list(
 		c,
-		"SELECT l.id, l.ts, l.mac, " DEVNAME(
-			"d",
-			"l.mac") ", coalesce(l.domain, "
-				 "l.dst_ip),\n"
-				 "  l.dst_ip, l.dst_port, l.proto, l.kind, l.value, l.confidence, "
-				 "l.location,\n"
-				 "  l.encoding, l.snippet, l.flow_id\n"
-				 "FROM leaks l LEFT JOIN devices d ON d.mac = l.mac\n"
-				 "WHERE " W_MAC("l.mac") " AND " W_DOMAIN(
-					 "coalesce(l.domain, l.dst_ip)") "\n"
-									 "  AND " W_LEAK(
-										 "l") "\n"
-										      "ORDER BY "
-										      "l.ts DESC, "
-										      "l.id "
-										      "DESC" LIMIT,
+		/* clang-format off */
+		"SELECT l.id, l.ts, l.mac, " DEVNAME("d", "l.mac") ", coalesce(l.domain, l.dst_ip),\n"
+		"  l.dst_ip, l.dst_port, l.proto, l.kind, l.value, l.confidence, l.location,\n"
+		"  l.encoding, l.snippet, l.flow_id\n"
+		"FROM leaks l LEFT JOIN devices d ON d.mac = l.mac\n"
+		"WHERE " W_MAC("l.mac") " AND " W_DOMAIN("coalesce(l.domain, l.dst_ip)") "\n"
+		"  AND " W_LEAK("l") "\n"
+		"ORDER BY l.ts DESC, l.id DESC" LIMIT,
+		/* clang-format on */
 		cols, LW_ARRAY_SIZE(cols));
 }
 
@@ -828,68 +804,28 @@ static int cmd_domains(struct ctx *c)
 	};
 
 	return list(c,
-		    "SELECT " DEVNAME(
-			    "d", "g.mac") ", g.mac, g.name, g.bare, g.flows, g.bytes_out,\n"
-					  "  g.bytes_in,\n"
-					  "  (SELECT count(*) FROM leaks l WHERE l.mac = g.mac\n"
-					  "    AND coalesce(l.domain, l.dst_ip) = g.name "
-					  "AND " W_LEAK(
-						  "l") "),\n"
-						       "  g.first_seen, g.last_seen, ifnull(g.src, "
-						       "'no'), g.src IS NOT NULL, g.src\n"
-						       "FROM (SELECT fl.mac, coalesce(fl.domain, "
-						       "fl.dst_ip) AS name,\n"
-						       "    fl.domain IS NULL AS bare, count(*) AS "
-						       "flows,\n"
-						       "    sum(fl.bytes_out) AS bytes_out, "
-						       "sum(fl.bytes_in) AS bytes_in,\n"
-						       "    min(fl.first_seen) AS first_seen, "
-						       "max(fl.last_seen) AS last_seen,\n"
-						       "    CASE WHEN fl.domain IS NOT NULL "
-						       "THEN " FLAG_SOURCE(
-							       "fl.domain",
-							       "fl.mac") "\n"
-									 "    END AS src\n"
-									 "  FROM flows fl\n"
-									 "  WHERE " W_MAC("fl.mac") " AND " W_DOMAIN(
-										 "coalesce(fl."
-										 "domain, "
-										 "fl.dst_ip)") "\n"
-											       "  "
-											       "GRO"
-											       "UP "
-											       "BY "
-											       "fl."
-											       "mac"
-											       ", "
-											       "nam"
-											       "e) "
-											       "g\n"
-											       "LEF"
-											       "T "
-											       "JOI"
-											       "N "
-											       "dev"
-											       "ice"
-											       "s "
-											       "d "
-											       "ON "
-											       "d."
-											       "mac"
-											       " = "
-											       "g."
-											       "mac"
-											       "\n"
-											       "WHE"
-											       "RE"
-											       " " W_SPAN(
-												       "g.first_seen",
-												       "g.last_seen") "\n"
-														      "  AND ((?3 = '' AND ?4 < 0) OR EXISTS (SELECT 1 FROM leaks l\n"
-														      "    WHERE l.mac = g.mac AND coalesce(l.domain, l.dst_ip) = g.name\n"
-														      "    AND " W_LEAK(
-															      "l") "))\n"
-																   "ORDER BY g.last_seen DESC, g.name" LIMIT,
+		    /* clang-format off */
+		    "SELECT " DEVNAME("d", "g.mac") ", g.mac, g.name, g.bare, g.flows, g.bytes_out,\n"
+		    "  g.bytes_in,\n"
+		    "  (SELECT count(*) FROM leaks l WHERE l.mac = g.mac\n"
+		    "    AND coalesce(l.domain, l.dst_ip) = g.name AND " W_LEAK("l") "),\n"
+		    "  g.first_seen, g.last_seen, ifnull(g.src, 'no'), g.src IS NOT NULL, g.src\n"
+		    "FROM (SELECT fl.mac, coalesce(fl.domain, fl.dst_ip) AS name,\n"
+		    "    fl.domain IS NULL AS bare, count(*) AS flows,\n"
+		    "    sum(fl.bytes_out) AS bytes_out, sum(fl.bytes_in) AS bytes_in,\n"
+		    "    min(fl.first_seen) AS first_seen, max(fl.last_seen) AS last_seen,\n"
+		    "    CASE WHEN fl.domain IS NOT NULL THEN " FLAG_SOURCE("fl.domain", "fl.mac") "\n"
+		    "    END AS src\n"
+		    "  FROM flows fl\n"
+		    "  WHERE " W_MAC("fl.mac") " AND " W_DOMAIN("coalesce(fl.domain, fl.dst_ip)") "\n"
+		    "  GROUP BY fl.mac, name) g\n"
+		    "LEFT JOIN devices d ON d.mac = g.mac\n"
+		    "WHERE " W_SPAN("g.first_seen", "g.last_seen") "\n"
+		    "  AND ((?3 = '' AND ?4 < 0) OR EXISTS (SELECT 1 FROM leaks l\n"
+		    "    WHERE l.mac = g.mac AND coalesce(l.domain, l.dst_ip) = g.name\n"
+		    "    AND " W_LEAK("l") "))\n"
+		    "ORDER BY g.last_seen DESC, g.name" LIMIT,
+		    /* clang-format on */
 		    cols, LW_ARRAY_SIZE(cols));
 }
 
@@ -921,53 +857,19 @@ static int cmd_flows(struct ctx *c)
 
 	return list(
 		c,
-		"SELECT fl.id, fl.first_seen, fl.last_seen, fl.mac, " DEVNAME(
-			"d",
-			"fl.mac") ",\n"
-				  "  fl.proto, fl.src_ip, fl.src_port, fl.dst_ip, "
-				  "coalesce(fl.domain, fl.dst_ip),\n"
-				  "  fl.dst_port, fl.domain, fl.name_source, fl.app, fl.encrypted, "
-				  "fl.pkts_out,\n"
-				  "  fl.bytes_out, fl.pkts_in, fl.bytes_in, fl.ended,\n"
-				  "  (SELECT count(*) FROM leaks l WHERE l.flow_id = fl.id "
-				  "AND " W_LEAK(
-					  "l") ")\n"
-					       "FROM flows fl LEFT JOIN devices d ON d.mac = "
-					       "fl.mac\n"
-					       "WHERE " W_MAC("fl.mac") " AND " W_DOMAIN(
-						       "coalesce(fl.domain, fl.dst_ip)") "\n"
-											 "  "
-											 "AND"
-											 " " W_SPAN(
-												 "f"
-												 "l"
-												 "."
-												 "f"
-												 "i"
-												 "r"
-												 "s"
-												 "t"
-												 "_"
-												 "s"
-												 "e"
-												 "e"
-												 "n",
-												 "f"
-												 "l"
-												 "."
-												 "l"
-												 "a"
-												 "s"
-												 "t"
-												 "_"
-												 "s"
-												 "e"
-												 "e"
-												 "n") "\n"
-												      "  AND ((?3 = '' AND ?4 < 0) OR EXISTS (SELECT 1 FROM leaks l\n"
-												      "    WHERE l.flow_id = fl.id AND " W_LEAK(
-													      "l") "))\n"
-														   "ORDER BY fl.last_seen DESC, fl.id DESC" LIMIT,
+		/* clang-format off */
+		"SELECT fl.id, fl.first_seen, fl.last_seen, fl.mac, " DEVNAME("d", "fl.mac") ",\n"
+		"  fl.proto, fl.src_ip, fl.src_port, fl.dst_ip, coalesce(fl.domain, fl.dst_ip),\n"
+		"  fl.dst_port, fl.domain, fl.name_source, fl.app, fl.encrypted, fl.pkts_out,\n"
+		"  fl.bytes_out, fl.pkts_in, fl.bytes_in, fl.ended,\n"
+		"  (SELECT count(*) FROM leaks l WHERE l.flow_id = fl.id AND " W_LEAK("l") ")\n"
+		"FROM flows fl LEFT JOIN devices d ON d.mac = fl.mac\n"
+		"WHERE " W_MAC("fl.mac") " AND " W_DOMAIN("coalesce(fl.domain, fl.dst_ip)") "\n"
+		"  AND " W_SPAN("fl.first_seen", "fl.last_seen") "\n"
+		"  AND ((?3 = '' AND ?4 < 0) OR EXISTS (SELECT 1 FROM leaks l\n"
+		"    WHERE l.flow_id = fl.id AND " W_LEAK("l") "))\n"
+		"ORDER BY fl.last_seen DESC, fl.id DESC" LIMIT,
+		/* clang-format on */
 		cols, LW_ARRAY_SIZE(cols));
 }
 
@@ -992,37 +894,20 @@ static int cmd_dns(struct ctx *c)
 
 	return list(
 		c,
-		"SELECT q.id, q.ts, q.mac, " DEVNAME(
-			"d",
-			"q.mac") ", q.client_ip, q.server_ip,\n"
-				 "  q.qname, CASE q.qtype WHEN 1 THEN 'A' WHEN 28 THEN 'AAAA' WHEN "
-				 "5 THEN\n"
-				 "  'CNAME' WHEN 65 THEN 'HTTPS' WHEN 64 THEN 'SVCB' WHEN 12 THEN "
-				 "'PTR' WHEN 16\n"
-				 "  THEN 'TXT' WHEN 15 THEN 'MX' WHEN 33 THEN 'SRV' WHEN 2 THEN "
-				 "'NS' WHEN 6 THEN\n"
-				 "  'SOA' WHEN 255 THEN 'ANY' ELSE 'TYPE' || q.qtype END, "
-				 "q.qtype,\n"
-				 "  CASE q.rcode WHEN 0 THEN 'NOERROR' WHEN 1 THEN 'FORMERR' WHEN "
-				 "2 THEN\n"
-				 "  'SERVFAIL' WHEN 3 THEN 'NXDOMAIN' WHEN 4 THEN 'NOTIMP' WHEN 5 "
-				 "THEN\n"
-				 "  'REFUSED' ELSE 'RCODE' || q.rcode END, q.rcode, q.answers, "
-				 "q.ttl,\n"
-				 "  " FLAG_SOURCE(
-					 "q.qname",
-					 "q.mac") "\n"
-						  "FROM dns q LEFT JOIN devices d ON d.mac = "
-						  "q.mac\n"
-						  "WHERE " W_MAC("q.mac") " AND " W_DOMAIN(
-							  "q.qname") " AND " W_TIME("q.ts") "\n"
-											    "ORDER "
-											    "BY "
-											    "q.ts "
-											    "DESC, "
-											    "q.id "
-											    "DES"
-											    "C" LIMIT,
+		/* clang-format off */
+		"SELECT q.id, q.ts, q.mac, " DEVNAME("d", "q.mac") ", q.client_ip, q.server_ip,\n"
+		"  q.qname, CASE q.qtype WHEN 1 THEN 'A' WHEN 28 THEN 'AAAA' WHEN 5 THEN\n"
+		"  'CNAME' WHEN 65 THEN 'HTTPS' WHEN 64 THEN 'SVCB' WHEN 12 THEN 'PTR' WHEN 16\n"
+		"  THEN 'TXT' WHEN 15 THEN 'MX' WHEN 33 THEN 'SRV' WHEN 2 THEN 'NS' WHEN 6 THEN\n"
+		"  'SOA' WHEN 255 THEN 'ANY' ELSE 'TYPE' || q.qtype END, q.qtype,\n"
+		"  CASE q.rcode WHEN 0 THEN 'NOERROR' WHEN 1 THEN 'FORMERR' WHEN 2 THEN\n"
+		"  'SERVFAIL' WHEN 3 THEN 'NXDOMAIN' WHEN 4 THEN 'NOTIMP' WHEN 5 THEN\n"
+		"  'REFUSED' ELSE 'RCODE' || q.rcode END, q.rcode, q.answers, q.ttl,\n"
+		"  " FLAG_SOURCE("q.qname", "q.mac") "\n"
+		"FROM dns q LEFT JOIN devices d ON d.mac = q.mac\n"
+		"WHERE " W_MAC("q.mac") " AND " W_DOMAIN("q.qname") " AND " W_TIME("q.ts") "\n"
+		"ORDER BY q.ts DESC, q.id DESC" LIMIT,
+		/* clang-format on */
 		cols, LW_ARRAY_SIZE(cols));
 }
 
@@ -1040,20 +925,16 @@ static int cmd_flags(struct ctx *c)
 	sqlite3_stmt *st;
 	int r = prepare(
 		c->db,
+		/* clang-format off */
 		"SELECT f.domain, CASE WHEN f.mac IS NULL THEN 'every device' ELSE\n"
-		"  " DEVNAME(
-			"d",
-			"f.mac") " END, f.mac, f.source, f.added, f.expires,\n"
-				 "  CASE f.source WHEN 'config' THEN '[block] domains in ' || ?8\n"
-				 "  ELSE f.reason END\n"
-				 "FROM temp.all_flags f LEFT JOIN devices d ON d.mac = f.mac\n"
-				 "WHERE (?1 = '' OR f.mac = ?1 OR f.mac IS NULL) AND " W_DOMAIN(
-					 "f.domain") "\n"
-						     "  AND (f.added IS NULL OR f.added BETWEEN ?5 "
-						     "AND ?6)\n"
-						     "ORDER BY " SOURCE_RANK(
-							     "f.source") ", f.added DESC, "
-									 "f.domain" LIMIT,
+		"  " DEVNAME("d", "f.mac") " END, f.mac, f.source, f.added, f.expires,\n"
+		"  CASE f.source WHEN 'config' THEN '[block] domains in ' || ?8\n"
+		"  ELSE f.reason END\n"
+		"FROM temp.all_flags f LEFT JOIN devices d ON d.mac = f.mac\n"
+		"WHERE (?1 = '' OR f.mac = ?1 OR f.mac IS NULL) AND " W_DOMAIN("f.domain") "\n"
+		"  AND (f.added IS NULL OR f.added BETWEEN ?5 AND ?6)\n"
+		"ORDER BY " SOURCE_RANK("f.source") ", f.added DESC, f.domain" LIMIT,
+		/* clang-format on */
 		&st);
 
 	if (r)
@@ -1086,56 +967,33 @@ static int cmd_summary(struct ctx *c)
 	/* kinds and top domains: (name, count) rows made into text for tables, JSON for scripts */
 	snprintf(
 		sql, sizeof(sql),
+		/* clang-format off */
 		"WITH k AS (SELECT l.mac, l.kind, count(*) AS n, max(l.ts) AS last FROM leaks l\n"
-		"    WHERE " W_MAC("l.mac") " AND " W_DOMAIN(
-			"coalesce(l.domain, l.dst_ip)") "\n"
-							"    AND " W_LEAK(
-								"l") " GROUP BY l.mac, l.kind),\n"
-								     "  t AS (SELECT fl.mac, "
-								     "coalesce(fl.domain, "
-								     "fl.dst_ip) AS name, count(*) "
-								     "AS n\n"
-								     "    FROM flows fl "
-								     "WHERE " W_MAC(
-									     "fl.mac") "\n"
-										       "    "
-										       "AND"
-										       " " W_DOMAIN(
-											       "coa"
-											       "les"
-											       "ce("
-											       "fl."
-											       "dom"
-											       "ain"
-											       ", "
-											       "fl."
-											       "dst"
-											       "_ip"
-											       ")") "\n"
-												    "    AND " W_SPAN(
-													    "fl.first_seen",
-													    "fl.last_seen") " GROUP BY fl.mac, name),\n"
-															    "  s AS (SELECT d.mac, " DEVNAME(
-																    "d",
-																    "d.mac") " AS device, d.last_seen,\n"
-																	     "    (SELECT sum(n) FROM k WHERE k.mac = d.mac) AS leaks,\n"
-																	     "    (SELECT max(last) FROM k WHERE k.mac = d.mac) AS last_leak,\n"
-																	     "    (SELECT group_concat(kind || ' ' || n, ', ') FROM (SELECT kind, n FROM k\n"
-																	     "      WHERE k.mac = d.mac ORDER BY n DESC, kind)) AS kinds_text,\n"
-																	     "    (SELECT json_group_object(kind, n) FROM (SELECT kind, n FROM k\n"
-																	     "      WHERE k.mac = d.mac ORDER BY n DESC, kind)) AS kinds_json,\n"
-																	     "    (SELECT group_concat(name, ', ') FROM (SELECT name FROM t\n"
-																	     "      WHERE t.mac = d.mac ORDER BY n DESC, name LIMIT 3)) AS top_text,\n"
-																	     "    (SELECT json_group_array(json_object('domain', name, 'flows', n)) FROM\n"
-																	     "      (SELECT name, n FROM t WHERE t.mac = d.mac ORDER BY n DESC, name\n"
-																	     "      LIMIT 3)) AS top_json,\n"
-																	     "    %s AS blocked\n"
-																	     "  FROM devices d WHERE " W_MAC(
-																		     "d.mac") ")\n"
-																			      "SELECT device, mac, ifnull(leaks, 0), kinds_text, kinds_json, last_leak,\n"
-																			      "  top_text, top_json, blocked, last_seen FROM s\n"
-																			      "WHERE leaks > 0 OR (?2 = '' AND ?3 = '' AND ?4 < 0 AND ?5 < -1e17 AND ?6 > 1e17)\n"
-																			      "ORDER BY last_leak DESC NULLS LAST, last_seen DESC, mac" LIMIT,
+		"    WHERE " W_MAC("l.mac") " AND " W_DOMAIN("coalesce(l.domain, l.dst_ip)") "\n"
+		"    AND " W_LEAK("l") " GROUP BY l.mac, l.kind),\n"
+		"  t AS (SELECT fl.mac, coalesce(fl.domain, fl.dst_ip) AS name, count(*) AS n\n"
+		"    FROM flows fl WHERE " W_MAC("fl.mac") "\n"
+		"    AND " W_DOMAIN("coalesce(fl.domain, fl.dst_ip)") "\n"
+		"    AND " W_SPAN("fl.first_seen", "fl.last_seen") " GROUP BY fl.mac, name),\n"
+		"  s AS (SELECT d.mac, " DEVNAME("d", "d.mac") " AS device, d.last_seen,\n"
+		"    (SELECT sum(n) FROM k WHERE k.mac = d.mac) AS leaks,\n"
+		"    (SELECT max(last) FROM k WHERE k.mac = d.mac) AS last_leak,\n"
+		"    (SELECT group_concat(kind || ' ' || n, ', ') FROM (SELECT kind, n FROM k\n"
+		"      WHERE k.mac = d.mac ORDER BY n DESC, kind)) AS kinds_text,\n"
+		"    (SELECT json_group_object(kind, n) FROM (SELECT kind, n FROM k\n"
+		"      WHERE k.mac = d.mac ORDER BY n DESC, kind)) AS kinds_json,\n"
+		"    (SELECT group_concat(name, ', ') FROM (SELECT name FROM t\n"
+		"      WHERE t.mac = d.mac ORDER BY n DESC, name LIMIT 3)) AS top_text,\n"
+		"    (SELECT json_group_array(json_object('domain', name, 'flows', n)) FROM\n"
+		"      (SELECT name, n FROM t WHERE t.mac = d.mac ORDER BY n DESC, name\n"
+		"      LIMIT 3)) AS top_json,\n"
+		"    %s AS blocked\n"
+		"  FROM devices d WHERE " W_MAC("d.mac") ")\n"
+		"SELECT device, mac, ifnull(leaks, 0), kinds_text, kinds_json, last_leak,\n"
+		"  top_text, top_json, blocked, last_seen FROM s\n"
+		"WHERE leaks > 0 OR (?2 = '' AND ?3 = '' AND ?4 < 0 AND ?5 < -1e17 AND ?6 > 1e17)\n"
+		"ORDER BY last_leak DESC NULLS LAST, last_seen DESC, mac" LIMIT,
+		/* clang-format on */
 		blocks ? "(SELECT count(*) FROM blocks b WHERE b.mac = d.mac AND " W_TIME(
 				 "b.ts") " AND " W_DOMAIN("coalesce(b.domain, b.ip)") ")"
 		       : "0");
@@ -1176,19 +1034,20 @@ static int cmd_stations(struct ctx *c)
 			 "NULL, NULL");
 	} else {
 		/* ids grow with time: the largest id of a MAC is its latest row (index-only) */
+		static const char one_station[] = "s.mac = ?1 AND " W_TIME("s.ts");
+		static const char latest_stations[] =
+			"s.id IN (SELECT max(id) FROM stations WHERE " W_TIME(
+				"ts") " GROUP BY mac)";
+
 		snprintf(sql, sizeof(sql),
-			 "SELECT s.ts, s.mac, " DEVNAME(
-				 "d",
-				 "s.mac") ", s.ifname, s.signal,\n"
-					  "  s.signal_avg, s.tx_bitrate, s.rx_bitrate, "
-					  "s.inactive_ms, "
-					  "s.connected_s,\n"
-					  "  s.rx_bytes, s.tx_bytes, s.tx_retries, s.tx_failed\n"
-					  "FROM stations s LEFT JOIN devices d ON d.mac = s.mac\n"
-					  "WHERE %s ORDER BY %s" LIMIT,
-			 c->f.mac[0] ? "s.mac = ?1 AND " W_TIME("s.ts")
-				     : "s.id IN (SELECT max(id) FROM stations WHERE " W_TIME(
-					       "ts") " GROUP BY mac)",
+			 /* clang-format off */
+			 "SELECT s.ts, s.mac, " DEVNAME("d", "s.mac") ", s.ifname, s.signal,\n"
+			 "  s.signal_avg, s.tx_bitrate, s.rx_bitrate, s.inactive_ms, s.connected_s,\n"
+			 "  s.rx_bytes, s.tx_bytes, s.tx_retries, s.tx_failed\n"
+			 "FROM stations s LEFT JOIN devices d ON d.mac = s.mac\n"
+			 "WHERE %s ORDER BY %s" LIMIT,
+			 /* clang-format on */
+			 c->f.mac[0] ? one_station : latest_stations,
 			 c->f.mac[0] ? "s.ts DESC, s.id DESC" : "s.ts DESC, s.mac");
 	}
 	return list(c, sql, cols, LW_ARRAY_SIZE(cols));
@@ -1497,6 +1356,7 @@ static void status_daemon_read(struct ctx *c, struct status_daemon *sd)
 static int cmd_status(struct ctx *c)
 {
 	static const char sql[] =
+		/* clang-format off */
 		"SELECT (SELECT value FROM meta WHERE key = 'pid'),\n"
 		"  (SELECT value FROM meta WHERE key = 'source'),\n"
 		"  (SELECT value FROM meta WHERE key = 'version'),\n"
@@ -1514,7 +1374,9 @@ static int cmd_status(struct ctx *c)
 		"  (SELECT count(*) FROM temp.all_flags WHERE source = 'user'),\n"
 		"  (SELECT count(*) FROM temp.all_flags WHERE source = 'config'),\n"
 		"  (SELECT count(*) FROM temp.all_flags WHERE source = 'auto')\n"
-		"FROM (SELECT 1) LEFT JOIN (SELECT * FROM stats ORDER BY ts DESC LIMIT 1) s";
+		"FROM (SELECT 1) LEFT JOIN (SELECT * FROM stats ORDER BY ts DESC LIMIT 1) s"
+		/* clang-format on */
+		;
 	const struct opts *o = c->o;
 	struct status_daemon sd;
 	bool running;
