@@ -789,6 +789,73 @@ static void status_block_text(sqlite3_stmt *st, int col, bool running)
 		printf("problems:       none\n");
 }
 
+/* the storage.* meta keys the daemon writes at start (daemon/main.c), from STORAGE_COL on */
+#define STORAGE_COL 19
+static const char *const storage_keys[] = {"kind", "fs", "advice", "journal", "max_db_mb"};
+
+/* rows pruned by retention and by the size cap (stats, schema v6); -1 before v6 */
+static void pruned_counts(sqlite3 *db, long long *pruned, long long *cap_pruned)
+{
+	sqlite3_stmt *st;
+
+	*pruned = *cap_pruned = -1;
+	if (sqlite3_prepare_v2(db,
+			       "SELECT pruned_rows, cap_pruned FROM stats ORDER BY ts DESC LIMIT 1",
+			       -1, &st, NULL) != SQLITE_OK)
+		return;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*pruned = sqlite3_column_int64(st, 0);
+		*cap_pruned = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+}
+
+static void status_storage_json(sqlite3_stmt *st, long long pruned, long long cap_pruned)
+{
+	size_t i;
+
+	fputs(", \"storage\": ", stdout);
+	if (!col_text(st, STORAGE_COL)) {
+		fputs("null", stdout);
+	} else {
+		putchar('{');
+		for (i = 0; i < LW_ARRAY_SIZE(storage_keys); i++) {
+			const char *v = col_text(st, STORAGE_COL + (int)i);
+
+			printf("%s\"%s\": ", i ? ", " : "", storage_keys[i]);
+			if (!v)
+				fputs("null", stdout);
+			else if (strcmp(storage_keys[i], "max_db_mb") == 0)
+				printf("%lld", atoll(v));
+			else
+				json_str(v);
+		}
+		putchar('}');
+	}
+	if (pruned >= 0)
+		printf(", \"pruned_rows\": %lld, \"cap_pruned\": %lld", pruned, cap_pruned);
+}
+
+static void status_storage_text(sqlite3_stmt *st, long long pruned, long long cap_pruned)
+{
+	const char *kind = col_text(st, STORAGE_COL), *fs = col_text(st, STORAGE_COL + 1),
+		   *advice = col_text(st, STORAGE_COL + 2),
+		   *journal = col_text(st, STORAGE_COL + 3), *cap = col_text(st, STORAGE_COL + 4);
+
+	if (!kind)
+		return; /* written by a daemon from before storage awareness */
+	printf("storage:        %s%s%s%s — %s\n", kind, fs && *fs ? " (" : "", fs && *fs ? fs : "",
+	       fs && *fs ? ")" : "", advice ? advice : "?");
+	printf("journal:        %s\n", journal ? journal : "?");
+	if (cap && atoll(cap) > 0)
+		printf("size cap:       %lld MiB", atoll(cap));
+	else
+		printf("size cap:       none");
+	if (pruned >= 0)
+		printf(" (%lld rows pruned, %lld of them for the cap)", pruned, cap_pruned);
+	putchar('\n');
+}
+
 static int cmd_status(sqlite3 *db, const struct opts *o)
 {
 	static const char sql[] =
@@ -805,10 +872,16 @@ static int cmd_status(sqlite3 *db, const struct opts *o)
 		"  (SELECT value FROM meta WHERE key = 'block.queue_path'),\n"
 		"  (SELECT value FROM meta WHERE key = 'block.holds'),\n"
 		"  (SELECT value FROM meta WHERE key = 'block.br_netfilter'),\n"
-		"  (SELECT value FROM meta WHERE key = 'block.problems')\n"
+		"  (SELECT value FROM meta WHERE key = 'block.problems'),\n"
+		"  (SELECT value FROM meta WHERE key = 'storage.kind'),\n"
+		"  (SELECT value FROM meta WHERE key = 'storage.fs'),\n"
+		"  (SELECT value FROM meta WHERE key = 'storage.advice'),\n"
+		"  (SELECT value FROM meta WHERE key = 'storage.journal'),\n"
+		"  (SELECT value FROM meta WHERE key = 'storage.max_db_mb')\n"
 		"FROM (SELECT 1) LEFT JOIN (SELECT * FROM stats ORDER BY ts DESC LIMIT 1) s";
 	bool running = daemon_running(o->db);
 	long long size = file_size(o->db, "") + file_size(o->db, "-wal");
+	long long pruned, cap_pruned;
 	sqlite3_stmt *st;
 	int r = prepare(db, sql, &st);
 
@@ -819,6 +892,7 @@ static int cmd_status(sqlite3 *db, const struct opts *o)
 		sqlite3_finalize(st);
 		return r;
 	}
+	pruned_counts(db, &pruned, &cap_pruned);
 	if (o->json) {
 		static const char *const keys[] = {
 			"pid",	   "source",  "version",      "stats_time",
@@ -838,6 +912,7 @@ static int cmd_status(sqlite3 *db, const struct opts *o)
 				json_value(st, (int)i, i == 3 ? TIME : i < 3 ? TEXT : INT);
 		}
 		status_block_json(st, BLOCK_COL);
+		status_storage_json(st, pruned, cap_pruned);
 		puts("}");
 	} else {
 		char t[32] = "-";
@@ -850,6 +925,7 @@ static int cmd_status(sqlite3 *db, const struct opts *o)
 		else
 			printf("leakwatchd:     %s\n", running ? "running" : "not running");
 		printf("database:       %s (%.1f MB)\n", o->db, (double)size / 1e6);
+		status_storage_text(st, pruned, cap_pruned);
 		printf("capturing:      %s\n", sqlite3_column_type(st, 1) != SQLITE_NULL
 						       ? (const char *)sqlite3_column_text(st, 1)
 						       : "-");
