@@ -751,7 +751,15 @@ int main(int argc, char **argv)
 	private_paths(&cfg, o.config);
 	sc.queue_max = (size_t)cfg.queue_max;
 	sc.commit_interval = (lw_time_us)cfg.commit_interval_ms * 1000;
-	sc.retention_days = (unsigned)cfg.retention_days;
+	/* [database] retention_days, when set, for every table (per-table keys: pending) */
+	sc.retain_days = (struct lw_store_retention){0};
+	if (cfg.retention_days > 0) {
+		unsigned d = (unsigned)cfg.retention_days;
+
+		sc.retain_days = (struct lw_store_retention){d, d, d, d, d, d, d, d, d, 0};
+	}
+	sc.max_db_bytes = 0;
+	sc.journal = LW_STORE_JOURNAL_WAL;
 	/* reading a file can wait for the writer: no row is dropped for going fast */
 	sc.block_when_full = o.read_file != NULL;
 	r = lw_store_open(cfg.db_path, &sc, &store, err, sizeof(err));

@@ -150,9 +150,10 @@ static const char *const stmt_sql[ST__MAX] = {
 		"frag_dropped, quic_too_big, detect_budget_hit, http_body_cut, dns_unmatched, "
 		"dns_pending_evicted, dhcp_chaddr_mismatch, devices_refused, block_guarded, "
 		"body_undecoded, names_refused, learned_evicted, known_full, store_dropped_share, "
-		"device_names_refused) "
+		"device_names_refused, dns_flows, db_bytes, pruned_rows, cap_pruned, vacuum_pages) "
 		"VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
-		"?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32)",
+		"?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, "
+		"?33, ?34, ?35, ?36, ?37)",
 	[ST_META] = "INSERT INTO meta(key, value) VALUES(?1, ?2) "
 		    "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
 	[ST_BLOCK] = "INSERT INTO blocks(ts, mac, domain, ip, until, reason, action) "
@@ -284,6 +285,7 @@ struct lw_store {
 	/* Writer thread only (set before it starts). */
 	lw_time_us commit_interval;
 	unsigned retention_days;
+	uint64_t pruned_rows, cap_pruned, vacuum_pages;
 	lw_time_us next_retention;
 	int ret_table; /* -1 = no pass running; else index from ST_RET_FIRST */
 	double ret_cutoff;
@@ -734,6 +736,12 @@ static int write_leak(struct lw_store *s, const struct lw_leak_rec *r)
 	return step(st);
 }
 
+static uint64_t db_bytes(struct lw_store *s)
+{
+	(void)s;
+	return 0; /* pending */
+}
+
 static int write_stats(struct lw_store *s, const struct lw_stats_rec *r)
 {
 	sqlite3_stmt *st = s->st[ST_STATS];
@@ -770,6 +778,12 @@ static int write_stats(struct lw_store *s, const struct lw_stats_rec *r)
 	bind_u64(st, 30, r->known_full);
 	bind_u64(st, 31, r->store_dropped_share);
 	bind_u64(st, 32, r->device_names_refused);
+	bind_u64(st, 33, r->dns_flows);
+	/* the store's own (schema v6), as of this batch */
+	bind_u64(st, 34, db_bytes(s));
+	bind_u64(st, 35, s->pruned_rows);
+	bind_u64(st, 36, s->cap_pruned);
+	bind_u64(st, 37, s->vacuum_pages);
 	return step(st);
 }
 
@@ -1358,7 +1372,7 @@ int lw_store_open(const char *path, const struct lw_store_config *cfg, struct lw
 	s->high_water = s->queue_max / 2 ? s->queue_max / 2 : 1;
 	s->commit_interval = cfg && cfg->commit_interval > 0 ? cfg->commit_interval
 							     : LW_STORE_DEFAULT_COMMIT_INTERVAL;
-	s->retention_days = cfg ? cfg->retention_days : 0;
+	s->retention_days = cfg ? cfg->retain_days.flows : 0; /* pruning per table: pending */
 	s->ret_table = -1;
 	s->next_retention = 0; /* a first pass at once */
 	s->head = s->tail = chunk_get(s);

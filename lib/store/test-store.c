@@ -1573,7 +1573,7 @@ static void test_rejected(void)
 static void test_retention(void)
 {
 	char path[128], buf[256];
-	struct lw_store_config cfg = {.retention_days = 2};
+	struct lw_store_config cfg = {.retain_days = {2, 2, 2, 2, 2, 2, 2, 2, 2, 0}};
 	struct lw_store *s = open_ok(new_path(path, sizeof(path)), NULL);
 	double now = wall_s(), t0;
 	long long left = -1;
