@@ -838,14 +838,12 @@ static void status_storage_json(sqlite3_stmt *st, long long pruned, long long ca
 
 static void status_storage_text(sqlite3_stmt *st, long long pruned, long long cap_pruned)
 {
-	const char *kind = col_text(st, STORAGE_COL), *fs = col_text(st, STORAGE_COL + 1),
-		   *advice = col_text(st, STORAGE_COL + 2),
+	const char *kind = col_text(st, STORAGE_COL), *advice = col_text(st, STORAGE_COL + 2),
 		   *journal = col_text(st, STORAGE_COL + 3), *cap = col_text(st, STORAGE_COL + 4);
 
 	if (!kind)
 		return; /* written by a daemon from before storage awareness */
-	printf("storage:        %s%s%s%s — %s\n", kind, fs && *fs ? " (" : "", fs && *fs ? fs : "",
-	       fs && *fs ? ")" : "", advice ? advice : "?");
+	printf("storage:        %s — %s\n", kind, advice ? advice : "?");
 	printf("journal:        %s\n", journal ? journal : "?");
 	if (cap && atoll(cap) > 0)
 		printf("size cap:       %lld MiB", atoll(cap));

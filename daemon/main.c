@@ -34,6 +34,7 @@
 #include "log.h"
 #include "loop.h"
 #include "pipeline.h"
+#include "store/storage.h"
 #include "store/store.h"
 
 struct options {
@@ -218,6 +219,61 @@ static void private_paths(const struct lw_config *cfg, const char *config)
 		lw_log_warning("%s: readable by every user, and it holds device identifiers; chmod "
 			       "0600 %s",
 			       config, config);
+}
+
+/*
+ * What the database sits on (tmpfs, jffs2, an SD card, ...) and what that means, said once
+ * at start; the journal mode and commit interval follow its advice unless configured
+ * ([database] journal_mode, commit_interval_ms).  Fills the store's settings.
+ */
+static void storage_probe(const struct lw_config *cfg, struct lw_storage *st,
+			  struct lw_store_config *sc)
+{
+	char dir[PATH_MAX];
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", cfg->db_path);
+	slash = strrchr(dir, '/');
+	if (slash == dir)
+		slash[1] = '\0';
+	else if (slash)
+		*slash = '\0';
+	else
+		snprintf(dir, sizeof(dir), ".");
+	lw_storage_probe(dir, st);
+	lw_config_store(cfg, st, sc);
+	if (st->kind == LW_STORAGE_RAM || st->kind == LW_STORAGE_JFFS2)
+		lw_log_warning("%s: %s%s", dir, st->advice,
+			       st->forced ? " (LEAKWATCH_STORAGE)" : "");
+	else
+		lw_log_info("%s: %s%s", dir, st->advice, st->forced ? " (LEAKWATCH_STORAGE)" : "");
+	if (sc->journal != st->journal || sc->commit_interval != st->commit_interval)
+		lw_log_info("%s: configured: %s journal, a commit every %lld ms", dir,
+			    sc->journal == LW_STORE_JOURNAL_TRUNCATE ? "truncate" : "wal",
+			    (long long)(sc->commit_interval / 1000));
+}
+
+/* The storage's kind and advice and the journal and interval chosen, for `leakwatch status`. */
+static void storage_meta(struct lw_store *store, const struct lw_storage *st,
+			 const struct lw_store_config *sc)
+{
+	struct lw_store_stats ss;
+	char v[512];
+
+	lw_store_put_meta(store, "storage.kind", lw_storage_kind_name(st->kind));
+	snprintf(v, sizeof(v), "%s%s%s", st->fstype, st->device[0] ? " on " : "", st->device);
+	lw_store_put_meta(store, "storage.fs", v);
+	lw_store_put_meta(store, "storage.advice", st->advice);
+	lw_store_get_stats(store, &ss);
+	snprintf(v, sizeof(v), "%s, a commit every %lld ms",
+		 ss.journal == LW_STORE_JOURNAL_TRUNCATE ? "truncate" : "wal",
+		 (long long)(sc->commit_interval / 1000));
+	lw_store_put_meta(store, "storage.journal", v);
+	if (sc->max_db_bytes)
+		snprintf(v, sizeof(v), "%llu", (unsigned long long)(sc->max_db_bytes >> 20));
+	else
+		snprintf(v, sizeof(v), "0");
+	lw_store_put_meta(store, "storage.max_db_mb", v);
 }
 
 /*
@@ -599,6 +655,7 @@ int main(int argc, char **argv)
 	struct options o = {0};
 	struct lw_config cfg;
 	struct lw_store_config sc;
+	struct lw_storage storage;
 	struct lw_store *store = NULL;
 	struct lw_capture *cap = NULL;
 	sigset_t mask;
@@ -749,17 +806,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	private_paths(&cfg, o.config);
-	sc.queue_max = (size_t)cfg.queue_max;
-	sc.commit_interval = (lw_time_us)cfg.commit_interval_ms * 1000;
-	/* [database] retention_days, when set, for every table (per-table keys: pending) */
-	sc.retain_days = (struct lw_store_retention){0};
-	if (cfg.retention_days > 0) {
-		unsigned d = (unsigned)cfg.retention_days;
-
-		sc.retain_days = (struct lw_store_retention){d, d, d, d, d, d, d, d, d, 0};
-	}
-	sc.max_db_bytes = 0;
-	sc.journal = LW_STORE_JOURNAL_WAL;
+	storage_probe(&cfg, &storage, &sc);
 	/* reading a file can wait for the writer: no row is dropped for going fast */
 	sc.block_when_full = o.read_file != NULL;
 	r = lw_store_open(cfg.db_path, &sc, &store, err, sizeof(err));
@@ -771,6 +818,7 @@ int main(int argc, char **argv)
 		return r == -EPROTO ? EX_CONFIG : r == -EALREADY ? EX_TEMPFAIL : EX_CANTCREAT;
 	}
 	lw_store_put_meta(store, "version", LW_VERSION);
+	storage_meta(store, &storage, &sc);
 	lw_store_put_meta(store, "source", o.read_file ? o.read_file : cfg.interface);
 	{
 		char pid[16];
