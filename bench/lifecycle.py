@@ -7,11 +7,7 @@
       `gen home -n 10 -s 0.05 -l 27` = 16 255 DNS lookups, 31 k flows, 37.5 k leak rows, spread
       over 24 h; read with `leakwatchd -r` with dns_flows = counters (the default) and = rows,
       and with D0 (an older leakwatchd) when given.  Prints file size and rows per table.
-  lifecycle.py commits --daemon D --gen G [--seconds 180] [--pps 16.3]
-      writes per hour at commit_interval_ms 500 and 5000: the same household-day capture fed
-      to two daemons at once at the household's own packet rate (1.40 M packets a day = 16.3
-      per second, the records' times kept), the kernel's write_bytes of each
-      (/proc/PID/io) over the run, scaled to an hour.
+  (writes per hour at two commit intervals: bench/commits.sh, live in the lab)
   lifecycle.py replay --daemon D --gen G [--cap-mb 64] [--loops 160] [--scale 0.05]
       a day of the home mix (50 phones; each loop fresh traffic, the loops spread over 24 h from
       noon to noon, so that the second day is whole) piped into `leakwatchd -r` with
@@ -25,7 +21,6 @@ Every mode prints a "figures:" line.
 import argparse
 import os
 import sqlite3
-import struct
 import subprocess
 import sys
 import tempfile
@@ -95,83 +90,6 @@ def household(args, tmp):
         figures.append('%s %.2f MB (flows %d, dns %d, leaks %d)' % (
             name, size / 1e6, c.get('flows', 0), c.get('dns', 0), c.get('leaks', 0)))
     print('figures: bytes per household-day: ' + '; '.join(figures))
-
-
-# --- commits -----------------------------------------------------------------------------------
-
-def pace(src, dst, pps, seconds):
-    """Copies src (classic pcap) to the pipe dst: records at pps a second for seconds."""
-    with open(src, 'rb') as f:
-        dst.write(f.read(24))
-        dst.flush()
-        start, n = time.monotonic(), 0
-        while time.monotonic() - start < seconds:
-            hdr = f.read(16)
-            if len(hdr) < 16:
-                break
-            incl = struct.unpack('<I', hdr[8:12])[0]
-            dst.write(hdr + f.read(incl))
-            n += 1
-            ahead = start + n / pps - time.monotonic()
-            if ahead > 0:
-                dst.flush()
-                time.sleep(ahead)
-    dst.close()
-    return n
-
-
-def proc_io(pid):
-    out = {}
-    try:
-        with open('/proc/%d/io' % pid) as f:
-            for line in f:
-                k, v = line.split(':')
-                out[k] = int(v)
-    except OSError:
-        pass
-    return out
-
-
-def commits(args, tmp):
-    cap = os.path.join(tmp, 'household.pcap')
-    subprocess.run(gen_cmd(args, cap, 10, 27, 0.05), check=True)
-    procs, last = [], {}
-    for ms in (500, 5000):
-        db = os.path.join(tmp, 'c%d.db' % ms)
-        conf = write_conf(os.path.join(tmp, 'c%d.conf' % ms),
-                          '[database]\ncommit_interval_ms = %d\n' % ms)
-        p = subprocess.Popen([args.daemon, '-q', '-r', '/dev/stdin', '--db', db, '-c', conf],
-                             stdin=subprocess.PIPE)
-        procs.append((ms, db, p))
-    threads = []
-    for ms, db, p in procs:
-        t = threading.Thread(target=pace, args=(cap, p.stdin, args.pps, args.seconds))
-        t.start()
-        threads.append(t)
-    # the daemons' own io, sampled to the end (they exit when their input ends)
-    t0 = time.monotonic()
-    while any(p.poll() is None for _, _, p in procs):
-        for ms, db, p in procs:
-            io = proc_io(p.pid)
-            if io:
-                last[ms] = io
-        time.sleep(0.5)
-    elapsed = time.monotonic() - t0
-    for t in threads:
-        t.join()
-    figures = []
-    for ms, db, p in procs:
-        io = last.get(ms, {})
-        wb, syscw = io.get('write_bytes', 0), io.get('syscw', 0)
-        per_h = 3600.0 / elapsed
-        c = table_counts(db)
-        print('commit_interval_ms %5d: write_bytes %d, write calls %d over %.0f s; rows: dns %d, '
-              'flows %d, leaks %d' % (ms, wb, syscw, elapsed, c.get('dns', 0), c.get('flows', 0),
-                                      c.get('leaks', 0)))
-        figures.append('%d ms: %.1f MB/h written (%.0f write calls/h)' % (
-            ms, wb * per_h / 1e6, syscw * per_h))
-    print('figures: writes per hour at the household rate (%.1f packets/s, %.0f s): %s' % (
-        args.pps, elapsed, '; '.join(figures)))
 
 
 # --- replay ------------------------------------------------------------------------------------
@@ -275,14 +193,12 @@ def replay(args, tmp):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument('mode', choices=('household', 'commits', 'replay'))
+    ap.add_argument('mode', choices=('household', 'replay'))
     ap.add_argument('--daemon', required=True)
     ap.add_argument('--gen', required=True)
     ap.add_argument('--base-daemon')
     ap.add_argument('--loops', type=int)
     ap.add_argument('--scale', type=float, default=0.05)
-    ap.add_argument('--seconds', type=float, default=180)
-    ap.add_argument('--pps', type=float, default=16.3)
     ap.add_argument('--cap-mb', type=int, default=64)
     ap.add_argument('--chunk', type=int, default=8, help='replay: loops per capture file')
     ap.add_argument('--tmp', help='keep the files here')
@@ -293,7 +209,7 @@ def main():
         if args.tmp:
             os.makedirs(args.tmp, exist_ok=True)
             tmp = args.tmp
-        {'household': household, 'commits': commits, 'replay': replay}[args.mode](args, tmp)
+        {'household': household, 'replay': replay}[args.mode](args, tmp)
     sys.exit(1 if FAIL else 0)
 
 
