@@ -18,9 +18,9 @@
 #include <unistd.h>
 
 static const char *const kind_names[] = {
-	[LW_STORAGE_DISK] = "disk",	  [LW_STORAGE_FLASH_CARD] = "sdcard",
-	[LW_STORAGE_RAM] = "tmpfs",	  [LW_STORAGE_JFFS2] = "jffs2",
-	[LW_STORAGE_UBIFS] = "ubifs",	  [LW_STORAGE_UNKNOWN] = "unknown",
+	[LW_STORAGE_DISK] = "disk",   [LW_STORAGE_FLASH_CARD] = "sdcard",
+	[LW_STORAGE_RAM] = "tmpfs",   [LW_STORAGE_JFFS2] = "jffs2",
+	[LW_STORAGE_UBIFS] = "ubifs", [LW_STORAGE_UNKNOWN] = "unknown",
 };
 
 const char *lw_storage_kind_name(enum lw_storage_kind kind)
@@ -34,10 +34,10 @@ static const struct {
 	long type;
 	const char *name;
 } fs_names[] = {
-	{LW_FS_TMPFS, "tmpfs"},	  {LW_FS_RAMFS, "ramfs"}, {LW_FS_JFFS2, "jffs2"},
-	{LW_FS_UBIFS, "ubifs"},	  {LW_FS_OVERLAY, "overlay"}, {LW_FS_SQUASHFS, "squashfs"},
-	{LW_FS_EXT4, "ext4"},	  {LW_FS_BTRFS, "btrfs"}, {LW_FS_XFS, "xfs"},
-	{LW_FS_F2FS, "f2fs"},	  {LW_FS_VFAT, "vfat"},	  {LW_FS_EXFAT, "exfat"},
+	{LW_FS_TMPFS, "tmpfs"}, {LW_FS_RAMFS, "ramfs"},	    {LW_FS_JFFS2, "jffs2"},
+	{LW_FS_UBIFS, "ubifs"}, {LW_FS_OVERLAY, "overlay"}, {LW_FS_SQUASHFS, "squashfs"},
+	{LW_FS_EXT4, "ext4"},	{LW_FS_BTRFS, "btrfs"},	    {LW_FS_XFS, "xfs"},
+	{LW_FS_F2FS, "f2fs"},	{LW_FS_VFAT, "vfat"},	    {LW_FS_EXFAT, "exfat"},
 	{LW_FS_NFS, "nfs"},
 };
 
@@ -145,7 +145,7 @@ void lw_storage_classify(long f_type, long upper_type, const char *device, int r
 	set_kind(out, LW_STORAGE_DISK);
 	snprintf(out->advice, sizeof(out->advice), "%s on %s%s: a disk, WAL and %u ms commits",
 		 out->fstype, device[0] ? device : "a disk",
-		 rotational == 1	? " (rotational)"
+		 rotational == 1   ? " (rotational)"
 		 : rotational == 0 ? " (SSD)"
 				   : "",
 		 (unsigned)(LW_STORAGE_COMMIT_DISK_US / 1000));
@@ -221,8 +221,7 @@ static bool find_mount(unsigned maj, unsigned min, char *source, size_t slen, ch
 }
 
 /* Device name and rotational for the filesystem whose st_dev is dev. */
-static void device_of(dev_t dev, char *name, size_t len, int *rotational, char *opts,
-		      size_t olen)
+static void device_of(dev_t dev, char *name, size_t len, int *rotational, char *opts, size_t olen)
 {
 	char source[1024] = "";
 	struct stat st;
@@ -247,8 +246,10 @@ static const struct {
 	long type;
 	const char *device;
 } forced[] = {
-	{"disk", LW_FS_EXT4, "sda"},	   {"sdcard", LW_FS_EXT4, "mmcblk0"},
-	{"tmpfs", LW_FS_TMPFS, ""},	   {"jffs2", LW_FS_JFFS2, "mtdblock5"},
+	{"disk", LW_FS_EXT4, "sda"},
+	{"sdcard", LW_FS_EXT4, "mmcblk0"},
+	{"tmpfs", LW_FS_TMPFS, ""},
+	{"jffs2", LW_FS_JFFS2, "mtdblock5"},
 	{"ubifs", LW_FS_UBIFS, "ubi0:rootfs_data"},
 };
 
@@ -285,8 +286,8 @@ int lw_storage_probe(const char *path, struct lw_storage *out)
 			int e = errno;
 
 			lw_storage_classify(0, 0, "", -1, out);
-			snprintf(out->advice, sizeof(out->advice), "cannot tell the storage of %s: %s",
-				 path, strerror(e));
+			snprintf(out->advice, sizeof(out->advice),
+				 "cannot tell the storage of %s: %s", path, strerror(e));
 			return -e;
 		}
 	}

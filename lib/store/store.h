@@ -41,16 +41,21 @@ struct lw_store_retention {
  *  - blocks 90, sessions 90: few rows, the history of what was blocked and who was on;
  *  - stations 7: one row per station and poll, only useful for a recent Wi-Fi problem;
  *  - device_names 365: one row per (device, protocol, name), like devices;
- *  - daily 0 (forever): a row per device, domain and day (leak kind for daily_leaks), a few
- *    MB a year for a household; the size cap prunes them last but one.
+ *  - daily 0 (forever): a row per device, domain and day (and leak kind for daily_leaks), a
+ *    few MB a year for a household; the size cap deletes daily_traffic after the raw
+ *    traffic and daily_leaks last of all.
  */
-#define LW_STORE_RETENTION_DEFAULTS                                                          \
-	{                                                                                    \
-		.flows = 30, .dns = 30, .leaks = 365, .devices = 365, .stats = 30,          \
-		.blocks = 90, .sessions = 90, .stations = 7, .device_names = 365, .daily = 0 \
+#define LW_STORE_RETENTION_DEFAULTS                                                              \
+	{                                                                                        \
+		.flows = 30, .dns = 30, .leaks = 365, .devices = 365, .stats = 30, .blocks = 90, \
+		.sessions = 90, .stations = 7, .device_names = 365, .daily = 0                   \
 	}
 
-/* Default size cap in MiB: a router's overlay or a card has room; ~a year of a household. */
+/*
+ * Default size cap in MiB: about a month of a household's raw traffic (~10-14 MB a day) and
+ * years of the daily aggregates; fits an SD card or a USB stick.  A router's own flash
+ * (overlay, tens of MB) needs it set lower.
+ */
 #define LW_STORE_MAX_DB_MB_DEFAULT 256
 
 enum lw_store_journal {
