@@ -223,10 +223,10 @@ static void private_paths(const struct lw_config *cfg, const char *config)
 
 /*
  * What the database sits on (tmpfs, jffs2, an SD card, ...) and what that means, said once
- * at start; the journal mode and commit interval follow its advice unless configured
+ * at start (live); the journal mode and commit interval follow its advice unless configured
  * ([database] journal_mode, commit_interval_ms).  Fills the store's settings.
  */
-static void storage_probe(const struct lw_config *cfg, struct lw_storage *st,
+static void storage_probe(const struct lw_config *cfg, bool live, struct lw_storage *st,
 			  struct lw_store_config *sc)
 {
 	char dir[PATH_MAX];
@@ -242,6 +242,8 @@ static void storage_probe(const struct lw_config *cfg, struct lw_storage *st,
 		snprintf(dir, sizeof(dir), ".");
 	lw_storage_probe(dir, st);
 	lw_config_store(cfg, st, sc);
+	if (!live)
+		return; /* a capture read into a file of the user's choice: meta and status only */
 	if (st->kind == LW_STORAGE_RAM || st->kind == LW_STORAGE_JFFS2)
 		lw_log_warning("%s: %s%s", dir, st->advice,
 			       st->forced ? " (LEAKWATCH_STORAGE)" : "");
@@ -806,7 +808,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	private_paths(&cfg, o.config);
-	storage_probe(&cfg, &storage, &sc);
+	storage_probe(&cfg, !o.read_file, &storage, &sc);
 	/* reading a file can wait for the writer: no row is dropped for going fast */
 	sc.block_when_full = o.read_file != NULL;
 	r = lw_store_open(cfg.db_path, &sc, &store, err, sizeof(err));
