@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * store: the SQLite writer.  One thread owns the connection (WAL mode); other threads hand it
+ * store: the SQLite writer.  One thread owns the connection (WAL mode, or a rollback journal
+ * where WAL cannot work: lw_store_config.journal); other threads hand it
  * fixed-size records through a bounded queue and never block on the disk.  Records are written
  * in batched transactions at least once per second (commit_interval).  If the queue is full the
  * record is dropped and counted (lw_store_stats().dropped), never silently lost.  If a write
  * fails (disk full, database locked by a reader) the batch is kept and retried; records keep
  * queueing (up to the bound) meanwhile.
+ *
+ * The writer also keeps the database within each table's retention and the size cap
+ * (prune.c), deleting in short transactions between its batches.
  *
  * The schema is leakwatch's public interface (README "Database"); it is versioned with
  * PRAGMA user_version and migrated forward on open.  A database from a newer leakwatch is
