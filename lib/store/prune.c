@@ -8,21 +8,32 @@
  * old.  A pass runs at open, hourly, and whenever the data's clock has moved an hour since
  * the last pass (a capture read fast).
  *
- * The size cap deletes the oldest rows, whatever their age, when the file and its WAL pass
- * LW_PRUNE_CAP_HIGH % of max_db_bytes, down to LW_PRUNE_CAP_LOW %, in this order:
- *  1. raw traffic (flows, dns, stats, blocks, stations, sessions): the oldest row of all
- *     these tables first, so the tables age together;
+ * The size cap holds the file and its WAL (what another process sees) under max_db_bytes at
+ * every moment, not only after a commit.  Every step that writes is kept to about a step of
+ * WAL (max_db_bytes / LW_PRUNE_STEP_DIV): a batch's transaction by the bytes of its records,
+ * scaled by the WAL such bytes were seen to make (random index pages make several times more);
+ * a round of pruning by its rows, scaled the same way; and the WAL is checkpointed and
+ * truncated once it is over a step.  When the files come within LW_PRUNE_CAP_START steps of
+ * the cap the oldest rows are deleted, whatever their age, until the rows take the cap less
+ * LW_PRUNE_CAP_STOP steps, in this order:
+ *  1. raw traffic (flows, dns, stats but its newest LW_PRUNE_STATS_KEEP rows, blocks,
+ *     stations, sessions): the oldest row of all these tables first, so the tables age
+ *     together;
  *  2. daily_traffic, oldest day first;
  *  3. leaks: of the device with the most rows, its oldest, until it has no more than the
  *     next; so a device flooding leaks loses its own rows before another device loses any;
  *  4. daily_leaks, oldest day first.
  * devices, device_names, identifiers, flagged and meta are never deleted for the cap (they are
- * small and bounded elsewhere).  Then the freed pages are given back (incremental vacuum) and
- * the WAL truncated, so the file shrinks.
+ * small and bounded elsewhere).  Each round's freed pages are given back (incremental vacuum)
+ * and the WAL truncated, so the file shrinks as it goes.  A reader in the WAL (the sqlite3
+ * CLI mid-query) keeps a checkpoint from emptying it: counted (checkpoint_busy), tried again
+ * at the next commit.
  *
  * Every delete is its own short transaction of at most LW_PRUNE_CHUNK rows.
  */
 #include "prune.h"
+
+#include "schema.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -30,10 +41,10 @@
 #include <sys/stat.h>
 #include <time.h>
 
-/* Rows deleted per cap step: small, so the tables' oldest rows go in age order. */
-#define CAP_STEP 2000
 /* Leak rows deleted per step from two devices with as many. */
 #define CAP_LEAK_TIE 16
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
 struct table {
 	const char *name;
@@ -41,6 +52,7 @@ struct table {
 	const char *key; /* what identifies a row (WITHOUT ROWID tables have no rowid) */
 	const char *cols; /* the same, as a select list */
 	const char *where; /* retention: older than ?1 */
+	const char *cap_where; /* the rows the cap may delete (NULL: all) */
 };
 
 static const struct table tables[PRUNE__TABLES] = {
@@ -48,7 +60,10 @@ static const struct table tables[PRUNE__TABLES] = {
 	[PRUNE_DNS] = {"dns", "ts", "rowid", "rowid", "ts < ?1"},
 	[PRUNE_LEAKS] = {"leaks", "ts", "rowid", "rowid", "ts < ?1"},
 	[PRUNE_DEVICES] = {"devices", "last_seen", "rowid", "rowid", "last_seen < ?1"},
-	[PRUNE_STATS] = {"stats", "ts", "rowid", "rowid", "ts < ?1"},
+	/* the newest stats rows stay whatever the cap: they hold the counters of the pruning */
+	[PRUNE_STATS] = {"stats", "ts", "rowid", "rowid", "ts < ?1",
+			 "ts < (SELECT ts FROM stats ORDER BY ts DESC LIMIT 1 OFFSET " STR(
+				 LW_PRUNE_STATS_KEEP) " - 1)"},
 	[PRUNE_BLOCKS] = {"blocks", "ts", "rowid", "rowid", "ts < ?1"},
 	/* a session still open (no end) ages from its start */
 	[PRUNE_SESSIONS] = {"sessions", "start", "rowid", "rowid",
@@ -131,7 +146,9 @@ int lw_prune_init(struct lw_prune *p, sqlite3 *db, const char *path,
 	memset(p, 0, sizeof(*p));
 	p->db = db;
 	p->table = -1;
+	snprintf(p->path, sizeof(p->path), "%s", path);
 	snprintf(p->wal_path, sizeof(p->wal_path), "%s-wal", path);
+	snprintf(p->journal_path, sizeof(p->journal_path), "%s-journal", path);
 	if (r) {
 		unsigned d[PRUNE__TABLES] = {
 			[PRUNE_FLOWS] = r->flows,
@@ -150,6 +167,17 @@ int lw_prune_init(struct lw_prune *p, sqlite3 *db, const char *path,
 		memcpy(p->days, d, sizeof(d));
 	}
 	p->max_bytes = cfg ? cfg->max_db_bytes : 0;
+	p->step = LW_MAX(p->max_bytes / LW_PRUNE_STEP_DIV, (uint64_t)LW_PRUNE_STEP_MIN);
+	/*
+	 * Until measured: a batch's records make 4 times their bytes of WAL (an insert touches a
+	 * page of each index), a deleted row 1 KiB (random pages of the name and MAC indexes).
+	 */
+	p->amp = 4.0;
+	p->round_rows = (int)LW_MIN(LW_MAX(p->step / 1024, 16ULL), (uint64_t)LW_PRUNE_CHUNK);
+	if (int_query(db, "PRAGMA page_size", &v) == SQLITE_OK && v > 0)
+		p->page = (uint64_t)v;
+	else
+		p->page = 4096;
 
 	rc = sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL);
 	if (rc != SQLITE_OK)
@@ -166,14 +194,16 @@ int lw_prune_init(struct lw_prune *p, sqlite3 *db, const char *path,
 			     tb->name, tb->key, tb->cols, tb->name, tb->where);
 		if (rc == SQLITE_OK)
 			rc = prepare(db, &p->oldest[t],
-				     "DELETE FROM %s WHERE %s IN (SELECT %s FROM %s ORDER BY %s "
-				     "LIMIT ?1)",
-				     tb->name, tb->key, tb->cols, tb->name, tb->age);
+				     "DELETE FROM %s WHERE %s IN (SELECT %s FROM %s WHERE %s "
+				     "ORDER BY %s LIMIT ?1)",
+				     tb->name, tb->key, tb->cols, tb->name,
+				     tb->cap_where ? tb->cap_where : "1", tb->age);
 		/* NULL (no time) sorts first and is the oldest: 0 */
 		if (rc == SQLITE_OK)
 			rc = prepare(db, &p->min_time[t],
-				     "SELECT ifnull(%s, 0) FROM %s ORDER BY %s LIMIT 1", tb->age,
-				     tb->name, tb->age);
+				     "SELECT ifnull(%s, 0) FROM %s WHERE %s ORDER BY %s LIMIT 1",
+				     tb->age, tb->name, tb->cap_where ? tb->cap_where : "1",
+				     tb->age);
 		if (rc != SQLITE_OK)
 			return rc;
 	}
@@ -198,22 +228,18 @@ int lw_prune_init(struct lw_prune *p, sqlite3 *db, const char *path,
 	}
 
 	/*
-	 * Under a cap the WAL must stay a small part of it: checkpointed every 1/32 of the cap and
-	 * truncated back to that (the default, 1000 pages, would be 4 MB).
+	 * Under a cap the WAL must stay a small part of it: checkpointed every step (SQLite's own
+	 * after a commit, besides the store's TRUNCATE in lw_prune_batch_done) and truncated back
+	 * to a step when it restarts (the default, 1000 pages, would be 4 MB).
 	 */
 	if (p->max_bytes) {
 		char sql[160];
-		int64_t page = 4096;
-		uint64_t lim = LW_MAX(LW_MIN(p->max_bytes / 32, 64ULL << 20), 256ULL << 10);
 
-		int_query(db, "PRAGMA page_size", &page);
 		snprintf(sql, sizeof(sql),
 			 "PRAGMA journal_size_limit = %llu; PRAGMA wal_autocheckpoint = %llu",
-			 (unsigned long long)lim,
-			 (unsigned long long)(lim / (uint64_t)(page > 0 ? page : 4096)));
+			 (unsigned long long)p->step, (unsigned long long)(p->step / p->page));
 		rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
 	}
-	(void)v;
 	return rc;
 }
 
@@ -271,29 +297,88 @@ void lw_prune_retention_start(struct lw_prune *p)
 	p->table = next_table(p, 0);
 }
 
-/* Gives free pages back to the filesystem and, in WAL mode, empties the WAL. */
+static uint64_t file_size(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
+}
+
+/*
+ * Folds the WAL into the database file and truncates it to nothing.  A reader still in the
+ * WAL keeps it: that is counted and tried again later, never waited for long.
+ */
+static void checkpoint(struct lw_prune *p)
+{
+	struct timespec ts;
+	double now;
+	int rc;
+
+	if (!p->wal)
+		return;
+	/* after a reader held it, not before LW_PRUNE_CHECKPOINT_RETRY_S: the writer goes on */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	if (now < p->checkpoint_retry)
+		return;
+	sqlite3_busy_timeout(p->db, LW_PRUNE_CHECKPOINT_BUSY_MS);
+	rc = sqlite3_wal_checkpoint_v2(p->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+	sqlite3_busy_timeout(p->db, LW_STORE_BUSY_MS);
+	if (rc != SQLITE_OK) {
+		p->checkpoint_busy++;
+		p->checkpoint_retry = now + LW_PRUNE_CHECKPOINT_RETRY_S;
+	}
+}
+
+/* Bytes of WAL (or database pages, with a rollback journal) written since the last call. */
+static uint64_t written(struct lw_prune *p)
+{
+	int cur = 0, hi = 0;
+
+	sqlite3_db_status(p->db, SQLITE_DBSTATUS_CACHE_WRITE, &cur, &hi, 1);
+	return (uint64_t)LW_MAX(cur, 0) * (p->page + 24);
+}
+
+/*
+ * Gives free pages back to the filesystem and, in WAL mode, empties the WAL.  Under a cap in
+ * pieces of about a step of WAL each (moving a page writes it, its parent and a pointer-map
+ * page), checkpointed between them, so that giving back does not itself pass the cap.
+ */
 static int give_back(struct lw_prune *p)
 {
-	int64_t before = 0, after = 0;
+	int64_t before = 0, left = 0, prev;
 	int rc;
 
 	rc = int_query(p->db, "PRAGMA freelist_count", &before);
-	if (rc == SQLITE_OK && before > 0)
-		rc = sqlite3_exec(p->db, "PRAGMA incremental_vacuum", NULL, NULL, NULL);
-	if (rc == SQLITE_OK)
-		rc = int_query(p->db, "PRAGMA freelist_count", &after);
-	if (rc == SQLITE_OK && before > after)
-		p->vacuum_pages += (uint64_t)(before - after);
+	left = before;
+	while (rc == SQLITE_OK && left > 0) {
+		char sql[64];
+
+		if (p->max_bytes)
+			snprintf(sql, sizeof(sql), "PRAGMA incremental_vacuum(%llu)",
+				 (unsigned long long)LW_MAX(p->step / (3 * p->page), 16ULL));
+		else
+			snprintf(sql, sizeof(sql), "PRAGMA incremental_vacuum");
+		rc = sqlite3_exec(p->db, sql, NULL, NULL, NULL);
+		prev = left;
+		if (rc == SQLITE_OK)
+			rc = int_query(p->db, "PRAGMA freelist_count", &left);
+		if (p->max_bytes)
+			checkpoint(p);
+		if (left >= prev)
+			break; /* not a database with auto_vacuum: nothing to give back */
+	}
+	if (before > left)
+		p->vacuum_pages += (uint64_t)(before - left);
 	/* a reader's snapshot can hold the WAL: it is truncated at a later checkpoint then */
-	if (p->wal)
-		sqlite3_wal_checkpoint_v2(p->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+	checkpoint(p);
 	return rc;
 }
 
 int lw_prune_retention_step(struct lw_prune *p, bool *done)
 {
 	sqlite3_stmt *st;
-	int rc, n;
+	int rc, n, chunk = p->max_bytes ? p->round_rows : LW_PRUNE_CHUNK;
 
 	*done = false;
 	if (p->table < 0) {
@@ -302,7 +387,7 @@ int lw_prune_retention_step(struct lw_prune *p, bool *done)
 	}
 	st = p->ret[p->table];
 	sqlite3_bind_double(st, 1, p->pass_time - (double)p->days[p->table] * 86400.0);
-	sqlite3_bind_int(st, 2, LW_PRUNE_CHUNK);
+	sqlite3_bind_int(st, 2, chunk);
 	rc = step(st);
 	if (rc != SQLITE_OK) {
 		/* locked or full: the whole pass again later */
@@ -311,7 +396,10 @@ int lw_prune_retention_step(struct lw_prune *p, bool *done)
 	}
 	n = sqlite3_changes(p->db);
 	p->pruned_rows += (uint64_t)n;
-	if (n >= LW_PRUNE_CHUNK)
+	/* under a cap a pass's WAL must not pile up either */
+	if (p->max_bytes && file_size(p->wal_path) > p->step)
+		checkpoint(p);
+	if (n >= chunk)
 		return SQLITE_OK;
 	p->table = next_table(p, p->table + 1);
 	if (p->table >= 0)
@@ -321,29 +409,14 @@ int lw_prune_retention_step(struct lw_prune *p, bool *done)
 	return give_back(p);
 }
 
-static int64_t page_size(struct lw_prune *p)
-{
-	int64_t v = 0;
-
-	int_query(p->db, "PRAGMA page_size", &v);
-	return v > 0 ? v : 4096;
-}
-
-static uint64_t wal_bytes(struct lw_prune *p)
-{
-	struct stat st;
-
-	if (!p->wal || stat(p->wal_path, &st) < 0)
-		return 0;
-	return (uint64_t)st.st_size;
-}
-
 uint64_t lw_prune_db_bytes(struct lw_prune *p)
 {
 	int64_t pages = 0;
+	uint64_t file = file_size(p->path);
 
 	int_query(p->db, "PRAGMA page_count", &pages);
-	return (uint64_t)pages * (uint64_t)page_size(p) + wal_bytes(p);
+	file = LW_MAX(file, (uint64_t)LW_MAX(pages, 0) * p->page);
+	return file + (p->wal ? file_size(p->wal_path) : file_size(p->journal_path));
 }
 
 /* Bytes the rows take: the file without its free pages. */
@@ -353,7 +426,7 @@ static uint64_t live_bytes(struct lw_prune *p)
 
 	int_query(p->db, "PRAGMA page_count", &pages);
 	int_query(p->db, "PRAGMA freelist_count", &free_pages);
-	return (uint64_t)LW_MAX(pages - free_pages, 0) * (uint64_t)page_size(p);
+	return (uint64_t)LW_MAX(pages - free_pages, 0) * p->page;
 }
 
 /* Deletes up to n of the table's oldest rows; the rows deleted, or -1 on an error (*rc). */
@@ -388,8 +461,11 @@ static int oldest_raw(struct lw_prune *p)
 	return which;
 }
 
-/* One step of the leaks phase: rows of the device with the most.  Rows deleted or -1. */
-static int delete_leaks(struct lw_prune *p, int *rc)
+/*
+ * One step of the leaks phase: at most max rows of the device with the most.  Rows deleted or
+ * -1.
+ */
+static int delete_leaks(struct lw_prune *p, int max, int *rc)
 {
 	sqlite3_stmt *top = p->leak_top, *del = p->leak_del;
 	int64_t first = 0, second = 0, n;
@@ -417,41 +493,63 @@ static int delete_leaks(struct lw_prune *p, int *rc)
 		return 0;
 	/* down to the next device's count; two alike lose a little at a time, in turn */
 	n = first > second ? first - second : LW_MIN(first, CAP_LEAK_TIE);
-	n = LW_MIN(n, CAP_STEP);
+	n = LW_MIN(n, (int64_t)max);
 	sqlite3_bind_int64(del, 2, n);
 	*rc = step(del);
 	sqlite3_clear_bindings(del);
 	return *rc == SQLITE_OK ? sqlite3_changes(p->db) : -1;
 }
 
+/* The next round's rows: about a step of WAL, judged by what this round of n rows wrote. */
+static void learn_round(struct lw_prune *p, int n, uint64_t wrote)
+{
+	double want;
+
+	if (n < p->round_rows / 2 || wrote == 0)
+		return; /* a short round (a table's last rows) says little */
+	want = (double)n * (double)p->step / (double)wrote;
+	/* halve at once when over, grow slowly */
+	want = LW_MIN(want, 2.0 * p->round_rows);
+	p->round_rows = (int)LW_MAX(LW_MIN(want, (double)LW_PRUNE_CHUNK), 16.0);
+}
+
 int lw_prune_cap(struct lw_prune *p)
 {
-	uint64_t low, high;
+	uint64_t start, stop;
 	int phase = 0, rc = SQLITE_OK, n;
-	bool pruned = false;
 
 	if (!p->max_bytes)
 		return SQLITE_OK;
-	high = p->max_bytes / 100 * LW_PRUNE_CAP_HIGH;
-	low = p->max_bytes / 100 * LW_PRUNE_CAP_LOW;
-	if (lw_prune_db_bytes(p) <= high)
+	/* a cap of a few steps: half of it */
+	start = p->max_bytes > 2 * LW_PRUNE_CAP_STOP * p->step
+			? p->max_bytes - LW_PRUNE_CAP_START * p->step
+			: p->max_bytes / 2;
+	stop = p->max_bytes > 2 * LW_PRUNE_CAP_STOP * p->step
+		       ? p->max_bytes - LW_PRUNE_CAP_STOP * p->step
+		       : p->max_bytes * 2 / 5;
+	if (lw_prune_db_bytes(p) <= start)
 		return SQLITE_OK;
-	while (live_bytes(p) > low) {
+	/* the WAL alone may be what is over */
+	checkpoint(p);
+	if (lw_prune_db_bytes(p) <= start)
+		return SQLITE_OK;
+	written(p);
+	while (live_bytes(p) > stop) {
 		switch (phase) {
 		case 0: {
 			int t = oldest_raw(p);
 
-			n = t < 0 ? 0 : delete_oldest(p, t, CAP_STEP, &rc);
+			n = t < 0 ? 0 : delete_oldest(p, t, p->round_rows, &rc);
 			break;
 		}
 		case 1:
-			n = delete_oldest(p, PRUNE_DAILY_TRAFFIC, CAP_STEP, &rc);
+			n = delete_oldest(p, PRUNE_DAILY_TRAFFIC, p->round_rows, &rc);
 			break;
 		case 2:
-			n = delete_leaks(p, &rc);
+			n = delete_leaks(p, p->round_rows, &rc);
 			break;
 		case 3:
-			n = delete_oldest(p, PRUNE_DAILY_LEAKS, CAP_STEP, &rc);
+			n = delete_oldest(p, PRUNE_DAILY_LEAKS, p->round_rows, &rc);
 			break;
 		default:
 			/* nothing left the cap may delete */
@@ -464,12 +562,51 @@ int lw_prune_cap(struct lw_prune *p)
 			phase++;
 			continue;
 		}
-		pruned = true;
 		p->pruned_rows += (uint64_t)n;
 		p->cap_pruned += (uint64_t)n;
+		/* each round's pages given back and its WAL emptied before the next */
+		rc = give_back(p);
+		if (rc != SQLITE_OK)
+			return rc;
+		learn_round(p, n, written(p));
 	}
 out:
-	if (pruned || lw_prune_db_bytes(p) > high)
+	/* free pages from before (a retention pass, an older database) */
+	if (lw_prune_db_bytes(p) > start)
 		rc = give_back(p);
 	return rc;
+}
+
+uint64_t lw_prune_batch_bytes(const struct lw_prune *p)
+{
+	if (!p->max_bytes)
+		return 0;
+	return LW_MAX((uint64_t)((double)p->step / p->amp), (uint64_t)LW_PRUNE_BATCH_MIN);
+}
+
+void lw_prune_batch_begin(struct lw_prune *p)
+{
+	if (p->max_bytes)
+		written(p);
+}
+
+void lw_prune_batch_done(struct lw_prune *p, uint64_t bytes)
+{
+	uint64_t w;
+
+	if (!p->max_bytes)
+		return;
+	w = written(p);
+	/*
+	 * Only a full batch teaches: a few records write a page of every index each.  Up at
+	 * once, down slowly: the next batch may touch as many random pages as the worst lately.
+	 */
+	if (bytes && bytes >= lw_prune_batch_bytes(p) / 2) {
+		double a = (double)w / (double)bytes;
+
+		p->amp = a > p->amp ? a : p->amp * 0.875 + a * 0.125;
+		p->amp = LW_MIN(LW_MAX(p->amp, 0.5), 4096.0);
+	}
+	if (p->wal && file_size(p->wal_path) > p->step)
+		checkpoint(p);
 }

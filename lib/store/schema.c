@@ -178,14 +178,16 @@ static const char schema_v5[] = SCHEMA_V5_DETECT SCHEMA_V5_NAMES SCHEMA_V5_HOSTI
 /*
  * v6: counters of the data's life — UDP flows to port 53 counted rather than stored (the dns
  * row is the lookup's record), the file's size, rows deleted by retention and (of those) by
- * the size cap, pages given back by incremental vacuum.
+ * the size cap, pages given back by incremental vacuum, checkpoints a reader kept from
+ * emptying the WAL.
  */
-#define SCHEMA_V6_STATS                                       \
-	"ALTER TABLE stats ADD COLUMN dns_flows INTEGER;\n"   \
-	"ALTER TABLE stats ADD COLUMN db_bytes INTEGER;\n"    \
-	"ALTER TABLE stats ADD COLUMN pruned_rows INTEGER;\n" \
-	"ALTER TABLE stats ADD COLUMN cap_pruned INTEGER;\n"  \
-	"ALTER TABLE stats ADD COLUMN vacuum_pages INTEGER;\n"
+#define SCHEMA_V6_STATS                                        \
+	"ALTER TABLE stats ADD COLUMN dns_flows INTEGER;\n"    \
+	"ALTER TABLE stats ADD COLUMN db_bytes INTEGER;\n"     \
+	"ALTER TABLE stats ADD COLUMN pruned_rows INTEGER;\n"  \
+	"ALTER TABLE stats ADD COLUMN cap_pruned INTEGER;\n"   \
+	"ALTER TABLE stats ADD COLUMN vacuum_pages INTEGER;\n" \
+	"ALTER TABLE stats ADD COLUMN checkpoint_busy INTEGER;\n"
 
 /*
  * v6: the time each table is aged by, indexed, so that retention and the size cap find the

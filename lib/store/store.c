@@ -146,10 +146,11 @@ static const char *const stmt_sql[ST__MAX] = {
 		"frag_dropped, quic_too_big, detect_budget_hit, http_body_cut, dns_unmatched, "
 		"dns_pending_evicted, dhcp_chaddr_mismatch, devices_refused, block_guarded, "
 		"body_undecoded, names_refused, learned_evicted, known_full, store_dropped_share, "
-		"device_names_refused, dns_flows, db_bytes, pruned_rows, cap_pruned, vacuum_pages) "
+		"device_names_refused, dns_flows, db_bytes, pruned_rows, cap_pruned, vacuum_pages, "
+		"checkpoint_busy) "
 		"VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
 		"?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, "
-		"?33, ?34, ?35, ?36, ?37)",
+		"?33, ?34, ?35, ?36, ?37, ?38)",
 	[ST_META] = "INSERT INTO meta(key, value) VALUES(?1, ?2) "
 		    "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
 	[ST_BLOCK] = "INSERT INTO blocks(ts, mac, domain, ip, until, reason, action) "
@@ -752,6 +753,7 @@ static int write_stats(struct lw_store *s, const struct lw_stats_rec *r)
 	bind_u64(st, 35, s->prune.pruned_rows);
 	bind_u64(st, 36, s->prune.cap_pruned);
 	bind_u64(st, 37, s->prune.vacuum_pages);
+	bind_u64(st, 38, s->prune.checkpoint_busy);
 	return step(st);
 }
 
@@ -1012,26 +1014,31 @@ static int failure_errno(struct lw_store *s, int rc)
 }
 
 /*
- * Writes the records from start to end in one transaction.  Called without the lock: these
- * records are complete and nobody else touches them; chunk->used is read only for chunks
- * before end.c, which producers have left.
+ * Writes the records from start to end in one transaction, at most *count of them and, under
+ * a size cap, about lw_prune_batch_bytes() of them (*bytes: their packed size, the estimate of
+ * the rows they make), so that one transaction's WAL cannot carry the files past the cap.
+ * Called without the lock: these records are complete and nobody else touches them;
+ * chunk->used is read only for chunks before end.c, which producers have left.
  */
 static int write_batch(struct lw_store *s, struct qpos start, struct qpos *end, uint64_t *count,
-		       uint64_t *rejected)
+		       uint64_t *rejected, uint64_t *bytes)
 {
 	struct qpos p = start;
-	uint64_t max = *count;
+	uint64_t max = *count, budget = lw_prune_batch_bytes(&s->prune);
 	int rc;
 
 	*rejected = 0;
 	*count = 0;
+	*bytes = 0;
+	lw_prune_batch_begin(&s->prune);
 	rc = step(s->st[ST_BEGIN]);
 	if (rc != SQLITE_OK)
 		return rc;
 	for (;;) {
 		const struct entry *e;
 
-		if ((p.c == end->c && p.off >= end->off) || *count == max) {
+		if ((p.c == end->c && p.off >= end->off) || *count == max ||
+		    (budget && *bytes >= budget)) {
 			*end = p;
 			break;
 		}
@@ -1043,6 +1050,7 @@ static int write_batch(struct lw_store *s, struct qpos start, struct qpos *end, 
 		e = (const struct entry *)(const void *)(p.c->data + p.off);
 		p.off += e->size;
 		(*count)++;
+		*bytes += e->size;
 		rc = write_entry(s, e);
 		if (rc == SQLITE_OK)
 			continue;
@@ -1075,6 +1083,7 @@ static void publish_prune(struct lw_store *s, uint64_t bytes)
 	s->stats.cap_pruned = s->prune.cap_pruned;
 	s->stats.vacuum_pages = s->prune.vacuum_pages;
 	s->stats.cap_unmet = s->prune.cap_unmet;
+	s->stats.checkpoint_busy = s->prune.checkpoint_busy;
 	s->stats.data_time = s->prune.data_time;
 	if (bytes)
 		s->stats.db_bytes = bytes;
@@ -1104,8 +1113,9 @@ static void retention_step(struct lw_store *s)
 }
 
 /*
- * After a commit: the size cap (prune.c), and the file's size for the stats.  Without the
- * lock.  The cap is looked at after every commit: measuring costs two PRAGMAs and a stat.
+ * After a commit, so before the next transaction: the size cap (prune.c), and the file's size
+ * for the stats.  Without the lock.  The cap is looked at after every commit: measuring costs
+ * a PRAGMA and two stats.
  */
 static void after_commit(struct lw_store *s)
 {
@@ -1159,7 +1169,7 @@ static void *writer_main(void *arg)
 	pthread_mutex_lock(&s->lock);
 	while ((what = writer_wait(s)) != 0) {
 		struct qpos start, end;
-		uint64_t n, taken, seq, rejected;
+		uint64_t n, taken, seq, rejected, bytes;
 		lw_time_us now, until;
 		int rc;
 
@@ -1184,9 +1194,11 @@ static void *writer_main(void *arg)
 		s->retry = false;
 		pthread_mutex_unlock(&s->lock);
 
-		rc = write_batch(s, start, &end, &n, &rejected);
-		if (rc == SQLITE_OK)
+		rc = write_batch(s, start, &end, &n, &rejected, &bytes);
+		if (rc == SQLITE_OK) {
+			lw_prune_batch_done(&s->prune, bytes);
 			after_commit(s);
+		}
 
 		pthread_mutex_lock(&s->lock);
 		now = mono_now();

@@ -77,11 +77,12 @@ struct lw_store_config {
 	lw_time_us commit_interval; /* default 500 ms */
 	struct lw_store_retention retain_days; /* all 0 = keep everything */
 	/*
-	 * 0 = no cap.  Else the database file and its WAL are kept under this: after a commit
-	 * that takes them above 95 %, the oldest rows are deleted (raw traffic first, then
-	 * daily_traffic, leaks of the device with the most, daily_leaks) down to 90 %, and the
-	 * file is shrunk (incremental vacuum, WAL truncated).  It may exceed the cap by one
-	 * batch at most.
+	 * 0 = no cap.  Else the database file and its WAL are kept under this at every moment
+	 * another process can look: each transaction holds about 1/32 of it of WAL (a batch is
+	 * split), the WAL is truncated every 1/32, and within 4/32 of the cap the oldest rows are
+	 * deleted (raw traffic first, then daily_traffic, leaks of the device with the most,
+	 * daily_leaks) down to 6/32 below it, the file shrunk as they go (incremental vacuum,
+	 * WAL truncated).  Only a reader holding the WAL for long (checkpoint_busy) lets it grow.
 	 */
 	uint64_t max_db_bytes;
 	enum lw_store_journal journal;
@@ -275,6 +276,11 @@ struct lw_store_stats {
 	uint64_t cap_pruned; /* of those, deleted for the size cap */
 	uint64_t vacuum_pages; /* pages given back to the filesystem by incremental vacuum */
 	uint64_t cap_unmet; /* times the cap could not be met: nothing left it may delete */
+	/*
+	 * checkpoints that could not empty the WAL because a reader (the sqlite3 CLI mid-query,
+	 * a backup) was still in it: the WAL grows meanwhile; tried again at the next commit
+	 */
+	uint64_t checkpoint_busy;
 	double data_time; /* the data's clock (Unix s): newest record time written, 0 = none */
 	/*
 	 * The open converted the database to incremental auto-vacuum (a VACUUM, once, from a

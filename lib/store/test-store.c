@@ -245,7 +245,8 @@ static const struct {
 		  "detect_budget_hit,http_body_cut,dns_unmatched,dns_pending_evicted,"
 		  "dhcp_chaddr_mismatch,devices_refused,block_guarded,body_undecoded,"
 		  "device_names_refused,names_refused,learned_evicted,known_full,"
-		  "store_dropped_share,dns_flows,db_bytes,pruned_rows,cap_pruned,vacuum_pages"},
+		  "store_dropped_share,dns_flows,db_bytes,pruned_rows,cap_pruned,vacuum_pages,"
+		  "checkpoint_busy"},
 	{"leak_summary", "mac,domain,kind,count,first_seen,last_seen,first_time,last_time"},
 	{"device_domains",
 	 "mac,domain,flows,bytes_out,bytes_in,first_seen,last_seen,first_time,last_time"},
@@ -541,11 +542,11 @@ static void test_roundtrip(void)
 		       "http_body_cut, dns_unmatched, dns_pending_evicted, "
 		       "dhcp_chaddr_mismatch, devices_refused, block_guarded, body_undecoded, "
 		       "device_names_refused, names_refused, learned_evicted, known_full, "
-		       "store_dropped_share, dns_flows, pruned_rows, cap_pruned, vacuum_pages "
-		       "FROM stats",
+		       "store_dropped_share, dns_flows, pruned_rows, cap_pruned, vacuum_pages, "
+		       "checkpoint_busy FROM stats",
 		       buf, sizeof(buf)),
 		"1700000010.0|1000|1048576|1|2|3|4|5|6|7|8192|11|12|13|14|15|16|17|18|19|20|"
-		"21|22|23|24|25|26|27|28|29|30|31|32|0|0|0");
+		"21|22|23|24|25|26|27|28|29|30|31|32|0|0|0|0");
 	/* the store's own size at the row: the file was there, with its pages */
 	LW_CHECK(db_int(db, "SELECT db_bytes FROM stats") >= 4096);
 	LW_CHECK_STR(db_row(db, "SELECT * FROM blocks", buf, sizeof(buf)),
@@ -1111,6 +1112,7 @@ static void make_old_schema(const char *path, int version)
 			"ALTER TABLE stats DROP COLUMN pruned_rows; "
 			"ALTER TABLE stats DROP COLUMN cap_pruned; "
 			"ALTER TABLE stats DROP COLUMN vacuum_pages; "
+			"ALTER TABLE stats DROP COLUMN checkpoint_busy; "
 			"PRAGMA auto_vacuum = NONE; VACUUM");
 	}
 	if (version < 5)
@@ -1162,7 +1164,7 @@ static void test_migrate_v1(void)
 	LW_CHECK_INT(db_int(db, "PRAGMA user_version"), LW_STORE_SCHEMA_VERSION);
 	LW_CHECK_INT(db_int(db, "SELECT count(*) FROM pragma_table_info('stats')"),
 		     11 + (long long)LW_ARRAY_SIZE(v2_columns) +
-			     (long long)LW_ARRAY_SIZE(v4_hostile_columns) + 6 + 5);
+			     (long long)LW_ARRAY_SIZE(v4_hostile_columns) + 6 + 6);
 	LW_CHECK_INT(db_int(db, "SELECT count(*) FROM pragma_table_info('devices')"), 10);
 	LW_CHECK_INT(db_int(db, "SELECT count(*) FROM leaks"), 1);
 	sqlite3_close(db);
