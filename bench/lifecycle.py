@@ -98,8 +98,8 @@ def replay(args, tmp):
     db = os.path.join(tmp, 'replay.db')
     cap = args.cap_mb << 20
     conf = write_conf(os.path.join(tmp, 'replay.conf'),
-                      '[database]\nmax_db_mb = %d\nstats_interval = 60\nqueue_max = %d\n'
-                      % (args.cap_mb, args.queue_max))
+                      '[database]\nmax_db_mb = %d\nstats_interval = 60\n' % args.cap_mb
+                      + ('queue_max = %d\n' % args.queue_max if args.queue_max else ''))
     samples, stop = [], threading.Event()
 
     mains = []  # the main file alone: it only gets smaller by the vacuum after pruning
@@ -211,9 +211,9 @@ def main():
     ap.add_argument('--loops', type=int)
     ap.add_argument('--scale', type=float, default=0.05)
     ap.add_argument('--cap-mb', type=int, default=64)
-    # a router's writer queue: a transaction takes at most half of it, and the cap may be
-    # passed by one transaction (lib/store); -r with the default 65536 writes 32 k rows at once
-    ap.add_argument('--queue-max', type=int, default=2048)
+    # the writer queue (default: leakwatchd's, 65 536; the store splits what it takes into
+    # transactions small enough for the cap)
+    ap.add_argument('--queue-max', type=int)
     ap.add_argument('--chunk', type=int, default=8, help='replay: loops per capture file')
     ap.add_argument('--tmp', help='keep the files here')
     args = ap.parse_args()
