@@ -255,6 +255,26 @@ static void storage_probe(const struct lw_config *cfg, bool live, struct lw_stor
 			    (long long)(sc->commit_interval / 1000));
 }
 
+/*
+ * A database made before schema v6 was rewritten once at open (VACUUM) so that pruning can
+ * give pages back: say so, with how long it took, or that it failed and why it matters.
+ */
+static void open_vacuum_log(struct lw_store *store, const char *path)
+{
+	struct lw_store_stats ss;
+
+	lw_store_get_stats(store, &ss);
+	if (ss.open_vacuum_ms > 0)
+		lw_log_info("%s: converted to incremental auto-vacuum (schema 6) in %ld ms: "
+			    "pruning now gives freed pages back to the filesystem",
+			    path, ss.open_vacuum_ms);
+	else if (ss.open_vacuum_ms < 0)
+		lw_log_warning("%s: could not convert to incremental auto-vacuum (VACUUM failed: "
+			       "it needs as much free space as the file): freed pages are reused "
+			       "but the file does not shrink; tried again at the next start",
+			       path);
+}
+
 /* The storage's kind and advice and the journal and interval chosen, for `leakwatch status`. */
 static void storage_meta(struct lw_store *store, const struct lw_storage *st,
 			 const struct lw_store_config *sc)
@@ -819,6 +839,7 @@ int main(int argc, char **argv)
 		lw_config_release(&cfg);
 		return r == -EPROTO ? EX_CONFIG : r == -EALREADY ? EX_TEMPFAIL : EX_CANTCREAT;
 	}
+	open_vacuum_log(store, cfg.db_path);
 	lw_store_put_meta(store, "version", LW_VERSION);
 	storage_meta(store, &storage, &sc);
 	lw_store_put_meta(store, "source", o.read_file ? o.read_file : cfg.interface);
