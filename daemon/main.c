@@ -831,6 +831,8 @@ int main(int argc, char **argv)
 	storage_probe(&cfg, !o.read_file, &storage, &sc);
 	/* reading a file can wait for the writer: no row is dropped for going fast */
 	sc.block_when_full = o.read_file != NULL;
+	/* and ages only what was there before: a capture's own rows are not deleted for age */
+	sc.retention_once = o.read_file != NULL;
 	r = lw_store_open(cfg.db_path, &sc, &store, err, sizeof(err));
 	if (r < 0) {
 		lw_log_error("%s: %s", cfg.db_path, err[0] ? err : strerror(-r));

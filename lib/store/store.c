@@ -270,7 +270,8 @@ struct lw_store {
 	/* Writer thread only (set before it starts). */
 	lw_time_us commit_interval;
 	struct lw_prune prune; /* retention and the size cap (prune.c) */
-	bool retention; /* some table has a retention */
+	bool retention; /* some table has a retention (and, retention_once, no pass done yet) */
+	bool retention_once;
 	lw_time_us next_retention;
 };
 
@@ -1107,6 +1108,8 @@ static void retention_step(struct lw_store *s)
 		s->next_retention = mono_now() + LW_STORE_RETENTION_RETRY_US;
 	} else if (done) {
 		s->next_retention = mono_now() + LW_STORE_RETENTION_PERIOD_US;
+		if (s->retention_once)
+			s->retention = false;
 	}
 	publish_prune(s, 0);
 	pthread_mutex_unlock(&s->lock);
@@ -1420,6 +1423,7 @@ int lw_store_open(const char *path, const struct lw_store_config *cfg, struct lw
 	}
 	s->queue_max = cfg && cfg->queue_max ? cfg->queue_max : LW_STORE_DEFAULT_QUEUE_MAX;
 	s->block_when_full = cfg && cfg->block_when_full;
+	s->retention_once = cfg && cfg->retention_once;
 	s->high_water = s->queue_max / 2 ? s->queue_max / 2 : 1;
 	s->commit_interval = cfg && cfg->commit_interval > 0 ? cfg->commit_interval
 							     : LW_STORE_DEFAULT_COMMIT_INTERVAL;
@@ -1483,6 +1487,11 @@ int lw_store_open(const char *path, const struct lw_store_config *cfg, struct lw
 	}
 	for (int t = 0; t < PRUNE__TABLES; t++)
 		s->retention |= s->prune.days[t] > 0;
+	if (s->retention && s->retention_once) {
+		/* the one pass on the clock of what the database held, before any record */
+		lw_prune_retention_start(&s->prune);
+		s->retention = s->prune.table >= 0;
+	}
 	s->stats.journal = s->prune.wal ? LW_STORE_JOURNAL_WAL : LW_STORE_JOURNAL_TRUNCATE;
 	s->stats.data_time = s->prune.data_time;
 	rc = pthread_create(&s->thread, NULL, writer_main, s);

@@ -92,6 +92,13 @@ struct lw_store_config {
 	 * writes keep failing for LW_STORE_FLUSH_FAIL_SEC it drops (and counts) as usual.
 	 */
 	bool block_when_full;
+	/*
+	 * Retention runs one pass when the database opens and no more: for reading a capture,
+	 * whose own rows are then never deleted for their age while it is read, whatever span of
+	 * time it covers (otherwise whether the first years of a capture spanning several survive
+	 * would depend on when a pass fell between batches).  The size cap still holds.
+	 */
+	bool retention_once;
 };
 
 /* Longest meta key and value lw_store_put_meta accepts (bytes, without the NUL). */

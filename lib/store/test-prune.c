@@ -491,6 +491,50 @@ static void test_cap_reader_holds_wal(void)
 }
 
 /*
+ * Reading a capture (retention_once): one pass at open on the clock of what the database held,
+ * and no more, so a capture spanning years keeps its first years whatever the batches were;
+ * rows older than the retention before the read are deleted by that pass.
+ */
+static void test_retention_once(void)
+{
+	char path[128];
+	struct lw_store_config cfg = {.retain_days = {.flows = 2, .dns = 2},
+				      .retention_once = true};
+	struct lw_store *s;
+	sqlite3 *db;
+
+	/* a database already holding a flow of 2019 and one of ten days later */
+	s = open_ok(new_path(path, sizeof(path)), NULL);
+	for (int i = 0; i < 2; i++) {
+		struct lw_flow_rec f =
+			flow((uint64_t)i + 1, MAC_A, "old.example", T2019 + (double)i * 10 * DAY);
+
+		LW_CHECK_INT(lw_store_put_flow(s, &f), 0);
+	}
+	lw_store_close(s);
+
+	s = open_ok(path, &cfg);
+	/* a capture of three years, in flushes far apart: a batch each */
+	for (int year = 0; year < 3; year++) {
+		for (int i = 0; i < 100; i++) {
+			double ts = T2019 + 20 * DAY + year * 365 * DAY + i;
+			struct lw_dns_rec d = dns(MAC_B, "new.example", ts);
+
+			LW_CHECK_INT(lw_store_put_dns(s, &d), 0);
+		}
+		LW_CHECK_INT(lw_store_flush(s), 0);
+		usleep(100 * 1000);
+	}
+	lw_store_close(s);
+	db = db_open(path);
+	/* the open's pass, on the database's clock (2019 + 10 days): the 2019 flow went */
+	LW_CHECK_INT(db_int(db, "SELECT count(*) FROM flows"), 1);
+	/* the capture's three years all stayed */
+	LW_CHECK_INT(db_int(db, "SELECT count(*) FROM dns"), 300);
+	sqlite3_close(db);
+}
+
+/*
  * The aggregates equal the raw rows' counts for every day the raw rows are kept, also after
  * a flow is written again (more bytes, a name learned later), and they keep the days retention
  * deleted from the raw tables.
@@ -863,6 +907,7 @@ int main(void)
 	}
 	LW_TEST(test_storage_classify);
 	LW_TEST(test_retention_data_clock);
+	LW_TEST(test_retention_once);
 	LW_TEST(test_aggregates);
 	LW_TEST(test_migrate_v5);
 	LW_TEST(test_truncate_journal);
