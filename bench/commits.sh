@@ -40,8 +40,10 @@ declare -A wb0 cw0
 for ms in 500 5000; do wb0[$ms]=$(wb "${pids[$ms]}"); cw0[$ms]=$(cw "${pids[$ms]}"); done
 t0=$(date +%s.%N)
 count=$(awk -v p="$pps" -v s="$secs" 'BEGIN { printf "%d", p * s }')
-lab_ns "$LAB_ID-phone1" tcpreplay -q -i eth0 --pps="$pps" -L "$count" "$LAB_DIR/household.pcap" \
-	>"$LAB_DIR/tcpreplay.log" 2>&1
+# --duration ends it after SECONDS (with a fractional --pps, -L alone did not end it), and
+# timeout in case this tcpreplay does not honour it either
+lab_ns "$LAB_ID-phone1" timeout -s INT $((secs + 10)) tcpreplay -q -i eth0 --pps="$pps" \
+	-L "$count" --duration="$secs" "$LAB_DIR/household.pcap" >"$LAB_DIR/tcpreplay.log" 2>&1
 sleep 6 # the 5 s interval's last commit
 t1=$(date +%s.%N)
 figures=()
