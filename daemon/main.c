@@ -221,29 +221,49 @@ static void private_paths(const struct lw_config *cfg, const char *config)
 			       config, config);
 }
 
-/*
- * What the database sits on (tmpfs, jffs2, an SD card, ...) and what that means, said once
- * at start (live); the journal mode and commit interval follow its advice unless configured
- * ([database] journal_mode, commit_interval_ms).  Fills the store's settings.
- */
-static void storage_probe(const struct lw_config *cfg, bool live, struct lw_storage *st,
-			  struct lw_store_config *sc)
+/* The directory holding the database, whose filesystem the probe looks at. */
+static void db_dir(const struct lw_config *cfg, char *dir, size_t len)
 {
-	char dir[PATH_MAX];
 	char *slash;
 
-	snprintf(dir, sizeof(dir), "%s", cfg->db_path);
+	snprintf(dir, len, "%s", cfg->db_path);
 	slash = strrchr(dir, '/');
 	if (slash == dir)
 		slash[1] = '\0';
 	else if (slash)
 		*slash = '\0';
 	else
-		snprintf(dir, sizeof(dir), ".");
+		snprintf(dir, len, ".");
+}
+
+/*
+ * What the database sits on (tmpfs, jffs2, an SD card, ...); the journal mode and commit
+ * interval follow its advice unless configured ([database] journal_mode, commit_interval_ms).
+ * Fills the store's settings.
+ */
+static void storage_probe(const struct lw_config *cfg, struct lw_storage *st,
+			  struct lw_store_config *sc)
+{
+	char dir[PATH_MAX];
+
+	db_dir(cfg, dir, sizeof(dir));
 	lw_storage_probe(dir, st);
 	lw_config_store(cfg, st, sc);
+}
+
+/*
+ * Says what the storage means, once, when the database is open (a second daemon refused on
+ * the database says only that, in one line).  Live only: a capture read into a file of the
+ * user's choice puts it in meta and status alone.
+ */
+static void storage_log(const struct lw_config *cfg, bool live, const struct lw_storage *st,
+			const struct lw_store_config *sc)
+{
+	char dir[PATH_MAX];
+
 	if (!live)
-		return; /* a capture read into a file of the user's choice: meta and status only */
+		return;
+	db_dir(cfg, dir, sizeof(dir));
 	if (st->kind == LW_STORAGE_RAM || st->kind == LW_STORAGE_JFFS2)
 		lw_log_warning("%s: %s%s", dir, st->advice,
 			       st->forced ? " (LEAKWATCH_STORAGE)" : "");
@@ -828,7 +848,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	private_paths(&cfg, o.config);
-	storage_probe(&cfg, !o.read_file, &storage, &sc);
+	storage_probe(&cfg, &storage, &sc);
 	/* reading a file can wait for the writer: no row is dropped for going fast */
 	sc.block_when_full = o.read_file != NULL;
 	/* and ages only what was there before: a capture's own rows are not deleted for age */
@@ -841,6 +861,7 @@ int main(int argc, char **argv)
 		lw_config_release(&cfg);
 		return r == -EPROTO ? EX_CONFIG : r == -EALREADY ? EX_TEMPFAIL : EX_CANTCREAT;
 	}
+	storage_log(&cfg, !o.read_file, &storage, &sc);
 	open_vacuum_log(store, cfg.db_path);
 	lw_store_put_meta(store, "version", LW_VERSION);
 	storage_meta(store, &storage, &sc);
