@@ -508,7 +508,7 @@ static void learn_round(struct lw_prune *p, int n, uint64_t wrote)
 	if (n < p->round_rows / 2 || wrote == 0)
 		return; /* a short round (a table's last rows) says little */
 	want = (double)n * (double)p->step / (double)wrote;
-	/* halve at once when over, grow slowly */
+	/* down at once to what fits a step, up at most twofold a round */
 	want = LW_MIN(want, 2.0 * p->round_rows);
 	p->round_rows = (int)LW_MAX(LW_MIN(want, (double)LW_PRUNE_CHUNK), 16.0);
 }
