@@ -3,7 +3,7 @@
  * gen: deterministic synthetic captures for leakwatch's benchmarks (classic pcap, Ethernet,
  * microsecond timestamps), written with plain stdio.
  *
- *   gen home|upload|manyflows|voip OUT.pcap [-s SCALE] [-S SEED]
+ *   gen home|upload|manyflows|voip OUT.pcap [-s SCALE] [-S SEED] [-l LOOPS [-d SPAN]] [-t START]
  *   gen config OUT.conf [-n DEVICES] [-S SEED]     the phones' known identifiers
  *   gen none OUT.conf                               the same settings, no devices
  *
@@ -19,6 +19,12 @@
  *              flows alive at once exceed the default flow table size.
  *   voip       small frames in few flows: 100 calls of RTP (214-byte frames) both ways; for
  *              the live replay's packet rate.
+ *
+ * -l LOOPS writes the mix LOOPS times, the same phones each time (one household) with fresh
+ * traffic (servers, names, ports: the traffic PRNG seeded anew), loop i starting at i * SPAN /
+ * LOOPS seconds (SPAN default 86400): a day of a household's sessions in one file, for the
+ * data-lifecycle replay.  -t START moves the capture's clock START seconds after
+ * 2023-11-14 22:13:20 UTC.  OUT may be /dev/stdout (then no sidecar) to pipe into leakwatchd.
  *
  * A sidecar OUT.pcap.meta (key=value lines) tells what was written: packets, bytes, flows,
  * upstream payload bytes and so on.  Every value and choice comes from one PRNG with a fixed
@@ -48,7 +54,8 @@
 #define QUIC_INITIAL 1200
 #define SLOTS_MAX 256
 #define BODY_VARIANTS 4
-#define BASE_TIME 1700000000ull /* 2023-11-14 22:13:20 UTC */
+#define BASE_TIME_DEFAULT 1700000000ull /* 2023-11-14 22:13:20 UTC */
+static uint64_t BASE_TIME = BASE_TIME_DEFAULT; /* -t moves it */
 #define NAME_MAX_LEN 64
 
 #define LW_N(a) (sizeof(a) / sizeof((a)[0]))
@@ -1372,7 +1379,9 @@ static void session_start(struct gen *g, struct conn *c, int phone)
 
 static void run_mix(struct gen *g, double scale)
 {
-	uint64_t target_bytes = (uint64_t)(1e9 * scale), target_flows = (uint64_t)(1e6 * scale);
+	/* from where the file is: -l runs the mix again on the same file */
+	uint64_t target_bytes = g->file_bytes + (uint64_t)(1e9 * scale),
+		 target_flows = g->flows + (uint64_t)(1e6 * scale);
 	int i;
 
 	g->nslots = g->mix == MIX_HOME ? 150 : g->mix == MIX_MANYFLOWS ? 32 : 100;
@@ -1486,7 +1495,8 @@ static void gen_free(struct gen *g)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: gen home|upload|manyflows|voip OUT.pcap [-s SCALE] [-S SEED]\n"
+	fprintf(stderr, "usage: gen home|upload|manyflows|voip OUT.pcap [-s SCALE] [-S SEED] "
+			"[-l LOOPS [-d SPAN]] [-t START]\n"
 			"       gen config|none OUT.conf [-n DEVICES] [-S SEED]\n");
 	exit(2);
 }
@@ -1498,6 +1508,8 @@ int main(int argc, char **argv)
 	double scale = 1.0;
 	uint64_t seed = 7;
 	int n = 50, opt;
+	long loops = 1;
+	double span = 86400;
 	char meta[4096];
 	FILE *m;
 
@@ -1506,8 +1518,17 @@ int main(int argc, char **argv)
 	what = argv[1];
 	path = argv[2];
 	optind = 3;
-	while ((opt = getopt(argc, argv, "s:S:n:")) != -1) {
+	while ((opt = getopt(argc, argv, "s:S:n:l:d:t:")) != -1) {
 		switch (opt) {
+		case 'l':
+			loops = atol(optarg);
+			break;
+		case 'd':
+			span = strtod(optarg, NULL);
+			break;
+		case 't':
+			BASE_TIME = BASE_TIME_DEFAULT + strtoull(optarg, NULL, 0);
+			break;
 		case 's':
 			scale = strtod(optarg, NULL);
 			break;
@@ -1521,7 +1542,8 @@ int main(int argc, char **argv)
 			usage();
 		}
 	}
-	if (scale <= 0 || scale > 100 || n < 1 || n > NPHONES_MAX)
+	if (scale <= 0 || scale > 100 || n < 1 || n > NPHONES_MAX || loops < 1 || loops > 100000 ||
+	    span < 0)
 		usage();
 	g = calloc(1, sizeof(*g));
 	if (!g)
@@ -1563,9 +1585,25 @@ int main(int argc, char **argv)
 			die("write: %s", strerror(errno));
 		g->file_bytes = sizeof(hdr);
 	}
-	run_mix(g, scale);
+	for (long l = 0; l < loops; l++) {
+		if (l > 0) {
+			/* the same household later: new traffic, the sessions of the last loop cut */
+			rng_seed(&g->rng, seed + 0x9e3779b97f4a7c15ull * (uint64_t)l);
+			for (int i = 0; i < SLOTS_MAX; i++) {
+				free(g->slots[i].head.p);
+				memset(&g->slots[i], 0, sizeof(g->slots[i]));
+			}
+			if (g->now_us < (double)l * span * 1e6 / (double)loops)
+				g->now_us = (double)l * span * 1e6 / (double)loops;
+		}
+		run_mix(g, scale);
+	}
 	if (fclose(g->out) != 0)
 		die("%s: %s", path, strerror(errno));
+	if (strncmp(path, "/dev/", 5) == 0) {
+		gen_free(g);
+		return 0;
+	}
 
 	snprintf(meta, sizeof(meta), "%s.meta", path);
 	m = fopen(meta, "w");

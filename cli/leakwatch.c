@@ -1336,6 +1336,79 @@ static void status_block_text(sqlite3_stmt *st, int col, bool running)
 		printf("problems:       none\n");
 }
 
+/* the storage.* meta keys the daemon writes at start (daemon/main.c), from STORAGE_COL on */
+#define STORAGE_COL (BLOCK_COL + 10)
+static const char *const storage_keys[] = {"kind", "fs", "advice", "journal", "max_db_mb"};
+
+/* rows pruned by retention and by the size cap (stats, schema v6); -1 before v6 */
+static void pruned_counts(sqlite3 *db, long long *pruned, long long *cap_pruned)
+{
+	sqlite3_stmt *st;
+
+	*pruned = *cap_pruned = -1;
+	if (sqlite3_prepare_v2(db,
+			       "SELECT pruned_rows, cap_pruned FROM stats ORDER BY ts DESC LIMIT 1",
+			       -1, &st, NULL) != SQLITE_OK)
+		return;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*pruned = sqlite3_column_int64(st, 0);
+		*cap_pruned = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+}
+
+static void status_storage_json(sqlite3_stmt *st, long long pruned, long long cap_pruned)
+{
+	size_t i;
+
+	fputs(", \"storage\": ", stdout);
+	if (!col_text(st, STORAGE_COL)) {
+		fputs("null", stdout);
+	} else {
+		putchar('{');
+		for (i = 0; i < LW_ARRAY_SIZE(storage_keys); i++) {
+			const char *v = col_text(st, STORAGE_COL + (int)i);
+
+			printf("%s\"%s\": ", i ? ", " : "", storage_keys[i]);
+			if (!v)
+				fputs("null", stdout);
+			else if (strcmp(storage_keys[i], "max_db_mb") == 0)
+				printf("%lld", atoll(v));
+			else
+				out_json_str(stdout, v);
+		}
+		putchar('}');
+	}
+	if (pruned >= 0)
+		printf(", \"pruned_rows\": %lld, \"cap_pruned\": %lld", pruned, cap_pruned);
+}
+
+static void status_storage_text(sqlite3_stmt *st, long long pruned, long long cap_pruned)
+{
+	const char *cap = col_text(st, STORAGE_COL + 4);
+	char *kind, *advice, *journal; /* meta is the owner's to write: shown made safe */
+
+	if (!col_text(st, STORAGE_COL))
+		return; /* written by a daemon from before storage awareness */
+	kind = out_safe(col_text(st, STORAGE_COL), NULL);
+	advice =
+		out_safe(col_text(st, STORAGE_COL + 2) ? col_text(st, STORAGE_COL + 2) : "?", NULL);
+	journal =
+		out_safe(col_text(st, STORAGE_COL + 3) ? col_text(st, STORAGE_COL + 3) : "?", NULL);
+	printf("storage:        %s — %s\n", kind ? kind : "?", advice ? advice : "?");
+	printf("journal:        %s\n", journal ? journal : "?");
+	free(kind);
+	free(advice);
+	free(journal);
+	if (cap && atoll(cap) > 0)
+		printf("size cap:       %lld MiB", atoll(cap));
+	else
+		printf("size cap:       none");
+	if (pruned >= 0)
+		printf(" (%lld rows pruned, %lld of them for the cap)", pruned, cap_pruned);
+	putchar('\n');
+}
+
 /* what status knows about the daemon besides the database's rows */
 struct status_daemon {
 	bool running; /* holds the database's lock, or meta's pid is a live leakwatchd */
@@ -1373,13 +1446,19 @@ static int cmd_status(struct ctx *c)
 		"  (SELECT value FROM meta WHERE key = 'block.problems'),\n"
 		"  (SELECT count(*) FROM temp.all_flags WHERE source = 'user'),\n"
 		"  (SELECT count(*) FROM temp.all_flags WHERE source = 'config'),\n"
-		"  (SELECT count(*) FROM temp.all_flags WHERE source = 'auto')\n"
+		"  (SELECT count(*) FROM temp.all_flags WHERE source = 'auto'),\n"
+		"  (SELECT value FROM meta WHERE key = 'storage.kind'),\n"
+		"  (SELECT value FROM meta WHERE key = 'storage.fs'),\n"
+		"  (SELECT value FROM meta WHERE key = 'storage.advice'),\n"
+		"  (SELECT value FROM meta WHERE key = 'storage.journal'),\n"
+		"  (SELECT value FROM meta WHERE key = 'storage.max_db_mb')\n"
 		"FROM (SELECT 1) LEFT JOIN (SELECT * FROM stats ORDER BY ts DESC LIMIT 1) s"
 		/* clang-format on */
 		;
 	const struct opts *o = c->o;
 	struct status_daemon sd;
 	bool running;
+	long long pruned, cap_pruned;
 	sqlite3_stmt *st;
 	int r = prepare(c->db, sql, &st);
 
@@ -1391,6 +1470,7 @@ static int cmd_status(struct ctx *c)
 		return r;
 	}
 	status_daemon_read(c, &sd);
+	pruned_counts(c->db, &pruned, &cap_pruned);
 	running = sd.running;
 	if (o->out.format == OUT_JSON) {
 		static const char *const keys[] = {
@@ -1429,6 +1509,7 @@ static int cmd_status(struct ctx *c)
 		fputs("}, \"config\": ", stdout);
 		out_json_str(stdout, c->config_path);
 		status_block_json(st, BLOCK_COL);
+		status_storage_json(st, pruned, cap_pruned);
 		puts("}");
 	} else {
 		char t[32] = "-", *src = col_text(st, 1) ? out_safe(col_text(st, 1), NULL) : NULL;
@@ -1441,6 +1522,7 @@ static int cmd_status(struct ctx *c)
 		else
 			printf("leakwatchd:     %s\n", running ? "running" : "not running");
 		printf("database:       %s (%.1f MB)\n", o->db, (double)sd.size / 1e6);
+		status_storage_text(st, pruned, cap_pruned);
 		printf("%s%s\n",
 		       running ? "capturing:      " : "last captured:  ", src ? src : "-");
 		free(src);

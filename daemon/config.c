@@ -6,6 +6,8 @@
 #include "block/hold.h"
 #include "block/layout.h"
 #include "detect/detect.h"
+#include "store/storage.h"
+#include "store/store.h"
 
 #include <errno.h>
 #include <ini.h>
@@ -23,6 +25,7 @@ enum key_type {
 	KEY_LAN,
 	KEY_BLOCK, /* [block] family, queue_path, table, domains, auto_kinds, auto_scope */
 	KEY_ALERTS, /* [alerts] strings checked by alerts_key() */
+	KEY_DB, /* [database] commit_interval_ms, journal_mode, dns_flows */
 };
 
 struct key {
@@ -51,8 +54,21 @@ static const struct key keys[] = {
 	{"capture", "promisc", KEY_BOOL, offsetof(struct lw_config, promisc), 0, 0, 0},
 	{"database", "path", KEY_STRING, offsetof(struct lw_config, db_path), PATH_MAX, 0, 0},
 	L("database", "queue_max", queue_max, 64, 10000000),
-	L("database", "commit_interval_ms", commit_interval_ms, 10, 1000),
+	{"database", "commit_interval_ms", KEY_DB, 0, 0, 10, 60000},
+	L("database", "max_db_mb", max_db_mb, 0, 1048576),
 	L("database", "retention_days", retention_days, 0, 36500),
+	L("database", "flows_days", retain_days[LW_TABLE_FLOWS], 0, 36500),
+	L("database", "dns_days", retain_days[LW_TABLE_DNS], 0, 36500),
+	L("database", "leaks_days", retain_days[LW_TABLE_LEAKS], 0, 36500),
+	L("database", "devices_days", retain_days[LW_TABLE_DEVICES], 0, 36500),
+	L("database", "stats_days", retain_days[LW_TABLE_STATS], 0, 36500),
+	L("database", "blocks_days", retain_days[LW_TABLE_BLOCKS], 0, 36500),
+	L("database", "sessions_days", retain_days[LW_TABLE_SESSIONS], 0, 36500),
+	L("database", "stations_days", retain_days[LW_TABLE_STATIONS], 0, 36500),
+	L("database", "device_names_days", retain_days[LW_TABLE_DEVICE_NAMES], 0, 36500),
+	L("database", "daily_days", retain_days[LW_TABLE_DAILY], 0, 36500),
+	{"database", "journal_mode", KEY_DB, 0, 0, 0, 0},
+	{"database", "dns_flows", KEY_DB, 0, 0, 0, 0},
 	L("database", "flow_write_interval", flow_write_interval, 1, 86400),
 	L("database", "stats_interval", stats_interval, 1, 86400),
 	L("flows", "max_flows", max_flows, 16, 10000000),
@@ -137,8 +153,12 @@ void lw_config_defaults(struct lw_config *c)
 	c->promisc = true;
 	snprintf(c->db_path, sizeof(c->db_path), "/var/lib/leakwatch/leakwatch.db");
 	c->queue_max = 65536;
-	c->commit_interval_ms = 500;
-	c->retention_days = 0;
+	c->commit_interval_ms = -1;
+	c->max_db_mb = LW_STORE_MAX_DB_MB_DEFAULT;
+	for (size_t i = 0; i < LW_TABLE_N; i++)
+		c->retain_days[i] = -1;
+	c->retention_days = -1;
+	snprintf(c->journal_mode, sizeof(c->journal_mode), "auto");
 	c->flow_write_interval = 60;
 	c->stats_interval = 60;
 	c->max_flows = 65536;
@@ -380,6 +400,45 @@ static int block_key(struct load_ctx *lc, const char *name, const char *value)
 	return 1;
 }
 
+/* [database] keys that take a word: commit_interval_ms (or auto), journal_mode, dns_flows */
+static int db_key(struct load_ctx *lc, const struct key *k, const char *value)
+{
+	struct lw_config *c = lc->c;
+	long v;
+
+	if (strcmp(k->name, "commit_interval_ms") == 0) {
+		if (strcmp(value, "auto") == 0) {
+			c->commit_interval_ms = -1;
+			return 1;
+		}
+		if (parse_long(value, &v) < 0 || v < k->min || v > k->max) {
+			snprintf(lc->why, sizeof(lc->why),
+				 "commit_interval_ms: '%s' is not auto or a whole number from %ld "
+				 "to "
+				 "%ld",
+				 value, k->min, k->max);
+			return 0;
+		}
+		c->commit_interval_ms = v;
+	} else if (strcmp(k->name, "journal_mode") == 0) {
+		if (strcmp(value, "auto") != 0 && strcmp(value, "wal") != 0 &&
+		    strcmp(value, "truncate") != 0) {
+			snprintf(lc->why, sizeof(lc->why),
+				 "journal_mode: '%s' is not auto, wal or truncate", value);
+			return 0;
+		}
+		snprintf(c->journal_mode, sizeof(c->journal_mode), "%s", value);
+	} else { /* dns_flows */
+		if (strcmp(value, "counters") != 0 && strcmp(value, "rows") != 0) {
+			snprintf(lc->why, sizeof(lc->why),
+				 "dns_flows: '%s' is not counters or rows", value);
+			return 0;
+		}
+		c->dns_flow_rows = strcmp(value, "rows") == 0;
+	}
+	return 1;
+}
+
 /* [detect] region: the AP's country (ISO 3166 alpha-2) for national phone numbers; "none" */
 static int region_key(struct load_ctx *lc, const char *value)
 {
@@ -497,6 +556,8 @@ static int handle_key(void *user, const char *section, const char *name, const c
 			return block_key(lc, name, value);
 		case KEY_ALERTS:
 			return alerts_key(lc, k, value);
+		case KEY_DB:
+			return db_key(lc, k, value);
 		}
 	}
 	snprintf(lc->why, sizeof(lc->why), "unknown key '%s' in [%s]", name, section);
@@ -600,6 +661,56 @@ int lw_config_load_file(struct lw_config *c, FILE *f, const char *path, char *er
 		snprintf(err, errlen, "%s:%d: %s", path, r,
 			 lc.why[0] && lc.why_read == r ? lc.why : "syntax error");
 	return -EINVAL;
+}
+
+void lw_config_store(const struct lw_config *c, const struct lw_storage *st,
+		     struct lw_store_config *sc)
+{
+	static const struct lw_store_retention defaults = LW_STORE_RETENTION_DEFAULTS;
+	static const bool raw[LW_TABLE_N] = {
+		[LW_TABLE_FLOWS] = true, [LW_TABLE_DNS] = true,	   [LW_TABLE_LEAKS] = true,
+		[LW_TABLE_STATS] = true, [LW_TABLE_BLOCKS] = true, [LW_TABLE_STATIONS] = true,
+	};
+	unsigned days[LW_TABLE_N] = {
+		defaults.flows,	       defaults.dns,	defaults.leaks,	   defaults.devices,
+		defaults.stats,	       defaults.blocks, defaults.sessions, defaults.stations,
+		defaults.device_names, defaults.daily,
+	};
+	size_t i;
+
+	memset(sc, 0, sizeof(*sc));
+	sc->queue_max = (size_t)c->queue_max;
+	for (i = 0; i < LW_TABLE_N; i++) {
+		if (c->retain_days[i] >= 0)
+			days[i] = (unsigned)c->retain_days[i];
+		else if (raw[i] && c->retention_days >= 0)
+			days[i] = (unsigned)c->retention_days;
+	}
+	sc->retain_days = (struct lw_store_retention){
+		.flows = days[LW_TABLE_FLOWS],
+		.dns = days[LW_TABLE_DNS],
+		.leaks = days[LW_TABLE_LEAKS],
+		.devices = days[LW_TABLE_DEVICES],
+		.stats = days[LW_TABLE_STATS],
+		.blocks = days[LW_TABLE_BLOCKS],
+		.sessions = days[LW_TABLE_SESSIONS],
+		.stations = days[LW_TABLE_STATIONS],
+		.device_names = days[LW_TABLE_DEVICE_NAMES],
+		.daily = days[LW_TABLE_DAILY],
+	};
+	sc->max_db_bytes = (uint64_t)c->max_db_mb << 20;
+	if (strcmp(c->journal_mode, "wal") == 0)
+		sc->journal = LW_STORE_JOURNAL_WAL;
+	else if (strcmp(c->journal_mode, "truncate") == 0)
+		sc->journal = LW_STORE_JOURNAL_TRUNCATE;
+	else
+		sc->journal = st ? st->journal : LW_STORE_JOURNAL_WAL;
+	if (c->commit_interval_ms >= 0)
+		sc->commit_interval = (lw_time_us)c->commit_interval_ms * 1000;
+	else if (st && st->commit_interval)
+		sc->commit_interval = st->commit_interval;
+	else
+		sc->commit_interval = 500 * 1000;
 }
 
 void lw_config_release(struct lw_config *c)

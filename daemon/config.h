@@ -14,6 +14,21 @@
 #define LW_CONFIG_MAX_DEVICES 1024
 #define LW_CONFIG_MAX_DEVICE_IDS 32
 
+/* [database] <table>_days keys, in the order of struct lw_store_retention's fields */
+enum lw_config_table {
+	LW_TABLE_FLOWS,
+	LW_TABLE_DNS,
+	LW_TABLE_LEAKS,
+	LW_TABLE_DEVICES,
+	LW_TABLE_STATS,
+	LW_TABLE_BLOCKS,
+	LW_TABLE_SESSIONS,
+	LW_TABLE_STATIONS,
+	LW_TABLE_DEVICE_NAMES,
+	LW_TABLE_DAILY,
+	LW_TABLE_N
+};
+
 struct lw_config_id {
 	char kind[16]; /* imei, iccid, imsi, phone, email, serial, android_id, ad_id */
 	char value[256];
@@ -35,8 +50,16 @@ struct lw_config {
 	/* [database] */
 	char db_path[PATH_MAX];
 	long queue_max;
-	long commit_interval_ms;
-	long retention_days;
+	long commit_interval_ms; /* -1 = auto: what the storage under the database advises */
+	long max_db_mb; /* 0 = no cap */
+	/*
+	 * Days each table keeps its rows, in the order of enum lw_config_table; -1 = not set
+	 * (retention_days, then the store's default).  0 = forever.
+	 */
+	long retain_days[LW_TABLE_N];
+	long retention_days; /* -1 = not set; else every raw table without its own key */
+	char journal_mode[12]; /* "auto", "wal" or "truncate" */
+	bool dns_flow_rows; /* dns_flows = rows: a DNS flow is also a flows row */
 	long flow_write_interval; /* seconds between writes of a long-lived flow */
 	long stats_interval; /* seconds between stats rows */
 	/* [flows] */
@@ -123,5 +146,16 @@ int lw_config_load(struct lw_config *c, const char *path, char *err, size_t errl
 /* The same from an open stream (the config fuzzer reads from memory); path names it in err. */
 int lw_config_load_file(struct lw_config *c, FILE *f, const char *path, char *err, size_t errlen);
 void lw_config_release(struct lw_config *c);
+
+struct lw_store_config;
+struct lw_storage;
+/*
+ * The store's settings from [database]: keys set win, then the advice of the storage under
+ * the database (st, may be NULL), then the store's defaults.  Per table, <table>_days wins
+ * over retention_days, which covers the raw tables (flows, dns, leaks, stats, blocks,
+ * stations).
+ */
+void lw_config_store(const struct lw_config *c, const struct lw_storage *st,
+		     struct lw_store_config *sc);
 
 #endif

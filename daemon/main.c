@@ -35,6 +35,7 @@
 #include "log.h"
 #include "loop.h"
 #include "pipeline.h"
+#include "store/storage.h"
 #include "store/store.h"
 
 struct options {
@@ -220,6 +221,103 @@ static void private_paths(const struct lw_config *cfg, const char *config)
 		lw_log_warning("%s: readable by every user, and it holds device identifiers; chmod "
 			       "0600 %s",
 			       config, config);
+}
+
+/* The directory holding the database, whose filesystem the probe looks at. */
+static void db_dir(const struct lw_config *cfg, char *dir, size_t len)
+{
+	char *slash;
+
+	snprintf(dir, len, "%s", cfg->db_path);
+	slash = strrchr(dir, '/');
+	if (slash == dir)
+		slash[1] = '\0';
+	else if (slash)
+		*slash = '\0';
+	else
+		snprintf(dir, len, ".");
+}
+
+/*
+ * What the database sits on (tmpfs, jffs2, an SD card, ...); the journal mode and commit
+ * interval follow its advice unless configured ([database] journal_mode, commit_interval_ms).
+ * Fills the store's settings.
+ */
+static void storage_probe(const struct lw_config *cfg, struct lw_storage *st,
+			  struct lw_store_config *sc)
+{
+	char dir[PATH_MAX];
+
+	db_dir(cfg, dir, sizeof(dir));
+	lw_storage_probe(dir, st);
+	lw_config_store(cfg, st, sc);
+}
+
+/*
+ * Says what the storage means, once, when the database is open (a second daemon refused on
+ * the database says only that, in one line).  Live only: a capture read into a file of the
+ * user's choice puts it in meta and status alone.
+ */
+static void storage_log(const struct lw_config *cfg, bool live, const struct lw_storage *st,
+			const struct lw_store_config *sc)
+{
+	char dir[PATH_MAX];
+
+	if (!live)
+		return;
+	db_dir(cfg, dir, sizeof(dir));
+	if (st->kind == LW_STORAGE_RAM || st->kind == LW_STORAGE_JFFS2)
+		lw_log_warning("%s: %s%s", dir, st->advice,
+			       st->forced ? " (LEAKWATCH_STORAGE)" : "");
+	else
+		lw_log_info("%s: %s%s", dir, st->advice, st->forced ? " (LEAKWATCH_STORAGE)" : "");
+	if (sc->journal != st->journal || sc->commit_interval != st->commit_interval)
+		lw_log_info("%s: configured: %s journal, a commit every %lld ms", dir,
+			    sc->journal == LW_STORE_JOURNAL_TRUNCATE ? "truncate" : "wal",
+			    (long long)(sc->commit_interval / 1000));
+}
+
+/*
+ * A database made before schema v6 was rewritten once at open (VACUUM) so that pruning can
+ * give pages back: say so, with how long it took, or that it failed and why it matters.
+ */
+static void open_vacuum_log(struct lw_store *store, const char *path)
+{
+	struct lw_store_stats ss;
+
+	lw_store_get_stats(store, &ss);
+	if (ss.open_vacuum_ms > 0)
+		lw_log_info("%s: converted to incremental auto-vacuum (schema 6) in %ld ms: "
+			    "pruning now gives freed pages back to the filesystem",
+			    path, ss.open_vacuum_ms);
+	else if (ss.open_vacuum_ms < 0)
+		lw_log_warning("%s: could not convert to incremental auto-vacuum (VACUUM failed: "
+			       "it needs as much free space as the file): freed pages are reused "
+			       "but the file does not shrink; tried again at the next start",
+			       path);
+}
+
+/* The storage's kind and advice and the journal and interval chosen, for `leakwatch status`. */
+static void storage_meta(struct lw_store *store, const struct lw_storage *st,
+			 const struct lw_store_config *sc)
+{
+	struct lw_store_stats ss;
+	char v[512];
+
+	lw_store_put_meta(store, "storage.kind", lw_storage_kind_name(st->kind));
+	snprintf(v, sizeof(v), "%s%s%s", st->fstype, st->device[0] ? " on " : "", st->device);
+	lw_store_put_meta(store, "storage.fs", v);
+	lw_store_put_meta(store, "storage.advice", st->advice);
+	lw_store_get_stats(store, &ss);
+	snprintf(v, sizeof(v), "%s, a commit every %lld ms",
+		 ss.journal == LW_STORE_JOURNAL_TRUNCATE ? "truncate" : "wal",
+		 (long long)(sc->commit_interval / 1000));
+	lw_store_put_meta(store, "storage.journal", v);
+	if (sc->max_db_bytes)
+		snprintf(v, sizeof(v), "%llu", (unsigned long long)(sc->max_db_bytes >> 20));
+	else
+		snprintf(v, sizeof(v), "0");
+	lw_store_put_meta(store, "storage.max_db_mb", v);
 }
 
 /*
@@ -603,6 +701,7 @@ int main(int argc, char **argv)
 	struct options o = {0};
 	struct lw_config cfg;
 	struct lw_store_config sc;
+	struct lw_storage storage;
 	struct lw_store *store = NULL;
 	struct lw_capture *cap = NULL;
 	struct lw_notify *notify = NULL;
@@ -761,11 +860,11 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	private_paths(&cfg, o.config);
-	sc.queue_max = (size_t)cfg.queue_max;
-	sc.commit_interval = (lw_time_us)cfg.commit_interval_ms * 1000;
-	sc.retention_days = (unsigned)cfg.retention_days;
+	storage_probe(&cfg, &storage, &sc);
 	/* reading a file can wait for the writer: no row is dropped for going fast */
 	sc.block_when_full = o.read_file != NULL;
+	/* and ages only what was there before: a capture's own rows are not deleted for age */
+	sc.retention_once = o.read_file != NULL;
 	r = lw_store_open(cfg.db_path, &sc, &store, err, sizeof(err));
 	if (r < 0) {
 		lw_log_error("%s: %s", cfg.db_path, err[0] ? err : strerror(-r));
@@ -774,7 +873,10 @@ int main(int argc, char **argv)
 		lw_config_release(&cfg);
 		return r == -EPROTO ? EX_CONFIG : r == -EALREADY ? EX_TEMPFAIL : EX_CANTCREAT;
 	}
+	storage_log(&cfg, !o.read_file, &storage, &sc);
+	open_vacuum_log(store, cfg.db_path);
 	lw_store_put_meta(store, "version", LW_VERSION);
+	storage_meta(store, &storage, &sc);
 	lw_store_put_meta(store, "source", o.read_file ? o.read_file : cfg.interface);
 	{
 		/* where `leakwatch flags` finds the [block] domains this daemon applies */

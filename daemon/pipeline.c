@@ -110,6 +110,9 @@ struct fctx {
 	unsigned quic_datagrams;
 	bool quic_done;
 	bool dns_asked; /* a query of this flow went into the pending table */
+	bool dns_recorded; /* a query of this flow is (or will be) a dns row */
+	bool row_written; /* the flow has a flows row */
+	bool leaked; /* a leaks row names this flow's id */
 	/* allocated when first needed: most flows are never scanned raw */
 	struct scan_state *sc;
 	/* protocols found by content later in the stream */
@@ -367,6 +370,20 @@ static void write_device(struct lw_pipeline *p, const struct lw_mac *mac, const 
 		p->events.device(&r, p->events.user_data);
 }
 
+/*
+ * A UDP flow to port 53 whose queries are dns rows is a DNS lookup already stored once: with
+ * dns_flows = counters (the default) it is counted in stats.dns_flows, not written again as a
+ * flows row.  Unless a leaks row points at it, or it already has a row (it carried something
+ * else first).
+ */
+static bool dns_flow_counted(const struct lw_pipeline *p, const struct lw_flow *f)
+{
+	const struct fctx *c = f->user;
+
+	return !p->cfg.dns_flow_rows && c && f->l4 == 17 && f->server_port == 53 &&
+	       f->app == LW_APP_DNS && c->dns_recorded && !c->leaked && !c->row_written;
+}
+
 static void write_flow(struct lw_pipeline *p, struct lw_flow *f, bool ended)
 {
 	struct lw_flow_rec r;
@@ -375,6 +392,13 @@ static void write_flow(struct lw_pipeline *p, struct lw_flow *f, bool ended)
 	f->last_written = p->now;
 	if (!p->store)
 		return;
+	if (dns_flow_counted(p, f)) {
+		if (ended)
+			p->n.dns_flows++;
+		return;
+	}
+	if (f->user)
+		((struct fctx *)f->user)->row_written = true;
 	memset(&r, 0, sizeof(r));
 	r.id = f->id;
 	if (f->has_mac)
@@ -506,6 +530,9 @@ static void on_leak(const struct lw_leak *l, void *user_data)
 			return;
 	}
 	p->n.leaks++;
+	if (f->user)
+		((struct fctx *)f->user)->leaked =
+			true; /* its flows row stays: the leak names it */
 	if (p->store) {
 		memset(&r, 0, sizeof(r));
 		r.ts = secs(p->now);
@@ -693,6 +720,7 @@ static void dns_message(struct lw_pipeline *p, struct lw_flow *f, enum lw_dir di
 		if (lw_pending_add(p->pending, &k, &q) == 1)
 			write_dns(p, &q, NULL); /* pushed out unanswered */
 		c->dns_asked = true;
+		c->dns_recorded = true;
 		return;
 	}
 	if (dir != LW_DIR_DOWN || m->qname[0] == '\0') {
@@ -1853,6 +1881,7 @@ static void write_stats(struct lw_pipeline *p)
 	r.block_guarded = p->n.block_guarded;
 	r.body_undecoded = lw_detect_get_stats(p->detect)->body_undecoded;
 	r.device_names_refused = p->n.device_names_refused;
+	r.dns_flows = p->n.dns_flows;
 	lw_store_put_stats(p->store, &r);
 }
 

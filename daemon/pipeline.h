@@ -36,6 +36,8 @@ struct lw_pipeline_counters {
 	uint64_t dns_unmatched; /* answers that answered no query the client sent: not used */
 	uint64_t dns_pending_evicted; /* queries pushed out by a client's share or the total */
 	uint64_t dns_timed_out; /* queries given up unanswered */
+	/* UDP flows to port 53 kept as this counter, not a flows row (dns_flows = counters) */
+	uint64_t dns_flows;
 	uint64_t dhcp_chaddr_mismatch; /* DHCP requests whose chaddr is not the frame's source */
 	uint64_t devices_refused; /* new MACs beyond the device table's bound */
 	uint64_t

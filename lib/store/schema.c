@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* The WAL is truncated back to this many bytes (64 MiB) after a large transaction. */
@@ -174,9 +175,129 @@ static const char schema_v4[] = SCHEMA_V4_STATIONS SCHEMA_V4_HOSTILE;
 
 static const char schema_v5[] = SCHEMA_V5_DETECT SCHEMA_V5_NAMES SCHEMA_V5_HOSTILE;
 
+/*
+ * v6: counters of the data's life — UDP flows to port 53 counted rather than stored (the dns
+ * row is the lookup's record), the file's size, rows deleted by retention and (of those) by
+ * the size cap, pages given back by incremental vacuum, checkpoints a reader kept from
+ * emptying the WAL.
+ */
+#define SCHEMA_V6_STATS                                        \
+	"ALTER TABLE stats ADD COLUMN dns_flows INTEGER;\n"    \
+	"ALTER TABLE stats ADD COLUMN db_bytes INTEGER;\n"     \
+	"ALTER TABLE stats ADD COLUMN pruned_rows INTEGER;\n"  \
+	"ALTER TABLE stats ADD COLUMN cap_pruned INTEGER;\n"   \
+	"ALTER TABLE stats ADD COLUMN vacuum_pages INTEGER;\n" \
+	"ALTER TABLE stats ADD COLUMN checkpoint_busy INTEGER;\n"
+
+/*
+ * v6: the time each table is aged by, indexed, so that retention and the size cap find the
+ * oldest rows without reading the table.
+ */
+#define SCHEMA_V6_AGE                                         \
+	"CREATE INDEX flows_last_seen ON flows(last_seen);\n" \
+	"CREATE INDEX dns_ts ON dns(ts);\n"                   \
+	"CREATE INDEX leaks_ts ON leaks(ts);\n"               \
+	"CREATE INDEX stats_ts ON stats(ts);\n"               \
+	"CREATE INDEX blocks_ts ON blocks(ts);\n"             \
+	"CREATE INDEX stations_ts ON stations(ts);\n"         \
+	"CREATE INDEX sessions_start ON sessions(start);\n"   \
+	"CREATE INDEX devices_last_seen ON devices(last_seen);\n"
+
+/*
+ * v6: daily aggregates that outlive the raw rows (retention and the size cap delete those
+ * first).  One row per UTC day, device and domain ('' = unknown device or domain), kept up
+ * to date by triggers in the transaction that writes the raw row.  daily_traffic: flows by
+ * the day of their first_seen (a flow's later writes replace what its earlier ones added,
+ * so its totals are its row's), dns_queries by the day of the query; the domain is the
+ * flow's name or the query's qname.  daily_leaks: leaks by the day of ts and kind and
+ * confidence.  A row deleted from flows, dns or leaks leaves the aggregates as they are.
+ * Filled from the raw rows a database has when it is migrated.
+ */
+#define SCHEMA_V6_DAILY                                                                            \
+	"CREATE TABLE daily_traffic(day TEXT NOT NULL, mac TEXT NOT NULL, domain TEXT NOT NULL,\n" \
+	"  flows INTEGER NOT NULL DEFAULT 0, dns_queries INTEGER NOT NULL DEFAULT 0,\n"            \
+	"  bytes_out INTEGER NOT NULL DEFAULT 0, bytes_in INTEGER NOT NULL DEFAULT 0,\n"           \
+	"  pkts_out INTEGER NOT NULL DEFAULT 0, pkts_in INTEGER NOT NULL DEFAULT 0,\n"             \
+	"  first_seen REAL, last_seen REAL, PRIMARY KEY(day, mac, domain)) WITHOUT ROWID;\n"       \
+	"CREATE TABLE daily_leaks(day TEXT NOT NULL, mac TEXT NOT NULL, domain TEXT NOT NULL,\n"   \
+	"  kind TEXT NOT NULL, confidence TEXT NOT NULL, leaks INTEGER NOT NULL DEFAULT 0,\n"      \
+	"  first_seen REAL, last_seen REAL,\n"                                                     \
+	"  PRIMARY KEY(day, mac, domain, kind, confidence)) WITHOUT ROWID;\n"                      \
+	"INSERT INTO daily_traffic(day, mac, domain, flows, bytes_out, bytes_in, pkts_out,\n"      \
+	"  pkts_in, first_seen, last_seen)\n"                                                      \
+	"  SELECT ifnull(date(first_seen, 'unixepoch'), ''), ifnull(mac, ''),\n"                   \
+	"  ifnull(domain, ''), count(*), total(bytes_out), total(bytes_in), total(pkts_out),\n"    \
+	"  total(pkts_in), min(first_seen), max(last_seen) FROM flows WHERE true\n"                \
+	"  GROUP BY 1, 2, 3;\n"                                                                    \
+	"INSERT INTO daily_traffic(day, mac, domain, dns_queries, first_seen, last_seen)\n"        \
+	"  SELECT ifnull(date(ts, 'unixepoch'), ''), ifnull(mac, ''), ifnull(qname, ''),\n"        \
+	"  count(*), min(ts), max(ts) FROM dns WHERE true GROUP BY 1, 2, 3\n"                      \
+	"  ON CONFLICT DO UPDATE SET dns_queries = dns_queries + excluded.dns_queries,\n"          \
+	"  first_seen = min(ifnull(first_seen, excluded.first_seen), excluded.first_seen),\n"      \
+	"  last_seen = max(ifnull(last_seen, excluded.last_seen), excluded.last_seen);\n"          \
+	"INSERT INTO daily_leaks SELECT ifnull(date(ts, 'unixepoch'), ''), ifnull(mac, ''),\n"     \
+	"  ifnull(domain, ''), ifnull(kind, ''), ifnull(confidence, ''), count(*), min(ts),\n"     \
+	"  max(ts) FROM leaks WHERE true GROUP BY 1, 2, 3, 4, 5;\n"                                \
+	"CREATE TRIGGER daily_flow_insert AFTER INSERT ON flows BEGIN\n"                           \
+	"  INSERT INTO daily_traffic(day, mac, domain, flows, bytes_out, bytes_in, pkts_out,\n"    \
+	"    pkts_in, first_seen, last_seen) VALUES(\n"                                            \
+	"    ifnull(date(new.first_seen, 'unixepoch'), ''), ifnull(new.mac, ''),\n"                \
+	"    ifnull(new.domain, ''), 1, ifnull(new.bytes_out, 0), ifnull(new.bytes_in, 0),\n"      \
+	"    ifnull(new.pkts_out, 0), ifnull(new.pkts_in, 0), new.first_seen, new.last_seen)\n"    \
+	"  ON CONFLICT DO UPDATE SET flows = flows + 1,\n"                                         \
+	"    bytes_out = bytes_out + excluded.bytes_out, bytes_in = bytes_in + "                   \
+	"excluded.bytes_in,\n"                                                                     \
+	"    pkts_out = pkts_out + excluded.pkts_out, pkts_in = pkts_in + excluded.pkts_in,\n"     \
+	"    first_seen = min(ifnull(first_seen, excluded.first_seen), excluded.first_seen),\n"    \
+	"    last_seen = max(ifnull(last_seen, excluded.last_seen), excluded.last_seen);\n"        \
+	"END;\n"                                                                                   \
+	"CREATE TRIGGER daily_flow_update AFTER UPDATE ON flows BEGIN\n"                           \
+	"  UPDATE daily_traffic SET flows = flows - 1,\n"                                          \
+	"    bytes_out = bytes_out - ifnull(old.bytes_out, 0),\n"                                  \
+	"    bytes_in = bytes_in - ifnull(old.bytes_in, 0),\n"                                     \
+	"    pkts_out = pkts_out - ifnull(old.pkts_out, 0),\n"                                     \
+	"    pkts_in = pkts_in - ifnull(old.pkts_in, 0)\n"                                         \
+	"    WHERE day = ifnull(date(old.first_seen, 'unixepoch'), '')\n"                          \
+	"    AND mac = ifnull(old.mac, '') AND domain = ifnull(old.domain, '');\n"                 \
+	"  INSERT INTO daily_traffic(day, mac, domain, flows, bytes_out, bytes_in, pkts_out,\n"    \
+	"    pkts_in, first_seen, last_seen) VALUES(\n"                                            \
+	"    ifnull(date(new.first_seen, 'unixepoch'), ''), ifnull(new.mac, ''),\n"                \
+	"    ifnull(new.domain, ''), 1, ifnull(new.bytes_out, 0), ifnull(new.bytes_in, 0),\n"      \
+	"    ifnull(new.pkts_out, 0), ifnull(new.pkts_in, 0), new.first_seen, new.last_seen)\n"    \
+	"  ON CONFLICT DO UPDATE SET flows = flows + 1,\n"                                         \
+	"    bytes_out = bytes_out + excluded.bytes_out, bytes_in = bytes_in + "                   \
+	"excluded.bytes_in,\n"                                                                     \
+	"    pkts_out = pkts_out + excluded.pkts_out, pkts_in = pkts_in + excluded.pkts_in,\n"     \
+	"    first_seen = min(ifnull(first_seen, excluded.first_seen), excluded.first_seen),\n"    \
+	"    last_seen = max(ifnull(last_seen, excluded.last_seen), excluded.last_seen);\n"        \
+	"END;\n"                                                                                   \
+	"CREATE TRIGGER daily_dns_insert AFTER INSERT ON dns BEGIN\n"                              \
+	"  INSERT INTO daily_traffic(day, mac, domain, dns_queries, first_seen, last_seen)\n"      \
+	"    VALUES(ifnull(date(new.ts, 'unixepoch'), ''), ifnull(new.mac, ''),\n"                 \
+	"    ifnull(new.qname, ''), 1, new.ts, new.ts)\n"                                          \
+	"  ON CONFLICT DO UPDATE SET dns_queries = dns_queries + 1,\n"                             \
+	"    first_seen = min(ifnull(first_seen, excluded.first_seen), excluded.first_seen),\n"    \
+	"    last_seen = max(ifnull(last_seen, excluded.last_seen), excluded.last_seen);\n"        \
+	"END;\n"                                                                                   \
+	"CREATE TRIGGER daily_leak_insert AFTER INSERT ON leaks BEGIN\n"                           \
+	"  INSERT INTO daily_leaks VALUES(ifnull(date(new.ts, 'unixepoch'), ''),\n"                \
+	"    ifnull(new.mac, ''), ifnull(new.domain, ''), ifnull(new.kind, ''),\n"                 \
+	"    ifnull(new.confidence, ''), 1, new.ts, new.ts)\n"                                     \
+	"  ON CONFLICT DO UPDATE SET leaks = leaks + 1,\n"                                         \
+	"    first_seen = min(ifnull(first_seen, excluded.first_seen), excluded.first_seen),\n"    \
+	"    last_seen = max(ifnull(last_seen, excluded.last_seen), excluded.last_seen);\n"        \
+	"END;\n"                                                                                   \
+	"CREATE VIEW daily_summary AS SELECT t.day, t.mac, t.domain, t.flows, t.dns_queries,\n"    \
+	"  t.bytes_out, t.bytes_in, ifnull((SELECT sum(l.leaks) FROM daily_leaks l\n"              \
+	"  WHERE l.day = t.day AND l.mac = t.mac AND l.domain = t.domain), 0) AS leaks,\n"         \
+	"  (SELECT group_concat(DISTINCT l.kind) FROM daily_leaks l WHERE l.day = t.day AND\n"     \
+	"  l.mac = t.mac AND l.domain = t.domain) AS leak_kinds FROM daily_traffic t;\n"
+
+static const char schema_v6[] = SCHEMA_V6_STATS SCHEMA_V6_AGE SCHEMA_V6_DAILY;
+
 /* migrations[v] takes a database from user_version v to v + 1. */
 static const char *const migrations[] = {
-	schema_v1, schema_v2, schema_v3, schema_v4, schema_v5,
+	schema_v1, schema_v2, schema_v3, schema_v4, schema_v5, schema_v6,
 };
 
 _Static_assert(LW_ARRAY_SIZE(migrations) == LW_STORE_SCHEMA_VERSION,
@@ -383,8 +504,36 @@ static int create_file(const char *path, char *err, size_t errlen)
 	return ret;
 }
 
-int lw_store_schema_open(const char *path, sqlite3 **out, uint64_t *max_flow_id, char *err,
-			 size_t errlen)
+/*
+ * A database made before schema v6 has auto_vacuum off: freed pages are reused but never
+ * given back.  Turning it on takes one VACUUM (the whole file rewritten, as much free space
+ * again needed meanwhile).  If that fails (no room) the database works as before: *ms = -1.
+ */
+static int convert_vacuum(sqlite3 *db, long *ms)
+{
+	struct timespec a, b;
+	int64_t mode = 0;
+	int rc;
+
+	*ms = 0;
+	rc = query_int(db, "PRAGMA auto_vacuum", &mode);
+	if (rc != SQLITE_OK || mode == 2 /* INCREMENTAL */)
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	rc = sqlite3_exec(db, "PRAGMA auto_vacuum = INCREMENTAL; VACUUM", NULL, NULL, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	if (rc != SQLITE_OK) {
+		*ms = -1;
+		return 0;
+	}
+	*ms = (long)((b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000);
+	if (*ms == 0)
+		*ms = 1;
+	return 0;
+}
+
+int lw_store_schema_open(const char *path, enum lw_store_journal journal, sqlite3 **out,
+			 uint64_t *max_flow_id, long *vacuum_ms, char *err, size_t errlen)
 {
 	struct db_kind k;
 	sqlite3 *db = NULL;
@@ -417,8 +566,27 @@ int lw_store_schema_open(const char *path, sqlite3 **out, uint64_t *max_flow_id,
 	if (ret < 0)
 		goto fail;
 
-	/* WAL: readers (the sqlite3 CLI, the block module) never stop the writer, nor it them. */
-	rc = sqlite3_prepare_v2(db, "PRAGMA journal_mode = WAL", -1, &st, NULL);
+	/*
+	 * A new database gives freed pages back to the filesystem on demand (the size cap and
+	 * retention run PRAGMA incremental_vacuum): only settable before the first table.
+	 */
+	if (k.version == 0) {
+		rc = sqlite3_exec(db, "PRAGMA auto_vacuum = INCREMENTAL", NULL, NULL, NULL);
+		if (rc != SQLITE_OK) {
+			ret = fail_sqlite(db, rc, path, "cannot set auto_vacuum", err, errlen);
+			goto fail;
+		}
+	}
+	/*
+	 * WAL: readers (the sqlite3 CLI, the block module) never stop the writer, nor it them.
+	 * TRUNCATE (jffs2, no shared writable mmap for the -shm file): a rollback journal; a
+	 * reader delays a commit until its read ends.
+	 */
+	rc = sqlite3_prepare_v2(db,
+				journal == LW_STORE_JOURNAL_TRUNCATE
+					? "PRAGMA journal_mode = TRUNCATE"
+					: "PRAGMA journal_mode = WAL",
+				-1, &st, NULL);
 	if (rc == SQLITE_OK) {
 		rc = sqlite3_step(st);
 		/*
@@ -429,22 +597,29 @@ int lw_store_schema_open(const char *path, sqlite3 **out, uint64_t *max_flow_id,
 		sqlite3_finalize(st);
 	}
 	if (rc != SQLITE_OK) {
-		ret = fail_sqlite(db, rc, path, "cannot switch to WAL", err, errlen);
+		ret = fail_sqlite(db, rc, path, "cannot set the journal mode", err, errlen);
 		goto fail;
 	}
 	/*
 	 * NORMAL in WAL mode: a power cut may lose the last commits, never corrupts; the disk
-	 * is not synced on every batch (flash wear on a router).
+	 * is not synced on every batch (flash wear on a router).  A rollback journal needs FULL
+	 * for that guarantee.
 	 */
 	rc = sqlite3_exec(db,
-			  "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF; "
-			  "PRAGMA journal_size_limit = " LW_STORE_JOURNAL_SIZE_LIMIT,
+			  journal == LW_STORE_JOURNAL_TRUNCATE
+				  ? "PRAGMA synchronous = FULL; PRAGMA foreign_keys = OFF; "
+				    "PRAGMA journal_size_limit = " LW_STORE_JOURNAL_SIZE_LIMIT
+				  : "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF; "
+				    "PRAGMA journal_size_limit = " LW_STORE_JOURNAL_SIZE_LIMIT,
 			  NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
 		ret = fail_sqlite(db, rc, path, "cannot set PRAGMAs", err, errlen);
 		goto fail;
 	}
 	ret = migrate(db, path, err, errlen);
+	if (ret < 0)
+		goto fail;
+	ret = convert_vacuum(db, vacuum_ms);
 	if (ret < 0)
 		goto fail;
 

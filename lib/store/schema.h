@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "store.h"
+
 /* PRAGMA application_id of a leakwatch database: "LKWT". */
 #define LW_STORE_APPLICATION_ID 0x4c4b5754
 
@@ -17,12 +19,14 @@
 
 /*
  * Creates the file (0600) if needed, refuses what is not a leakwatch database or is newer than
- * this build, switches it to WAL and migrates it to LW_STORE_SCHEMA_VERSION.  On success *out
- * is an open connection in WAL mode with the writer's PRAGMAs set, and *max_flow_id the largest
- * flows.id.  Returns 0 or -errno with a one-line reason in err.
+ * this build, switches it to the journal mode (WAL or TRUNCATE) and migrates it to
+ * LW_STORE_SCHEMA_VERSION; a database without incremental auto-vacuum is converted (one
+ * VACUUM: *vacuum_ms its duration, -1 failed, 0 not needed).  On success *out is an open
+ * connection with the writer's PRAGMAs set, and *max_flow_id the largest flows.id.  Returns 0
+ * or -errno with a one-line reason in err.
  */
-int lw_store_schema_open(const char *path, sqlite3 **out, uint64_t *max_flow_id, char *err,
-			 size_t errlen);
+int lw_store_schema_open(const char *path, enum lw_store_journal journal, sqlite3 **out,
+			 uint64_t *max_flow_id, long *vacuum_ms, char *err, size_t errlen);
 
 /* Maps an SQLite result code to -errno. */
 int lw_store_sqlite_errno(int rc);

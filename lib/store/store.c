@@ -20,6 +20,7 @@
  */
 #include "store.h"
 
+#include "prune.h"
 #include "schema.h"
 
 #include <errno.h>
@@ -45,8 +46,12 @@
 #define LW_STORE_BACKOFF_MAX_US (1000 * 1000)
 #define LW_STORE_RETENTION_PERIOD_US (3600 * LW_USEC_PER_SEC)
 #define LW_STORE_RETENTION_RETRY_US (60 * LW_USEC_PER_SEC)
-/* Rows deleted per retention statement, so that a big purge never holds the lock for long. */
-#define LW_STORE_RETENTION_CHUNK 5000
+/*
+ * A COMMIT another connection's lock holds up is tried again this many times (each waiting
+ * LW_STORE_BUSY_MS) before the batch is rolled back: with a rollback journal a reader delays
+ * every commit until its read ends, and the batch need not be written twice for that.
+ */
+#define LW_STORE_COMMIT_TRIES 10
 /* How often a waiting lw_store_flush() looks at the writer's health. */
 #define LW_STORE_FLUSH_POLL_US (100 * 1000)
 
@@ -81,17 +86,8 @@ enum stmt {
 	ST_STATION,
 	ST_DEVICE_NAME,
 	ST_DEVICE_NAME_HOST,
-	ST_RET_DNS, /* the retention statements, in this order */
-	ST_RET_FLOWS,
-	ST_RET_LEAKS,
-	ST_RET_STATS,
-	ST_RET_BLOCKS,
-	ST_RET_STATIONS,
 	ST__MAX,
 };
-
-#define ST_RET_FIRST ST_RET_DNS
-#define ST_RET_COUNT (ST__MAX - ST_RET_FIRST)
 
 static const char *const stmt_sql[ST__MAX] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -150,9 +146,11 @@ static const char *const stmt_sql[ST__MAX] = {
 		"frag_dropped, quic_too_big, detect_budget_hit, http_body_cut, dns_unmatched, "
 		"dns_pending_evicted, dhcp_chaddr_mismatch, devices_refused, block_guarded, "
 		"body_undecoded, names_refused, learned_evicted, known_full, store_dropped_share, "
-		"device_names_refused) "
+		"device_names_refused, dns_flows, db_bytes, pruned_rows, cap_pruned, vacuum_pages, "
+		"checkpoint_busy) "
 		"VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
-		"?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32)",
+		"?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, "
+		"?33, ?34, ?35, ?36, ?37, ?38)",
 	[ST_META] = "INSERT INTO meta(key, value) VALUES(?1, ?2) "
 		    "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
 	[ST_BLOCK] = "INSERT INTO blocks(ts, mac, domain, ip, until, reason, action) "
@@ -177,18 +175,6 @@ static const char *const stmt_sql[ST__MAX] = {
 	/* a device's announced name fills devices.hostname only while it has none */
 	[ST_DEVICE_NAME_HOST] = "UPDATE devices SET hostname = ?2 WHERE mac = ?1 AND "
 				"hostname IS NULL",
-	[ST_RET_DNS] = "DELETE FROM dns WHERE rowid IN "
-		       "(SELECT rowid FROM dns WHERE ts < ?1 LIMIT ?2)",
-	[ST_RET_FLOWS] = "DELETE FROM flows WHERE rowid IN "
-			 "(SELECT rowid FROM flows WHERE last_seen < ?1 LIMIT ?2)",
-	[ST_RET_LEAKS] = "DELETE FROM leaks WHERE rowid IN "
-			 "(SELECT rowid FROM leaks WHERE ts < ?1 LIMIT ?2)",
-	[ST_RET_STATS] = "DELETE FROM stats WHERE rowid IN "
-			 "(SELECT rowid FROM stats WHERE ts < ?1 LIMIT ?2)",
-	[ST_RET_BLOCKS] = "DELETE FROM blocks WHERE rowid IN "
-			  "(SELECT rowid FROM blocks WHERE ts < ?1 LIMIT ?2)",
-	[ST_RET_STATIONS] = "DELETE FROM stations WHERE rowid IN "
-			    "(SELECT rowid FROM stations WHERE ts < ?1 LIMIT ?2)",
 };
 
 /* A queued record: this header, then the record, the whole padded to 8 bytes. */
@@ -283,10 +269,10 @@ struct lw_store {
 
 	/* Writer thread only (set before it starts). */
 	lw_time_us commit_interval;
-	unsigned retention_days;
+	struct lw_prune prune; /* retention and the size cap (prune.c) */
+	bool retention; /* some table has a retention (and, retention_once, no pass done yet) */
+	bool retention_once;
 	lw_time_us next_retention;
-	int ret_table; /* -1 = no pass running; else index from ST_RET_FIRST */
-	double ret_cutoff;
 };
 
 static lw_time_us mono_now(void)
@@ -295,14 +281,6 @@ static lw_time_us mono_now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (lw_time_us)ts.tv_sec * LW_USEC_PER_SEC + ts.tv_nsec / 1000;
-}
-
-static double wall_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* Waits on c (a CLOCK_MONOTONIC condition) until woken or the deadline passes. */
@@ -770,6 +748,13 @@ static int write_stats(struct lw_store *s, const struct lw_stats_rec *r)
 	bind_u64(st, 30, r->known_full);
 	bind_u64(st, 31, r->store_dropped_share);
 	bind_u64(st, 32, r->device_names_refused);
+	bind_u64(st, 33, r->dns_flows);
+	/* the store's own (schema v6), as of this batch */
+	bind_u64(st, 34, lw_prune_db_bytes(&s->prune));
+	bind_u64(st, 35, s->prune.pruned_rows);
+	bind_u64(st, 36, s->prune.cap_pruned);
+	bind_u64(st, 37, s->prune.vacuum_pages);
+	bind_u64(st, 38, s->prune.checkpoint_busy);
 	return step(st);
 }
 
@@ -905,6 +890,45 @@ static const size_t rec_size[] = {
 	[REC_DEVICE_NAME] = sizeof(struct lw_device_name_rec),
 };
 
+/* The data's clock (prune.c) follows the times of the records written. */
+static void note_time(struct lw_store *s, enum rec_type type, const union any_rec *u)
+{
+	double ts;
+
+	switch (type) {
+	case REC_FLOW:
+		ts = u->flow.last_seen;
+		break;
+	case REC_DNS:
+		ts = u->dns.ts;
+		break;
+	case REC_DEVICE:
+		ts = u->device.ts;
+		break;
+	case REC_LEAK:
+		ts = u->leak.ts;
+		break;
+	case REC_STATS:
+		ts = u->stats.ts;
+		break;
+	case REC_BLOCK:
+		ts = u->block.ts;
+		break;
+	case REC_SESSION:
+		ts = LW_MAX(u->session.start, u->session.end);
+		break;
+	case REC_STATION:
+		ts = u->station.ts;
+		break;
+	case REC_DEVICE_NAME:
+		ts = u->device_name.ts;
+		break;
+	default:
+		return;
+	}
+	lw_prune_note(&s->prune, ts);
+}
+
 static int write_entry(struct lw_store *s, const struct entry *e)
 {
 	const void *p = e + 1;
@@ -916,6 +940,7 @@ static int write_entry(struct lw_store *s, const struct entry *e)
 			return SQLITE_MISUSE; /* cannot happen: pack() wrote it */
 		p = &u;
 	}
+	note_time(s, (enum rec_type)e->type, p);
 	switch ((enum rec_type)e->type) {
 	case REC_FLOW:
 		return write_flow(s, p);
@@ -990,26 +1015,31 @@ static int failure_errno(struct lw_store *s, int rc)
 }
 
 /*
- * Writes the records from start to end in one transaction.  Called without the lock: these
- * records are complete and nobody else touches them; chunk->used is read only for chunks
- * before end.c, which producers have left.
+ * Writes the records from start to end in one transaction, at most *count of them and, under
+ * a size cap, about lw_prune_batch_bytes() of them (*bytes: their packed size, the estimate of
+ * the rows they make), so that one transaction's WAL cannot carry the files past the cap.
+ * Called without the lock: these records are complete and nobody else touches them;
+ * chunk->used is read only for chunks before end.c, which producers have left.
  */
 static int write_batch(struct lw_store *s, struct qpos start, struct qpos *end, uint64_t *count,
-		       uint64_t *rejected)
+		       uint64_t *rejected, uint64_t *bytes)
 {
 	struct qpos p = start;
-	uint64_t max = *count;
+	uint64_t max = *count, budget = lw_prune_batch_bytes(&s->prune);
 	int rc;
 
 	*rejected = 0;
 	*count = 0;
+	*bytes = 0;
+	lw_prune_batch_begin(&s->prune);
 	rc = step(s->st[ST_BEGIN]);
 	if (rc != SQLITE_OK)
 		return rc;
 	for (;;) {
 		const struct entry *e;
 
-		if ((p.c == end->c && p.off >= end->off) || *count == max) {
+		if ((p.c == end->c && p.off >= end->off) || *count == max ||
+		    (budget && *bytes >= budget)) {
 			*end = p;
 			break;
 		}
@@ -1021,6 +1051,7 @@ static int write_batch(struct lw_store *s, struct qpos start, struct qpos *end, 
 		e = (const struct entry *)(const void *)(p.c->data + p.off);
 		p.off += e->size;
 		(*count)++;
+		*bytes += e->size;
 		rc = write_entry(s, e);
 		if (rc == SQLITE_OK)
 			continue;
@@ -1033,6 +1064,10 @@ static int write_batch(struct lw_store *s, struct qpos start, struct qpos *end, 
 		(*rejected)++;
 	}
 	rc = step(s->st[ST_COMMIT]);
+	for (int i = 1; i < LW_STORE_COMMIT_TRIES && (rc & 0xff) == SQLITE_BUSY &&
+			!sqlite3_get_autocommit(s->db);
+	     i++)
+		rc = step(s->st[ST_COMMIT]);
 	if (rc == SQLITE_OK)
 		return SQLITE_OK;
 rollback:
@@ -1042,36 +1077,62 @@ rollback:
 	return rc;
 }
 
+/* The pruning counters, for lw_store_get_stats(); with the lock held. */
+static void publish_prune(struct lw_store *s, uint64_t bytes)
+{
+	s->stats.pruned_rows = s->prune.pruned_rows;
+	s->stats.cap_pruned = s->prune.cap_pruned;
+	s->stats.vacuum_pages = s->prune.vacuum_pages;
+	s->stats.cap_unmet = s->prune.cap_unmet;
+	s->stats.checkpoint_busy = s->prune.checkpoint_busy;
+	s->stats.data_time = s->prune.data_time;
+	if (bytes)
+		s->stats.db_bytes = bytes;
+}
+
 /*
- * One step of a retention pass: at most LW_STORE_RETENTION_CHUNK rows of one table, in its
- * own transaction, so queued records are written in between.
+ * One step of a retention pass: at most LW_PRUNE_CHUNK rows of one table, in its own
+ * transaction, so queued records are written in between.
  */
 static void retention_step(struct lw_store *s)
 {
-	sqlite3_stmt *st;
+	bool done;
 	int rc;
 
-	if (s->ret_table < 0) {
-		s->ret_table = 0;
-		s->ret_cutoff = wall_now() - (double)s->retention_days * 86400.0;
-	}
-	st = s->st[ST_RET_FIRST + s->ret_table];
-	sqlite3_bind_double(st, 1, s->ret_cutoff);
-	sqlite3_bind_int(st, 2, LW_STORE_RETENTION_CHUNK);
-	rc = step(st);
+	lw_prune_retention_start(&s->prune);
+	rc = lw_prune_retention_step(&s->prune, &done);
+	pthread_mutex_lock(&s->lock);
 	if (rc != SQLITE_OK) {
 		/* Locked or full: try the whole pass again a little later. */
-		s->ret_table = -1;
+		s->stats.write_errors++;
 		s->next_retention = mono_now() + LW_STORE_RETENTION_RETRY_US;
+	} else if (done) {
+		s->next_retention = mono_now() + LW_STORE_RETENTION_PERIOD_US;
+		if (s->retention_once)
+			s->retention = false;
+	}
+	publish_prune(s, 0);
+	pthread_mutex_unlock(&s->lock);
+}
+
+/*
+ * After a commit, so before the next transaction: the size cap (prune.c), and the file's size
+ * for the stats.  Without the lock.  The cap is looked at after every commit: measuring costs
+ * a PRAGMA and two stats.
+ */
+static void after_commit(struct lw_store *s)
+{
+	uint64_t bytes;
+
+	if (lw_prune_cap(&s->prune) != SQLITE_OK) {
 		pthread_mutex_lock(&s->lock);
 		s->stats.write_errors++;
 		pthread_mutex_unlock(&s->lock);
-		return;
 	}
-	if (sqlite3_changes(s->db) < LW_STORE_RETENTION_CHUNK && ++s->ret_table == ST_RET_COUNT) {
-		s->ret_table = -1;
-		s->next_retention = mono_now() + LW_STORE_RETENTION_PERIOD_US;
-	}
+	bytes = lw_prune_db_bytes(&s->prune);
+	pthread_mutex_lock(&s->lock);
+	publish_prune(s, bytes);
+	pthread_mutex_unlock(&s->lock);
 }
 
 /* With the lock held: waits for work; returns 1 for a batch, 2 for retention, 0 to exit. */
@@ -1088,8 +1149,8 @@ static int writer_wait(struct lw_store *s)
 		} else if (s->stop) {
 			return 0;
 		}
-		if (s->retention_days > 0 && !s->stop) {
-			if (s->ret_table >= 0 || now >= s->next_retention)
+		if (s->retention && !s->stop) {
+			if (lw_prune_retention_due(&s->prune) || now >= s->next_retention)
 				return 2;
 			deadline = LW_MIN(deadline, s->next_retention);
 		}
@@ -1106,10 +1167,12 @@ static void *writer_main(void *arg)
 	lw_time_us backoff = 0;
 	int what;
 
+	/* a cap lowered since the last run, or a database grown past it */
+	after_commit(s);
 	pthread_mutex_lock(&s->lock);
 	while ((what = writer_wait(s)) != 0) {
 		struct qpos start, end;
-		uint64_t n, taken, seq, rejected;
+		uint64_t n, taken, seq, rejected, bytes;
 		lw_time_us now, until;
 		int rc;
 
@@ -1134,7 +1197,11 @@ static void *writer_main(void *arg)
 		s->retry = false;
 		pthread_mutex_unlock(&s->lock);
 
-		rc = write_batch(s, start, &end, &n, &rejected);
+		rc = write_batch(s, start, &end, &n, &rejected, &bytes);
+		if (rc == SQLITE_OK) {
+			lw_prune_batch_done(&s->prune, bytes);
+			after_commit(s);
+		}
 
 		pthread_mutex_lock(&s->lock);
 		now = mono_now();
@@ -1188,6 +1255,7 @@ static void store_free(struct lw_store *s)
 
 	for (int i = 0; i < ST__MAX; i++)
 		sqlite3_finalize(s->st[i]);
+	lw_prune_fini(&s->prune);
 	sqlite3_close(s->db);
 	if (s->lock_fd >= 0)
 		close(s->lock_fd);
@@ -1355,11 +1423,11 @@ int lw_store_open(const char *path, const struct lw_store_config *cfg, struct lw
 	}
 	s->queue_max = cfg && cfg->queue_max ? cfg->queue_max : LW_STORE_DEFAULT_QUEUE_MAX;
 	s->block_when_full = cfg && cfg->block_when_full;
+	s->retention_once = cfg && cfg->retention_once;
 	s->high_water = s->queue_max / 2 ? s->queue_max / 2 : 1;
 	s->commit_interval = cfg && cfg->commit_interval > 0 ? cfg->commit_interval
 							     : LW_STORE_DEFAULT_COMMIT_INTERVAL;
-	s->retention_days = cfg ? cfg->retention_days : 0;
-	s->ret_table = -1;
+	s->prune.table = -1;
 	s->next_retention = 0; /* a first pass at once */
 	s->head = s->tail = chunk_get(s);
 	if (!s->head) {
@@ -1388,7 +1456,8 @@ int lw_store_open(const char *path, const struct lw_store_config *cfg, struct lw
 		goto fail;
 	}
 	s->lock_fd = fd;
-	ret = lw_store_schema_open(path, &s->db, &s->max_flow_id, errbuf, errlen);
+	ret = lw_store_schema_open(path, cfg ? cfg->journal : LW_STORE_JOURNAL_WAL, &s->db,
+				   &s->max_flow_id, &s->stats.open_vacuum_ms, errbuf, errlen);
 	/* the name must still be the file judged: not swapped for a link meanwhile */
 	if (ret == 0 && (lstat(path, &now) < 0 || now.st_dev != st.st_dev ||
 			 now.st_ino != st.st_ino || S_ISLNK(now.st_mode)))
@@ -1407,6 +1476,24 @@ int lw_store_open(const char *path, const struct lw_store_config *cfg, struct lw
 			goto fail;
 		}
 	}
+	rc = lw_prune_init(&s->prune, s->db, path, cfg);
+	if (rc != SQLITE_OK) {
+		if (errbuf && errlen)
+			snprintf(errbuf, errlen, "%s: cannot prepare pruning: %s", path,
+				 sqlite3_errmsg(s->db));
+		ret = lw_store_sqlite_errno(rc);
+		ret = ret ? ret : -EIO;
+		goto fail;
+	}
+	for (int t = 0; t < PRUNE__TABLES; t++)
+		s->retention |= s->prune.days[t] > 0;
+	if (s->retention && s->retention_once) {
+		/* the one pass on the clock of what the database held, before any record */
+		lw_prune_retention_start(&s->prune);
+		s->retention = s->prune.table >= 0;
+	}
+	s->stats.journal = s->prune.wal ? LW_STORE_JOURNAL_WAL : LW_STORE_JOURNAL_TRUNCATE;
+	s->stats.data_time = s->prune.data_time;
 	rc = pthread_create(&s->thread, NULL, writer_main, s);
 	if (rc) {
 		ret = -rc;
@@ -1449,6 +1536,7 @@ int lw_store_stop(struct lw_store *s)
 		sqlite3_finalize(s->st[i]);
 		s->st[i] = NULL;
 	}
+	lw_prune_fini(&s->prune);
 	sqlite3_close(s->db);
 	s->db = NULL;
 

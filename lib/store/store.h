@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * store: the SQLite writer.  One thread owns the connection (WAL mode); other threads hand it
+ * store: the SQLite writer.  One thread owns the connection (WAL mode, or a rollback journal
+ * where WAL cannot work: lw_store_config.journal); other threads hand it
  * fixed-size records through a bounded queue and never block on the disk.  Records are written
  * in batched transactions at least once per second (commit_interval).  If the queue is full the
  * record is dropped and counted (lw_store_stats().dropped), never silently lost.  If a write
  * fails (disk full, database locked by a reader) the batch is kept and retried; records keep
  * queueing (up to the bound) meanwhile.
+ *
+ * The writer also keeps the database within each table's retention and the size cap
+ * (prune.c), deleting in short transactions between its batches.
  *
  * The schema is leakwatch's public interface (README "Database"); it is versioned with
  * PRAGMA user_version and migrated forward on open.  A database from a newer leakwatch is
@@ -16,22 +20,85 @@
 
 #include "core/types.h"
 
-#define LW_STORE_SCHEMA_VERSION 5
+#define LW_STORE_SCHEMA_VERSION 6
+
+/*
+ * Days of rows kept per table, 0 = keep forever.  Age is measured on the data's clock, the
+ * newest record time the store has written (bounded by the wall clock + 1 day), not the wall
+ * clock: replaying a 2019 capture does not delete its rows for being old.  Rows are deleted
+ * hourly and once at open, in chunks between the writer's batches.  Which time each table is
+ * aged by: flows last_seen, dns/leaks/stats/blocks/stations ts, sessions end (start while
+ * associated), devices and device_names last_seen, daily_leaks and daily_traffic day.
+ */
+struct lw_store_retention {
+	unsigned flows, dns, leaks, devices, stats, blocks, sessions, stations, device_names, daily;
+};
+
+/*
+ * The defaults, in the order of struct lw_store_retention:
+ *  - flows, dns 30 days: the raw traffic, most of the file (~150-170 B a row, thousands a
+ *    day per device); a month answers "what did it do lately", daily_traffic keeps the rest;
+ *  - leaks 365: what leakwatch is for, rare rows; a year shows a pattern (the same IMEI
+ *    sent every night) and the size cap still bounds a device that floods;
+ *  - devices 365: one row a device; a device not seen for a year is gone;
+ *  - stats 30: one row a stats_interval, only for diagnosing the daemon;
+ *  - blocks 90, sessions 90: few rows, the history of what was blocked and who was on;
+ *  - stations 7: one row per station and poll, only useful for a recent Wi-Fi problem;
+ *  - device_names 365: one row per (device, protocol, name), like devices;
+ *  - daily 0 (forever): a row per device, domain and day (and leak kind for daily_leaks), a
+ *    few MB a year for a household; the size cap deletes daily_traffic after the raw
+ *    traffic and daily_leaks last of all.
+ */
+#define LW_STORE_RETENTION_DEFAULTS                                                              \
+	{                                                                                        \
+		.flows = 30, .dns = 30, .leaks = 365, .devices = 365, .stats = 30, .blocks = 90, \
+		.sessions = 90, .stations = 7, .device_names = 365, .daily = 0                   \
+	}
+
+/*
+ * Default size cap in MiB: about a month of a household's raw traffic (~10-14 MB a day) and
+ * years of the daily aggregates; fits an SD card or a USB stick.  A router's own flash
+ * (overlay, tens of MB) needs it set lower.
+ */
+#define LW_STORE_MAX_DB_MB_DEFAULT 256
+
+enum lw_store_journal {
+	/* readers never block the writer; needs a shared writable mmap (the -shm file) */
+	LW_STORE_JOURNAL_WAL = 0,
+	/*
+	 * rollback journal, truncated after each commit: no shared memory, for jffs2 where
+	 * WAL's -shm mmap does not work.  A reader delays a commit until its read ends.
+	 */
+	LW_STORE_JOURNAL_TRUNCATE,
+};
 
 struct lw_store_config {
 	size_t queue_max; /* pending records; default 65536 */
 	lw_time_us commit_interval; /* default 500 ms */
+	struct lw_store_retention retain_days; /* all 0 = keep everything */
 	/*
-	 * 0 = keep forever; else dns/flows/leaks/stats/blocks/stations rows older than this are deleted
-	 * hourly (and once when the store opens)
+	 * 0 = no cap.  Else the database file and its WAL are kept under this at every moment
+	 * another process can look: each transaction holds about 1/32 of it of WAL (a batch is
+	 * split), the WAL is truncated every 1/32, and within 4/32 of the cap the oldest rows are
+	 * deleted (raw traffic first, then daily_traffic, leaks of the device with the most,
+	 * daily_leaks) down to 6/32 below it, the file shrunk as they go (incremental vacuum,
+	 * WAL truncated).  Only a reader holding the WAL for long (checkpoint_busy) lets it grow.
 	 */
-	unsigned retention_days;
+	uint64_t max_db_bytes;
+	enum lw_store_journal journal;
 	/*
 	 * A full queue makes the producer wait for the writer instead of dropping the record:
 	 * for reading a capture file, where waiting loses nothing and dropping loses rows.  While
 	 * writes keep failing for LW_STORE_FLUSH_FAIL_SEC it drops (and counts) as usual.
 	 */
 	bool block_when_full;
+	/*
+	 * Retention runs one pass when the database opens and no more: for reading a capture,
+	 * whose own rows are then never deleted for their age while it is read, whatever span of
+	 * time it covers (otherwise whether the first years of a capture spanning several survive
+	 * would depend on when a pass fell between batches).  The size cap still holds.
+	 */
+	bool retention_once;
 };
 
 /* Longest meta key and value lw_store_put_meta accepts (bytes, without the NUL). */
@@ -119,6 +186,12 @@ struct lw_stats_rec {
 	uint64_t store_dropped_share;
 	/* device_names refused by the per-device or total limit (schema v5) */
 	uint64_t device_names_refused;
+	/*
+	 * UDP flows to port 53 counted instead of stored (schema v6): the dns row is the record
+	 * of a lookup.  The store fills the other v6 columns itself: db_bytes, pruned_rows,
+	 * cap_pruned, vacuum_pages (see struct lw_store_stats).
+	 */
+	uint64_t dns_flows;
 	long rss_kb;
 };
 
@@ -204,13 +277,33 @@ struct lw_store_stats {
 	/* why the last transaction failed: -ENOSPC disk full, -EBUSY locked by another writer,
 	 * -EROFS, -EIO, ...; 0 once one succeeds (for the daemon to say so when it changes) */
 	int last_error;
+	/* schema v6: what the store did to stay within retention and max_db_bytes */
+	uint64_t db_bytes; /* database + WAL file, at the last measure */
+	uint64_t pruned_rows; /* rows deleted by retention and the cap, since open */
+	uint64_t cap_pruned; /* of those, deleted for the size cap */
+	uint64_t vacuum_pages; /* pages given back to the filesystem by incremental vacuum */
+	uint64_t cap_unmet; /* times the cap could not be met: nothing left it may delete */
+	/*
+	 * checkpoints that could not empty the WAL because a reader (the sqlite3 CLI mid-query,
+	 * a backup) was still in it: the WAL grows meanwhile; tried again at the next commit
+	 */
+	uint64_t checkpoint_busy;
+	double data_time; /* the data's clock (Unix s): newest record time written, 0 = none */
+	/*
+	 * The open converted the database to incremental auto-vacuum (a VACUUM, once, from a
+	 * database made before schema v6): how long it took in ms, -1 if it failed (no space),
+	 * 0 = not needed.
+	 */
+	long open_vacuum_ms;
+	enum lw_store_journal journal; /* the journal mode in use */
 };
 
 struct lw_store;
 
 /*
  * Opens (creating if needed, mode 0600: the rows are personal data) the database, applies
- * migrations, starts the writer thread.  cfg may be NULL (defaults).  Returns 0 and *out, or
+ * migrations, starts the writer thread.  cfg may be NULL: as a zeroed one (default queue and
+ * interval, no retention, no cap, WAL).  Returns 0 and *out, or
  * -errno: -EPROTO newer schema, -ENOTSUP not a leakwatch/SQLite database (including an SQLite
  * database with someone else's tables: it is never mixed into), -EALREADY another store
  * (another leakwatchd) has it open: one writer per database, told by an exclusive flock on the

@@ -245,7 +245,8 @@ static const struct {
 		  "detect_budget_hit,http_body_cut,dns_unmatched,dns_pending_evicted,"
 		  "dhcp_chaddr_mismatch,devices_refused,block_guarded,body_undecoded,"
 		  "device_names_refused,names_refused,learned_evicted,known_full,"
-		  "store_dropped_share"},
+		  "store_dropped_share,dns_flows,db_bytes,pruned_rows,cap_pruned,vacuum_pages,"
+		  "checkpoint_busy"},
 	{"leak_summary", "mac,domain,kind,count,first_seen,last_seen,first_time,last_time"},
 	{"device_domains",
 	 "mac,domain,flows,bytes_out,bytes_in,first_seen,last_seen,first_time,last_time"},
@@ -261,6 +262,10 @@ static const struct {
 			      "inactive_ms,connected_s,rx_bytes,tx_bytes,tx_retries,tx_failed"},
 	{"device_names", "mac,proto,name,first_seen,last_seen,count"},
 	{"device_names_readable", "mac,proto,name,count,first_time,last_time,first_seen,last_seen"},
+	{"daily_traffic", "day,mac,domain,flows,dns_queries,bytes_out,bytes_in,pkts_out,pkts_in,"
+			  "first_seen,last_seen"},
+	{"daily_leaks", "day,mac,domain,kind,confidence,leaks,first_seen,last_seen"},
+	{"daily_summary", "day,mac,domain,flows,dns_queries,bytes_out,bytes_in,leaks,leak_kinds"},
 };
 
 /* The columns of stations (schema 4), for the round trip and the migration. */
@@ -305,8 +310,10 @@ static void test_schema(void)
 	}
 	LW_CHECK_STR(db_list(db, "SELECT name FROM sqlite_master WHERE type = 'view' ORDER BY name",
 			     buf, sizeof(buf)),
-		     "device_domains,device_names_readable,dns_readable,flows_readable,"
-		     "leak_summary,leaks_readable,stations_readable");
+		     "daily_summary,device_domains,device_names_readable,dns_readable,"
+		     "flows_readable,leak_summary,leaks_readable,stations_readable");
+	/* a new database gives freed pages back (the size cap and retention rely on it) */
+	LW_CHECK_INT(db_int(db, "PRAGMA auto_vacuum"), 2);
 	/* The indexes people's filters rely on, by what they cover. */
 	LW_CHECK_STR(
 		db_list(db, "SELECT name FROM pragma_index_info('leaks_mac_ts')", buf, sizeof(buf)),
@@ -421,6 +428,7 @@ static void test_roundtrip(void)
 	st.learned_evicted = 29;
 	st.known_full = 30;
 	st.store_dropped_share = 31;
+	st.dns_flows = 32;
 	memset(&b, 0, sizeof(b));
 	b.ts = 1700000003;
 	strcpy(b.domain, "zzhc.vnet.cn");
@@ -525,9 +533,22 @@ static void test_roundtrip(void)
 	LW_CHECK_STR(db_row(db, "SELECT * FROM devices", buf, sizeof(buf)),
 		     "02:11:22:33:44:55|1700000000|1700000000|NULL|Nokia-7-plus|android-dhcp-9|1|"
 		     "NULL|192.168.1.23|wlan0");
-	LW_CHECK_STR(db_row(db, "SELECT * FROM stats", buf, sizeof(buf)),
-		     "1700000010.0|1000|1048576|1|2|3|4|5|6|7|8192|11|12|13|14|15|16|17|18|19|20|"
-		     "21|22|23|24|25|26|27|28|29|30|31");
+	LW_CHECK_STR(
+		db_row(db,
+		       "SELECT ts, packets, bytes, dropped, if_dropped, flows_active, "
+		       "flows_evicted, leaks, malformed, store_dropped, rss_kb, names_evicted, "
+		       "dns_malformed, http_malformed, tls_malformed, reasm_overflow, "
+		       "reasm_gaps, frag_dropped, quic_too_big, detect_budget_hit, "
+		       "http_body_cut, dns_unmatched, dns_pending_evicted, "
+		       "dhcp_chaddr_mismatch, devices_refused, block_guarded, body_undecoded, "
+		       "device_names_refused, names_refused, learned_evicted, known_full, "
+		       "store_dropped_share, dns_flows, pruned_rows, cap_pruned, vacuum_pages, "
+		       "checkpoint_busy FROM stats",
+		       buf, sizeof(buf)),
+		"1700000010.0|1000|1048576|1|2|3|4|5|6|7|8192|11|12|13|14|15|16|17|18|19|20|"
+		"21|22|23|24|25|26|27|28|29|30|31|32|0|0|0|0");
+	/* the store's own size at the row: the file was there, with its pages */
+	LW_CHECK(db_int(db, "SELECT db_bytes FROM stats") >= 4096);
 	LW_CHECK_STR(db_row(db, "SELECT * FROM blocks", buf, sizeof(buf)),
 		     "1|1700000003.0|NULL|zzhc.vnet.cn|203.0.113.9|1700000303.0|dns|add");
 	LW_CHECK_STR(db_row(db, "SELECT * FROM sessions", buf, sizeof(buf)),
@@ -1076,6 +1097,24 @@ static void make_old_schema(const char *path, int version)
 	char sql[128];
 	size_t i;
 
+	if (version < 6) {
+		/* and as old as it is: made without incremental auto-vacuum */
+		db_exec(db,
+			"DROP VIEW daily_summary; DROP TRIGGER daily_flow_insert; "
+			"DROP TRIGGER daily_flow_update; DROP TRIGGER daily_dns_insert; "
+			"DROP TRIGGER daily_leak_insert; DROP TABLE daily_traffic; "
+			"DROP TABLE daily_leaks; DROP INDEX flows_last_seen; DROP INDEX dns_ts; "
+			"DROP INDEX leaks_ts; DROP INDEX stats_ts; DROP INDEX blocks_ts; "
+			"DROP INDEX stations_ts; DROP INDEX sessions_start; "
+			"DROP INDEX devices_last_seen; "
+			"ALTER TABLE stats DROP COLUMN dns_flows; "
+			"ALTER TABLE stats DROP COLUMN db_bytes; "
+			"ALTER TABLE stats DROP COLUMN pruned_rows; "
+			"ALTER TABLE stats DROP COLUMN cap_pruned; "
+			"ALTER TABLE stats DROP COLUMN vacuum_pages; "
+			"ALTER TABLE stats DROP COLUMN checkpoint_busy; "
+			"PRAGMA auto_vacuum = NONE; VACUUM");
+	}
 	if (version < 5)
 		db_exec(db, "DROP VIEW device_names_readable; DROP TABLE device_names; "
 			    "ALTER TABLE stats DROP COLUMN body_undecoded; "
@@ -1125,7 +1164,7 @@ static void test_migrate_v1(void)
 	LW_CHECK_INT(db_int(db, "PRAGMA user_version"), LW_STORE_SCHEMA_VERSION);
 	LW_CHECK_INT(db_int(db, "SELECT count(*) FROM pragma_table_info('stats')"),
 		     11 + (long long)LW_ARRAY_SIZE(v2_columns) +
-			     (long long)LW_ARRAY_SIZE(v4_hostile_columns) + 6);
+			     (long long)LW_ARRAY_SIZE(v4_hostile_columns) + 6 + 6);
 	LW_CHECK_INT(db_int(db, "SELECT count(*) FROM pragma_table_info('devices')"), 10);
 	LW_CHECK_INT(db_int(db, "SELECT count(*) FROM leaks"), 1);
 	sqlite3_close(db);
@@ -1573,7 +1612,9 @@ static void test_rejected(void)
 static void test_retention(void)
 {
 	char path[128], buf[256];
-	struct lw_store_config cfg = {.retention_days = 2};
+	struct lw_store_config cfg = {
+		.retain_days = {
+			.flows = 2, .dns = 2, .leaks = 2, .stats = 2, .blocks = 2, .stations = 2}};
 	struct lw_store *s = open_ok(new_path(path, sizeof(path)), NULL);
 	double now = wall_s(), t0;
 	long long left = -1;

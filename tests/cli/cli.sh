@@ -29,7 +29,8 @@ expect() {
 	local name=$1 want_rc=$2 got rc
 	shift 2
 	got=$("$cli" --db "$db" -c "$conf" "$@" 2>"$dir/stderr" | sed -e "s|$db|DB|g" -e "s|$conf|CONF|g" \
-		-e 's|^\(database: *DB\) (.* MB)$|\1 (N MB)|' -e 's|"database_bytes": [0-9]*|"database_bytes": N|')
+		-e 's|^\(database: *DB\) (.* MB)$|\1 (N MB)|' -e 's|"database_bytes": [0-9]*|"database_bytes": N|' \
+		-e 's|^\(storage: *\).*|\1(this machine'"'"'s)|')
 	rc=${PIPESTATUS[0]}
 	if [ "$got" = "$(cat)" ] && [ "$rc" = "$want_rc" ]; then
 		echo "ok   $name"
@@ -330,6 +331,9 @@ expect_err "-c FILE that does not exist" 66 "$dir/nothere.conf: No such file" fl
 expect "status, not running: exit 3" 3 status <<EOF
 leakwatchd:     not running
 database:       DB (N MB)
+storage:        (this machine's)
+journal:        wal, a commit every 500 ms
+size cap:       256 MiB (0 rows pruned, 0 of them for the cap)
 last captured:  $capture
 last counters:  2023-11-14 22:23:20
 packets:        1234

@@ -513,6 +513,16 @@ def test_config(args, tmp):
         ('too many lan prefixes', '[flows]\n' + ''.join('lan = 10.%d.0.0/16\n' % i
                                                            for i in range(1, 18)),
          18, 'more than 16'),
+        # the data's life ([database]): a word where a word is asked, numbers in range
+        ('bad journal_mode', '[database]\njournal_mode = delete\n', 2, "'delete'"),
+        ('bad dns_flows', '[database]\nmax_db_mb = 64\ndns_flows = none\n', 3, "'none'"),
+        ('bad commit_interval_ms', '[database]\ncommit_interval_ms = sometimes\n', 2,
+         "'sometimes' is not auto"),
+        ('commit_interval_ms out of range', '[database]\ncommit_interval_ms = 600000\n', 2,
+         "'600000'"),
+        ('negative max_db_mb', '[database]\nmax_db_mb = -1\n', 2, "'-1'"),
+        ('bad flows_days', '[database]\nflows_days = 30d\n', 2, "'30d'"),
+        ('unknown table days', '[database]\nflow_days = 30\n', 2, "'flow_days'"),
     ]
     # a capture is never read into the service's database by default
     r = run_offline(args.daemon, '-r', pcap)
@@ -591,7 +601,10 @@ def test_limits(args, tmp):
 
     # flows: 200 conversations through a table of 16
     frames = tr.dns_transactions(0, 200)
-    db = run_case(args, tmp, 'flows', frames, '[flows]\nmax_flows = 16\n')
+    # dns_flows = rows: the lookups' flows are written as flows rows, so evicted ones can be
+    # counted (by default they are stats.dns_flows only)
+    db = run_case(args, tmp, 'flows', frames,
+                  '[flows]\nmax_flows = 16\n[database]\ndns_flows = rows\n')
     stats_column(db, 'flows', 'flows_evicted', 'flows_evicted')
     ok(count(db, 'dns') == 200 and count(db, 'flows') == 200,
        'flows: every evicted flow still written (%d dns, %d flows rows)'

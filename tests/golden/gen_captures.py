@@ -1405,6 +1405,8 @@ CASES = {
     'leak_known_hashes': (case_leak_known_hashes, 'pcap'),
     'leak_known_raw': (case_leak_known_raw, 'pcap'),
     'leak_raw_split': (case_leak_raw_split, 'pcap'),
+    # dns_http's traffic again, read with [database] dns_flows = rows (the DNS flows as rows)
+    'dns_flows_rows': (case_dns_http, 'pcap'),
 }
 
 # Cases built in other modules of this directory, one per area, each with a CASES dict of the

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Hostile lab test (threat model row 15): one device floods DNS queries to grow the database
+# without bound.  phone1 (the attacker) sends queries for fresh names as fast as it can for
+# FLOOD_SECONDS (default 20; 2 Mbit/s of queries grew a database by 34 MiB a minute before the
+# size cap); every answered query is a dns row.  Meanwhile phone2 (the victim) reports its
+# IMEI 30 times, once every 0.5 s, to its own server.  The daemon runs with [database]
+# max_db_mb = 8.  A second process samples the database's files (main file, -wal, -journal)
+# every 0.2 s.  Should be: the database and its WAL never exceed the cap, the victim's 30 leak
+# rows are all kept (the cap deletes the raw traffic first), and stats count the rows pruned
+# for the cap.  Before (no cap): the database grows with the flood.
+#   db-flood.sh LEAKWATCHD
+set -uo pipefail
+daemon=$(realpath "$1")
+here=$(cd "$(dirname "$0")" && pwd)
+lab=$here/../lab
+# shellcheck source=../lab/lab.sh
+. "$lab/lab.sh"
+lab_need root dnsmasq nft sqlite3 python3
+# shellcheck source=../lab/block-lib.sh
+. "$lab/block-lib.sh"
+
+FLOOD_SECONDS=${FLOOD_SECONDS:-20}
+CAP_MB=${DB_FLOOD_CAP_MB:-8}
+lab_up
+lab_phone phone1 02:10:00:00:00:01 192.0.2.11
+lab_phone phone2 3c:28:6d:00:00:02 192.0.2.12
+lab_dns_start --address=/flood.example/203.0.113.50 || exit 1
+lab_ns "$LAB_UP" ip addr add 198.51.100.31/32 dev lo
+lab_bg "$LAB_UP" "$LAB_DIR/servers.log" python3 "$lab/servers.py" udpreply:198.51.100.31:9999
+lab_wait_port "$LAB_UP" udp 9999 || exit 1
+block_ap_net
+P1=$LAB_ID-phone1
+P2=$LAB_ID-phone2
+db=$LAB_DIR/block.db
+block_conf "$LAB_DIR/lw.conf" enabled=no
+printf '[database]\nmax_db_mb = %s\nstats_interval = 1\n' "$CAP_MB" >>"$LAB_DIR/lw.conf"
+block_start "$LAB_DIR/lw.conf"
+
+# the sampler: the largest database + WAL (or rollback journal) seen, every 0.2 s, and the
+# size at the end
+cat >"$LAB_DIR/sample.py" <<'PY'
+import os, sys, time
+db, stop, out = sys.argv[1], sys.argv[2], sys.argv[3]
+def size():
+    n = 0
+    for s in ('', '-wal', '-journal'):
+        try:
+            n += os.stat(db + s).st_size
+        except OSError:
+            pass
+    return n
+peak = samples = 0
+while not os.path.exists(stop):
+    v = size()
+    peak, samples = max(peak, v), samples + 1
+    time.sleep(0.2)
+with open(out, 'w') as f:
+    f.write('%d %d %d\n' % (peak, samples, size()))
+PY
+python3 "$LAB_DIR/sample.py" "$db" "$LAB_DIR/sample.stop" "$LAB_DIR/sample.out" &
+sampler=$!
+
+lab_bg "$P1" "$LAB_DIR/flood1.log" python3 "$here/dns_tools.py" flood 192.0.2.1 \
+	a.flood.example "$FLOOD_SECONDS" 0
+lab_bg "$P1" "$LAB_DIR/flood2.log" python3 "$here/dns_tools.py" flood 192.0.2.1 \
+	b.flood.example "$FLOOD_SECONDS" 0
+sleep 2
+lab_ns "$P2" python3 - <<'PY'
+import socket, time
+for i in range(30):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(0.15)
+    s.sendto(b'{"imei":"490154203237518","seq":%d}' % i, ('198.51.100.31', 9999))
+    try:
+        s.recv(100)
+    except OSError:
+        pass
+    s.close()
+    time.sleep(0.5)
+PY
+sleep $((FLOOD_SECONDS - 15 > 0 ? FLOOD_SECONDS - 15 : 0))
+sleep 3 # the last commits and the pruning after them
+victim=$(sql "SELECT count(*) FROM leaks WHERE mac = '3c:28:6d:00:00:02' AND kind = 'imei'")
+block_stop
+touch "$LAB_DIR/sample.stop"
+wait "$sampler"
+read -r peak samples final <"$LAB_DIR/sample.out"
+cap=$((CAP_MB * 1048576))
+st=$(sql "SELECT max(dns_flows) || ' ' || max(pruned_rows) || ' ' || max(cap_pruned) || ' ' ||
+	max(vacuum_pages) || ' ' || max(store_dropped) FROM stats" 2>/dev/null)
+read -r dnsflows pruned cap_pruned vacuum sdropped <<<"$st"
+dnsrows=$(sql "SELECT count(*) FROM dns")
+block_expect "database + WAL never above the ${CAP_MB} MiB cap (sampled every 0.2 s)" \
+	"$((peak <= cap))" 1
+block_expect "the flood would have passed the cap (rows were pruned for it)" \
+	"$(( ${cap_pruned:-0} > 0 ))" 1
+block_expect "the victim's 30 leak rows are kept" "$victim" 30
+block_sanitizer_check
+echo "figures: peak database + WAL $peak bytes ($(awk -v p="$peak" -v c="$cap" \
+	'BEGIN { printf "%.1f%%", 100 * p / c }') of the $CAP_MB MiB cap) over $samples samples, $final at the end; victim's leak rows $victim of 30; stats: pruned_rows ${pruned:-none}, cap_pruned ${cap_pruned:-none}, vacuum_pages ${vacuum:-none}, dns_flows ${dnsflows:-none}, store_dropped ${sdropped:-none}; dns rows left $dnsrows; flood: $(cat "$LAB_DIR"/flood*.log 2>/dev/null | tr '\n' ' ')"
+exit $BLOCK_FAIL
