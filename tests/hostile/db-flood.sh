@@ -11,27 +11,16 @@
 #   db-flood.sh LEAKWATCHD
 set -uo pipefail
 daemon=$(realpath "$1")
-here=$(cd "$(dirname "$0")" && pwd)
-lab=$here/../lab
-# shellcheck source=../lab/lab.sh
-. "$lab/lab.sh"
-lab_need root dnsmasq nft sqlite3 python3
-# shellcheck source=../lab/block-lib.sh
-. "$lab/block-lib.sh"
+# shellcheck source=hostile-lib.sh
+. "$(dirname "$0")/hostile-lib.sh"
+hostile_need
 
 FLOOD_SECONDS=${FLOOD_SECONDS:-20}
 CAP_MB=${DB_FLOOD_CAP_MB:-8}
-lab_up
-lab_phone phone1 02:10:00:00:00:01 192.0.2.11
-lab_phone phone2 3c:28:6d:00:00:02 192.0.2.12
+hostile_phones
 lab_dns_start --address=/flood.example/203.0.113.50 || exit 1
 lab_ns "$LAB_UP" ip addr add 198.51.100.31/32 dev lo
-lab_bg "$LAB_UP" "$LAB_DIR/servers.log" python3 "$lab/servers.py" udpreply:198.51.100.31:9999
-lab_wait_port "$LAB_UP" udp 9999 || exit 1
-block_ap_net
-P1=$LAB_ID-phone1
-P2=$LAB_ID-phone2
-db=$LAB_DIR/block.db
+hostile_servers udp 9999 udpreply:198.51.100.31:9999
 block_conf "$LAB_DIR/lw.conf" enabled=no
 printf '[database]\nmax_db_mb = %s\nstats_interval = 1\n' "$CAP_MB" >>"$LAB_DIR/lw.conf"
 block_start "$LAB_DIR/lw.conf"
