@@ -357,7 +357,7 @@ check "stopped cleanly: ActiveState Result ExecMainCode ExecMainStatus = $res" \
 warn=$(in_ct journalctl -u leakwatch -p warning -o cat --no-pager)
 check "no warning or error in the unit's journal${warn:+: $warn}" test -z "$warn"
 check "the database keeps the device after the stop" \
-	eval 'in_ct leakwatch devices | grep -qi "^$phone_mac "'
+	eval 'in_ct leakwatch --wide devices | grep -qi " $phone_mac "'
 echo "---- journalctl -u leakwatch"
 in_ct journalctl -u leakwatch -o short-monotonic --no-pager
 
