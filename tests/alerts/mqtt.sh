@@ -26,7 +26,8 @@ alerts_up
 
 port=$((18830 + $$ % 1000))
 tls_port=$((port + 1))
-# a CA and a server certificate for "localhost"
+# a CA and a server certificate for 127.0.0.1 (and "localhost", which a minimal root may not
+# resolve: it has no /etc/hosts)
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=leakwatch-test-ca \
 	-keyout "$DIR/ca.key" -out "$DIR/ca.crt" 2>/dev/null
 openssl req -newkey rsa:2048 -nodes -subj /CN=localhost -keyout "$DIR/server.key" \
@@ -199,7 +200,7 @@ grep -q "offline" <(ns timeout 3 mosquitto_sub -h 127.0.0.1 -p "$port" -t leakwa
 # --- TLS with a CA file, user name and password ---
 cat >"$DIR/tls.conf" <<CONF
 [alerts]
-mqtt_host = localhost
+mqtt_host = 127.0.0.1
 mqtt_port = $tls_port
 mqtt_ca_file = $DIR/ca.crt
 mqtt_username = lw
