@@ -213,12 +213,27 @@ const char *lw_privmsg_refusal_str(enum lw_privmsg_refusal r)
 
 const char *lw_privmsg_kind_str(unsigned kind)
 {
-	static const char *const s[] = {
-		"?",	       "nft-open",	 "nft-restore", "nft-close",	 "nft-commit",
-		"flowtables", "rules-install", "rules-remove", "watch-sync", "queue-open",
-		"hostapd-start", "nft-add",     "nft-del",	 "nft-flush",	 "verdict",
-		"notify",      "reply",	 "held",	 "watch-elem",	 "watch-settled",
-		"hostapd-event"};
+	static const char *const s[] = {"?",
+					"nft-open",
+					"nft-restore",
+					"nft-close",
+					"nft-commit",
+					"flowtables",
+					"rules-install",
+					"rules-remove",
+					"watch-sync",
+					"queue-open",
+					"hostapd-start",
+					"nft-add",
+					"nft-del",
+					"nft-flush",
+					"verdict",
+					"notify",
+					"reply",
+					"held",
+					"watch-elem",
+					"watch-settled",
+					"hostapd-event"};
 
 	return kind < LW_ARRAY_SIZE(s) ? s[kind] : "?";
 }

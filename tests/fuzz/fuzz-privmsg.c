@@ -25,8 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (lw_privmsg_decode(data, size, &m) < 0)
 		return 0;
 	fuzz_assert(lw_privmsg_size(&m) == size || m.h.kind == LW_PRIV_REPLY);
-	fuzz_assert(memcmp(&m, data, lw_privmsg_size(&m) < size ? lw_privmsg_size(&m) : size) ==
-		    0);
+	fuzz_assert(memcmp(&m, data, lw_privmsg_size(&m) < size ? lw_privmsg_size(&m) : size) == 0);
 	r = lw_privmsg_validate(&m, &p);
 	if (r == LW_PRIV_OK && (m.h.kind == LW_PRIV_NFT_ADD || m.h.kind == LW_PRIV_NFT_DEL)) {
 		struct lw_block_elem e;
