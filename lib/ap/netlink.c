@@ -16,7 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 struct lw_nl {
 	char ifname[IF_NAMESIZE];
@@ -74,6 +76,57 @@ static bool addr_of(struct nl_addr *a, struct lw_addr *out)
 }
 
 /*
+ * SIOCGIFINDEX on a netlink socket (the kernel answers interface ioctls on any socket):
+ * if_nametoindex() opens an AF_UNIX or AF_INET socket for it, which the daemon's parser may
+ * not.  The index, 0 when there is no such interface (errno ENODEV) or on error.
+ */
+static int ifindex_on(int fd, const char *name)
+{
+	struct ifreq ifr;
+
+	memset(&ifr, 0, sizeof(ifr));
+	if (strlen(name) >= sizeof(ifr.ifr_name)) {
+		errno = ENODEV;
+		return 0;
+	}
+	memcpy(ifr.ifr_name, name, strlen(name));
+	if (ioctl(fd, SIOCGIFINDEX, &ifr) < 0)
+		return 0;
+	return ifr.ifr_ifindex;
+}
+
+int lw_nl_ifindex(const char *name)
+{
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE), i, e;
+
+	if (fd < 0)
+		return 0;
+	i = ifindex_on(fd, name);
+	e = errno;
+	close(fd);
+	errno = e;
+	return i;
+}
+
+bool lw_nl_ifup(const char *name)
+{
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	struct ifreq ifr;
+	bool up;
+
+	if (fd < 0 || strlen(name) >= sizeof(ifr.ifr_name)) {
+		if (fd >= 0)
+			close(fd);
+		return false;
+	}
+	memset(&ifr, 0, sizeof(ifr));
+	memcpy(ifr.ifr_name, name, strlen(name));
+	up = ioctl(fd, SIOCGIFFLAGS, &ifr) == 0 && (ifr.ifr_flags & IFF_UP);
+	close(fd);
+	return up;
+}
+
+/*
  * The watched interface's index, 0 while it does not exist.  Asked of the kernel, not looked
  * up by name in the link cache: besides each interface the cache holds the AF_BRIDGE objects
  * the kernel sends on the same group for a bridge and its ports (same names), and one of a
@@ -82,7 +135,8 @@ static bool addr_of(struct nl_addr *a, struct lw_addr *out)
  */
 static int watched_index(const struct lw_nl *nl)
 {
-	return (int)if_nametoindex(nl->ifname);
+	return nl->sync ? ifindex_on(nl_socket_get_fd(nl->sync), nl->ifname)
+			: lw_nl_ifindex(nl->ifname);
 }
 
 /* The watched interface from the link cache, with a reference, or NULL. */

@@ -51,6 +51,14 @@ int lw_nl_port_of(struct lw_nl *nl, const struct lw_mac *mac, char *port);
 /* The MAC of a neighbour address, 0 or -ENOENT. */
 int lw_nl_mac_of(struct lw_nl *nl, const struct lw_addr *addr, struct lw_mac *mac);
 
+/*
+ * An interface's index asked of the kernel through a netlink socket (if_nametoindex() needs an
+ * AF_UNIX or AF_INET one), 0 when there is none (errno ENODEV) or on error.
+ */
+int lw_nl_ifindex(const char *name);
+/* The interface exists and is administratively up (asked the same way). */
+bool lw_nl_ifup(const char *name);
+
 /* The name of an interface from the link cache, 0 or -ENOENT.  name has IF_NAMESIZE bytes. */
 int lw_nl_ifname(struct lw_nl *nl, int ifindex, char *name);
 /*

@@ -39,6 +39,8 @@
 #define LW_BLOCK_SET_SIZE 65536 /* elements per set (the kernel refuses more) */
 #define LW_BLOCK_TIMEOUT_MAX (86400u * 365) /* longest element timeout, seconds */
 #define LW_BLOCK_BATCH_MAX (4u << 20) /* bytes of command text in one transaction */
+/* element changes gathered before a commit (bounded by the text limit of one transaction) */
+#define LW_BLOCK_PENDING_MAX 16384
 /*
  * Rows of the flagged table leakwatchd applies: those a person wrote (leakwatch flag, any
  * source but 'auto') and those the auto policy wrote, each up to its own cap, so that auto
@@ -119,7 +121,8 @@ int lw_block_nft_restore(struct lw_block_nft *n, char *err, size_t errlen);
 void lw_block_nft_close(struct lw_block_nft *n, bool keep);
 
 /*
- * Appends to the pending transaction; -E2BIG when it is full (commit first).  A delete
+ * Appends to the pending transaction; -E2BIG when it is full (LW_BLOCK_PENDING_MAX changes of
+ * one kind: commit first).  A delete
  * withdraws a pending add of the same element (the transaction sends deletes first, then
  * adds, so that a delete and re-add refreshes an element).
  */

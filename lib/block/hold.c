@@ -72,6 +72,8 @@ struct guard_shared {
 struct lw_hold {
 	lw_hold_fn fn;
 	void *user_data;
+	lw_hold_forward_fn forward; /* set: packets go to it, uninspected (lw_hold_set_forward) */
+	void *forward_data;
 	struct lw_decoder *dec;
 	struct lw_hold_stats st;
 	struct conn conns[LW_HOLD_MAX_CONNS];
@@ -419,6 +421,12 @@ static int on_queued(struct nfq_q_handle *qh, struct nfgenmsg *nfmsg, struct nfq
 	len = nfq_get_payload(nfa, &payload);
 	if (hw && ntohs(hw->hw_addrlen) == 6)
 		memcpy(mac.b, hw->hw_addr, 6);
+	if (h->forward) {
+		h->st.packets++;
+		h->forward(ntohl(ph->packet_id), payload, len > 0 ? (size_t)len : 0,
+			   hw && ntohs(hw->hw_addrlen) == 6 ? &mac : NULL, h->forward_data);
+		return 0;
+	}
 	if (len > 0)
 		v = lw_hold_inspect(h, payload, (size_t)len,
 				    hw && ntohs(hw->hw_addrlen) == 6 ? &mac : NULL, h->now);
@@ -587,6 +595,26 @@ fail:
 	h->qh = NULL;
 	h->nfq = NULL;
 	return r;
+}
+
+void lw_hold_set_forward(struct lw_hold *h, lw_hold_forward_fn fn, void *user_data)
+{
+	h->forward = fn;
+	h->forward_data = user_data;
+}
+
+int lw_hold_verdict(struct lw_hold *h, uint32_t packet_id, enum lw_hold_verdict v)
+{
+	if (!h->qh)
+		return -EBADF;
+	if (nfq_set_verdict(h->qh, packet_id, v == LW_HOLD_DROP ? NF_DROP : NF_ACCEPT, 0, NULL) <
+	    0) {
+		h->st.verdict_errors++;
+		return errno ? -errno : -EIO;
+	}
+	if (v == LW_HOLD_DROP)
+		h->st.dropped++;
+	return 0;
 }
 
 int lw_hold_fd(const struct lw_hold *h)

@@ -117,6 +117,19 @@ int lw_hold_fd(const struct lw_hold *h);
 /* Handles what is waiting (at most LW_HOLD_BATCH messages): number handled, or -errno. */
 int lw_hold_dispatch(struct lw_hold *h, lw_time_us now);
 
+/*
+ * Privilege separation: the queue's reader is not its inspector.  With a forward function set
+ * (before lw_hold_open_queue), lw_hold_dispatch hands each queued packet (its IP header on,
+ * src_mac NULL when the kernel gave none) to fn instead of inspecting it, and gives it no
+ * verdict: the caller sends one with lw_hold_verdict() (or the guard does, when the caller
+ * stalls).  fn must not keep ip.
+ */
+typedef void (*lw_hold_forward_fn)(uint32_t packet_id, const uint8_t *ip, size_t len,
+				   const struct lw_mac *src_mac, void *user_data);
+void lw_hold_set_forward(struct lw_hold *h, lw_hold_forward_fn fn, void *user_data);
+/* A forwarded packet's verdict.  0, or -errno (counted in verdict_errors). */
+int lw_hold_verdict(struct lw_hold *h, uint32_t packet_id, enum lw_hold_verdict v);
+
 void lw_hold_get_stats(const struct lw_hold *h, struct lw_hold_stats *out);
 
 /* --- the queue rules ------------------------------------------------------------------------ */

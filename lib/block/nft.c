@@ -254,9 +254,6 @@ void lw_block_cmd_flush_sets(struct lw_block_text *t, enum lw_block_family fam, 
 
 /* --- the table -------------------------------------------------------------------------- */
 
-/* Elements gathered before a commit; bounded by the text limit of one transaction. */
-#define NFT_PENDING_MAX 16384
-
 struct lw_block_nft {
 	struct nft_ctx *ctx;
 	enum lw_block_family fam;
@@ -382,9 +379,9 @@ int lw_block_nft_open(enum lw_block_family fam, const char *table, struct lw_blo
 		return -ENOMEM;
 	n->fam = fam;
 	snprintf(n->table, sizeof(n->table), "%s", table);
-	n->add = calloc(NFT_PENDING_MAX, sizeof(*n->add));
-	n->del = calloc(NFT_PENDING_MAX, sizeof(*n->del));
-	n->add_timeout = calloc(NFT_PENDING_MAX, sizeof(*n->add_timeout));
+	n->add = calloc(LW_BLOCK_PENDING_MAX, sizeof(*n->add));
+	n->del = calloc(LW_BLOCK_PENDING_MAX, sizeof(*n->del));
+	n->add_timeout = calloc(LW_BLOCK_PENDING_MAX, sizeof(*n->add_timeout));
 	n->ctx = nft_ctx_new(NFT_CTX_DEFAULT);
 	if (!n->add || !n->del || !n->add_timeout || !n->ctx) {
 		lw_block_nft_close(n, true);
@@ -431,7 +428,7 @@ int lw_block_nft_add(struct lw_block_nft *n, const struct lw_block_elem *e, uint
 {
 	if (e->addr.family != 4 && e->addr.family != 6)
 		return -EINVAL;
-	if (n->n_add >= NFT_PENDING_MAX)
+	if (n->n_add >= LW_BLOCK_PENDING_MAX)
 		return -E2BIG;
 	n->add[n->n_add] = *e;
 	n->add_timeout[n->n_add++] = timeout_s;
@@ -460,7 +457,7 @@ int lw_block_nft_del(struct lw_block_nft *n, const struct lw_block_elem *e)
 			i++;
 		}
 	}
-	if (n->n_del >= NFT_PENDING_MAX)
+	if (n->n_del >= LW_BLOCK_PENDING_MAX)
 		return -E2BIG;
 	n->del[n->n_del++] = *e;
 	return 0;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "ap/hostapd.h"
+#include "block/layout.h"
 #include "block/privmsg.h"
 #include "block/watch.h"
 
@@ -23,6 +24,7 @@ static size_t kind_size(unsigned kind)
 	case LW_PRIV_WATCH_SYNC:
 	case LW_PRIV_NFT_FLUSH:
 	case LW_PRIV_HOSTAPD_START:
+	case LW_PRIV_BRNF:
 		return HDR;
 	case LW_PRIV_RULES_INSTALL:
 	case LW_PRIV_RULES_REMOVE:
@@ -40,6 +42,10 @@ static size_t kind_size(unsigned kind)
 		return BODY(settled);
 	case LW_PRIV_HOSTAPD_EVENT:
 		return BODY(hostapd);
+	case LW_PRIV_RESOLVE:
+		return BODY(resolve);
+	case LW_PRIV_RESOLVED:
+		return BODY(resolved);
 	}
 	return 0;
 }
@@ -142,7 +148,9 @@ int lw_privmsg_decode(const void *buf, size_t len, struct lw_privmsg *out)
 			return -EBADMSG;
 		break;
 	case LW_PRIV_REPLY:
-		if (out->u.reply.via > LW_HOLD_VIA_XTABLES ||
+		if (out->u.reply.via > LW_HOLD_VIA_XTABLES || out->u.reply.v6 > 1 ||
+		    out->u.reply.nft_tried > 1 || out->u.reply.nft_refused > 1 ||
+		    out->u.reply.brnf > LW_BRNF_CALL6_OFF || out->u.reply.fixed > 1 ||
 		    !text_ok(out->u.reply.text, sizeof(out->u.reply.text), true))
 			return -EBADMSG;
 		break;
@@ -158,6 +166,19 @@ int lw_privmsg_decode(const void *buf, size_t len, struct lw_privmsg *out)
 		if (out->u.hostapd.type > LW_HOSTAPD_DETACHED ||
 		    !text_ok(out->u.hostapd.ifname, sizeof(out->u.hostapd.ifname), false))
 			return -EBADMSG;
+		break;
+	case LW_PRIV_RESOLVE:
+		if (!text_ok(out->u.resolve.name, sizeof(out->u.resolve.name), false))
+			return -EBADMSG;
+		break;
+	case LW_PRIV_RESOLVED:
+		if (out->u.resolved.n > LW_PRIVMSG_RESOLVE_ADDRS ||
+		    !text_ok(out->u.resolved.error, sizeof(out->u.resolved.error), true))
+			return -EBADMSG;
+		for (uint32_t i = 0; i < out->u.resolved.n; i++)
+			if (out->u.resolved.addrs[i].family != 4 &&
+			    out->u.resolved.addrs[i].family != 6)
+				return -EBADMSG;
 		break;
 	}
 	return 0;
@@ -199,6 +220,7 @@ enum lw_privmsg_refusal lw_privmsg_validate(const struct lw_privmsg *m,
 	case LW_PRIV_HOSTAPD_START:
 	case LW_PRIV_VERDICT:
 	case LW_PRIV_NOTIFY:
+	case LW_PRIV_BRNF:
 		return LW_PRIV_OK;
 	}
 	return LW_PRIV_REFUSED_KIND; /* what only the privileged side sends */
@@ -233,7 +255,10 @@ const char *lw_privmsg_kind_str(unsigned kind)
 					"held",
 					"watch-elem",
 					"watch-settled",
-					"hostapd-event"};
+					"hostapd-event",
+					"brnf",
+					"resolve",
+					"resolved"};
 
 	return kind < LW_ARRAY_SIZE(s) ? s[kind] : "?";
 }

@@ -12,6 +12,9 @@
  *
  * No message carries command text: the privileged side builds every nft command itself from
  * the fields (an element, a family, the rule kinds of lw_hold_rules).
+ *
+ * The same format carries the parser's name lookups to the resolver helper (LW_PRIV_RESOLVE,
+ * answered by LW_PRIV_RESOLVED), a process of its own that does nothing else.
  */
 #ifndef LW_BLOCK_PRIVMSG_H
 #define LW_BLOCK_PRIVMSG_H
@@ -28,6 +31,9 @@
 #define LW_PRIVMSG_HELD_MAX 65535 /* bytes of a held packet (NFQUEUE copies up to 0xffff) */
 #define LW_PRIVMSG_IFNAME_MAX 32
 #define LW_PRIVMSG_STATUS_MAX 128 /* an sd_notify STATUS= text */
+#define LW_PRIVMSG_NAME_MAX 256 /* a name to look up (LW_DNS_NAME_MAX) */
+#define LW_PRIVMSG_RESOLVE_ADDRS 32 /* addresses of one lookup (LW_BLOCK_RESOLVE_ADDRS) */
+#define LW_PRIVMSG_ERROR_MAX 128 /* a lookup's error text */
 
 enum lw_privmsg_kind {
 	/* parser -> privileged, answered by LW_PRIV_REPLY (the call channel) */
@@ -53,6 +59,11 @@ enum lw_privmsg_kind {
 	LW_PRIV_WATCH_ELEM, /* the kernel added or deleted an element of a set of ours */
 	LW_PRIV_WATCH_SETTLED, /* the watch drained a transaction: what is missing now */
 	LW_PRIV_HOSTAPD_EVENT, /* struct lw_hostapd_event */
+	/* parser -> privileged, a call: bridge-nf-call-* set back to 1 where it is 0 (reply: brnf) */
+	LW_PRIV_BRNF,
+	/* parser -> resolver helper: look a name up; answered by LW_PRIV_RESOLVED (same seq) */
+	LW_PRIV_RESOLVE,
+	LW_PRIV_RESOLVED,
 	LW_PRIV_KIND_END,
 };
 
@@ -103,11 +114,11 @@ struct lw_privmsg_notify {
 };
 
 struct lw_privmsg_reply {
-	int32_t status; /* 0 or -errno */
+	int32_t status; /* 0 or -errno (NFT_RESTORE: 1 when the table was made afresh) */
 	uint32_t via; /* RULES_INSTALL: enum lw_hold_via */
 	uint8_t v6, nft_tried, nft_refused; /* RULES_INSTALL */
-	uint8_t watching; /* NFT_OPEN: the watch is open */
-	char text[LW_PRIVMSG_TEXT_MAX];
+	uint8_t brnf, fixed; /* BRNF: enum lw_brnf; whether a value was set back */
+	char text[LW_PRIVMSG_TEXT_MAX]; /* an error; NFT_FLOWTABLES: the listing */
 };
 
 struct lw_privmsg_held {
@@ -131,6 +142,20 @@ struct lw_privmsg_hostapd {
 	char ifname[LW_PRIVMSG_IFNAME_MAX];
 };
 
+struct lw_privmsg_resolve {
+	char name[LW_PRIVMSG_NAME_MAX];
+};
+
+struct lw_privmsg_resolved {
+	int32_t status; /* 0 or getaddrinfo's EAI_* code */
+	uint32_t n; /* addresses (unique, in getaddrinfo's order) */
+	struct {
+		uint8_t family; /* 4 or 6 */
+		uint8_t addr[16];
+	} addrs[LW_PRIVMSG_RESOLVE_ADDRS];
+	char error[LW_PRIVMSG_ERROR_MAX]; /* gai_strerror() when status */
+};
+
 struct lw_privmsg {
 	struct lw_privmsg_hdr h;
 	union {
@@ -143,6 +168,8 @@ struct lw_privmsg {
 		struct lw_privmsg_held held;
 		struct lw_privmsg_settled settled;
 		struct lw_privmsg_hostapd hostapd;
+		struct lw_privmsg_resolve resolve;
+		struct lw_privmsg_resolved resolved;
 	} u;
 };
 
@@ -171,7 +198,10 @@ enum lw_privmsg_refusal {
 	LW_PRIV_REFUSED_VALUE, /* a timeout, queue number or rule kind out of bounds */
 };
 
-/* Whether the privileged side may act on a decoded message from the parser. */
+/*
+ * Whether the privileged side may act on a decoded message from the parser (a lookup is not
+ * for it: LW_PRIV_REFUSED_KIND; the resolver helper takes LW_PRIV_RESOLVE only).
+ */
 enum lw_privmsg_refusal lw_privmsg_validate(const struct lw_privmsg *m,
 					    const struct lw_privmsg_policy *p);
 const char *lw_privmsg_refusal_str(enum lw_privmsg_refusal r);

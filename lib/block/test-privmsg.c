@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "lw-test.h"
+#include "block/layout.h"
 #include "block/privmsg.h"
 
 static struct lw_block_guard guard;
@@ -182,6 +183,47 @@ static void test_framing(void)
 	free(out);
 }
 
+static void test_lookups(void)
+{
+	struct lw_privmsg *m = calloc(1, sizeof(*m)), *out = calloc(1, sizeof(*out));
+
+	/* a name for the resolver helper: not for the privileged side */
+	lw_privmsg_init(m, LW_PRIV_RESOLVE, 4);
+	snprintf(m->u.resolve.name, sizeof(m->u.resolve.name), "tracker.example");
+	LW_CHECK_INT(roundtrip(m, out), LW_PRIV_REFUSED_KIND);
+	LW_CHECK_STR(out->u.resolve.name, "tracker.example");
+	m->u.resolve.name[0] = '\0';
+	LW_CHECK_INT(lw_privmsg_decode(m, lw_privmsg_size(m), out), -EBADMSG);
+	memset(m->u.resolve.name, 'a', sizeof(m->u.resolve.name));
+	LW_CHECK_INT(lw_privmsg_decode(m, lw_privmsg_size(m), out), -EBADMSG);
+	/* its answer: at most LW_PRIVMSG_RESOLVE_ADDRS addresses, each of a family */
+	lw_privmsg_init(m, LW_PRIV_RESOLVED, 4);
+	memset(&m->u.resolved, 0, sizeof(m->u.resolved));
+	m->u.resolved.n = 1;
+	m->u.resolved.addrs[0].family = 4;
+	LW_CHECK_INT(lw_privmsg_decode(m, lw_privmsg_size(m), out), 0);
+	m->u.resolved.n = 2;
+	LW_CHECK_INT(lw_privmsg_decode(m, lw_privmsg_size(m), out), -EBADMSG);
+	m->u.resolved.n = LW_PRIVMSG_RESOLVE_ADDRS + 1;
+	LW_CHECK_INT(lw_privmsg_decode(m, lw_privmsg_size(m), out), -EBADMSG);
+	/* br_netfilter: a call without a body; its reply's fields in range */
+	lw_privmsg_init(m, LW_PRIV_BRNF, 5);
+	LW_CHECK_INT(roundtrip(m, out), LW_PRIV_OK);
+	lw_privmsg_init(m, LW_PRIV_REPLY, 5);
+	memset(&m->u.reply, 0, sizeof(m->u.reply));
+	m->u.reply.brnf = LW_BRNF_CALL6_OFF;
+	m->u.reply.fixed = 1;
+	LW_CHECK_INT(lw_privmsg_decode(m, lw_privmsg_size(m), out), 0);
+	m->u.reply.brnf = LW_BRNF_CALL6_OFF + 1;
+	LW_CHECK_INT(lw_privmsg_decode(m, lw_privmsg_size(m), out), -EBADMSG);
+	m->u.reply.brnf = 0;
+	m->u.reply.v6 = 2;
+	LW_CHECK_INT(lw_privmsg_decode(m, lw_privmsg_size(m), out), -EBADMSG);
+	LW_CHECK_STR(lw_privmsg_kind_str(LW_PRIV_RESOLVED), "resolved");
+	free(m);
+	free(out);
+}
+
 int main(void)
 {
 	struct lw_prefix lan;
@@ -195,5 +237,6 @@ int main(void)
 	LW_TEST(test_elements);
 	LW_TEST(test_tables);
 	LW_TEST(test_framing);
+	LW_TEST(test_lookups);
 	return lw_test_end();
 }
