@@ -24,8 +24,8 @@
 #include "ap/oui.h"
 #include "ap/station.h"
 #include "log.h"
+#include "privc.h"
 
-#define TICK_MS 250 /* hostapd retries, pings and timeouts */
 #define START_SLACK 5.0 /* seconds a listed station's start may differ from the open row's */
 
 /* --- device facts ------------------------------------------------------------------------ */
@@ -142,7 +142,7 @@ struct lw_ap {
 	struct lw_loop *loop;
 	struct lw_devinfo *devinfo;
 	struct lw_ap_hooks hooks;
-	struct lw_hostapd *hostapd;
+	bool hostapd; /* followed (by the privileged process: privc.h) */
 	struct lw_nl *nl;
 	struct lw_station_dump *stations;
 	double stations_ts; /* the time of the round being received */
@@ -159,14 +159,6 @@ static double wall(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static lw_time_us mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (lw_time_us)ts.tv_sec * LW_USEC_PER_SEC + ts.tv_nsec / 1000;
 }
 
 static struct session *session_find(struct lw_ap *ap, const struct lw_mac *mac, const char *ifname)
@@ -334,22 +326,6 @@ static void on_hostapd(const struct lw_hostapd_event *ev, void *user_data)
 				ap->sessions[i].lost_at = now;
 		return;
 	}
-}
-
-static void on_hostapd_fd(int fd, unsigned events, void *user_data)
-{
-	struct lw_ap *ap = user_data;
-
-	(void)fd;
-	(void)events;
-	lw_hostapd_dispatch(ap->hostapd, mono());
-}
-
-static void on_tick(void *user_data)
-{
-	struct lw_ap *ap = user_data;
-
-	lw_hostapd_tick(ap->hostapd, mono());
 }
 
 /* --- netlink ----------------------------------------------------------------------------- */
@@ -612,21 +588,15 @@ int lw_ap_new(const struct lw_config *cfg, struct lw_store *store, struct lw_loo
 			devinfo->nl = ap->nl;
 	}
 	if (cfg->ap_enabled) {
-		struct lw_hostapd_config hc = {.ctrl_dir = cfg->hostapd_ctrl_dir};
-
-		r = lw_hostapd_new(&hc, on_hostapd, ap, &ap->hostapd);
-		if (r == 0) {
-			r = lw_loop_add_fd(loop, lw_hostapd_fd(ap->hostapd), on_hostapd_fd, ap);
-			if (r >= 0)
-				r = lw_loop_add_timer(loop, TICK_MS, on_tick, ap);
-		}
+		/* the privileged process follows hostapd's control sockets; events come here */
+		r = lw_privc_hostapd_start(on_hostapd, ap);
 		if (r < 0) {
 			lw_log_error("hostapd control interface %s: %s", cfg->hostapd_ctrl_dir,
 				     strerror(-r));
 			lw_ap_free(ap);
 			return r;
 		}
-		lw_hostapd_tick(ap->hostapd, mono()); /* the sockets already there, at once */
+		ap->hostapd = true;
 	}
 	*out = ap;
 	return 0;
@@ -644,25 +614,14 @@ void lw_ap_free(struct lw_ap *ap)
 		if (ap->sessions[i].used)
 			session_close(ap, &ap->sessions[i],
 				      ap->sessions[i].lost_at ? ap->sessions[i].lost_at : now);
-	if (ap->hostapd) {
-		struct lw_hostapd_stats hs;
-
-		lw_hostapd_get_stats(ap->hostapd, &hs);
-		if (hs.malformed || hs.failures)
-			lw_log_info(
-				"hostapd: %llu station events, %llu malformed lines ignored, %llu "
-				"connection failures",
-				(unsigned long long)hs.events, (unsigned long long)hs.malformed,
-				(unsigned long long)hs.failures);
-		lw_loop_remove_fd(ap->loop, lw_hostapd_fd(ap->hostapd));
-	}
+	if (ap->hostapd)
+		lw_privc_hostapd_stop(); /* its counts are logged by the privileged process */
 	stations_stop(ap);
 	if (ap->nl)
 		lw_loop_remove_fd(ap->loop, lw_nl_fd(ap->nl));
 	/* the pipeline writes devices after this (its last flows): no ports from here on */
 	if (ap->devinfo && ap->devinfo->nl == ap->nl)
 		ap->devinfo->nl = NULL;
-	lw_hostapd_free(ap->hostapd);
 	lw_nl_free(ap->nl);
 	free(ap);
 }

@@ -3,7 +3,8 @@
  * Private to daemon/block.c (blocking policy: flags, addresses, lookups, holds' verdicts) and
  * daemon/block-kernel.c (the kernel's side: what is changed behind leakwatch's back, the AP's
  * layout and the table's family, the queue path, br_netfilter, and the report of all that in
- * meta and the log).  Both run on the event loop's thread.
+ * meta and the log).  Both run on the event loop's thread, in the parser: the table, its watch,
+ * the queue and br_netfilter are the privileged process's, reached through privc.h.
  */
 #ifndef LW_DAEMON_BLOCK_INT_H
 #define LW_DAEMON_BLOCK_INT_H
@@ -19,6 +20,7 @@
 #include "block/layout.h"
 #include "block/watch.h"
 #include "blockenv.h"
+#include "privc.h"
 #include "proto/dns.h"
 
 #define ELEM_BUCKETS 16384
@@ -150,7 +152,7 @@ struct lw_block {
 	uint32_t auto_expire; /* s an auto flag lasts; 0 = never */
 	uint32_t auto_per_hour; /* auto flags one device may cause in an hour */
 	struct auto_rate auto_rates[AUTO_RATE_DEVICES];
-	struct lw_block_nft *nft;
+	struct lw_privc_nft *nft; /* the table, in the privileged process (privc.h) */
 	/* the flagged table */
 	sqlite3 *db;
 	sqlite3_stmt *q_version, *q_rows;
@@ -186,9 +188,8 @@ struct lw_block {
 	struct worker *w;
 	struct result taken[LW_BLOCK_JOBS];
 	/* the kernel's side of the table (changes behind our back) */
-	struct lw_block_watch *watch;
+	struct lw_privc_watch *watch;
 	bool kernel_dirty; /* elements were taken out of the sets since the last check */
-	bool watch_error_logged;
 	double repair_retry_at; /* a repair failed: not tried again before (monotonic s) */
 	double repair_log_window;
 	unsigned repair_logged;
@@ -221,7 +222,7 @@ void block_resync(struct lw_block *b);
 
 /* block-kernel.c: changes behind leakwatch's back */
 void block_on_watch_elem(enum lw_watch_elem_op op, const struct lw_block_elem *k, void *user_data);
-void block_on_watch_fd(int fd, unsigned events, void *user_data);
+void block_on_watch_settled(void *user_data);
 void block_watch_read(struct lw_block *b);
 
 /* block-kernel.c: what blocking relies on (layout, family, queue path, br_netfilter) */

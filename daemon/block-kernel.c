@@ -92,7 +92,7 @@ static void repair_failed(struct lw_block *b, const char *what, const char *err,
  */
 static void check_kernel(struct lw_block *b)
 {
-	unsigned tbl = lw_block_watch_table_state(b->watch), hold = 0;
+	unsigned tbl = lw_privc_watch_table_state(b->watch), hold = 0;
 	const char *hold_fam = "?";
 	char err[256] = "", what[512] = "", a[LW_ADDR_STRLEN];
 	double t0 = block_mono_now(), now;
@@ -102,23 +102,23 @@ static void check_kernel(struct lw_block *b)
 	if (b->repair_retry_at && t0 < b->repair_retry_at)
 		return;
 	if (b->rules_on)
-		hold = lw_block_watch_hold_state(b->watch, &b->rules, &hold_fam);
+		hold = lw_privc_watch_hold_state(b->watch, &hold_fam);
 	if (!tbl && !hold && !b->kernel_dirty)
 		return;
 	b->repair_retry_at = 0;
-	if (tbl && lw_block_nft_restore(b->nft, err, sizeof(err)) < 0) {
+	if (tbl && lw_privc_nft_restore(b->nft, err, sizeof(err)) < 0) {
 		describe_table(b, tbl, what, sizeof(what));
 		repair_failed(b, what, err, t0);
 		return; /* no set to put addresses in */
 	}
-	if (hold && lw_hold_rules_install(&b->rules, b->nft, err, sizeof(err)) < 0) {
+	if (hold && lw_privc_rules_install(&b->rules, err, sizeof(err)) < 0) {
 		snprintf(what, sizeof(what), "the queue rules' table %s %s_hold deleted or changed",
 			 hold_fam, b->table);
 		repair_failed(b, what, err, t0);
 		hold = 0; /* the addresses still go back */
 	}
 	/* what the kernel holds now, exactly; when that cannot be read, every address goes back */
-	if ((tbl || hold) && lw_block_watch_sync(b->watch, err, sizeof(err)) < 0)
+	if ((tbl || hold) && lw_privc_watch_sync(b->watch, err, sizeof(err)) < 0)
 		block_on_watch_elem(LW_WATCH_ALL_GONE, NULL, b);
 	b->kernel_dirty = false;
 	now = block_mono_now();
@@ -155,21 +155,12 @@ static void check_kernel(struct lw_block *b)
 
 void block_watch_read(struct lw_block *b)
 {
-	int r = lw_block_watch_read(b->watch);
-
-	if (r == LW_WATCH_SETTLED) {
+	if (lw_privc_watch_read(b->watch) == LW_WATCH_SETTLED)
 		check_kernel(b);
-	} else if (r < 0 && !b->watch_error_logged) {
-		lw_log_warning("blocking: reading nftables notifications: %s (retrying)",
-			       strerror(-r));
-		b->watch_error_logged = true;
-	}
 }
 
-void block_on_watch_fd(int fd, unsigned events, void *user_data)
+void block_on_watch_settled(void *user_data)
 {
-	(void)fd;
-	(void)events;
 	block_watch_read(user_data);
 }
 
@@ -213,7 +204,7 @@ void block_env_report(struct lw_block *b)
 	char text[ENV_TEXT_MAX], probs[ENV_TEXT_MAX], *line, *save = NULL;
 
 	if (b->watch)
-		h->table_ok = lw_block_watch_table_state(b->watch) == 0;
+		h->table_ok = lw_privc_watch_table_state(b->watch) == 0;
 	h->brnf = lw_block_health_needs_brnf(h) ? h->brnf : LW_BRNF_NOT_NEEDED;
 	snprintf(text, sizeof(text), "%s", lw_layout_str(h->layout));
 	put_meta(b, 0, text);
@@ -247,37 +238,28 @@ void block_env_report(struct lw_block *b)
  */
 static int switch_family(struct lw_block *b, enum lw_block_family fam)
 {
-	struct lw_block_nft *n = NULL;
+	struct lw_privc_nft *n = NULL;
 	char err[256] = "";
 	int r;
 
-	r = lw_block_nft_open(fam, b->table, &n, err, sizeof(err));
+	r = lw_privc_nft_open(fam, b->table, &n, err, sizeof(err));
 	if (r < 0) {
 		lw_log_warning("blocking: cannot create table %s %s: %s; staying with %s",
 			       lw_block_family_str(fam), b->table, err[0] ? err : strerror(-r),
 			       lw_block_family_str(b->fam));
 		return r;
 	}
-	if (b->watch) {
-		lw_loop_remove_fd(b->loop, lw_block_watch_fd(b->watch));
-		lw_block_watch_close(b->watch);
-		b->watch = NULL;
-	}
-	lw_block_nft_close(b->nft, false);
+	lw_privc_watch_close(b->watch);
+	b->watch = NULL;
+	lw_privc_nft_close(b->nft, false); /* moved: the privileged process deleted it */
 	b->nft = n;
 	lw_log_info("blocking: moved table %s %s to %s %s (layout %s: %s)",
 		    lw_block_family_str(b->fam), b->table, lw_block_family_str(fam), b->table,
 		    lw_layout_str(b->health.layout), b->layout_why);
 	b->fam = fam;
 	b->health.family = fam;
-	if (lw_block_watch_open(fam, b->table, block_on_watch_elem, b, &b->watch, err,
-				sizeof(err)) == 0) {
-		if (lw_loop_add_fd(b->loop, lw_block_watch_fd(b->watch), block_on_watch_fd, b) <
-		    0) {
-			lw_block_watch_close(b->watch);
-			b->watch = NULL;
-		}
-	}
+	lw_privc_watch_open(block_on_watch_elem, block_on_watch_settled, b, &b->watch, err,
+			    sizeof(err));
 	block_resync(b);
 	b->health.table_ok = true;
 	return 0;
@@ -311,7 +293,7 @@ void block_env_flowtables(struct lw_block *b)
 	char out[4096];
 
 	/* a change shows in env_report's problems (logged when it appears and when it goes) */
-	if (b->nft && lw_block_nft_list(b->nft, "list flowtables", out, sizeof(out)) == 0)
+	if (b->nft && lw_privc_nft_flowtables(b->nft, out, sizeof(out)) == 0)
 		lw_layout_flowtables(out, b->health.flowtable, sizeof(b->health.flowtable));
 }
 
@@ -323,7 +305,8 @@ void block_env_brnf(struct lw_block *b)
 		b->health.brnf = LW_BRNF_NOT_NEEDED;
 		return;
 	}
-	b->health.brnf = lw_blockenv_brnf(true, &fixed);
+	/* the privileged process sets bridge-nf-call-* back (the parser may not write /proc/sys) */
+	b->health.brnf = lw_privc_brnf(&fixed);
 	b->health.brnf_set |= fixed;
 }
 

@@ -33,7 +33,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -341,7 +340,7 @@ static void hold_addr(struct lw_block *b, struct flag *f, const struct lw_addr *
 	fresh = e->kernel_until <= now;
 	if (!fresh && until <= e->kernel_until + REFRESH_SLACK)
 		return;
-	if (lw_block_nft_add(b->nft, &e->key, block_timeout_from(until, now)) < 0)
+	if (lw_privc_nft_add(b->nft, &e->key, block_timeout_from(until, now)) < 0)
 		return;
 	if (until > e->kernel_until)
 		e->kernel_until = until;
@@ -366,7 +365,7 @@ static void release_pair(struct lw_block *b, struct flag *f, size_t i, const cha
 	if (--e->refs)
 		return;
 	if (e->kernel_until > now + 0.5) {
-		lw_block_nft_del(b->nft, &e->key);
+		lw_privc_nft_del(b->nft, &e->key);
 		record(b, e, f->domain, 0, why, "remove");
 	} else {
 		record(b, e, f->domain, 0, "expired", "remove");
@@ -380,9 +379,9 @@ void block_commit(struct lw_block *b)
 	char err[256] = "";
 	double now;
 
-	if (!lw_block_nft_pending(b->nft))
+	if (!lw_privc_nft_pending(b->nft))
 		return;
-	if (lw_block_nft_commit(b->nft, err, sizeof(err)) == 0)
+	if (lw_privc_nft_commit(b->nft, err, sizeof(err)) == 0)
 		return;
 	b->commit_errors++;
 	b->synced = false; /* rebuild the sets from what we know at the next tick */
@@ -400,9 +399,9 @@ void block_commit(struct lw_block *b)
  */
 void block_queue_add(struct lw_block *b, const struct lw_block_elem *k, uint32_t timeout)
 {
-	if (lw_block_nft_add(b->nft, k, timeout) == -E2BIG) {
+	if (lw_privc_nft_add(b->nft, k, timeout) == -E2BIG) {
 		block_commit(b);
-		lw_block_nft_add(b->nft, k, timeout);
+		lw_privc_nft_add(b->nft, k, timeout);
 	}
 }
 
@@ -417,7 +416,7 @@ void block_resync(struct lw_block *b)
 	size_t i;
 
 	b->synced = true; /* a refused commit on the way clears it again */
-	lw_block_nft_flush_sets(b->nft);
+	lw_privc_nft_flush_sets(b->nft);
 	for (i = 0; i < ELEM_BUCKETS; i++) {
 		struct elem *e;
 
@@ -514,14 +513,14 @@ static void update_hold_rules(struct lw_block *b)
 		return;
 	}
 	if (!want) {
-		lw_hold_rules_remove(&b->rules, b->nft);
+		lw_privc_rules_remove(&b->rules);
 		b->rules_on = false;
 		b->health.rules_on = false;
 		lw_log_info("nothing flagged: DNS answers and new connections no longer held");
 		block_env_report(b);
 		return;
 	}
-	if (lw_hold_rules_install(&b->rules, b->nft, err, sizeof(err)) < 0) {
+	if (lw_privc_rules_install(&b->rules, err, sizeof(err)) < 0) {
 		if (!b->rules_failed_logged)
 			lw_log_warning("blocking without holding packets: %s", err);
 		b->rules_failed_logged = true;
@@ -791,38 +790,11 @@ static void poll_table(struct lw_block *b)
 
 /* --- the worker ------------------------------------------------------------------------------ */
 
+/* getaddrinfo() in the resolver process: the parser may open no AF_INET socket */
 static void do_resolve(struct result *res)
 {
-	struct addrinfo hints, *ai = NULL, *p;
-	int r;
-
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM; /* one entry per address */
-	r = getaddrinfo(res->domain, NULL, &hints, &ai);
-	if (r != 0) {
-		res->status = r;
-		snprintf(res->error, sizeof(res->error), "%s", gai_strerror(r));
-		return;
-	}
-	for (p = ai; p && res->n < LW_BLOCK_RESOLVE_ADDRS; p = p->ai_next) {
-		struct lw_addr a;
-		size_t k;
-
-		if (p->ai_family == AF_INET)
-			lw_addr_from_v4(
-				&a, (const uint8_t *)&((struct sockaddr_in *)p->ai_addr)->sin_addr);
-		else if (p->ai_family == AF_INET6)
-			lw_addr_from_v6(&a, ((struct sockaddr_in6 *)p->ai_addr)->sin6_addr.s6_addr);
-		else
-			continue;
-		for (k = 0; k < res->n; k++)
-			if (lw_addr_eq(&res->addrs[k], &a))
-				break;
-		if (k == res->n)
-			res->addrs[res->n++] = a;
-	}
-	freeaddrinfo(ai);
+	res->status = lw_privc_resolve(res->domain, res->addrs, LW_BLOCK_RESOLVE_ADDRS, &res->n,
+				       res->error, sizeof(res->error));
 }
 
 static void do_insert(struct worker *w, const struct job *j, struct result *res)
@@ -1087,15 +1059,6 @@ static void on_tick(void *user_data)
 		block_watch_read(b);
 	block_env_tick(b);
 	report_policy(b);
-}
-
-static void on_hold_fd(int fd, unsigned events, void *user_data)
-{
-	struct lw_block *b = user_data;
-
-	(void)fd;
-	(void)events;
-	lw_hold_dispatch(b->hold, (lw_time_us)(block_wall_now() * LW_USEC_PER_SEC));
 }
 
 static const char *source_reason(enum lw_name_source s)
@@ -1465,7 +1428,7 @@ int lw_block_start(const struct lw_config *cfg, struct lw_loop *loop, struct lw_
 	b->health.want_path = b->rules.path;
 	b->health.hold_dns = b->hold_dns;
 	b->health.hold_hello = b->hold_hello;
-	r = lw_block_nft_open(b->fam, b->table, &b->nft, e2, sizeof(e2));
+	r = lw_privc_nft_open(b->fam, b->table, &b->nft, e2, sizeof(e2));
 	if (r < 0) {
 		if (r == -EPERM || r == -EACCES)
 			snprintf(err, errlen,
@@ -1479,7 +1442,7 @@ int lw_block_start(const struct lw_config *cfg, struct lw_loop *loop, struct lw_
 	}
 	b->health.table_ok = true;
 	block_env_flowtables(b);
-	r = lw_block_watch_open(b->fam, b->table, block_on_watch_elem, b, &b->watch, e2,
+	r = lw_privc_watch_open(block_on_watch_elem, block_on_watch_settled, b, &b->watch, e2,
 				sizeof(e2));
 	if (r < 0)
 		lw_log_warning("blocking: %s; what is removed from table %s %s behind leakwatch's "
@@ -1495,8 +1458,6 @@ int lw_block_start(const struct lw_config *cfg, struct lw_loop *loop, struct lw_
 		goto fail;
 	}
 	if (lw_loop_add_fd(loop, b->w->efd, on_worker, b) < 0 ||
-	    (b->watch &&
-	     lw_loop_add_fd(loop, lw_block_watch_fd(b->watch), block_on_watch_fd, b) < 0) ||
 	    (b->env && lw_loop_add_fd(loop, lw_blockenv_fd(b->env), block_on_env_fd, b) < 0) ||
 	    lw_loop_add_timer(loop, LW_BLOCK_POLL_MS, on_tick, b) < 0) {
 		r = -ENOSPC;
@@ -1508,11 +1469,11 @@ int lw_block_start(const struct lw_config *cfg, struct lw_loop *loop, struct lw_
 		b->rules.queue = (uint16_t)cfg->block_queue_num;
 		b->rules.what = (b->hold_dns ? LW_HOLD_RULES_DNS : 0) |
 				(b->hold_hello ? LW_HOLD_RULES_HELLO : 0);
+		/* the privileged process reads the queue; held packets come here to be read */
 		b->hold = lw_hold_new(on_held, b);
-		if (b->hold)
-			lw_hold_set_guard_ms(b->hold, (unsigned)cfg->block_hold_stall_ms);
-		if (!b->hold || lw_hold_open_queue(b->hold, b->rules.queue, e2, sizeof(e2)) < 0 ||
-		    lw_loop_add_fd(loop, lw_hold_fd(b->hold), on_hold_fd, b) < 0) {
+		if (!b->hold ||
+		    lw_privc_queue_open(b->hold, &b->rules, (unsigned)cfg->block_hold_stall_ms, e2,
+					sizeof(e2)) < 0) {
 			lw_log_warning("blocking without holding packets: %s",
 				       e2[0] ? e2 : "out of memory");
 			lw_hold_free(b->hold);
@@ -1521,11 +1482,9 @@ int lw_block_start(const struct lw_config *cfg, struct lw_loop *loop, struct lw_
 	}
 	b->health.hold_queue_ok = b->hold != NULL;
 	if (b->hold) {
-		/* held packets never wait behind a capture burst */
-		lw_loop_set_urgent(loop, lw_hold_fd(b->hold));
 		/* which queue path this kernel takes, known now rather than at the first flag */
 		e2[0] = '\0';
-		if (lw_hold_rules_install(&b->rules, b->nft, e2, sizeof(e2)) < 0) {
+		if (lw_privc_rules_install(&b->rules, e2, sizeof(e2)) < 0) {
 			lw_log_warning("blocking: the queue rules cannot be installed (queue_path "
 				       "%s): %s",
 				       cfg->block_queue_path, e2);
@@ -1533,7 +1492,7 @@ int lw_block_start(const struct lw_config *cfg, struct lw_loop *loop, struct lw_
 		} else {
 			/* back when something is flagged */
 			b->health.via = b->rules.via;
-			lw_hold_rules_remove(&b->rules, b->nft);
+			lw_privc_rules_remove(&b->rules);
 		}
 		e2[0] = '\0';
 	}
@@ -1564,12 +1523,12 @@ void lw_block_stop(struct lw_block *b)
 	if (!b)
 		return;
 	/* first: what follows is this daemon's own doing */
-	lw_block_watch_close(b->watch);
+	lw_privc_watch_close(b->watch);
 	b->watch = NULL;
 	lw_blockenv_free(b->env);
 	b->env = NULL;
 	if (b->rules_on)
-		lw_hold_rules_remove(&b->rules, b->nft);
+		lw_privc_rules_remove(&b->rules);
 	if (b->hold) {
 		struct lw_hold_stats hs;
 
@@ -1579,15 +1538,11 @@ void lw_block_stop(struct lw_block *b)
 				    "connection starts dropped",
 				    (unsigned long long)hs.packets, (unsigned long long)b->held_dns,
 				    (unsigned long long)b->dropped_starts);
-		if (hs.guard_stalls)
-			lw_log_info("the daemon stalled %llu times with packets held: %llu passed "
-				    "uninspected",
-				    (unsigned long long)hs.guard_stalls,
-				    (unsigned long long)hs.guard_released);
+		lw_privc_queue_close();
 		lw_hold_free(b->hold);
 	}
 	worker_stop(b->w);
-	if (b->nft && !b->keep_table) {
+	if (b->nft && !b->keep_table && !lw_privc_handing_over()) {
 		/* the table goes: every element leaves the sets */
 		for (i = 0; i < b->n_flags; i++) {
 			struct flag *f = b->flags[i];
@@ -1605,7 +1560,7 @@ void lw_block_stop(struct lw_block *b)
 		lw_log_info("blocking: put back what was removed from its nftables tables behind "
 			    "its back %llu time%s",
 			    (unsigned long long)b->repairs, b->repairs == 1 ? "" : "s");
-	lw_block_nft_close(b->nft, b->keep_table);
+	lw_privc_nft_close(b->nft, b->keep_table);
 	for (i = 0; i < b->n_flags; i++)
 		flag_free(b->flags[i]);
 	free(b->flags);

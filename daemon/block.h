@@ -4,7 +4,9 @@
  * policy), which addresses that puts in leakwatch's nftables sets (DNS answers, SNI / QUIC /
  * Host names, the daemon's own lookups), how long they stay, and the DNS/connection hold.
  * Everything runs on the event loop's thread except the name lookups and the auto-flag
- * inserts, which a worker thread does (getaddrinfo blocks).
+ * inserts, which a worker thread does (a lookup, done by the resolver process, blocks).  The
+ * table, its watch, the queue and the hold rules are the privileged process's (priv.c,
+ * privc.h).
  */
 #ifndef LW_DAEMON_BLOCK_H
 #define LW_DAEMON_BLOCK_H

@@ -4,8 +4,12 @@
  *
  * Exit status (sysexits.h): 0 done; 64 usage; 65 the capture is truncated, corrupt or of an
  * unsupported link type; 66 the capture file cannot be read; 69 the interface cannot be
- * captured; 73 the database cannot be opened or created; 75 another leakwatchd is writing
- * the database; 78 the configuration (or the database's schema version) is not usable.
+ * captured; 70 the parser process was killed (live); 73 the database cannot be opened or
+ * created; 75 another leakwatchd is writing the database; 77 the parser cannot drop its
+ * privileges (live); 78 the configuration (or the database's schema version) is not usable.
+ *
+ * Live, the process started keeps the privileges and the parser runs in a child (priv.c);
+ * what follows lw_priv_split() in main() and run_live() is the parser's.
  */
 #include <cap-ng.h>
 #include <errno.h>
@@ -22,12 +26,12 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sysexits.h>
-#include <systemd/sd-daemon.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "alerts.h"
 #include "ap.h"
+#include "ap/netlink.h"
 #include "block.h"
 #include "blockenv.h"
 #include "capture/capture.h"
@@ -35,6 +39,8 @@
 #include "log.h"
 #include "loop.h"
 #include "pipeline.h"
+#include "priv.h"
+#include "privc.h"
 #include "store/storage.h"
 #include "store/store.h"
 
@@ -439,12 +445,10 @@ static int run_offline(const struct options *o, const struct lw_config *cfg,
 struct live {
 	struct lw_loop *loop;
 	struct lw_pipeline *pipe;
-	struct lw_capture *cap; /* NULL while the interface is down */
+	struct lw_capture *cap; /* its loss ends this parser (capture_lost) */
 	const struct lw_config *cfg;
 	struct lw_ap *ap;
-	int dlt;
 	unsigned cap_ifindex; /* the interface the capture is bound to (0: unknown) */
-	uint64_t dropped_before, if_dropped_before; /* by captures closed since the start */
 	int status;
 	struct lw_store *store;
 	int store_error; /* the write error last logged, 0 = writing */
@@ -456,59 +460,21 @@ static void set_capture_stats(struct live *l)
 
 	if (l->cap)
 		lw_capture_get_stats(l->cap, &cs);
-	lw_pipeline_set_capture_stats(l->pipe, l->dropped_before + cs.dropped,
-				      l->if_dropped_before + cs.if_dropped);
+	lw_pipeline_set_capture_stats(l->pipe, cs.dropped, cs.if_dropped);
 }
 
-static void on_capture(int fd, unsigned events, void *user_data);
-
 /*
- * The interface went down (or away): close the capture and wait for it to come back (a
- * netlink notification, or the one-second tick retrying) rather than exit.
+ * The interface went down (or away): the parser cannot open another capture (it has no
+ * capability), so it stops, writing what it has; the privileged process captures again when
+ * the interface is back and starts a fresh parser (priv.c).
  */
 static void capture_lost(struct live *l, const char *why)
 {
-	struct lw_capture_stats cs;
-
+	if (l->status == LW_PRIV_EXIT_CAPTURE_LOST)
+		return;
 	lw_log_warning("%s: %s; capturing again when it is back", l->cfg->interface, why);
-	lw_capture_get_stats(l->cap, &cs);
-	l->dropped_before += cs.dropped;
-	l->if_dropped_before += cs.if_dropped;
-	lw_loop_remove_fd(l->loop, lw_capture_fd(l->cap));
-	lw_capture_close(l->cap);
-	l->cap = NULL;
-	sd_notifyf(0, "STATUS=%s is down; waiting for it", l->cfg->interface);
-}
-
-static void capture_reopen(struct live *l)
-{
-	const struct lw_config *cfg = l->cfg;
-	struct lw_capture *cap;
-	char err[512] = "";
-
-	if (l->cap || !lw_ap_link_up(l->ap))
-		return;
-	if (lw_capture_open_live(
-		    cfg->interface,
-		    &(struct lw_capture_config){cfg->snaplen, cfg->buffer_kb, cfg->promisc, 100},
-		    &cap, err, sizeof(err)) < 0)
-		return; /* still down: the next tick or link notification tries again */
-	if (lw_capture_linktype(cap) != l->dlt) {
-		lw_log_error("%s: came back with another link type (%s)", cfg->interface,
-			     lw_capture_linktype_name(cap));
-		lw_capture_close(cap);
-		l->status = EX_UNAVAILABLE;
-		lw_loop_quit(l->loop);
-		return;
-	}
-	if (lw_loop_add_fd(l->loop, lw_capture_fd(cap), on_capture, l) < 0) {
-		lw_capture_close(cap);
-		return;
-	}
-	l->cap = cap;
-	l->cap_ifindex = if_nametoindex(cfg->interface);
-	lw_log_info("%s: capturing again", cfg->interface);
-	sd_notifyf(0, "STATUS=capturing on %s", cfg->interface);
+	l->status = LW_PRIV_EXIT_CAPTURE_LOST;
+	lw_loop_quit(l->loop);
 }
 
 /*
@@ -523,7 +489,7 @@ static void capture_check_recreated(struct live *l)
 	if (!l->cap || !l->cap_ifindex)
 		return;
 	errno = 0;
-	now = if_nametoindex(l->cfg->interface);
+	now = (unsigned)lw_nl_ifindex(l->cfg->interface);
 	if (now && now != l->cap_ifindex)
 		capture_lost(l, "deleted and created again");
 	else if (!now && errno == ENODEV)
@@ -532,11 +498,8 @@ static void capture_check_recreated(struct live *l)
 
 static void on_link(bool up, void *user_data)
 {
-	struct live *l = user_data;
-
-	capture_check_recreated(l);
-	if (up)
-		capture_reopen(l);
+	(void)up; /* down: the capture's read fails */
+	capture_check_recreated(user_data);
 }
 
 static void live_frame(const struct lw_frame *f, void *user_data)
@@ -588,7 +551,16 @@ static void on_signal(int fd, unsigned events, void *user_data)
 static void on_watchdog(void *user_data)
 {
 	(void)user_data;
-	sd_notify(0, "WATCHDOG=1");
+	lw_privc_notify(LW_PRIV_NOTIFY_WATCHDOG, NULL);
+}
+
+/* The privileged process is gone: nothing can be blocked or held any more. */
+static void on_priv_gone(void *user_data)
+{
+	struct live *l = user_data;
+
+	l->status = EX_SOFTWARE;
+	lw_loop_quit(l->loop);
 }
 
 static void on_tick(void *user_data)
@@ -596,8 +568,6 @@ static void on_tick(void *user_data)
 	struct live *l = user_data;
 
 	capture_check_recreated(l);
-	if (!l->cap)
-		capture_reopen(l);
 	set_capture_stats(l);
 	lw_pipeline_tick(l->pipe, wall_now());
 	watch_store(l->store, l->cfg->db_path, &l->store_error);
@@ -609,12 +579,11 @@ static int run_live(const struct options *o, const struct lw_config *cfg, struct
 	struct lw_capture *cap = *capp;
 	struct live l = {.cap = cap,
 			 .cfg = cfg,
-			 .dlt = lw_capture_linktype(cap),
-			 .cap_ifindex = if_nametoindex(cfg->interface),
+			 .cap_ifindex = (unsigned)lw_nl_ifindex(cfg->interface),
 			 .status = EX_OK,
 			 .store = store};
 	struct lw_block *block = NULL;
-	uint64_t watchdog_us = 0;
+	uint64_t watchdog_us = lw_privc_watchdog_usec();
 	char err[512] = "";
 	int r;
 
@@ -631,12 +600,13 @@ static int run_live(const struct options *o, const struct lw_config *cfg, struct
 	l.loop = lw_loop_new();
 	if (!l.loop || lw_loop_add_fd(l.loop, lw_capture_fd(cap), on_capture, &l) < 0 ||
 	    lw_loop_add_fd(l.loop, signal_fd, on_signal, &l) < 0 ||
-	    lw_loop_add_timer(l.loop, 1000, on_tick, &l) < 0) {
+	    lw_loop_add_timer(l.loop, 1000, on_tick, &l) < 0 ||
+	    lw_privc_attach(l.loop, on_priv_gone, &l) < 0) {
 		lw_log_error("event loop: %s", strerror(errno));
 		l.status = EX_OSERR;
 		goto out;
 	}
-	if (sd_watchdog_enabled(0, &watchdog_us) > 0) {
+	if (watchdog_us) {
 		/* twice per interval */
 		unsigned ms = (unsigned)LW_MAX(watchdog_us / 2000, 1);
 
@@ -670,20 +640,25 @@ static int run_live(const struct options *o, const struct lw_config *cfg, struct
 	lw_log_info("capturing on %s (%s) into %s", cfg->interface, lw_capture_linktype_name(cap),
 		    o->db ? o->db : cfg->db_path);
 	lw_store_flush(store); /* ready: `leakwatch status` sees the pid and the source */
-	sd_notifyf(0, "READY=1\nSTATUS=capturing on %s", cfg->interface);
+	snprintf(err, sizeof(err), "capturing on %s", cfg->interface);
+	lw_privc_notify(LW_PRIV_NOTIFY_READY, err);
 	r = lw_loop_run(l.loop);
 	if (r < 0) {
 		lw_log_error("event loop: %s", strerror(-r));
 		l.status = EX_OSERR;
 	}
-	sd_notify(0, "STOPPING=1");
+	if (l.status != LW_PRIV_EXIT_CAPTURE_LOST)
+		lw_privc_notify(LW_PRIV_NOTIFY_STOPPING, NULL);
 	lw_log_info("stopping: writing flows and queued rows");
 out:
+	if (l.status == LW_PRIV_EXIT_CAPTURE_LOST)
+		lw_privc_handover(); /* the table stays for the next parser */
 	lw_ap_free(l.ap);
 	set_capture_stats(&l);
 	lw_pipeline_finish(l.pipe, wall_now());
 	lw_block_stop(block); /* after the pipeline's last hook */
 	lw_pipeline_free(l.pipe);
+	lw_privc_detach();
 	lw_loop_free(l.loop);
 	*capp = l.cap;
 	return l.status;
@@ -843,6 +818,16 @@ int main(int argc, char **argv)
 		lw_config_release(&cfg);
 		return EX_OSERR;
 	}
+	/* live: the privileges stay in this process, the rest goes on in the parser (priv.c) */
+	if (!o.read_file) {
+		r = lw_priv_split(&cfg, &cap);
+		if (r != LW_PRIV_PARSER) {
+			lw_capture_close(cap);
+			lw_devinfo_free(o.devinfo);
+			lw_config_release(&cfg);
+			return r;
+		}
+	}
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
@@ -888,7 +873,7 @@ int main(int argc, char **argv)
 	{
 		char pid[16];
 
-		snprintf(pid, sizeof(pid), "%d", (int)getpid());
+		snprintf(pid, sizeof(pid), "%d", lw_privc_main_pid());
 		lw_store_put_meta(store, "pid", pid);
 	}
 
@@ -912,7 +897,6 @@ int main(int argc, char **argv)
 	lw_alerts_free(o.alerts);
 	lw_notify_stop(notify);
 
-	lw_capture_close(cap);
 	{
 		struct lw_store_stats ss;
 
@@ -927,6 +911,8 @@ int main(int argc, char **argv)
 				     cfg.db_path, (unsigned long long)ss.dropped);
 	}
 	lw_store_close(store);
+	/* after the last file is opened: the parser's filter refuses writes to this number */
+	lw_capture_close(cap);
 	lw_devinfo_free(o.devinfo);
 	lw_config_release(&cfg);
 	return status;

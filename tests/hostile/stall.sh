@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Hostile-device lab test: a stalled daemon must not stall the network.  With a domain flagged
-# and both holds on (DNS answers and connection starts cross the NFQUEUE), leakwatchd is
-# stopped (SIGSTOP): phone2's DNS lookups and new TCP connections must still succeed, within a
-# bound (printed), through the hold's guard.  The daemon pings a NOTIFY_SOCKET this test
-# provides (WATCHDOG_USEC set as systemd would) while its loop runs, and not while stopped.
-# After SIGCONT everything resumes: pings, fast lookups, and the hold blocking a flagged name.
+# and both holds on (DNS answers and connection starts cross the NFQUEUE), leakwatchd (the
+# privileged process it starts as, which reads the queue) is stopped (SIGSTOP): phone2's DNS
+# lookups and new TCP connections must still succeed, within a bound (printed), through the
+# hold's guard.  The daemon pings a NOTIFY_SOCKET this test provides (WATCHDOG_USEC set as
+# systemd would) while its loop runs, and not while stopped.  After SIGCONT everything resumes:
+# pings, fast lookups, and the hold blocking a flagged name.  Then the parser process alone is
+# stopped: the privileged process answers the packets it holds (the same bound), and the pings
+# stop too (they come from the parser's loop).
 #   stall.sh LEAKWATCHD
 set -uo pipefail
 daemon=$(realpath "$1")
@@ -93,10 +96,39 @@ lookups x1.flagged.example 1 0 2 >/dev/null
 block_expect "resumed: a flagged answer's address is blocked" \
 	"$(block_until_elem 203.0.113.77 in 5 >/dev/null && echo in)" in
 
+# The parser stopped, the privileged process running: what it forwarded and got no verdict for
+# within hold_stall_ms passes
+parser=$(pgrep -P "$pid" -x leakwatchd | head -n 1)
+block_expect "the parser process runs" "$([ -n "$parser" ] && echo yes)" yes
+if [ -n "$parser" ]; then
+	kill -STOP "$parser"
+	t_stop=$(now)
+	sleep 0.5
+	out=$(lookups www.victim.example 20 0.1 3 | tail -n 1)
+	worst=$(awk '{ print $6 }' <<<"$out")
+	echo "info parser stopped: phone2 lookups (ms) $out"
+	block_expect "parser stopped: every lookup answered" "$(awk '{ print $8 }' <<<"$out")" 0
+	block_expect "parser stopped: the worst lookup within $BOUND_MS ms (got $worst)" \
+		"$(awk -v w="$worst" -v b="$BOUND_MS" 'BEGIN { print (w <= b) ? "yes" : "no" }')" yes
+	ms=$(conn 5)
+	echo "info parser stopped: a new connection $ms ms"
+	block_expect "parser stopped: a new connection within $BOUND_MS ms" \
+		"$([ "$ms" != fail ] && awk -v w="$ms" -v b="$BOUND_MS" \
+			'BEGIN { print (w <= b) ? "yes" : "no" }')" yes
+	t_cont=$(now)
+	n=$(pings "$(awk -v t="$t_stop" 'BEGIN { print t + 0.6 }')" "$t_cont")
+	block_expect "no watchdog pings while the parser is stopped" "$n" 0
+	kill -CONT "$parser"
+	sleep 1
+	out=$(lookups www.victim.example 20 0.05 2 | tail -n 1)
+	echo "info parser resumed: lookups (ms) $out"
+	block_expect "parser resumed: every lookup answered" "$(awk '{ print $8 }' <<<"$out")" 0
+fi
+
 # What the kernel itself does, without the guard (daemon and guard both stopped, as a frozen
 # cgroup would be): a queue that is not full keeps its packets for as long as nobody reads;
 # once it is full (LW_HOLD_QUEUE_MAXLEN), further packets pass (fail-open).
-guard=$(pgrep -P "$pid" | head -n 1)
+guard=$(pgrep -P "$pid" -x leakwatchd-hold | head -n 1)
 block_expect "the hold's guard process runs" "$([ -n "$guard" ] && echo yes)" yes
 if [ -n "$guard" ]; then
 	kill -STOP "$pid" "$guard"
