@@ -3,9 +3,9 @@
 # played with gdb: `call` runs a system call inside the process, with its credentials, its
 # capabilities and its seccomp filter.  The parser must not be able to open an AF_INET socket
 # (outbound HTTP), an AF_UNIX socket (hostapd's control interface), a NETLINK_NETFILTER
-# socket (its own nftables rule, or deleting leakwatch's), nor have an nfnetlink message
-# accepted on a netfilter socket it inherited; /proc shows no capabilities, no_new_privs and
-# a seccomp filter.  Afterwards the daemon still blocks the flagged domain for phone1, phone2
+# socket (its own nftables rule, or deleting leakwatch's), send a frame on its capture socket
+# (AF_PACKET: it could inject traffic), nor have an nfnetlink message accepted on a netfilter
+# socket it inherited; /proc shows no capabilities, no_new_privs and a seccomp filter.  Afterwards the daemon still blocks the flagged domain for phone1, phone2
 # keeps its connectivity, and a leak is still recorded.
 #   privsep.sh LEAKWATCHD
 # The parser is the child of the started process named "leakwatchd" (privilege separation);
@@ -63,10 +63,24 @@ unix=$(gdb_call "socket(1, 2, 0)")
 gdb_close "$unix"
 nfnl=$(gdb_call "socket(16, 3, 12)")
 gdb_close "$nfnl"
+# the capture: the AF_PACKET socket among its fds (/proc/net/packet's last column: the inode);
+# a 60-byte frame of zeros (to 00:00:00:00:00:00, nowhere) sent on it
+capfd='' sent=none
+for fd in /proc/"$parser"/fd/*; do
+	ino=$(readlink "$fd" | sed -n 's/^socket:\[\([0-9]*\)\]$/\1/p')
+	[ -n "$ino" ] && awk 'NR > 1 { print $NF }' "/proc/$parser/net/packet" | grep -qx "$ino" &&
+		capfd=${fd##*/}
+done
+[ -n "$capfd" ] && sent=$(gdb -p "$parser" -batch -nx -ex "set confirm off" \
+	-ex 'set $f = (char *)calloc(1, 60)' -ex "print (long)send($capfd, \$f, 60, 0)" \
+	-ex 'call (void)free($f)' 2>/dev/null | sed -n 's/^\$1 = //p' | tail -1)
 kill -0 "$parser" 2>/dev/null || echo "     the parser did not survive the calls"
 block_expect "the parser cannot open an AF_INET socket (outbound HTTP)" "$(refused "$inet")" refused
 block_expect "the parser cannot open an AF_UNIX socket (hostapd)" "$(refused "$unix")" refused
 block_expect "the parser cannot open a NETLINK_NETFILTER socket" "$(refused "$nfnl")" refused
+block_expect "the parser holds its capture socket (fd ${capfd:-none})" "$([ -n "$capfd" ] && echo yes)" yes
+block_expect "the parser cannot send a frame on its capture socket" \
+	"$([ "${sent:--1}" -lt 0 ] 2>/dev/null && echo refused || echo "sent $sent bytes")" refused
 
 # the daemon goes on: phone1's flag blocks, phone2 is served, a leak is recorded
 sleep 0.5
@@ -143,7 +157,9 @@ kill -0 "$pid" 2>/dev/null || { echo "FAIL the daemon exited:"; tail -20 "$LAB_D
 block_stop
 echo "figures: parser $( [ "$parser" = "$pid" ] && echo "= the daemon" || echo "a child"):" \
 	"AF_INET $(refused "$inet"), AF_UNIX $(refused "$unix"), NETLINK_NETFILTER" \
-	"$(refused "$nfnl"); netfilter sockets held $inherited, nfnetlink requests accepted" \
+	"$(refused "$nfnl"), a frame on the capture socket $([ "${sent:--1}" -lt 0 ] 2>/dev/null &&
+		echo refused || echo "sent ($sent bytes)");" \
+	"netfilter sockets held $inherited, nfnetlink requests accepted" \
 	"$accepted; CapEff $capeff CapPrm $capprm NoNewPrivs $nnp Seccomp $seccomp;" \
 	"afterwards phone1 $p1 phone2 $p2/$p2t, imei rows $leaks, phone2 dns rows $dnsrows"
 [ "${BLOCK_FAIL:-0}" -eq 0 ]
