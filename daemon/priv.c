@@ -352,10 +352,10 @@ static void queue_close(void)
 	lw_hold_get_stats(P.hold, &hs);
 	if (P.stalls || hs.guard_stalls)
 		lw_log_info("held packets passed uninspected: %llu after the parser stalled (%llu "
-			    "times), %llu by the guard after this process stalled (%llu times)",
+			    "time%s), %llu by the guard after this process stalled (%llu time%s)",
 			    (unsigned long long)P.timed_out, (unsigned long long)P.stalls,
-			    (unsigned long long)hs.guard_released,
-			    (unsigned long long)hs.guard_stalls);
+			    P.stalls == 1 ? "" : "s", (unsigned long long)hs.guard_released,
+			    (unsigned long long)hs.guard_stalls, hs.guard_stalls == 1 ? "" : "s");
 	if (P.unsent)
 		lw_log_info("held packets passed uninspected: %llu not handed to the parser (none "
 			    "running, or too many waiting)",

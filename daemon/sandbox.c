@@ -9,7 +9,9 @@
  * family and netlink protocol one by one (libseccomp compares an argument once per rule).
  * Refusals return EPERM (the process goes on and logs what failed); ptrace and
  * process_vm_readv/writev kill it: nothing in it uses them, except LeakSanitizer in the
- * sanitizer build, which stops the process's own threads with ptrace at exit.
+ * sanitizer build, which stops the process's own threads with ptrace at exit (where seccomp()
+ * itself is filtered out, as systemd 252's @system-service does, libseccomp loads through
+ * prctl() and cannot kill: they are refused then).
  */
 #include "sandbox.h"
 
@@ -64,14 +66,19 @@ static const char writes[] =
 	"sendfile/0 vmsplice/0 splice/2 tee/1 copy_file_range/2 dup/0 dup2/0 dup3/0 bind/0 "
 	"connect/0";
 
+static const char *failed_rule = ""; /* the system call whose rule was refused */
+
 static int rule(scmp_filter_ctx ctx, uint32_t action, const char *name, unsigned n,
 		const struct scmp_arg_cmp *cmp)
 {
-	int nr = seccomp_syscall_resolve_name(name);
+	int nr = seccomp_syscall_resolve_name(name), r;
 
 	if (nr == __NR_SCMP_ERROR)
 		return 0; /* not a system call of this architecture */
-	return seccomp_rule_add_array(ctx, action, nr, n, cmp);
+	r = seccomp_rule_add_array(ctx, action, nr, n, cmp);
+	if (r < 0)
+		failed_rule = name;
+	return r;
 }
 
 static int rule0(scmp_filter_ctx ctx, uint32_t action, const char *name)
@@ -83,18 +90,21 @@ static int rule0(scmp_filter_ctx ctx, uint32_t action, const char *name)
 static int base_rules(scmp_filter_ctx ctx)
 {
 	const uint32_t eperm = SCMP_ACT_ERRNO(EPERM);
+	char names[sizeof(refused)], *name, *save = NULL;
+	uint32_t kill;
 	size_t i;
 	int r = 0;
-	char names[sizeof(refused)], *name, *save = NULL;
 
 	memcpy(names, refused, sizeof(names));
 	for (name = strtok_r(names, " ", &save); name && r == 0; name = strtok_r(NULL, " ", &save))
 		r = rule0(ctx, eperm, name);
+	/* the kill needs seccomp() (API level 3); loaded through prctl() it is a refusal */
+	kill = seccomp_api_get() >= 3 ? SCMP_ACT_KILL_PROCESS : eperm;
 	for (i = 0; i < LW_ARRAY_SIZE(killed) && r == 0; i++) {
 		if (SANITIZED)
 			r = strcmp(killed[i], "ptrace") ? rule0(ctx, eperm, killed[i]) : 0;
 		else
-			r = rule0(ctx, SCMP_ACT_KILL_PROCESS, killed[i]);
+			r = rule0(ctx, kill, killed[i]);
 	}
 	/* glibc falls back to clone() when clone3() is missing; clone3's flags are in memory */
 	if (r == 0)
@@ -144,11 +154,15 @@ static int socket_rules(scmp_filter_ctx ctx, uint64_t allow, uint32_t nl)
 /* Every capability (effective, permitted, inheritable, ambient; the bounding set if it may). */
 static int drop_caps(char *err, size_t errlen)
 {
+	bool setpcap;
+
 	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
 	capng_get_caps_process();
+	setpcap = capng_have_capability(CAPNG_EFFECTIVE, CAP_SETPCAP);
 	capng_clear(CAPNG_SELECT_BOTH);
-	/* the bounding set needs CAP_SETPCAP, which the daemon does not keep: best effort */
-	capng_apply(CAPNG_SELECT_BOUNDS);
+	/* the bounding set needs CAP_SETPCAP, which the daemon does not keep */
+	if (setpcap)
+		capng_apply(CAPNG_SELECT_BOUNDS);
 	if (capng_apply(CAPNG_SELECT_CAPS) < 0) {
 		snprintf(err, errlen, "cannot drop its capabilities (capset: %s)", strerror(errno));
 		return -EPERM;
@@ -167,10 +181,11 @@ static int drop_caps(char *err, size_t errlen)
 
 static int load(scmp_filter_ctx ctx, int r, char *err, size_t errlen)
 {
-	if (r == 0)
-		r = seccomp_load(ctx);
 	if (r < 0)
-		snprintf(err, errlen, "seccomp filter: %s", strerror(-r));
+		snprintf(err, errlen, "seccomp filter: a rule for %s: %s", failed_rule,
+			 strerror(-r));
+	else if ((r = seccomp_load(ctx)) < 0)
+		snprintf(err, errlen, "seccomp filter: loading it: %s", strerror(-r));
 	seccomp_release(ctx);
 	return r;
 }

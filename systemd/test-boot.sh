@@ -288,6 +288,15 @@ for f in CapInh CapAmb; do
 done
 check "NoNewPrivs: $(field NoNewPrivs), Seccomp: $(field Seccomp) (filter)" \
 	test "$(field NoNewPrivs)" = 1 -a "$(field Seccomp)" = 2
+# the parser: the main process's child named leakwatchd (/proc/PID/stat: "PID (comm) S PPID"),
+# which drops both capabilities and adds a seccomp filter of its own
+parser=$(in_ct sh -c "grep -l '^[0-9]* (leakwatchd) [A-Za-z] $pid ' /proc/[0-9]*/stat" 2>/dev/null |
+	sed -n 's|^/proc/\([0-9]*\)/stat$|\1|p' | head -n 1)
+pstatus=$(in_ct cat "/proc/${parser:-0}/status" 2>/dev/null)
+pfield() { awk -v k="$1:" '$1 == k { print $2 }' <<<"$pstatus"; }
+got="$(pfield CapEff) $(pfield CapPrm) $(pfield CapAmb) $(pfield NoNewPrivs) $(pfield Seccomp)"
+check "the parser (pid ${parser:-none}, a child named leakwatchd): CapEff CapPrm CapAmb NoNewPrivs Seccomp = $got" \
+	test -n "$parser" -a "$got" = "0000000000000000 0000000000000000 0000000000000000 1 2"
 # the daemon's view of the file system: ProtectSystem=strict with its state directory writable
 mi=$(in_ct cat "/proc/$pid/mountinfo")
 opts() { awk -v m="$1" '$5 == m { o = $6 } END { print o }' <<<"$mi"; }
