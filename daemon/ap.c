@@ -625,8 +625,3 @@ void lw_ap_free(struct lw_ap *ap)
 	lw_nl_free(ap->nl);
 	free(ap);
 }
-
-bool lw_ap_link_up(const struct lw_ap *ap)
-{
-	return !ap || !ap->nl || lw_nl_link_up(ap->nl);
-}

@@ -56,7 +56,4 @@ int lw_ap_new(const struct lw_config *cfg, struct lw_store *store, struct lw_loo
  */
 void lw_ap_free(struct lw_ap *ap);
 
-/* netlink: the captured interface exists and is up (true when netlink is not available). */
-bool lw_ap_link_up(const struct lw_ap *ap);
-
 #endif

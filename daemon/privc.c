@@ -58,7 +58,8 @@ static struct {
 	struct lw_hold *hold;
 	lw_hostapd_fn hostapd_fn;
 	void *hostapd_data;
-	struct lw_privmsg in; /* decoded */
+	struct lw_privmsg in; /* decoded (by every receive, calls' included) */
+	struct lw_privmsg cur; /* the one being handled, when it came straight from the socket */
 	uint8_t buf[sizeof(struct lw_privmsg) + 1];
 } pc = {.fd = -1, .resolver = -1, .efd = -1};
 
@@ -337,8 +338,11 @@ static void dispatch(void)
 		r = pc.gone ? 0 : receive(false);
 		if (r <= 0)
 			break;
-		if (pc.in.h.kind != LW_PRIV_REPLY)
-			handle(&pc.in);
+		if (pc.in.h.kind == LW_PRIV_REPLY)
+			continue;
+		/* a call made while handling it receives into pc.in */
+		memcpy(&pc.cur, &pc.in, lw_privmsg_size(&pc.in));
+		handle(&pc.cur);
 	}
 	pc.dispatching = false;
 }
