@@ -716,7 +716,8 @@ static void reap(void)
 	}
 	if (P.resolver > 0 && waitpid(P.resolver, &st, WNOHANG) == P.resolver) {
 		P.resolver = 0;
-		if (P.parser > 0 && !P.stopping) {
+		/* status 0: its socket closed, the parser is ending (perhaps not reaped yet) */
+		if (P.parser > 0 && !P.stopping && !(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
 			lw_log_error("the resolver process ended (%s %d): stopping",
 				     WIFSIGNALED(st) ? "signal" : "status",
 				     WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
