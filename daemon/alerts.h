@@ -15,12 +15,14 @@
  *    never holds up the capture.  lw_notify_push() never blocks: an event that finds its queue
  *    full is dropped and counted.
  *
- * Where each must live when the daemon is split into a privileged parent and an unprivileged
- * parser that may not open AF_INET or AF_UNIX sockets nor start programs: the delivery is
- * created before the split and stays in the parent (MQTT reconnects open new sockets; the hook
- * is a new process); the policy goes with the pipeline into the parser; what passes between
- * them is struct lw_alert_event by value (fixed size, no pointers), so lw_notify_push() becomes
- * a write() to a socketpair made before the split and the parent's end calls lw_notify_push().
+ * Where each lives in the live daemon, split into a privileged process and an unprivileged
+ * parser that may not open AF_INET or AF_UNIX sockets nor start programs (priv.c): the
+ * delivery runs in a process of its own (leakwatchd-notify, no capability; MQTT reconnects
+ * open new sockets, the hook is a new process), forked before the parser and kept out of the
+ * privileged one (no broker's input parsed there, no thread in it); the policy goes with the
+ * pipeline into the parser; what passes between them is struct lw_alert_event by value (fixed
+ * size, no pointers): the parser's lw_privc_alert() sends it over a socket pair, and the
+ * delivery's end checks it and calls lw_notify_push().
  */
 #ifndef LW_DAEMON_ALERTS_H
 #define LW_DAEMON_ALERTS_H

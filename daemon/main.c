@@ -820,7 +820,7 @@ int main(int argc, char **argv)
 	}
 	/* live: the privileges stay in this process, the rest goes on in the parser (priv.c) */
 	if (!o.read_file) {
-		r = lw_priv_split(&cfg, &cap);
+		r = lw_priv_split(&cfg, o.config, &cap);
 		if (r != LW_PRIV_PARSER) {
 			lw_capture_close(cap);
 			lw_devinfo_free(o.devinfo);
@@ -878,14 +878,17 @@ int main(int argc, char **argv)
 	}
 
 	/*
-	 * Alerts: the delivery (hook, MQTT) opens sockets and starts programs, so it belongs to
-	 * the process that keeps network access after a privilege split (alerts.h); the policy
-	 * reads what the database already knows and goes with the pipeline.
+	 * Alerts: the delivery (hook, MQTT) opens sockets and starts programs, so live it runs in
+	 * a process of its own that the parser hands events to (priv.c); the policy reads what
+	 * the database already knows and goes with the pipeline.
 	 */
-	r = lw_notify_start(&cfg, &notify, err, sizeof(err));
-	if (r == 0 && (notify || (!o.read_file && cfg.alerts_log)))
+	r = lw_privc_active() ? 0 : lw_notify_start(&cfg, &notify, err, sizeof(err));
+	if (r == 0 && (notify || lw_privc_alerting() || (!o.read_file && cfg.alerts_log)))
 		r = lw_alerts_new(&cfg, cfg.db_path, !o.read_file,
-				  notify ? lw_alerts_deliver_notify : NULL, notify, &o.alerts);
+				  notify		? lw_alerts_deliver_notify
+				  : lw_privc_alerting() ? lw_privc_alert
+							: NULL,
+				  notify, &o.alerts);
 	if (r < 0) {
 		lw_log_error("%s: %s", r == -EINVAL && o.config ? o.config : "alerts",
 			     r == -ENOMEM ? "out of memory" : err);

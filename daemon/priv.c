@@ -24,6 +24,12 @@
  *   |                 Asks for everything else through daemon/privc.c.
  *   +- leakwatchd-dns the resolver helper: getaddrinfo() of the flagged names the parser asks
  *   |                 for, nothing else (no capability, its own filter).  One per parser.
+ *   +- leakwatchd-notify the alerts' delivery (alerts.h: [alerts] exec hook, MQTT), when
+ *   |                 configured: no capability, no_new_privs, no filter (it starts the owner's
+ *   |                 program).  Forked first, before any thread; the parser's alert policy
+ *   |                 hands it struct lw_alert_event values, checked here before they are
+ *   |                 queued.  It lives as long as this process, across parsers, and drains its
+ *   |                 queues when this process closes its socket at the end.
  *   +- leakwatchd-hold the NFQUEUE's guard (lib/block/hold.c), forked when the queue opens.
  *
  * The fork comes after the capture is open and before any thread exists (the store's writer
@@ -72,6 +78,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "alerts.h"
 #include "ap/hostapd.h"
 #include "ap/netlink.h"
 #include "block/privmsg.h"
@@ -108,7 +115,8 @@ static struct {
 	int sigfd;
 	sigset_t oldmask;
 	struct lw_capture *cap; /* the running parser's: closed here once it has ended */
-	pid_t self, parser, resolver;
+	pid_t self, parser, resolver, notifier;
+	int notify; /* the notifier's socket, handed to each parser (-1: no alerts delivery) */
 	int sock; /* to the parser; -1 once it hung up */
 	double hung_up; /* when it did */
 	int parser_status; /* its wait status */
@@ -141,7 +149,7 @@ static struct {
 	uint64_t refused, refused_logged;
 	struct lw_privmsg in, out;
 	uint8_t buf[sizeof(struct lw_privmsg) + 1];
-} P = {.sigfd = -1, .sock = -1};
+} P = {.sigfd = -1, .sock = -1, .notify = -1};
 
 static double mono(void)
 {
@@ -709,6 +717,16 @@ static void reap(void)
 {
 	int st;
 
+	if (P.notifier > 0 && waitpid(P.notifier, &st, WNOHANG) == P.notifier) {
+		P.notifier = 0;
+		if (P.parser > 0 && !P.stopping) {
+			lw_log_error("the alerts process ended (%s %d): stopping",
+				     WIFSIGNALED(st) ? "signal" : "status",
+				     WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+			P.status = EX_SOFTWARE;
+			kill(P.parser, SIGTERM);
+		}
+	}
 	if (P.parser > 0 && waitpid(P.parser, &st, WNOHANG) == P.parser) {
 		P.parser = 0;
 		P.parser_exited = true;
@@ -893,6 +911,58 @@ static _Noreturn void resolver_run(int fd)
 	}
 }
 
+/* --- the alerts' delivery ------------------------------------------------------------------- */
+
+/* Every string of e ends inside its array, the type is one of the three. */
+static bool alert_ok(const struct lw_alert_event *e)
+{
+#define TERMINATED(f) (memchr(e->f, '\0', sizeof(e->f)) != NULL)
+	return (unsigned)e->type <= LW_ALERT_COUNT && TERMINATED(mac) && TERMINATED(name) &&
+	       TERMINATED(label) && TERMINATED(hostname) && TERMINATED(vendor) &&
+	       TERMINATED(domain) && TERMINATED(dst_ip) && TERMINATED(proto) && TERMINATED(kind) &&
+	       TERMINATED(confidence) && TERMINATED(location);
+#undef TERMINATED
+}
+
+/* The notifier: starts the sinks, says whether it could (one byte), then queues events. */
+static _Noreturn void notifier_run(int fd, const char *config)
+{
+	struct lw_alert_event e;
+	struct lw_notify *n = NULL;
+	char err[512] = "";
+	uint8_t status;
+	uint64_t bad = 0;
+	ssize_t got;
+	int r;
+
+	r = lw_notify_start(P.cfg, &n, err, sizeof(err));
+	if (r < 0)
+		lw_log_error("%s: %s", r == -EINVAL && config ? config : "alerts",
+			     r == -ENOMEM ? "out of memory" : err);
+	status = r == 0 ? EX_OK : r == -EINVAL ? EX_CONFIG : EX_OSERR;
+	if (send(fd, &status, 1, MSG_NOSIGNAL) != 1 || status != EX_OK)
+		_exit(status);
+	for (;;) {
+		got = recv(fd, &e, sizeof(e), MSG_TRUNC);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			break; /* every writer closed its end: the daemon stops */
+		if (got != (ssize_t)sizeof(e) || !alert_ok(&e)) {
+			if (bad++ == 0)
+				lw_log_warning("alerts: a malformed event from the parser ignored "
+					       "(further ones are counted)");
+			continue;
+		}
+		lw_notify_push(n, &e);
+	}
+	lw_notify_stop(n); /* delivers what is queued, within its bounds */
+	if (bad)
+		lw_log_warning("alerts: %llu malformed events from the parser ignored",
+			       (unsigned long long)bad);
+	_exit(EX_OK);
+}
+
 /* --- starting a parser ------------------------------------------------------------------------ */
 
 static int fd_cmp(const void *a, const void *b)
@@ -969,6 +1039,72 @@ static pid_t start_resolver(int *parser_end)
 	return pid;
 }
 
+/*
+ * Forks the notifier when [alerts] names a sink: 0, or the exit status when it could not start
+ * (it said why).
+ */
+static int start_notifier(const char *config)
+{
+	const struct lw_config *cfg = P.cfg;
+	char err[256];
+	uint8_t status = EX_OSERR;
+	int sv[2];
+	pid_t pid;
+
+	if (!cfg->alerts_exec[0] && !cfg->mqtt_host[0])
+		return 0;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		lw_log_error("alerts: %s", strerror(errno));
+		return EX_OSERR;
+	}
+	bigger_buffer(sv[0]);
+	pid = fork();
+	if (pid < 0) {
+		lw_log_error("alerts: cannot start its process: %s", strerror(errno));
+		close(sv[0]);
+		close(sv[1]);
+		return EX_OSERR;
+	}
+	if (pid == 0) {
+		int keep[] = {sv[1]};
+
+		child_setup("leakwatchd-notify");
+		close_others(keep, 1);
+		/* it ends when its socket does (this process's end closes last), draining first */
+		signal(SIGTERM, SIG_IGN);
+		signal(SIGINT, SIG_IGN);
+		signal(SIGHUP, SIG_IGN);
+		if (lw_sandbox_notifier(err, sizeof(err)) < 0) {
+			lw_log_error("the alerts process: %s", err);
+			_exit(EX_NOPERM);
+		}
+		notifier_run(sv[1], config);
+	}
+	close(sv[1]);
+	P.notifier = pid;
+	P.notify = sv[0];
+	while (recv(sv[0], &status, 1, 0) < 0 && errno == EINTR)
+		;
+	if (status != EX_OK) {
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		P.notifier = 0;
+	}
+	return status;
+}
+
+/* At the end: the notifier's socket closes, it delivers what it has and exits. */
+static void stop_notifier(void)
+{
+	if (P.notify >= 0)
+		close(P.notify);
+	P.notify = -1;
+	if (P.notifier > 0)
+		while (waitpid(P.notifier, NULL, 0) < 0 && errno == EINTR)
+			;
+	P.notifier = 0;
+}
+
 /* Forks the parser with cap; returns LW_PRIV_PARSER in it, 0 here, or -errno. */
 static int start_parser(struct lw_capture *cap)
 {
@@ -1000,12 +1136,12 @@ static int start_parser(struct lw_capture *cap)
 		return e;
 	}
 	if (pid == 0) {
-		int keep[] = {lw_capture_fd(cap), sv[1], rfd};
+		int keep[] = {lw_capture_fd(cap), sv[1], rfd, P.notify};
 
 		child_setup("leakwatchd");
 		close_others(keep, LW_ARRAY_SIZE(keep));
 		unsetenv("NOTIFY_SOCKET"); /* this process tells systemd */
-		lw_privc_init(sv[1], rfd, P.watchdog_usec, (int)P.self);
+		lw_privc_init(sv[1], rfd, P.notify, P.watchdog_usec, (int)P.self);
 		if (lw_sandbox_parser(lw_capture_fd(cap), err, sizeof(err)) < 0) {
 			lw_log_error("the parser's sandbox: %s", err);
 			_exit(EX_NOPERM);
@@ -1107,13 +1243,14 @@ static void finish(bool keep)
 	if (P.nft)
 		nft_close(keep);
 	hostapd_stop();
+	stop_notifier();
 	if (P.status == EX_OK)
 		sd_notify(0, "STOPPING=1");
 	close(P.sigfd);
 	P.sigfd = -1;
 }
 
-int lw_priv_split(const struct lw_config *cfg, struct lw_capture **capp)
+int lw_priv_split(const struct lw_config *cfg, const char *config, struct lw_capture **capp)
 {
 	sigset_t mask;
 	int r;
@@ -1143,6 +1280,13 @@ int lw_priv_split(const struct lw_config *cfg, struct lw_capture **capp)
 		return EX_OSERR;
 	}
 	P.status = EX_OK;
+	r = start_notifier(config);
+	if (r != EX_OK) {
+		lw_capture_close(*capp);
+		*capp = NULL;
+		finish(true);
+		return r;
+	}
 	for (;;) {
 		r = start_parser(*capp);
 		if (r == LW_PRIV_PARSER)

@@ -19,13 +19,14 @@
 #define LW_PRIV_EXIT_CAPTURE_LOST 90
 
 /*
- * Call with the live capture open, CAP_NET_RAW and CAP_NET_ADMIN held and no thread started.
- * Forks the parser, which returns LW_PRIV_PARSER with *capp its capture, sandboxed (no
+ * Call with the live capture open, CAP_NET_RAW and CAP_NET_ADMIN held and no thread started
+ * (config: the configuration file's name, for errors).  Forks the alerts' delivery when
+ * [alerts] names a sink (an error there is returned as the exit status), then the parser, which returns LW_PRIV_PARSER with *capp its capture, sandboxed (no
  * capabilities, no_new_privs, seccomp: sandbox.h) and connected (privc.h).  In this process
  * the privileged loop runs until the parser stops for good; returns the daemon's exit status
  * (the parser's), *capp closed and NULL.  A parser started later (after a capture loss)
  * returns from here too, with the new capture.
  */
-int lw_priv_split(const struct lw_config *cfg, struct lw_capture **capp);
+int lw_priv_split(const struct lw_config *cfg, const char *config, struct lw_capture **capp);
 
 #endif

@@ -42,7 +42,8 @@ struct lw_privc_watch {
 };
 
 static struct {
-	int fd, resolver, efd;
+	int fd, resolver, notify, efd;
+	uint64_t alerts_lost;
 	bool active, gone, handover, dispatching;
 	uint32_t seq, resolve_seq;
 	uint64_t watchdog_usec;
@@ -61,12 +62,13 @@ static struct {
 	struct lw_privmsg in; /* decoded (by every receive, calls' included) */
 	struct lw_privmsg cur; /* the one being handled, when it came straight from the socket */
 	uint8_t buf[sizeof(struct lw_privmsg) + 1];
-} pc = {.fd = -1, .resolver = -1, .efd = -1};
+} pc = {.fd = -1, .resolver = -1, .notify = -1, .efd = -1};
 
-void lw_privc_init(int fd, int resolver_fd, uint64_t watchdog_usec, int main_pid)
+void lw_privc_init(int fd, int resolver_fd, int notify_fd, uint64_t watchdog_usec, int main_pid)
 {
 	pc.fd = fd;
 	pc.resolver = resolver_fd;
+	pc.notify = notify_fd;
 	pc.watchdog_usec = watchdog_usec;
 	pc.main_pid = main_pid;
 	pc.active = true;
@@ -402,6 +404,9 @@ void lw_privc_detach(void)
 	if (pc.lost)
 		lw_log_info("%llu messages of the privileged process lost (more than %d waiting)",
 			    (unsigned long long)pc.lost, QUEUED_MAX);
+	if (pc.alerts_lost)
+		lw_log_warning("alerts: %llu events not handed to the alerts process",
+			       (unsigned long long)pc.alerts_lost);
 }
 
 void lw_privc_notify(enum lw_privmsg_notify_what what, const char *status)
@@ -768,6 +773,29 @@ int lw_privc_hostapd_start(lw_hostapd_fn fn, void *user_data)
 void lw_privc_hostapd_stop(void)
 {
 	pc.hostapd_fn = NULL;
+}
+
+/* --- alerts --------------------------------------------------------------------------------- */
+
+bool lw_privc_alerting(void)
+{
+	return pc.notify >= 0;
+}
+
+void lw_privc_alert(const struct lw_alert_event *e, void *user_data)
+{
+	ssize_t n;
+
+	(void)user_data;
+	do
+		n = send(pc.notify, e, sizeof(*e), MSG_DONTWAIT | MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n == (ssize_t)sizeof(*e))
+		return;
+	if (pc.alerts_lost++ == 0)
+		lw_log_warning("alerts: an event not handed to the alerts process (%s); further "
+			       "ones are counted",
+			       n < 0 ? strerror(errno) : "cut");
 }
 
 /* --- lookups (the worker thread) ------------------------------------------------------------- */

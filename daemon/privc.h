@@ -18,6 +18,7 @@
 
 #include <stdint.h>
 
+#include "alert/event.h"
 #include "ap/hostapd.h"
 #include "block/block.h"
 #include "block/hold.h"
@@ -28,8 +29,11 @@
 
 /* --- the connection (set up by priv.c in the parser) ------------------------------------- */
 
-/* fd: the socket pair's end; resolver_fd: the resolver helper's (-1: none). */
-void lw_privc_init(int fd, int resolver_fd, uint64_t watchdog_usec, int main_pid);
+/*
+ * fd: the socket pair's end; resolver_fd: the resolver helper's, notify_fd: the alerts
+ * process's (-1: none).
+ */
+void lw_privc_init(int fd, int resolver_fd, int notify_fd, uint64_t watchdog_usec, int main_pid);
 /* Whether this process is a parser with a privileged part (false offline). */
 bool lw_privc_active(void);
 /*
@@ -109,6 +113,14 @@ enum lw_brnf lw_privc_brnf(bool *fixed);
 /* hostapd's stations, followed by the privileged process (lw_hostapd_new).  0 or -errno. */
 int lw_privc_hostapd_start(lw_hostapd_fn fn, void *user_data);
 void lw_privc_hostapd_stop(void);
+
+/* Whether the alerts process runs (events go to lw_privc_alert). */
+bool lw_privc_alerting(void);
+/*
+ * An alert event to the alerts process, by value (lw_alerts_new's deliver); never blocks: one
+ * that finds no room is dropped and counted.  user_data is unused.
+ */
+void lw_privc_alert(const struct lw_alert_event *e, void *user_data);
 
 /*
  * getaddrinfo(name) in the resolver helper: up to max unique addresses in addrs (*n of them).

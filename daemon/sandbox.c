@@ -257,3 +257,8 @@ int lw_sandbox_resolver(char *err, size_t errlen)
 	}
 	return load(ctx, r, err, errlen);
 }
+
+int lw_sandbox_notifier(char *err, size_t errlen)
+{
+	return drop_caps(err, errlen);
+}

@@ -25,4 +25,10 @@ int lw_sandbox_parser(int capture_fd, char *err, size_t errlen);
  */
 int lw_sandbox_resolver(char *err, size_t errlen);
 
+/*
+ * The alerts' delivery: every capability dropped and no_new_privs, no filter (it runs the
+ * owner's [alerts] exec program and talks MQTT).
+ */
+int lw_sandbox_notifier(char *err, size_t errlen);
+
 #endif
