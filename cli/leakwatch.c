@@ -1221,7 +1221,10 @@ static bool daemon_locked(const char *path)
 	return running;
 }
 
-/* pid (from meta) is alive and is a leakwatchd, not a pid the kernel gave to another program */
+/*
+ * pid (from meta) is alive and is a leakwatchd, not a pid the kernel gave to another program:
+ * live, the daemon's main process renames itself leakwatchd-priv (its parser keeps the name)
+ */
 static bool pid_is_leakwatchd(const char *pid)
 {
 	char path[64], comm[32] = "";
@@ -1245,7 +1248,7 @@ static bool pid_is_leakwatchd(const char *pid)
 		comm[0] = '\0';
 	fclose(f);
 	comm[strcspn(comm, "\n")] = '\0';
-	return strcmp(comm, "leakwatchd") == 0;
+	return strcmp(comm, "leakwatchd") == 0 || strcmp(comm, "leakwatchd-priv") == 0;
 }
 
 static long long file_size(const char *path, const char *suffix)
