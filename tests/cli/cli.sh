@@ -473,7 +473,7 @@ fi
 # --- help, man page, completion ----------------------------------------------------------------
 man=$here/../../man/leakwatch.1
 comp=$here/../../completions/leakwatch
-for c in devices leaks domains flows dns flags summary stations flag unflag status backup report; do
+for c in devices leaks domains flows dns flags summary stations flag unflag status backup report evidence; do
 	"$cli" --help | grep -q "^  $c" || { echo "FAIL --help lacks $c"; fail=1; }
 	grep -qE "^\.B[IR]? $c( |\$)" "$man" || { echo "FAIL the man page lacks $c"; fail=1; }
 	grep -qw "$c" "$comp" || { echo "FAIL the completion lacks $c"; fail=1; }
