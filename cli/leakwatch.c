@@ -112,6 +112,9 @@ static void usage(FILE *out)
 		"                     is, its domains, every identifier that left, a timeline of\n"
 		"                     its leaks, what was blocked; the flags (--mac, --since,\n"
 		"                     --until; --limit: rows per table, default 50)\n"
+		"  evidence           the packets kept of each first leak of a (device,\n"
+		"                     destination, kind)\n"
+		"  evidence ID -o FILE  write one as a pcap for Wireshark (new, 0600; - a pipe)\n"
 		"\n"
 		"Filters (on every listing where they mean something):\n"
 		"  --mac DEVICE       a MAC address, or a device's label or hostname\n"
@@ -1593,6 +1596,127 @@ static int cmd_backup(struct ctx *c)
 	return 0;
 }
 
+/* --- evidence ------------------------------------------------------------------------------ */
+
+static int evidence_list(struct ctx *c)
+{
+	static const struct col cols[] = {
+		{"ID", "id", K_INT, V_ALL, true, false},
+		{"TIME", "leak_ts", K_TIME, V_ALL, false, false},
+		{"MAC", "mac", K_TEXT, V_MORE, false, false},
+		{"DEVICE", "device", K_TEXT, V_ALL, false, true},
+		{"DESTINATION", "dest", K_TEXT, V_ALL, false, true},
+		{"KIND", "kind", K_TEXT, V_ALL, false, false},
+		{"PACKETS", "packets", K_INT, V_ALL, true, false},
+		{"BYTES", "bytes", K_INT, V_ALL, true, false},
+		{"SERVER", "dst_ip", K_TEXT, V_MORE, false, false},
+		{"PORT", "dst_port", K_INT, V_MORE, true, false},
+		{"PROTO", "proto", K_TEXT, V_MORE, false, false},
+		{"FLOW", "flow_id", K_INT, V_MORE, true, false},
+	};
+	char sql[1024];
+
+	if (!has_table(c->db, "evidence")) {
+		fprintf(stderr,
+			"leakwatch: %s has no evidence yet (schema before 7); a newer leakwatchd "
+			"adds it\n",
+			c->o->db);
+		snprintf(sql, sizeof(sql), "SELECT %s WHERE ?7 AND 0",
+			 "NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL");
+	} else {
+		snprintf(sql, sizeof(sql),
+			 /* clang-format off */
+			 "SELECT e.id, e.leak_ts, e.mac, " DEVNAME("d", "e.mac") ", e.dest, e.kind,\n"
+			 "  e.packets, e.bytes, e.dst_ip, e.dst_port, e.proto, e.flow_id\n"
+			 "FROM evidence e LEFT JOIN devices d ON d.mac = e.mac\n"
+			 "WHERE " W_MAC("e.mac") " AND " W_DOMAIN("e.dest") " AND " W_KIND("e.kind")
+			 " AND " W_TIME("e.leak_ts") "\n"
+			 "ORDER BY e.leak_ts DESC, e.id DESC" LIMIT);
+		/* clang-format on */
+	}
+	return list(c, sql, cols, LW_ARRAY_SIZE(cols));
+}
+
+/*
+ * One row's pcap into a new file (0600: it holds the identifiers; never through a link), or
+ * to standard output with "-" (not a terminal).
+ */
+static int evidence_write(struct ctx *c)
+{
+	const char *arg = c->args[0], *path = c->o->output;
+	sqlite3_stmt *st;
+	const void *blob;
+	long long id;
+	char *end;
+	int fd, n, r;
+
+	errno = 0;
+	id = strtoll(arg, &end, 10);
+	if (errno || end == arg || *end || id <= 0)
+		return fail(EX_USAGE, "'%s' is not an evidence id (leakwatch evidence lists them)",
+			    arg);
+	if (!has_table(c->db, "evidence"))
+		return fail(EX_DATAERR, "%s has no evidence (schema before 7)", c->o->db);
+	r = prepare(c->db, "SELECT pcap FROM evidence WHERE id = ?1", &st);
+	if (r)
+		return r;
+	sqlite3_bind_int64(st, 1, id);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return fail(EX_DATAERR, "no evidence %lld in %s (leakwatch evidence lists them)",
+			    id, c->o->db);
+	}
+	blob = sqlite3_column_blob(st, 0);
+	n = sqlite3_column_bytes(st, 0);
+	if (!blob || n < 24) {
+		sqlite3_finalize(st);
+		return fail(EX_DATAERR, "evidence %lld in %s holds no pcap (%d bytes)", id,
+			    c->o->db, n);
+	}
+	if (strcmp(path, "-") == 0) {
+		if (isatty(STDOUT_FILENO)) {
+			sqlite3_finalize(st);
+			return fail(EX_USAGE, "a pcap is binary: -o FILE, or - into a pipe");
+		}
+		fd = STDOUT_FILENO;
+	} else {
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd < 0) {
+			r = errno;
+			sqlite3_finalize(st);
+			return fail(EX_CANTCREAT, "%s: %s (the evidence must be a new file)", path,
+				    strerror(r));
+		}
+	}
+	for (const char *p = blob; n > 0;) {
+		ssize_t w = write(fd, p, (size_t)n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			r = errno;
+			sqlite3_finalize(st);
+			if (fd != STDOUT_FILENO)
+				close(fd);
+			return fail(EX_IOERR, "%s: %s", path, strerror(r ? r : EIO));
+		}
+		p += w;
+		n -= (int)w;
+	}
+	sqlite3_finalize(st);
+	if (fd != STDOUT_FILENO) {
+		if (close(fd) != 0)
+			return fail(EX_IOERR, "%s: %s", path, strerror(errno));
+		fprintf(stderr, "leakwatch: evidence %lld written to %s\n", id, path);
+	}
+	return 0;
+}
+
+static int cmd_evidence(struct ctx *c)
+{
+	return c->nargs ? evidence_write(c) : evidence_list(c);
+}
+
 /* --- report -------------------------------------------------------------------------------- */
 
 static int cmd_report(struct ctx *c)
@@ -1649,6 +1773,8 @@ static const struct command commands[] = {
 	{"status", cmd_status, 0, 0, 0, true, ""},
 	{"backup", cmd_backup, 0, 1, 1, false, " FILE"},
 	{"report", cmd_report, F_MAC | F_TIME | F_LIMIT, 0, 0, true, " -o FILE"},
+	{"evidence", cmd_evidence, F_MAC | F_DOMAIN | F_KIND | F_TIME | F_LIMIT, 0, 1, false,
+	 " [ID -o FILE]"},
 };
 
 int main(int argc, char **argv)
@@ -1777,8 +1903,13 @@ int main(int argc, char **argv)
 		return fail(EX_USAGE, "--json, --csv and --wide: one of them at most");
 	if (o.reason && cmd->run != cmd_flag_add)
 		return fail(EX_USAGE, "%s does not take --reason", cmd->name);
-	if (o.output && cmd->run != cmd_report)
-		return fail(EX_USAGE, "%s does not take -o (report does)", cmd->name);
+	if (o.output && cmd->run != cmd_report && !(cmd->run == cmd_evidence && c.nargs))
+		return fail(EX_USAGE, "%s does not take -o (report and evidence ID do)", cmd->name);
+	if (cmd->run == cmd_evidence && c.nargs && !o.output)
+		return fail(EX_USAGE, "usage: leakwatch evidence ID -o FILE (FILE.pcap, or - for "
+				      "a pipe)");
+	if (cmd->run == cmd_evidence && c.nargs && formats)
+		return fail(EX_USAGE, "evidence ID writes a pcap: no --json, --csv or --wide");
 	if (cmd->run == cmd_report && !o.output)
 		return fail(EX_USAGE, "usage: leakwatch report -o FILE (FILE.html, or - for "
 				      "standard output)");
@@ -1786,7 +1917,8 @@ int main(int argc, char **argv)
 		return fail(EX_USAGE, "report writes HTML: no --json, --csv or --wide");
 	if (o.out.format == OUT_CSV && (write || cmd->run == cmd_status || cmd->run == cmd_backup))
 		return fail(EX_USAGE, "%s has no CSV output (--json)", cmd->name);
-	if (c.nargs == 1 && cmd->max_args == 1 && !cmd->min_args) { /* domains MAC, stations MAC */
+	if (c.nargs == 1 && cmd->max_args == 1 && !cmd->min_args &&
+	    cmd->run != cmd_evidence) { /* domains MAC, stations MAC */
 		if (o.device)
 			return fail(EX_USAGE, "usage: leakwatch %s [MAC] (or --mac, not both)",
 				    cmd->name);

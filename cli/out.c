@@ -287,13 +287,21 @@ static void json_value(sqlite3_stmt *st, int i, enum out_kind kind)
 	}
 }
 
-/* RFC 4180: quoted when it holds a comma, a quote, a line break or edge spaces */
-static void csv_field(const char *s)
+/*
+ * RFC 4180: quoted when it holds a comma, a quote, a line break or edge spaces.  text: a value
+ * a device may have chosen (a host name, a snippet); one that a spreadsheet would take for a
+ * formula (= + - @, tab, CR first) gets a leading ' (OWASP's advice against CSV injection):
+ * opened in a spreadsheet, it stays text.
+ */
+static void csv_field(const char *s, bool text)
 {
 	size_t n = strlen(s);
+	bool formula = text && n && strchr("=+-@\t\r", s[0]);
 
-	if (strpbrk(s, ",\"\r\n") || (n && (s[0] == ' ' || s[n - 1] == ' '))) {
+	if (formula || strpbrk(s, ",\"\r\n") || (n && (s[0] == ' ' || s[n - 1] == ' '))) {
 		putchar('"');
+		if (formula)
+			putchar('\'');
 		for (; *s; s++) {
 			if (*s == '"')
 				putchar('"');
@@ -340,7 +348,7 @@ static int print_csv_row(sqlite3_stmt *st, const struct col *cols, size_t n_cols
 		t = cell_text(st, (int)c, cols[c].kind, o);
 		if (!t)
 			return -1;
-		csv_field(t);
+		csv_field(t, cols[c].kind == K_TEXT);
 		free(t);
 	}
 	fputs("\r\n", stdout);

@@ -113,6 +113,10 @@ static const struct key keys[] = {
 	{"ap", "oui_file", KEY_STRING, offsetof(struct lw_config, oui_file), PATH_MAX, 0, 0},
 	{"ap", "netlink", KEY_BOOL, offsetof(struct lw_config, netlink), 0, 0, 0},
 	L("ap", "station_interval", station_interval, 0, 3600),
+	{"evidence", "enabled", KEY_BOOL, offsetof(struct lw_config, evidence), 0, 0, 0},
+	L("evidence", "buffer_kb", evidence_buffer_kb, 64, 1048576),
+	L("evidence", "max_rows", evidence_max_rows, 1, 100000),
+	L("evidence", "max_kb", evidence_max_kb, 64, 4194304),
 	{"alerts", "log", KEY_BOOL, offsetof(struct lw_config, alerts_log), 0, 0, 0},
 	L("alerts", "log_burst", alerts_log_burst, 1, 1000),
 	L("alerts", "log_per_minute", alerts_log_per_minute, 0, 6000),
@@ -198,6 +202,10 @@ void lw_config_defaults(struct lw_config *c)
 	c->alerts_log_burst = 10;
 	c->alerts_log_per_minute = 6;
 	c->alerts_seen_max = 65536;
+	c->evidence = true;
+	c->evidence_buffer_kb = 1024;
+	c->evidence_max_rows = LW_STORE_EVIDENCE_ROWS;
+	c->evidence_max_kb = LW_STORE_EVIDENCE_BYTES >> 10;
 	c->alerts_queue_max = 1024;
 	c->alerts_exec_timeout = 10;
 	snprintf(c->mqtt_topic_prefix, sizeof(c->mqtt_topic_prefix), "leakwatch");
@@ -699,6 +707,8 @@ void lw_config_store(const struct lw_config *c, const struct lw_storage *st,
 		.daily = days[LW_TABLE_DAILY],
 	};
 	sc->max_db_bytes = (uint64_t)c->max_db_mb << 20;
+	sc->evidence_max_rows = (uint32_t)c->evidence_max_rows;
+	sc->evidence_max_bytes = (uint64_t)c->evidence_max_kb << 10;
 	if (strcmp(c->journal_mode, "wal") == 0)
 		sc->journal = LW_STORE_JOURNAL_WAL;
 	else if (strcmp(c->journal_mode, "truncate") == 0)

@@ -112,6 +112,11 @@ struct lw_config {
 	char oui_file[PATH_MAX]; /* "" = Debian's ieee-data */
 	bool netlink;
 	long station_interval; /* seconds between nl80211 station polls; 0 = none */
+	/* [evidence] (schema v7: the frames of each first leak of a (device, domain, kind)) */
+	bool evidence; /* keep them */
+	long evidence_buffer_kb; /* the last frames read, kept to take evidence from */
+	long evidence_max_rows;
+	long evidence_max_kb; /* pcap bytes in the database, all rows */
 	/* [alerts] (daemon/alerts.h) */
 	bool alerts_log; /* a log line per new device and new (device, domain, kind) */
 	long alerts_log_burst;

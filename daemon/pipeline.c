@@ -15,6 +15,8 @@
  */
 #include "pipeline.h"
 
+#include "evidence.h"
+
 #include <errno.h>
 #include <ifaddrs.h>
 #include <netinet/in.h>
@@ -147,6 +149,7 @@ struct lw_pipeline {
 	struct lw_devnames *devnames; /* names devices announced for themselves */
 	struct lw_detect *detect;
 	struct lw_dns_msg *dns_msg; /* one parsed DNS message at a time (~18 KiB) */
+	struct lw_evidence *evidence; /* the frames behind first leaks; NULL when off */
 	struct lw_pipeline_counters n;
 	lw_time_us now;
 	lw_time_us next_walk;
@@ -551,6 +554,7 @@ static void on_leak(const struct lw_leak *l, void *user_data)
 		lw_str_copy(r.confidence, sizeof(r.confidence), lw_confidence_str(l->confidence));
 		lw_str_copy(r.snippet, sizeof(r.snippet), l->snippet);
 		lw_store_put_leak(p->store, &r);
+		lw_evidence_leak(p->evidence, f->id, &r);
 		if (p->events.leak)
 			p->events.leak(&r, p->events.user_data);
 		if (l->confidence == LW_CONF_VALIDATED && learnable(l->kind) && lc->mac) {
@@ -1787,7 +1791,7 @@ static void flow_created(struct lw_pipeline *p, struct lw_flow *f)
 void lw_pipeline_frame(struct lw_pipeline *p, const struct lw_frame *fr)
 {
 	struct lw_packet pkt;
-	struct lw_flow *f;
+	struct lw_flow *f = NULL;
 	enum lw_dir dir;
 	bool created = false;
 	int r;
@@ -1796,21 +1800,18 @@ void lw_pipeline_frame(struct lw_pipeline *p, const struct lw_frame *fr)
 	p->n.bytes += fr->wire_len;
 	if (fr->ts > p->now)
 		p->now = fr->ts;
+	lw_evidence_frame(p->evidence, fr);
 	r = lw_decode_frame(p->decoder, p->dlt, fr->data, fr->caplen, fr->wire_len, fr->ts, &pkt);
 	if (r < 0)
 		p->n.malformed++;
-	if (r <= 0)
-		return;
-	f = lw_flow_table_packet(p->flows, &pkt, &dir, &created);
-	if (!f)
-		return;
-	if (created)
+	if (r > 0)
+		f = lw_flow_table_packet(p->flows, &pkt, &dir, &created);
+	if (f && created)
 		flow_created(p, f);
-	if (!f->user)
-		return;
-	if (pkt.l4 == 17)
+	if (f && f->user && pkt.l4 == 17)
 		udp_packet(p, f, dir, &pkt);
 	/* TCP payload reaches on_data() through the flow table's reassembly */
+	lw_evidence_frame_done(p->evidence, f ? f->id : 0);
 }
 
 /* --- housekeeping ------------------------------------------------------------------------- */
@@ -2063,6 +2064,7 @@ int lw_pipeline_new(const struct lw_config *cfg, struct lw_store *store, int dlt
 	struct lw_flow_config fc;
 	struct lw_names_config nc;
 	struct lw_pipeline *p;
+	int ev_err;
 	size_t i;
 
 	*out = NULL;
@@ -2117,8 +2119,9 @@ int lw_pipeline_new(const struct lw_config *cfg, struct lw_store *store, int dlt
 		memcpy(dcfg.region, cfg->detect_region, sizeof(dcfg.region));
 		p->detect = lw_detect_new(&dcfg);
 	}
+	p->evidence = lw_evidence_new(cfg, store, dlt, &ev_err);
 	if (!p->decoder || !p->flows || !p->names || !p->detect || !p->dns_msg || !p->pending ||
-	    !p->devnames) {
+	    !p->devnames || ev_err < 0) {
 		lw_pipeline_free(p);
 		snprintf(err, errlen, "out of memory for the flow table (max_flows %ld)",
 			 cfg->max_flows);
@@ -2180,6 +2183,7 @@ void lw_pipeline_free(struct lw_pipeline *p)
 	lw_devnames_free(p->devnames);
 	free(p->known);
 	lw_detect_free(p->detect);
+	lw_evidence_free(p->evidence);
 	free(p->dns_msg);
 	free(p);
 }

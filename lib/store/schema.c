@@ -295,9 +295,22 @@ static const char schema_v5[] = SCHEMA_V5_DETECT SCHEMA_V5_NAMES SCHEMA_V5_HOSTI
 
 static const char schema_v6[] = SCHEMA_V6_STATS SCHEMA_V6_AGE SCHEMA_V6_DAILY;
 
+/*
+ * v7: evidence.  For the first leak of each (device, destination, kind), the frames of its flow
+ * the daemon still held (handshake and request, both directions) as a pcap file in a BLOB:
+ * `leakwatch evidence ID -o FILE` writes it out for Wireshark.  dest is the leak's domain, or
+ * its server's address when it has none.  Bounded by [evidence] max_rows and max_kb (the
+ * oldest go first), so one row per key: a key whose row went may get a new one.
+ */
+static const char schema_v7[] =
+	"CREATE TABLE evidence(id INTEGER PRIMARY KEY, ts REAL, mac TEXT NOT NULL,\n"
+	"  dest TEXT NOT NULL, kind TEXT NOT NULL, leak_ts REAL, flow_id INTEGER,\n"
+	"  dst_ip TEXT, dst_port INTEGER, proto TEXT, packets INTEGER, bytes INTEGER,\n"
+	"  linktype INTEGER, pcap BLOB, UNIQUE(mac, dest, kind));\n";
+
 /* migrations[v] takes a database from user_version v to v + 1. */
 static const char *const migrations[] = {
-	schema_v1, schema_v2, schema_v3, schema_v4, schema_v5, schema_v6,
+	schema_v1, schema_v2, schema_v3, schema_v4, schema_v5, schema_v6, schema_v7,
 };
 
 _Static_assert(LW_ARRAY_SIZE(migrations) == LW_STORE_SCHEMA_VERSION,

@@ -67,6 +67,7 @@ enum rec_type {
 	REC_IDENTIFIER,
 	REC_STATION,
 	REC_DEVICE_NAME,
+	REC_EVIDENCE, /* not packed: the record, then its pcap */
 };
 
 enum stmt {
@@ -86,6 +87,9 @@ enum stmt {
 	ST_STATION,
 	ST_DEVICE_NAME,
 	ST_DEVICE_NAME_HOST,
+	ST_EVIDENCE,
+	ST_EVIDENCE_ROWS,
+	ST_EVIDENCE_BYTES,
 	ST__MAX,
 };
 
@@ -175,6 +179,15 @@ static const char *const stmt_sql[ST__MAX] = {
 	/* a device's announced name fills devices.hostname only while it has none */
 	[ST_DEVICE_NAME_HOST] = "UPDATE devices SET hostname = ?2 WHERE mac = ?1 AND "
 				"hostname IS NULL",
+	[ST_EVIDENCE] = "INSERT OR IGNORE INTO evidence(ts, mac, dest, kind, leak_ts, flow_id, "
+			"dst_ip, dst_port, proto, packets, bytes, linktype, pcap) "
+			"VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+	/* the bounds: rows beyond the newest ?1, then the oldest while the bytes exceed ?1 */
+	[ST_EVIDENCE_ROWS] = "DELETE FROM evidence WHERE id IN (SELECT id FROM evidence "
+			     "ORDER BY id DESC LIMIT -1 OFFSET ?1)",
+	[ST_EVIDENCE_BYTES] = "DELETE FROM evidence WHERE id IN (SELECT id FROM (SELECT id, "
+			      "sum(bytes) OVER (ORDER BY id DESC) AS upto FROM evidence) "
+			      "WHERE upto > ?1)",
 };
 
 /* A queued record: this header, then the record, the whole padded to 8 bytes. */
@@ -269,6 +282,8 @@ struct lw_store {
 
 	/* Writer thread only (set before it starts). */
 	lw_time_us commit_interval;
+	uint32_t evidence_max_rows;
+	uint64_t evidence_max_bytes;
 	struct lw_prune prune; /* retention and the size cap (prune.c) */
 	bool retention; /* some table has a retention (and, retention_once, no pass done yet) */
 	bool retention_once;
@@ -501,6 +516,9 @@ union any_rec {
 	struct lw_device_name_rec device_name;
 };
 
+_Static_assert(ENTRY_SIZE(sizeof(struct lw_evidence_rec) + LW_STORE_EVIDENCE_PCAP_MAX) <=
+		       LW_STORE_CHUNK_BYTES,
+	       "an evidence record and its pcap fit a chunk");
 _Static_assert(ENTRY_SIZE(PACK_MAX(sizeof(union any_rec))) <= LW_STORE_CHUNK_BYTES,
 	       "the largest packed record fits a chunk");
 
@@ -876,6 +894,43 @@ static __attribute__((noinline)) int write_device_name(struct lw_store *s,
 	return step(st);
 }
 
+/* The record, its pcap right behind it in the queue entry (lw_store_put_evidence). */
+static int write_evidence(struct lw_store *s, const struct lw_evidence_rec *r)
+{
+	sqlite3_stmt *st = s->st[ST_EVIDENCE];
+	const uint8_t *pcap = (const uint8_t *)(r + 1);
+	int rc;
+
+	sqlite3_bind_double(st, 1, r->ts);
+	BIND_STR(st, 2, r->mac);
+	BIND_STR(st, 3, r->dest);
+	BIND_STR(st, 4, r->kind);
+	sqlite3_bind_double(st, 5, r->leak_ts);
+	if (r->flow_id)
+		bind_u64(st, 6, r->flow_id);
+	else
+		sqlite3_bind_null(st, 6);
+	BIND_STR(st, 7, r->dst_ip);
+	sqlite3_bind_int(st, 8, r->dst_port);
+	BIND_STR(st, 9, r->proto);
+	sqlite3_bind_int64(st, 10, r->packets);
+	sqlite3_bind_int64(st, 11, (sqlite3_int64)r->pcap_len);
+	sqlite3_bind_int(st, 12, r->linktype);
+	sqlite3_bind_blob(st, 13, pcap, (int)r->pcap_len, SQLITE_STATIC);
+	rc = step(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_OK || sqlite3_changes(s->db) == 0)
+		return rc;
+	st = s->st[ST_EVIDENCE_ROWS];
+	sqlite3_bind_int64(st, 1, s->evidence_max_rows);
+	rc = step(st);
+	if (rc != SQLITE_OK)
+		return rc;
+	st = s->st[ST_EVIDENCE_BYTES];
+	bind_u64(st, 1, s->evidence_max_bytes);
+	return step(st);
+}
+
 /* The unpacked size of each packed record type (meta records are not packed). */
 static const size_t rec_size[] = {
 	[REC_FLOW] = sizeof(struct lw_flow_rec),
@@ -934,7 +989,7 @@ static int write_entry(struct lw_store *s, const struct entry *e)
 	const void *p = e + 1;
 	union any_rec u;
 
-	if (e->type != REC_META) {
+	if (e->type != REC_META && e->type != REC_EVIDENCE) {
 		if (e->type >= sizeof(rec_size) / sizeof(rec_size[0]) || !rec_size[e->type] ||
 		    unpack(p, e->size - sizeof(*e), (unsigned char *)&u, rec_size[e->type]) < 0)
 			return SQLITE_MISUSE; /* cannot happen: pack() wrote it */
@@ -964,6 +1019,8 @@ static int write_entry(struct lw_store *s, const struct entry *e)
 		return write_station(s, p);
 	case REC_DEVICE_NAME:
 		return write_device_name(s, p);
+	case REC_EVIDENCE:
+		return write_evidence(s, p);
 	}
 	return SQLITE_MISUSE;
 }
@@ -1427,6 +1484,12 @@ int lw_store_open(const char *path, const struct lw_store_config *cfg, struct lw
 	s->high_water = s->queue_max / 2 ? s->queue_max / 2 : 1;
 	s->commit_interval = cfg && cfg->commit_interval > 0 ? cfg->commit_interval
 							     : LW_STORE_DEFAULT_COMMIT_INTERVAL;
+	s->evidence_max_rows =
+		cfg && cfg->evidence_max_rows ? cfg->evidence_max_rows : LW_STORE_EVIDENCE_ROWS;
+	s->evidence_max_bytes =
+		cfg && cfg->evidence_max_bytes ? cfg->evidence_max_bytes : LW_STORE_EVIDENCE_BYTES;
+	if (cfg && cfg->max_db_bytes && s->evidence_max_bytes > cfg->max_db_bytes / 8)
+		s->evidence_max_bytes = cfg->max_db_bytes / 8;
 	s->prune.table = -1;
 	s->next_retention = 0; /* a first pass at once */
 	s->head = s->tail = chunk_get(s);
@@ -1598,6 +1661,20 @@ int lw_store_put_device(struct lw_store *s, const struct lw_device_rec *r)
 int lw_store_put_leak(struct lw_store *s, const struct lw_leak_rec *r)
 {
 	return put(s, REC_LEAK, r, sizeof(*r), r ? r->mac : NULL);
+}
+
+int lw_store_put_evidence(struct lw_store *s, const struct lw_evidence_rec *r)
+{
+	struct part parts[2];
+
+	if (!s || !r || !r->mac[0] || !r->dest[0] || !r->kind[0] || !r->pcap || r->pcap_len == 0 ||
+	    r->pcap_len > LW_STORE_EVIDENCE_PCAP_MAX)
+		return -EINVAL;
+	parts[0].p = r;
+	parts[0].n = sizeof(*r);
+	parts[1].p = r->pcap;
+	parts[1].n = r->pcap_len;
+	return enqueue(s, REC_EVIDENCE, owner_key(r->mac, LW_MAC_STRLEN), parts, 2);
 }
 
 int lw_store_put_stats(struct lw_store *s, const struct lw_stats_rec *r)

@@ -20,7 +20,7 @@
 
 #include "core/types.h"
 
-#define LW_STORE_SCHEMA_VERSION 6
+#define LW_STORE_SCHEMA_VERSION 7
 
 /*
  * Days of rows kept per table, 0 = keep forever.  Age is measured on the data's clock, the
@@ -99,7 +99,18 @@ struct lw_store_config {
 	 * would depend on when a pass fell between batches).  The size cap still holds.
 	 */
 	bool retention_once;
+	/*
+	 * evidence rows kept (0 = LW_STORE_EVIDENCE_ROWS) and their pcap bytes in all (0 =
+	 * LW_STORE_EVIDENCE_BYTES; at most 1/8 of max_db_bytes); beyond either the oldest go
+	 */
+	uint32_t evidence_max_rows;
+	uint64_t evidence_max_bytes;
 };
+
+#define LW_STORE_EVIDENCE_ROWS 256
+#define LW_STORE_EVIDENCE_BYTES (4u << 20)
+/* The largest pcap one evidence row holds (it travels the writer queue in one piece). */
+#define LW_STORE_EVIDENCE_PCAP_MAX (32u << 10)
 
 /* Longest meta key and value lw_store_put_meta accepts (bytes, without the NUL). */
 #define LW_STORE_META_MAX 4096
@@ -193,6 +204,27 @@ struct lw_stats_rec {
 	 */
 	uint64_t dns_flows;
 	long rss_kb;
+};
+
+/*
+ * A row of evidence (schema v7): the frames of the flow that carried the first leak of a
+ * (mac, dest, kind), as a pcap file of pcap_len bytes (at most LW_STORE_EVIDENCE_PCAP_MAX).
+ * A second row for the same key is ignored.
+ */
+struct lw_evidence_rec {
+	double ts; /* the newest frame's */
+	char mac[LW_MAC_STRLEN];
+	char dest[256]; /* the leak's domain, else its server's address */
+	char kind[16];
+	double leak_ts;
+	uint64_t flow_id; /* 0 -> NULL */
+	char dst_ip[LW_ADDR_STRLEN];
+	uint16_t dst_port;
+	char proto[4];
+	uint32_t packets;
+	int32_t linktype; /* pcap's DLT_* */
+	const uint8_t *pcap; /* copied when queued */
+	size_t pcap_len;
 };
 
 /* A row of blocks: an address put into (action "add") or taken out of ("remove") a set. */
@@ -347,6 +379,8 @@ int lw_store_put_block(struct lw_store *s, const struct lw_block_rec *r);
 int lw_store_put_session(struct lw_store *s, const struct lw_session_rec *r);
 int lw_store_put_identifier(struct lw_store *s, const struct lw_identifier_rec *r);
 int lw_store_put_station(struct lw_store *s, const struct lw_station_rec *r);
+/* -EINVAL without a MAC, dest or kind, or with pcap_len 0 or above the maximum */
+int lw_store_put_evidence(struct lw_store *s, const struct lw_evidence_rec *r);
 /* -EINVAL without a MAC, proto or name */
 int lw_store_put_device_name(struct lw_store *s, const struct lw_device_name_rec *r);
 /*

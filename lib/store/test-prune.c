@@ -758,7 +758,7 @@ static void test_migrate_v5(void)
 	lw_store_close(s);
 	/* what leakwatch of schema 5 left */
 	db = db_open(path);
-	db_exec(db, "DROP VIEW daily_summary; DROP TRIGGER daily_flow_insert; "
+	db_exec(db, "DROP TABLE evidence; DROP VIEW daily_summary; DROP TRIGGER daily_flow_insert; "
 		    "DROP TRIGGER daily_flow_update; DROP TRIGGER daily_dns_insert; "
 		    "DROP TRIGGER daily_leak_insert; DROP TABLE daily_traffic; "
 		    "DROP TABLE daily_leaks; DROP INDEX flows_last_seen; DROP INDEX dns_ts; "
@@ -779,7 +779,7 @@ static void test_migrate_v5(void)
 	LW_CHECK(ss.open_vacuum_ms > 0);
 	lw_store_close(s);
 	db = db_open(path);
-	LW_CHECK_INT(db_int(db, "PRAGMA user_version"), 6);
+	LW_CHECK_INT(db_int(db, "PRAGMA user_version"), LW_STORE_SCHEMA_VERSION);
 	LW_CHECK_INT(db_int(db, "PRAGMA auto_vacuum"), 2);
 	LW_CHECK_INT(db_int(db, "SELECT count(*) FROM flows"), 30);
 	LW_CHECK_INT(db_int(db, "SELECT sum(flows) FROM daily_traffic"), 30);

@@ -1097,6 +1097,8 @@ static void make_old_schema(const char *path, int version)
 	char sql[128];
 	size_t i;
 
+	if (version < 7)
+		db_exec(db, "DROP TABLE evidence");
 	if (version < 6) {
 		/* and as old as it is: made without incremental auto-vacuum */
 		db_exec(db,
@@ -1782,6 +1784,72 @@ static void cleanup_tmpdir(void)
 	rmdir(tmpdir);
 }
 
+/* Evidence rows: one per (mac, dest, kind), the pcap kept byte for byte, the oldest going
+ * first beyond max_rows and beyond max_bytes, a malformed record refused. */
+static void test_evidence(void)
+{
+	struct lw_store_config cfg = {.evidence_max_rows = 4, .evidence_max_bytes = 10000};
+	static uint8_t pcap[LW_STORE_EVIDENCE_PCAP_MAX + 1];
+	char path[128], dest[32];
+	struct lw_evidence_rec e;
+	struct lw_store *s;
+	sqlite3 *db;
+	int i;
+
+	for (i = 0; i < (int)sizeof(pcap); i++)
+		pcap[i] = (uint8_t)(i * 7);
+	s = open_ok(new_path(path, sizeof(path)), &cfg);
+	memset(&e, 0, sizeof(e));
+	snprintf(e.mac, sizeof(e.mac), "02:00:00:00:00:01");
+	snprintf(e.kind, sizeof(e.kind), "imei");
+	e.pcap = pcap;
+	LW_CHECK_INT(lw_store_put_evidence(s, &e), -EINVAL); /* no dest, no length */
+	snprintf(e.dest, sizeof(e.dest), "zzhc.vnet.cn");
+	LW_CHECK_INT(lw_store_put_evidence(s, &e), -EINVAL);
+	e.pcap_len = sizeof(pcap);
+	LW_CHECK_INT(lw_store_put_evidence(s, &e), -EINVAL); /* too big for one row */
+	e.pcap_len = 1000;
+	e.packets = 4;
+	e.linktype = 1;
+	LW_CHECK_INT(lw_store_put_evidence(s, &e), 0);
+	e.pcap_len = 999; /* the same key again: ignored */
+	LW_CHECK_INT(lw_store_put_evidence(s, &e), 0);
+	LW_CHECK_INT(lw_store_flush(s), 0);
+	db = db_open(path);
+	LW_CHECK_INT(db_int(db, "SELECT count(*) FROM evidence"), 1);
+	LW_CHECK_INT(db_int(db, "SELECT bytes FROM evidence"), 1000);
+	LW_CHECK_INT(db_int(db, "SELECT count(*) FROM evidence WHERE pcap = "
+				"(SELECT pcap FROM evidence) AND length(pcap) = 1000 AND "
+				"hex(substr(pcap, 1, 3)) = '00070E'"),
+		     1);
+	sqlite3_close(db);
+	/* 6 more keys of 1000 bytes: 4 rows kept, the newest */
+	for (i = 0; i < 6; i++) {
+		snprintf(dest, sizeof(dest), "d%d.example", i);
+		snprintf(e.dest, sizeof(e.dest), "%s", dest);
+		e.pcap_len = 1000;
+		LW_CHECK_INT(lw_store_put_evidence(s, &e), 0);
+	}
+	LW_CHECK_INT(lw_store_flush(s), 0);
+	db = db_open(path);
+	LW_CHECK_INT(db_int(db, "SELECT count(*) FROM evidence"), 4);
+	LW_CHECK_INT(db_int(db, "SELECT count(*) FROM evidence WHERE dest IN ('d2.example', "
+				"'d3.example', 'd4.example', 'd5.example')"),
+		     4);
+	sqlite3_close(db);
+	/* a large one: the bytes bound (10 000) pushes out the oldest */
+	snprintf(e.dest, sizeof(e.dest), "big.example");
+	e.pcap_len = 8000;
+	LW_CHECK_INT(lw_store_put_evidence(s, &e), 0);
+	LW_CHECK_INT(lw_store_flush(s), 0);
+	db = db_open(path);
+	LW_CHECK_INT(db_int(db, "SELECT count(*) FROM evidence"), 3);
+	LW_CHECK_INT(db_int(db, "SELECT sum(bytes) FROM evidence"), 10000);
+	LW_CHECK_INT(db_int(db, "SELECT count(*) FROM evidence WHERE dest = 'big.example'"), 1);
+	sqlite3_close(db);
+	lw_store_close(s);
+}
+
 int main(void)
 {
 	umask(077); /* files the tests make are the daemon's own (test_refuse_unsafe makes others) */
@@ -1812,6 +1880,7 @@ int main(void)
 	LW_TEST(test_disk_full);
 	LW_TEST(test_rejected);
 	LW_TEST(test_retention);
+	LW_TEST(test_evidence);
 	LW_TEST(test_producers);
 	LW_TEST(test_throughput);
 	cleanup_tmpdir();

@@ -260,6 +260,13 @@ json "status --json" 'j["running"] is False and j["pid"] is None and j["packets"
 csv "devices --csv" 'r[3]["vendor"] == "Google, Inc." and r[3]["label"] == "" and r[0]["randomized"] == "true" and r[0]["last_seen"] == "2023-11-14T22:23:20+00:00" and r[1]["label"] == "台所のタブレット"' devices
 csv "devices --csv: control characters replaced" 'r[2]["hostname"] == "x\ufffd]0;pwned\ufffd\ufffd[2Jy"' devices
 csv "leaks --csv: quotes and commas" 'r[0]["snippet"] == "adid=38400000-8cf0-11bd-b23e-10b96e40000d&x=\"1\"" and r[0]["device"] == "Google, Inc." and r[0]["dst_port"] == "80"' leaks
+# a name a device chose that a spreadsheet would run as a formula stays text; numbers stay numbers
+cp "$db" "$dir/formula.db"
+sqlite3 "$dir/formula.db" "UPDATE devices SET hostname = '=HYPERLINK(\"http://x/\",\"y\")' WHERE mac = '02:20:00:00:00:03'; UPDATE devices SET hostname = '@SUM(1)' WHERE mac = '3c:28:6d:00:00:02'"
+db_saved=$db db=$dir/formula.db
+csv "devices --csv: formulas kept as text" '{d["mac"]: d["hostname"] for d in r}["02:20:00:00:00:03"] == "'"'"'=HYPERLINK(\"http://x/\",\"y\")" and {d["mac"]: d["hostname"] for d in r}["3c:28:6d:00:00:02"] == "'"'"'@SUM(1)"' devices
+csv "stations --csv: a negative number is a number" 'r[0]["signal"].startswith("-")' stations
+db=$db_saved
 csv "domains --csv" '[d["flag_source"] for d in r] == ["config", "", "", "config", "user"]' domains
 csv "flows --csv" 'r[2]["domain"] == "" and r[2]["dst_ip"] == "203.0.113.99"' flows
 csv "dns --csv" 'r[0]["type"] == "HTTPS" and r[0]["status"] == "NXDOMAIN" and "qtype" not in r[0]' dns
@@ -473,7 +480,7 @@ fi
 # --- help, man page, completion ----------------------------------------------------------------
 man=$here/../../man/leakwatch.1
 comp=$here/../../completions/leakwatch
-for c in devices leaks domains flows dns flags summary stations flag unflag status backup report; do
+for c in devices leaks domains flows dns flags summary stations flag unflag status backup report evidence; do
 	"$cli" --help | grep -q "^  $c" || { echo "FAIL --help lacks $c"; fail=1; }
 	grep -qE "^\.B[IR]? $c( |\$)" "$man" || { echo "FAIL the man page lacks $c"; fail=1; }
 	grep -qw "$c" "$comp" || { echo "FAIL the completion lacks $c"; fail=1; }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Lab test: leakwatchd captures live on an AP bridge (in network namespaces) while two phones
-# resolve names and fetch pages; the rows it writes must name each flow, device and query.
+# resolve names and fetch pages; the rows it writes must name each flow, device and query, and
+# keep the evidence of phone1's IMEI leak.
 #   live.sh LEAKWATCHD
 set -uo pipefail
 daemon=$(realpath "$1")
@@ -52,7 +53,7 @@ fi
 
 p1() { lab_ns "$LAB_ID-phone1" "$@"; }
 p2() { lab_ns "$LAB_ID-phone2" "$@"; }
-p1 curl -s -m 5 -o /dev/null -A zzhc/1.0.0 --data-binary 'eyJNRUlEIjoiMSJ9' http://zzhc.vnet.cn:9999/
+p1 curl -s -m 5 -o /dev/null -A zzhc/1.0.0 --data-binary 'eyJNRUlEIjoiMSJ9' 'http://zzhc.vnet.cn:9999/r?imei=356938035643809'
 p2 curl -s -m 5 -o /dev/null http://www.example.org/index.html
 p2 curl -s -m 5 -o /dev/null https://quiet.example.net/
 # a name known only from DNS: resolve, then a non-HTTP, non-TLS connection to the address
@@ -96,6 +97,13 @@ check "devices, with the locally administered MAC marked randomized" \
 	"SELECT mac, ip, randomized FROM devices WHERE mac LIKE '02:10:%' OR mac LIKE '3c:28:%' ORDER BY mac" \
 	"02:10:00:00:00:01|192.0.2.11|1
 3c:28:6d:00:00:02|192.0.2.12|0"
+check "the IMEI's leak row" \
+	"SELECT mac, domain, kind, value FROM leaks" \
+	"02:10:00:00:00:01|zzhc.vnet.cn|imei|356938035643809"
+# evidence, taken in the parser's sandbox: the flow's handshake and request, as pcap
+check "its evidence: the flow's frames as a pcap" \
+	"SELECT mac, dest, kind, packets >= 4, hex(substr(pcap, 1, 4)), instr(pcap, CAST('GET /r?imei=356938035643809' AS BLOB)) + instr(pcap, CAST('POST /r?imei=356938035643809' AS BLOB)) > 0 FROM evidence" \
+	"02:10:00:00:00:01|zzhc.vnet.cn|imei|1|D4C3B2A1|1"
 check "a stats row with packets and no kernel drops" \
 	"SELECT packets > 20, dropped FROM stats ORDER BY ts DESC LIMIT 1" "1|0"
 exit $fail

@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: MIT */
+#include "evidence.h"
+
+#include "alert/seen.h"
+#include "capture/pcapbuf.h"
+#include "capture/ring.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* (device, destination, kind) keys remembered per run; the table's UNIQUE key does the rest */
+#define EVIDENCE_SEEN_MAX 65536
+
+struct lw_evidence {
+	struct lw_store *store;
+	struct lw_ring *ring;
+	struct lw_seen *seen;
+	int dlt;
+	bool in_frame; /* a frame is being handled: the ring's last one is it */
+	struct lw_evidence_stats stats;
+};
+
+struct lw_evidence *lw_evidence_new(const struct lw_config *cfg, struct lw_store *store, int dlt,
+				    int *err)
+{
+	struct lw_evidence *ev;
+
+	*err = 0;
+	if (!cfg->evidence || !store)
+		return NULL;
+	ev = calloc(1, sizeof(*ev));
+	if (ev) {
+		ev->store = store;
+		ev->dlt = dlt;
+		ev->ring = lw_ring_new((size_t)cfg->evidence_buffer_kb * 1024);
+		ev->seen = lw_seen_new(EVIDENCE_SEEN_MAX);
+	}
+	if (!ev || !ev->ring || !ev->seen) {
+		lw_evidence_free(ev);
+		*err = -ENOMEM;
+		return NULL;
+	}
+	return ev;
+}
+
+void lw_evidence_free(struct lw_evidence *ev)
+{
+	if (!ev)
+		return;
+	lw_ring_free(ev->ring);
+	lw_seen_free(ev->seen);
+	free(ev);
+}
+
+void lw_evidence_frame(struct lw_evidence *ev, const struct lw_frame *fr)
+{
+	if (!ev)
+		return;
+	lw_ring_put(ev->ring, fr);
+	ev->in_frame = true;
+}
+
+void lw_evidence_frame_done(struct lw_evidence *ev, uint64_t flow_id)
+{
+	if (!ev)
+		return;
+	/* a frame of no flow is tagged too, so that no later leak takes it for its own */
+	lw_ring_tag_last(ev->ring, flow_id ? flow_id : UINT64_MAX);
+	ev->in_frame = false;
+}
+
+struct take {
+	struct lw_pcapbuf *b;
+	uint32_t packets;
+	double last_ts;
+};
+
+static void add_frame(const struct lw_frame *fr, void *user_data)
+{
+	struct take *t = user_data;
+
+	if (lw_pcapbuf_add(t->b, fr) == 0) {
+		t->packets++;
+		t->last_ts = (double)fr->ts / (double)LW_USEC_PER_SEC;
+	}
+}
+
+void lw_evidence_leak(struct lw_evidence *ev, uint64_t flow_id, const struct lw_leak_rec *r)
+{
+	char key[LW_MAC_STRLEN + sizeof(r->domain) + sizeof(r->kind) + 4];
+	const char *dest = r->domain[0] ? r->domain : r->dst_ip;
+	struct lw_evidence_rec e;
+	struct take t = {0};
+	uint8_t *pcap = NULL;
+	size_t len = 0;
+	int n;
+
+	if (!ev || !r->mac[0] || !dest[0] || !flow_id)
+		return;
+	n = snprintf(key, sizeof(key), "%s\n%s\n%s", r->mac, dest, r->kind);
+	n = lw_seen_add(ev->seen, key, (size_t)LW_MIN(n, (int)sizeof(key) - 1));
+	if (n == -ENOSPC)
+		ev->stats.refused++;
+	if (n != 1)
+		return;
+	t.b = lw_pcapbuf_new(ev->dlt);
+	if (!t.b) {
+		ev->stats.refused++;
+		return;
+	}
+	lw_ring_flow(ev->ring, flow_id, ev->in_frame, LW_EVIDENCE_FRAME_BYTES, add_frame, &t);
+	if (lw_pcapbuf_finish(t.b, &pcap, &len) < 0 || t.packets == 0) {
+		ev->stats.empty += t.packets == 0;
+		free(pcap);
+		return;
+	}
+	memset(&e, 0, sizeof(e));
+	e.ts = t.last_ts;
+	lw_str_copy(e.mac, sizeof(e.mac), r->mac);
+	lw_str_copy(e.dest, sizeof(e.dest), dest);
+	lw_str_copy(e.kind, sizeof(e.kind), r->kind);
+	e.leak_ts = r->ts;
+	e.flow_id = flow_id;
+	lw_str_copy(e.dst_ip, sizeof(e.dst_ip), r->dst_ip);
+	e.dst_port = r->dst_port;
+	lw_str_copy(e.proto, sizeof(e.proto), r->proto);
+	e.packets = t.packets;
+	e.linktype = ev->dlt;
+	e.pcap = pcap;
+	e.pcap_len = len;
+	if (lw_store_put_evidence(ev->store, &e) == 0)
+		ev->stats.taken++;
+	else
+		ev->stats.refused++;
+	free(pcap);
+}
+
+void lw_evidence_get_stats(const struct lw_evidence *ev, struct lw_evidence_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (ev)
+		*out = ev->stats;
+}
