@@ -30,7 +30,9 @@ tests=(python3 python3-scapy python3-cryptography python3-brotli clang-format ch
 	libclang-rt-14-dev clang tcpdump time hostapd wpasupplicant isc-dhcp-client systemd
 	nftables man-db git procps openssl
 	mosquitto mosquitto-clients # tests/alerts: a real broker, its subscriber
-	debootstrap systemd-container) # systemd/test-boot.sh, tests/fresh: Debian roots
+	debootstrap systemd-container # systemd/test-boot.sh, tests/fresh: Debian roots
+	debhelper dpkg-dev # tests/package: dpkg-buildpackage of debian/
+	shellcheck busybox) # tests/openwrt: the OpenWrt package's scripts, under busybox too
 
 # tests/vm: the stock-kernel VM lab (QEMU; Debian's kernel and the guest root are fetched by
 # tests/vm/vm-lib.sh with apt-get download and debootstrap, never installed on the host)

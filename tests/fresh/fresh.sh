@@ -29,6 +29,7 @@ excluded=(
 	"fresh:this test itself (no recursion)"
 	"vm:boots Debian's kernel in QEMU; not run inside a chroot"
 	"systemd:systemd-boot boots a second debootstrapped machine with systemd-nspawn, not done inside a chroot; systemd-unit (systemd-analyze verify) is in the same suite and goes with it (meson leaves out whole suites); both run in the host's own test.sh"
+	"package:package-deb boots the systemd-boot test's machine with systemd-nspawn to install the .deb, not done inside a chroot; it runs in the host's own test.sh"
 )
 # The corpus suite replays the real captures of ../shared through the daemon (about 5 of the
 # 10 minutes of the inner run here) and needs nothing the other suites do not (python3, the
