@@ -28,7 +28,8 @@ static int listen_on(const char *name)
 	if (name[0] == '@')
 		sa.sun_path[0] = '\0';
 	if (bind(fd, (struct sockaddr *)&sa,
-		 (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len + (name[0] != '@'))) < 0) {
+		 (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len + (name[0] != '@'))) <
+	    0) {
 		perror("bind");
 		close(fd);
 		return -1;

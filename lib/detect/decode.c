@@ -17,7 +17,6 @@
 #include <errno.h>
 #include <string.h>
 
-
 #include "core/cursor.h"
 #include "detect/detect-int.h"
 

@@ -475,8 +475,9 @@ static void test_brotli(void)
 
 	if (!LW_BUILT_BROTLI) {
 		/* a build without the brotli option: br is refused, never decoded */
-		LW_CHECK_INT(lw_detect_brotli(br_json, sizeof(br_json), out, sizeof(out), &on, &hit),
-			     -ENOTSUP);
+		LW_CHECK_INT(
+			lw_detect_brotli(br_json, sizeof(br_json), out, sizeof(out), &on, &hit),
+			-ENOTSUP);
 		LW_CHECK_INT(on, 0);
 		return;
 	}
