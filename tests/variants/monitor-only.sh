@@ -43,7 +43,7 @@ echo "ok   configured and compiled in $((SECONDS - t0)) s"
 
 # what leakwatchd says of itself
 v=$("$dir/daemon/leakwatchd" -V) || fail "leakwatchd -V"
-sed 's/^/     /' <<<"$v"
+echo "     ${v//$'\n'/$'\n'     }"
 grep -qx "features: -" <<<"$v" || fail "leakwatchd -V names parts it should not have"
 for part in block netlink brotli capng seccomp h2c mqtt phonenumber; do
 	grep -q "^left out:.* $part\b\|^left out: $part\b" <<<"$v" || fail "-V does not list $part as left out"
@@ -54,9 +54,9 @@ status=0
 for exe in daemon/leakwatchd cli/leakwatch; do
 	needed=$(readelf -d "$dir/$exe" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')
 	extra=$(grep -Ev '^(libpcap|libsqlite3|libcrypto|libz|libinih|libc|libm|libpthread|libdl|librt|libgcc_s|ld-linux[-a-z0-9_]*)\.so' <<<"$needed")
-	echo "     $exe needs:" $needed
+	echo "     $exe needs: $(tr '\n' ' ' <<<"$needed")"
 	if [ -n "$extra" ]; then
-		echo "FAIL $exe needs more than the monitor-only libraries:" $extra
+		echo "FAIL $exe needs more than the monitor-only libraries: $(tr '\n' ' ' <<<"$extra")"
 		status=1
 	fi
 done
