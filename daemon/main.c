@@ -674,6 +674,14 @@ int main(int argc, char **argv)
 		snprintf(cfg.db_path, sizeof(cfg.db_path), "%s", o.db);
 	if (o.user)
 		snprintf(cfg.user, sizeof(cfg.user), "%s", o.user);
+	if (cfg.user[0] && !LW_BUILT_CAPNG) {
+		lw_log_error("[daemon] user = %s, but this leakwatchd is built without libcap-ng "
+			     "(meson option capng) and cannot switch users: start it as that user "
+			     "with CAP_NET_RAW and CAP_NET_ADMIN instead",
+			     cfg.user);
+		lw_config_release(&cfg);
+		return EX_CONFIG;
+	}
 	if (!o.read_file && cfg.interface[0] == '\0') {
 		lw_log_error("no interface: give -i IFACE or [capture] interface in the config");
 		lw_config_release(&cfg);

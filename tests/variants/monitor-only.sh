@@ -49,6 +49,20 @@ for part in block netlink brotli capng seccomp h2c mqtt phonenumber; do
 	grep -q "^left out:.* $part\b\|^left out: $part\b" <<<"$v" || fail "-V does not list $part as left out"
 done
 
+# a configuration asking for a part left out: one error line, exit 78 (EX_CONFIG), no database
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+printf '[block]\nenabled = yes\n' >"$tmp/block.conf"
+"$dir/daemon/leakwatchd" -r "$src/tests/golden/cases/dns_http.pcap" --db "$tmp/x.db" \
+	-c "$tmp/block.conf" 2>"$tmp/err"
+rc=$?
+if [ $rc = 78 ] && [ "$(wc -l <"$tmp/err")" = 1 ] && grep -q "meson option block" "$tmp/err" &&
+	[ ! -e "$tmp/x.db" ]; then
+	echo "ok   [block] enabled = yes refused: exit 78, \"$(cat "$tmp/err")\""
+else
+	fail "[block] enabled = yes: exit $rc, stderr: $(cat "$tmp/err")"
+fi
+
 # the shared libraries: the five, and the C library's own
 status=0
 for exe in daemon/leakwatchd cli/leakwatch; do
