@@ -37,6 +37,7 @@
 #include "detect/detect.h"
 #include "out.h"
 #include "proto/dns.h"
+#include "lw-features.h"
 #include "report.h"
 #include "store/schema.h"
 #include "store/store.h"
@@ -1432,6 +1433,39 @@ static void status_daemon_read(struct ctx *c, struct status_daemon *sd)
 	free(pid);
 }
 
+/*
+ * The optional parts of the daemon's build (meson options): as the daemon that wrote the
+ * database recorded them (meta build.*), else this program's own build's.  Strings to free.
+ */
+static void status_build(sqlite3 *db, char **built, char **left_out)
+{
+	*built = meta(db, "build.features");
+	*left_out = meta(db, "build.left_out");
+	if (!*built || !*left_out) {
+		free(*built);
+		free(*left_out);
+		*built = strdup(LW_FEATURES_BUILT);
+		*left_out = strdup(LW_FEATURES_LEFT_OUT);
+	}
+}
+
+/* A space-separated list as a JSON array of strings. */
+static void json_words(const char *key, const char *list)
+{
+	const char *p = list ? list : "";
+	size_t n, i = 0;
+
+	printf(", \"%s\": [", key);
+	while (*p) {
+		n = strcspn(p, " ");
+		if (n)
+			printf("%s\"%.*s\"", i++ ? ", " : "", (int)n, p);
+		p += n;
+		p += strspn(p, " ");
+	}
+	fputs("]", stdout);
+}
+
 static int cmd_status(struct ctx *c)
 {
 	static const char sql[] =
@@ -1465,6 +1499,7 @@ static int cmd_status(struct ctx *c)
 	struct status_daemon sd;
 	bool running;
 	long long pruned, cap_pruned;
+	char *built, *left_out;
 	sqlite3_stmt *st;
 	int r = prepare(c->db, sql, &st);
 
@@ -1477,6 +1512,7 @@ static int cmd_status(struct ctx *c)
 	}
 	status_daemon_read(c, &sd);
 	pruned_counts(c->db, &pruned, &cap_pruned);
+	status_build(c->db, &built, &left_out);
 	running = sd.running;
 	if (o->out.format == OUT_JSON) {
 		static const char *const keys[] = {
@@ -1516,6 +1552,8 @@ static int cmd_status(struct ctx *c)
 		out_json_str(stdout, c->config_path);
 		status_block_json(st, BLOCK_COL);
 		status_storage_json(st, pruned, cap_pruned);
+		json_words("built_with", built);
+		json_words("left_out", left_out);
 		puts("}");
 	} else {
 		char t[32] = "-", *src = col_text(st, 1) ? out_safe(col_text(st, 1), NULL) : NULL;
@@ -1546,7 +1584,11 @@ static int cmd_status(struct ctx *c)
 		       (long long)sqlite3_column_int64(st, BLOCK_COL + 8),
 		       (long long)sqlite3_column_int64(st, BLOCK_COL + 9));
 		status_block_text(st, BLOCK_COL, running);
+		printf("built with:     %s\n", built && built[0] ? built : "-");
+		printf("left out:       %s\n", left_out && left_out[0] ? left_out : "-");
 	}
+	free(built);
+	free(left_out);
 	sqlite3_finalize(st);
 	return running ? 0 : EXIT_NOT_RUNNING;
 }

@@ -6,6 +6,7 @@
 #include "block/hold.h"
 #include "block/layout.h"
 #include "detect/detect.h"
+#include "lw-features.h"
 #include "store/storage.h"
 #include "store/store.h"
 
@@ -173,7 +174,7 @@ void lw_config_defaults(struct lw_config *c)
 	c->frag_max_datagrams = 64;
 	c->frag_max_kb = 1024;
 	c->frag_timeout = 30;
-	c->block_enabled = true;
+	c->block_enabled = LW_BUILT_BLOCK; /* (a build without it: off unless asked for) */
 	snprintf(c->block_family, sizeof(c->block_family), "auto");
 	snprintf(c->block_queue_path, sizeof(c->block_queue_path), "auto");
 	snprintf(c->block_table, sizeof(c->block_table), "leakwatch");
@@ -196,7 +197,7 @@ void lw_config_defaults(struct lw_config *c)
 	c->detect_learn = true;
 	c->ap_enabled = true;
 	snprintf(c->hostapd_ctrl_dir, sizeof(c->hostapd_ctrl_dir), "/var/run/hostapd");
-	c->netlink = true;
+	c->netlink = LW_BUILT_NETLINK;
 	c->station_interval = 30;
 	c->alerts_log = true;
 	c->alerts_log_burst = 10;

@@ -11,7 +11,6 @@
  * Live, the process started keeps the privileges and the parser runs in a child (priv.c);
  * what follows lw_priv_split() in main() and run_live() is the parser's.
  */
-#include <cap-ng.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -34,9 +33,11 @@
 #include "ap/netlink.h"
 #include "block.h"
 #include "blockenv.h"
+#include "caps.h"
 #include "capture/capture.h"
 #include "config.h"
 #include "log.h"
+#include "lw-features.h"
 #include "loop.h"
 #include "pipeline.h"
 #include "priv.h"
@@ -113,86 +114,6 @@ static void usage(FILE *out)
 		"  -q, --quiet           no progress display\n"
 		"  -h, --help            this text\n"
 		"  -V, --version         version\n");
-}
-
-/*
- * Exactly CAP_NET_RAW and CAP_NET_ADMIN effective and permitted, and no other capability in
- * the bounding set: what systemd gives the unit's user (AmbientCapabilities= and
- * CapabilityBoundingSet= of those two).
- */
-static bool holds_only_live_caps(void)
-{
-	for (unsigned c = 0; c <= CAP_LAST_CAP; c++) {
-		int want = c == CAP_NET_RAW || c == CAP_NET_ADMIN;
-
-		if (capng_have_capability(CAPNG_EFFECTIVE, c) != want ||
-		    capng_have_capability(CAPNG_PERMITTED, c) != want ||
-		    (!want && capng_have_capability(CAPNG_BOUNDING_SET, c)))
-			return false;
-	}
-	return true;
-}
-
-/*
- * Keeps CAP_NET_RAW and CAP_NET_ADMIN (live: reopening the capture after the interface comes
- * back, promiscuous mode, nftables) and nothing else; with [daemon] user / --user, switches to
- * that user first (libcap-ng keeps the two across the switch).  Offline nothing is kept.  A
- * daemon that holds no capability (started by a user) has nothing to drop.  Neither has one
- * started by systemd as its own user with exactly the two (the unit's ambient and bounding
- * sets): then capset() is not called at all, so the unit's system call filter can deny it
- * with the rest of @privileged.
- */
-static int drop_privileges(const struct lw_config *cfg, bool live)
-{
-	struct passwd *pw = NULL;
-	int r;
-
-	if (cfg->user[0]) {
-		pw = getpwnam(cfg->user);
-		if (!pw) {
-			lw_log_error("user %s does not exist", cfg->user);
-			return -ENOENT;
-		}
-		if (geteuid() != 0) {
-			if (pw->pw_uid == geteuid())
-				pw = NULL; /* already that user */
-			else {
-				lw_log_error("cannot switch to user %s: not started as root",
-					     cfg->user);
-				return -EPERM;
-			}
-		}
-	}
-	capng_get_caps_process();
-	if (capng_have_capabilities(CAPNG_SELECT_CAPS) == CAPNG_NONE && !pw)
-		return 0;
-	if (live && !pw && getuid() != 0 && geteuid() != 0 && holds_only_live_caps()) {
-		/*
-		 * Nothing to drop.  The ambient set only matters across execve(), which the
-		 * daemon never calls; cleared anyway (a prctl, not capset) so that nothing it
-		 * might start inherits the two.
-		 */
-		prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
-		return 0;
-	}
-	capng_clear(CAPNG_SELECT_BOTH);
-	if (live && capng_updatev(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED, CAP_NET_RAW,
-				  CAP_NET_ADMIN, -1) < 0)
-		return -EINVAL;
-	if (pw)
-		r = capng_change_id((int)pw->pw_uid, (int)pw->pw_gid,
-				    CAPNG_INIT_SUPP_GRP | CAPNG_CLEAR_BOUNDING);
-	else
-		/* the bounding set can only be changed with CAP_SETPCAP (root) */
-		r = capng_apply(geteuid() == 0 ? CAPNG_SELECT_BOTH : CAPNG_SELECT_CAPS);
-	if (r < 0) {
-		lw_log_error("cannot drop privileges (libcap-ng error %d)", r);
-		return -EPERM;
-	}
-	if (pw)
-		lw_log_info("running as %s with %s", cfg->user,
-			    live ? "CAP_NET_RAW and CAP_NET_ADMIN only" : "no capabilities");
-	return 0;
 }
 
 /*
@@ -713,19 +634,11 @@ int main(int argc, char **argv)
 			return EX_OK;
 		case 'V':
 			printf("leakwatchd %s\n", LW_VERSION);
-			/* the optional parts this build has (meson options), for scripts and tests */
-			printf("features:%s%s\n",
-#ifdef LW_HAVE_PHONENUMBER
-			       " phonenumber",
-#else
-			       "",
-#endif
-#ifdef LW_HAVE_MQTT
-			       " mqtt"
-#else
-			       ""
-#endif
-			);
+			/* the optional parts this build has and those left out (meson options,
+			 * lw-features.h), for people, scripts and tests */
+			printf("features: %s\n", LW_FEATURES_BUILT[0] ? LW_FEATURES_BUILT : "-");
+			printf("left out: %s\n",
+			       LW_FEATURES_LEFT_OUT[0] ? LW_FEATURES_LEFT_OUT : "-");
 			return EX_OK;
 		default:
 			usage(stderr);
@@ -743,12 +656,32 @@ int main(int argc, char **argv)
 		lw_config_release(&cfg);
 		return EX_CONFIG;
 	}
+	/* the optional parts this build was made without (lw-features.h) */
+	if (cfg.block_enabled && !LW_BUILT_BLOCK) {
+		lw_log_error("[block] enabled = yes, but this leakwatchd is built without blocking "
+			     "(meson option block): set enabled = no, or use a build with it");
+		lw_config_release(&cfg);
+		return EX_CONFIG;
+	}
+	if (cfg.netlink && !LW_BUILT_NETLINK) {
+		lw_log_warning("[ap] netlink = yes, but this leakwatchd is built without netlink "
+			       "(meson option netlink): no AP ports, neighbours or station rows");
+		cfg.netlink = false;
+	}
 	if (o.interface)
 		snprintf(cfg.interface, sizeof(cfg.interface), "%s", o.interface);
 	if (o.db)
 		snprintf(cfg.db_path, sizeof(cfg.db_path), "%s", o.db);
 	if (o.user)
 		snprintf(cfg.user, sizeof(cfg.user), "%s", o.user);
+	if (cfg.user[0] && !LW_BUILT_CAPNG) {
+		lw_log_error("[daemon] user = %s, but this leakwatchd is built without libcap-ng "
+			     "(meson option capng) and cannot switch users: start it as that user "
+			     "with CAP_NET_RAW and CAP_NET_ADMIN instead",
+			     cfg.user);
+		lw_config_release(&cfg);
+		return EX_CONFIG;
+	}
 	if (!o.read_file && cfg.interface[0] == '\0') {
 		lw_log_error("no interface: give -i IFACE or [capture] interface in the config");
 		lw_config_release(&cfg);
@@ -807,7 +740,7 @@ int main(int argc, char **argv)
 
 	/* the capture is open: what is left to do needs no root (and the database is then
 	 * created by the user the daemon runs as) */
-	if (drop_privileges(&cfg, !o.read_file) < 0) {
+	if (lw_caps_drop_privileges(&cfg, !o.read_file) < 0) {
 		lw_capture_close(cap);
 		lw_config_release(&cfg);
 		return EX_NOPERM;
@@ -861,6 +794,9 @@ int main(int argc, char **argv)
 	storage_log(&cfg, !o.read_file, &storage, &sc);
 	open_vacuum_log(store, cfg.db_path);
 	lw_store_put_meta(store, "version", LW_VERSION);
+	/* the optional parts of this build, for `leakwatch status` */
+	lw_store_put_meta(store, "build.features", LW_FEATURES_BUILT);
+	lw_store_put_meta(store, "build.left_out", LW_FEATURES_LEFT_OUT);
 	storage_meta(store, &storage, &sc);
 	lw_store_put_meta(store, "source", o.read_file ? o.read_file : cfg.interface);
 	{

@@ -291,7 +291,7 @@ static int setup(struct lw_mqtt *m, const struct lw_config *cfg, char *err, size
 		lw_str_copy(id, sizeof(id), cfg->mqtt_client_id);
 	} else {
 		gethostname(host, sizeof(host) - 1);
-		snprintf(id, sizeof(id), "leakwatch-%s", host[0] ? host : "ap");
+		snprintf(id, sizeof(id), "leakwatch-%.53s", host[0] ? host : "ap"); /* (fits id) */
 	}
 	m->mosq = mosquitto_new(id, true, m);
 	if (!m->mosq) {

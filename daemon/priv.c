@@ -74,7 +74,6 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <sysexits.h>
-#include <systemd/sd-daemon.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -87,6 +86,7 @@
 #include "pipeline.h"
 #include "privc.h"
 #include "sandbox.h"
+#include "sdnotify.h"
 
 #define HELD_MAX (2 * LW_HOLD_QUEUE_MAXLEN) /* packets with the parser at once */
 #define SOCK_BUF (16 << 20) /* each side's send buffer (SO_SNDBUFFORCE) */
@@ -555,7 +555,7 @@ static void notify(const struct lw_privmsg_notify *n)
 
 	snprintf(text, sizeof(text), "%s%s%s%s", what[n->what], what[n->what][0] ? "\n" : "",
 		 n->status[0] ? "STATUS=" : "", n->status);
-	sd_notify(0, text);
+	lw_sd_notify(text);
 }
 
 /* What is not the parser's to ask; false when m is refused (counted, the first few logged). */
@@ -773,7 +773,7 @@ static void ping_watchdog(double now)
 {
 	if (!P.watchdog_usec || now < P.next_ping)
 		return;
-	sd_notify(0, "WATCHDOG=1");
+	lw_sd_notify("WATCHDOG=1");
 	P.next_ping = now + (double)P.watchdog_usec / 2e6;
 }
 
@@ -1191,7 +1191,7 @@ static int recapture(struct lw_capture **capp)
 	char err[512] = "";
 	bool up = false;
 
-	sd_notifyf(0, "STATUS=%s is down; waiting for it", cfg->interface);
+	lw_sd_notifyf("STATUS=%s is down; waiting for it", cfg->interface);
 	P.next_ping = 0;
 	while (!P.stopping) {
 		round_once(RELINK_POLL);
@@ -1245,7 +1245,7 @@ static void finish(bool keep)
 	hostapd_stop();
 	stop_notifier();
 	if (P.status == EX_OK)
-		sd_notify(0, "STOPPING=1");
+		lw_sd_notify("STOPPING=1");
 	close(P.sigfd);
 	P.sigfd = -1;
 }
@@ -1258,7 +1258,7 @@ int lw_priv_split(const struct lw_config *cfg, const char *config, struct lw_cap
 	P.cfg = cfg;
 	P.self = getpid();
 	P.dlt = lw_capture_linktype(*capp);
-	if (sd_watchdog_enabled(0, &P.watchdog_usec) <= 0)
+	if (lw_sd_watchdog_enabled(&P.watchdog_usec) <= 0)
 		P.watchdog_usec = 0;
 	if (lw_pipeline_guard_init(&P.guard, cfg) < 0)
 		lw_log_warning(

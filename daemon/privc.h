@@ -42,7 +42,7 @@ bool lw_privc_active(void);
  */
 int lw_privc_attach(struct lw_loop *loop, void (*gone)(void *user_data), void *user_data);
 void lw_privc_detach(void);
-/* What sd_watchdog_enabled() said in the privileged process (0: no watchdog). */
+/* What lw_sd_watchdog_enabled() (sdnotify.h) said in the privileged process (0: no watchdog). */
 uint64_t lw_privc_watchdog_usec(void);
 /* The daemon's main process id (the privileged one; the own one offline). */
 int lw_privc_main_pid(void);

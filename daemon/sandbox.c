@@ -15,7 +15,6 @@
  */
 #include "sandbox.h"
 
-#include <cap-ng.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/netlink.h>
@@ -26,6 +25,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 
+#include "caps.h"
 #include "core/types.h"
 
 #ifdef __SANITIZE_ADDRESS__
@@ -151,34 +151,6 @@ static int socket_rules(scmp_filter_ctx ctx, uint64_t allow, uint32_t nl)
 	return r;
 }
 
-/* Every capability (effective, permitted, inheritable, ambient; the bounding set if it may). */
-static int drop_caps(char *err, size_t errlen)
-{
-	bool setpcap;
-
-	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
-	capng_get_caps_process();
-	setpcap = capng_have_capability(CAPNG_EFFECTIVE, CAP_SETPCAP);
-	capng_clear(CAPNG_SELECT_BOTH);
-	/* the bounding set needs CAP_SETPCAP, which the daemon does not keep */
-	if (setpcap)
-		capng_apply(CAPNG_SELECT_BOUNDS);
-	if (capng_apply(CAPNG_SELECT_CAPS) < 0) {
-		snprintf(err, errlen, "cannot drop its capabilities (capset: %s)", strerror(errno));
-		return -EPERM;
-	}
-	capng_get_caps_process();
-	if (capng_have_capabilities(CAPNG_SELECT_CAPS) != CAPNG_NONE) {
-		snprintf(err, errlen, "capabilities left after dropping them");
-		return -EPERM;
-	}
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
-		snprintf(err, errlen, "no_new_privs: %s", strerror(errno));
-		return -errno;
-	}
-	return 0;
-}
-
 static int load(scmp_filter_ctx ctx, int r, char *err, size_t errlen)
 {
 	if (r < 0)
@@ -194,7 +166,7 @@ int lw_sandbox_parser(int capture_fd, char *err, size_t errlen)
 {
 	char names[sizeof(writes)], *name, *save = NULL;
 	scmp_filter_ctx ctx;
-	int r = drop_caps(err, errlen);
+	int r = lw_caps_drop_all(err, errlen);
 
 	if (r < 0)
 		return r;
@@ -232,7 +204,7 @@ int lw_sandbox_parser(int capture_fd, char *err, size_t errlen)
 int lw_sandbox_resolver(char *err, size_t errlen)
 {
 	scmp_filter_ctx ctx;
-	int r = drop_caps(err, errlen), t;
+	int r = lw_caps_drop_all(err, errlen), t;
 
 	if (r < 0)
 		return r;
@@ -260,5 +232,5 @@ int lw_sandbox_resolver(char *err, size_t errlen)
 
 int lw_sandbox_notifier(char *err, size_t errlen)
 {
-	return drop_caps(err, errlen);
+	return lw_caps_drop_all(err, errlen);
 }

@@ -12,10 +12,12 @@ set -euo pipefail
 
 build=(meson ninja-build pkg-config gcc libc6-dev
 	libpcap-dev libsqlite3-dev libssl-dev zlib1g-dev libbrotli-dev libinih-dev
-	libnl-3-dev libnl-route-3-dev libnl-genl-3-dev libsystemd-dev libcap-ng-dev
+	libnl-3-dev libnl-route-3-dev libnl-genl-3-dev libcap-ng-dev
 	libnftables-dev libnftnl-dev libmnl-dev libnetfilter-queue-dev libnghttp2-dev libseccomp-dev
 	libmosquitto-dev # optional (-Dmqtt): MQTT alerts
 	g++ libphonenumber-dev) # optional (-Dphonenumber): number plans for phone numbers
+# (every optional part of the build is installed: README "Build options"; systemd's
+# notifications need no library, daemon/sdnotify.c)
 # the daemon: the OUI registry, the sqlite3 CLI the README queries with, iproute2; iptables for
 # libxtables' NFQUEUE extension (the xtables fallback of the connection-start hold); nghttp2's
 # library for HPACK (HTTP/2 in clear text); libphonenumber's number plans

@@ -8,6 +8,7 @@
  *   forms               application/x-www-form-urlencoded (WHATWG URL §5), cookies (RFC 6265)
  *   Content-Encoding    RFC 9110 §8.4: gzip (RFC 1952), deflate (RFC 1950, and raw RFC 1951
  *                       as some peers send it), br (RFC 7932) — by zlib and libbrotlidec
+ *                       (decode-brotli.c, the `brotli` option)
  *
  * Base64 is decoded here rather than with EVP_DecodeBlock: that wants the standard alphabet,
  * a length that is a multiple of four, and counts padding as data; what we meet in traffic is
@@ -15,8 +16,6 @@
  */
 #include <errno.h>
 #include <string.h>
-
-#include <brotli/decode.h>
 
 #include "core/cursor.h"
 #include "detect/detect-int.h"
@@ -590,33 +589,6 @@ int lw_detect_inflate_raw(z_stream *zs, const uint8_t *p, size_t n, uint8_t *out
 	*out_len = whole ? (size_t)(zs->next_out - out) : 0;
 	zs->next_in = NULL;
 	zs->next_out = NULL;
-	return *out_len > 0 ? 0 : -EBADMSG;
-}
-
-int lw_detect_brotli(const uint8_t *p, size_t n, uint8_t *out, size_t cap, size_t *out_len,
-		     bool *budget_hit)
-{
-	/* libbrotlidec 1.0 has no reset: one instance per body (bodies sent as br are rare) */
-	BrotliDecoderState *s = BrotliDecoderCreateInstance(NULL, NULL, NULL);
-	size_t avail_in = n, avail_out = cap;
-	const uint8_t *next_in = p;
-	uint8_t *next_out = out;
-	BrotliDecoderResult r;
-
-	*out_len = 0;
-	if (!s)
-		return -ENOMEM;
-	if (cap == 0) {
-		BrotliDecoderDestroyInstance(s);
-		return -EBADMSG;
-	}
-	r = BrotliDecoderDecompressStream(s, &avail_in, &next_in, &avail_out, &next_out, NULL);
-	if (r == BROTLI_DECODER_RESULT_NEEDS_MORE_OUTPUT && avail_out == 0)
-		*budget_hit = true;
-	BrotliDecoderDestroyInstance(s);
-	*out_len = cap - avail_out;
-	if (r == BROTLI_DECODER_RESULT_ERROR && *out_len == 0)
-		return -EBADMSG;
 	return *out_len > 0 ? 0 : -EBADMSG;
 }
 

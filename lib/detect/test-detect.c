@@ -9,6 +9,7 @@
 #include <openssl/evp.h>
 
 #include "detect/detect-int.h"
+#include "lw-features.h"
 #include "lw-test.h"
 #include "proto/http.h"
 
@@ -319,7 +320,10 @@ static void test_content_encoding(void)
 	want(&g, LW_ID_IMEI, "358240051111110", LW_CONF_VALIDATED, "deflate>json:imei", NULL);
 	h[1].value = "br";
 	http(d, NULL, "/", h, 2, br, sizeof(br), &g);
-	want(&g, LW_ID_IMEI, "358240051111110", LW_CONF_VALIDATED, "br>json:imei", NULL);
+	/* (without the brotli option the body is searched as it is: this small one holds the
+	 * IMEI's digits as literals) */
+	want(&g, LW_ID_IMEI, "358240051111110", LW_CONF_VALIDATED,
+	     LW_BUILT_BROTLI ? "br>json:imei" : "plain", NULL);
 	/* two codings, listed in the order applied */
 	n = zcompress(json, sizeof(json) - 1, comp, sizeof(comp), 15);
 	n2 = zcompress(comp, n, twice, sizeof(twice), 31);

@@ -22,6 +22,9 @@
  *
  * Other frame types carry no names or content a client sends to a server, and are skipped.
  * A header block must be followed only by its CONTINUATIONs (§6.10).
+ *
+ * Built with the `h2c` option (libnghttp2); h2-none.c stands in without it.  The preface and
+ * :authority are h2-preface.c's, built either way.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -39,8 +42,6 @@
 #define H2_END_HEADERS 0x4
 #define H2_PADDED 0x8
 #define H2_PRIORITY 0x20
-
-static const char preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
 struct lw_h2 {
 	nghttp2_hd_inflater *inflater;
@@ -62,15 +63,6 @@ struct lw_h2 {
 	char arena[LW_H2_FIELD_BYTES];
 	size_t arena_len;
 };
-
-int lw_h2_preface(const uint8_t *p, size_t len)
-{
-	size_t n = LW_MIN(len, (size_t)LW_H2_PREFACE_LEN);
-
-	if (memcmp(p, preface, n) != 0)
-		return -EBADMSG;
-	return n == LW_H2_PREFACE_LEN ? LW_H2_PREFACE_LEN : LW_NEED_MORE;
-}
 
 struct lw_h2 *lw_h2_new(void)
 {
@@ -272,32 +264,4 @@ int lw_h2_feed(struct lw_h2 *h, const uint8_t *p, size_t len, const struct lw_h2
 		h->err = frame(h, sink);
 	}
 	return h->err;
-}
-
-struct lw_str lw_h2_authority_host(struct lw_str a)
-{
-	const char *at, *end;
-	size_t i;
-
-	if (!a.p)
-		return (struct lw_str){NULL, 0};
-	/* userinfo: up to the last '@' (§8.3.1 forbids it; clients still send it) */
-	at = NULL;
-	for (i = 0; i < a.len; i++)
-		if (a.p[i] == '@')
-			at = a.p + i;
-	if (at) {
-		a.len -= (size_t)(at + 1 - a.p);
-		a.p = at + 1;
-	}
-	if (a.len > 0 && a.p[0] == '[') {
-		end = memchr(a.p, ']', a.len);
-		if (!end)
-			return (struct lw_str){a.p, 0};
-		return (struct lw_str){a.p + 1, (size_t)(end - a.p - 1)};
-	}
-	end = memchr(a.p, ':', a.len);
-	if (end)
-		a.len = (size_t)(end - a.p);
-	return a;
 }

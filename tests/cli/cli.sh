@@ -256,7 +256,7 @@ json "dns --json" '[(q["qname"], q["qtype"], q["type"], q["rcode"], q["status"],
 json "flags --json" '[(f["domain"], f["mac"], f["source"]) for f in j] == [("vnet.cn", None, "user"), ("example.org", None, "config"), ("vnet.cn", None, "config"), ("tracker.example", "3c:28:6d:00:00:02", "auto")] and j[1]["reason"].endswith("leakwatch.conf") and j[3]["expires"] == 1700604960.0' flags
 json "summary --json" 'j[1]["mac"] == "02:10:00:00:00:01" and j[1]["kinds"] == {"iccid": 1, "imei": 1} and j[1]["top_domains"][0] == {"domain": "zzhc.vnet.cn", "flows": 2} and len(j[1]["top_domains"]) == 3 and j[1]["blocked"] == 1 and j[2]["kinds"] == {} and j[2]["leaks"] == 0' summary
 json "stations --json" 'len(j) == 2 and j[1] == {"ts": 1700000060.0, "mac": "02:10:00:00:00:01", "device": "Nokia 7 Plus", "ifname": "wlan0", "signal": -38, "signal_avg": -40, "tx_bitrate": 780000, "rx_bitrate": 24000, "inactive_ms": 40, "connected_s": 60, "rx_bytes": 5000, "tx_bytes": 90000, "tx_retries": 2, "tx_failed": 0} and j[0]["signal_avg"] is None and j[0]["rx_bitrate"] is None and j[0]["tx_bitrate"] == 6500' stations
-json "status --json" 'j["running"] is False and j["pid"] is None and j["packets"] == 1234 and j["dropped"] == 2 and j["flows_active"] == 3 and j["leaks"] == 3 and j["database_bytes"] > 0 and j["flagged"] == 4 and j["flags"] == {"user": 1, "config": 2, "auto": 1} and j["config"].endswith("leakwatch.conf")' status
+json "status --json" 'j["running"] is False and j["pid"] is None and j["packets"] == 1234 and j["dropped"] == 2 and j["flows_active"] == 3 and j["leaks"] == 3 and j["database_bytes"] > 0 and j["flagged"] == 4 and j["flags"] == {"user": 1, "config": 2, "auto": 1} and j["config"].endswith("leakwatch.conf") and isinstance(j["built_with"], list) and isinstance(j["left_out"], list)' status
 csv "devices --csv" 'r[3]["vendor"] == "Google, Inc." and r[3]["label"] == "" and r[0]["randomized"] == "true" and r[0]["last_seen"] == "2023-11-14T22:23:20+00:00" and r[1]["label"] == "台所のタブレット"' devices
 csv "devices --csv: control characters replaced" 'r[2]["hostname"] == "x\ufffd]0;pwned\ufffd\ufffd[2Jy"' devices
 csv "leaks --csv: quotes and commas" 'r[0]["snippet"] == "adid=38400000-8cf0-11bd-b23e-10b96e40000d&x=\"1\"" and r[0]["device"] == "Google, Inc." and r[0]["dst_port"] == "80"' leaks
@@ -335,6 +335,9 @@ sqlite3 "$db" "DELETE FROM meta WHERE key = 'config'"
 expect_err "-c FILE that does not exist" 66 "$dir/nothere.conf: No such file" flags -c "$dir/nothere.conf"
 
 # --- status: running or not (exit 3, as systemctl status) --------------------------------------
+# (the optional parts of the build, as leakwatchd -V names them)
+built=$("$daemon" -V | sed -n 's/^features: //p')
+left_out=$("$daemon" -V | sed -n 's/^left out: //p')
 expect "status, not running: exit 3" 3 status <<EOF
 leakwatchd:     not running
 database:       DB (N MB)
@@ -349,6 +352,8 @@ flows active:   3
 devices:        4 (1 connected now)
 leaks:          3
 flagged:        4 (1 user, 2 config, 1 auto)
+built with:     $built
+left out:       $left_out
 EOF
 # meta's pid alive but not a leakwatchd (this shell): not running
 sqlite3 "$db" "INSERT INTO meta(key, value) VALUES ('pid', '$$')"
