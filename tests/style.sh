@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
-# Fails when a tracked C file differs from what clang-format makes of it.
+# Fails when a tracked C file differs from what clang-format makes of it.  (Files in batches,
+# two clang-format processes at once: one process per file took ~25 s on a loaded machine.)
 cd "$1" || exit 2
-bad=0
-while IFS= read -r f; do
-	[ -f "$f" ] || continue
-	if ! clang-format --dry-run -Werror "$f" >/dev/null 2>&1; then
+files=$(git ls-files '*.c' '*.h' 2>/dev/null || find . -name '*.[ch]' -not -path './build*')
+out=$(printf '%s\n' "$files" | xargs -r -d '\n' -n 32 -P 2 clang-format --dry-run -Werror 2>&1)
+rc=$?
+if [ $rc -ne 0 ]; then
+	# clang-format names each file "path:line:col: error: code should be clang-formatted"
+	bad=$(printf '%s\n' "$out" | sed -n 's/^\([^:]*\):[0-9]*:[0-9]*: error:.*/\1/p' | sort -u)
+	[ -n "$bad" ] || { printf '%s\n' "$out"; exit 1; }
+	for f in $bad; do
 		echo "not formatted: $f (run: clang-format -i $f)"
-		bad=1
-	fi
-done < <(git ls-files '*.c' '*.h' 2>/dev/null || find . -name '*.[ch]' -not -path './build*')
-exit $bad
+	done
+	exit 1
+fi
+exit 0
