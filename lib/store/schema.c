@@ -295,9 +295,18 @@ static const char schema_v5[] = SCHEMA_V5_DETECT SCHEMA_V5_NAMES SCHEMA_V5_HOSTI
 
 static const char schema_v6[] = SCHEMA_V6_STATS SCHEMA_V6_AGE SCHEMA_V6_DAILY;
 
+/*
+ * v7: the buffer budget ([inspect] buffer_total_kb): heads and bodies not grown because the
+ * budget was spent, of those the ones refused for the device's fair part, and the most the
+ * buffers of all flows held at once (KiB).
+ */
+static const char schema_v7[] = "ALTER TABLE stats ADD COLUMN buffer_refused INTEGER;\n"
+				"ALTER TABLE stats ADD COLUMN buffer_refused_share INTEGER;\n"
+				"ALTER TABLE stats ADD COLUMN buffer_peak_kb INTEGER;\n";
+
 /* migrations[v] takes a database from user_version v to v + 1. */
 static const char *const migrations[] = {
-	schema_v1, schema_v2, schema_v3, schema_v4, schema_v5, schema_v6,
+	schema_v1, schema_v2, schema_v3, schema_v4, schema_v5, schema_v6, schema_v7,
 };
 
 _Static_assert(LW_ARRAY_SIZE(migrations) == LW_STORE_SCHEMA_VERSION,

@@ -20,7 +20,7 @@
 
 #include "core/types.h"
 
-#define LW_STORE_SCHEMA_VERSION 6
+#define LW_STORE_SCHEMA_VERSION 7
 
 /*
  * Days of rows kept per table, 0 = keep forever.  Age is measured on the data's clock, the
@@ -99,6 +99,8 @@ struct lw_store_config {
 	 * would depend on when a pass fell between batches).  The size cap still holds.
 	 */
 	bool retention_once;
+	/* SQLite's page cache of the writer's connection, KiB; 0 = SQLite's default (2000) */
+	size_t cache_kb;
 };
 
 /* Longest meta key and value lw_store_put_meta accepts (bytes, without the NUL). */
@@ -192,6 +194,9 @@ struct lw_stats_rec {
 	 * cap_pruned, vacuum_pages (see struct lw_store_stats).
 	 */
 	uint64_t dns_flows;
+	/* the buffer budget (schema v7): buffers not grown, of those for a device's fair part,
+	 * and the most all flows' buffers held at once in KiB */
+	uint64_t buffer_refused, buffer_refused_share, buffer_peak_kb;
 	long rss_kb;
 };
 
