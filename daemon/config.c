@@ -109,6 +109,7 @@ static const struct key keys[] = {
 	L("detect", "known_max", detect_known_max, 16, 1000000),
 	{"detect", "learn", KEY_BOOL, offsetof(struct lw_config, detect_learn), 0, 0, 0},
 	{"daemon", "user", KEY_STRING, offsetof(struct lw_config, user), 64, 0, 0},
+	L("daemon", "mmap_threshold_kb", mmap_threshold_kb, 0, 32768),
 	{"ap", "enabled", KEY_BOOL, offsetof(struct lw_config, ap_enabled), 0, 0, 0},
 	{"ap", "hostapd_ctrl_dir", KEY_STRING, offsetof(struct lw_config, hostapd_ctrl_dir), 96, 0,
 	 0},

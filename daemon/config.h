@@ -108,6 +108,7 @@ struct lw_config {
 	char detect_region[3]; /* ISO 3166 alpha-2 for national phone numbers; "" = none */
 	/* [daemon] */
 	char user[64]; /* switch to this user after opening the capture; "" = stay */
+	long mmap_threshold_kb; /* malloc: blocks from this size up mmap'd; 0 = glibc's own */
 	/* [ap] */
 	bool ap_enabled; /* hostapd's control interface */
 	char hostapd_ctrl_dir[96];
