@@ -769,7 +769,10 @@ static void test_migrate_v5(void)
 		    "ALTER TABLE stats DROP COLUMN pruned_rows; "
 		    "ALTER TABLE stats DROP COLUMN cap_pruned; "
 		    "ALTER TABLE stats DROP COLUMN vacuum_pages; "
-		    "ALTER TABLE stats DROP COLUMN checkpoint_busy; PRAGMA user_version = 5; "
+		    "ALTER TABLE stats DROP COLUMN checkpoint_busy; "
+		    "ALTER TABLE stats DROP COLUMN buffer_refused; "
+		    "ALTER TABLE stats DROP COLUMN buffer_refused_share; "
+		    "ALTER TABLE stats DROP COLUMN buffer_peak_kb; PRAGMA user_version = 5; "
 		    "PRAGMA auto_vacuum = NONE; VACUUM");
 	LW_CHECK_INT(db_int(db, "PRAGMA auto_vacuum"), 0);
 	sqlite3_close(db);
@@ -779,7 +782,7 @@ static void test_migrate_v5(void)
 	LW_CHECK(ss.open_vacuum_ms > 0);
 	lw_store_close(s);
 	db = db_open(path);
-	LW_CHECK_INT(db_int(db, "PRAGMA user_version"), 6);
+	LW_CHECK_INT(db_int(db, "PRAGMA user_version"), LW_STORE_SCHEMA_VERSION);
 	LW_CHECK_INT(db_int(db, "PRAGMA auto_vacuum"), 2);
 	LW_CHECK_INT(db_int(db, "SELECT count(*) FROM flows"), 30);
 	LW_CHECK_INT(db_int(db, "SELECT sum(flows) FROM daily_traffic"), 30);
