@@ -174,10 +174,46 @@ static double secs(lw_time_us t)
 	return (double)t / (double)LW_USEC_PER_SEC;
 }
 
+static size_t over_floor(size_t cap)
+{
+	return cap > LW_BUDGET_FLOOR ? cap - LW_BUDGET_FLOOR : 0;
+}
+
+/*
+ * Charges a flow's buffer growing from cap `from` to `to`: its first LW_BUDGET_FLOOR bytes as
+ * a floor (never refused), the rest to the client's part of the budget (lw_budget_take).
+ */
+static enum lw_budget_verdict budget_grow(struct lw_pipeline *p, struct fctx *c, size_t from,
+					  size_t to)
+{
+	size_t over = over_floor(to) - over_floor(from);
+	enum lw_budget_verdict v = LW_BUDGET_OK;
+
+	if (over)
+		v = lw_budget_take(&p->budget, c->dev_key, over);
+	if (v != LW_BUDGET_OK)
+		return v;
+	c->charged += over;
+	lw_budget_floor(&p->budget, LW_MIN(to, LW_BUDGET_FLOOR) - LW_MIN(from, LW_BUDGET_FLOOR),
+			true);
+	return v;
+}
+
+/* Gives back what a buffer of cap `from` holds beyond cap `to` (to < from). */
+static void budget_shrink(struct lw_pipeline *p, struct fctx *c, size_t from, size_t to)
+{
+	size_t over = over_floor(from) - over_floor(to);
+
+	lw_budget_give(&p->budget, c->dev_key, over);
+	c->charged -= LW_MIN(c->charged, over);
+	lw_budget_floor(&p->budget, LW_MIN(from, LW_BUDGET_FLOOR) - LW_MIN(to, LW_BUDGET_FLOOR),
+			false);
+}
+
 /*
  * Grows a flow's buffer to hold len more bytes, within max, and charges the growth to the
- * client's part of the buffer budget (lw_budget_take): up to LW_BUDGET_FLOOR bytes of a
- * buffer are always granted; beyond that a refusal is counted (buffer_refused, and of those
+ * buffer budget (budget_grow): the first LW_BUDGET_FLOOR bytes of a buffer are always
+ * granted; beyond them a refusal is counted (buffer_refused, and of those
  * buffer_refused_share when the device's fair part was the reason) and returns -EDQUOT with
  * the buffer as it was.  -ENOBUFS: beyond max.
  */
@@ -198,12 +234,12 @@ static int buf_append(struct lw_pipeline *p, struct fctx *c, struct buf *b, cons
 			cap *= 2;
 		if (cap > max)
 			cap = max;
-		v = lw_budget_take(&p->budget, c->dev_key, cap - b->cap, cap <= LW_BUDGET_FLOOR);
-		if (v != LW_BUDGET_OK && cap > LW_BUDGET_FLOOR && cap > want) {
+		v = budget_grow(p, c, b->cap, cap);
+		if (v != LW_BUDGET_OK && cap > want) {
 			cap = want; /* the doubling did not fit: what is needed may */
-			v = lw_budget_take(&p->budget, c->dev_key, cap - b->cap, false);
+			v = budget_grow(p, c, b->cap, cap);
 		}
-		if (v != LW_BUDGET_OK && cap > LW_BUDGET_FLOOR) {
+		if (v != LW_BUDGET_OK) {
 			p->n.buffer_refused++;
 			if (v == LW_BUDGET_SHARE)
 				p->n.buffer_refused_share++;
@@ -211,10 +247,9 @@ static int buf_append(struct lw_pipeline *p, struct fctx *c, struct buf *b, cons
 		}
 		n = realloc(b->p, cap);
 		if (!n) {
-			lw_budget_give(&p->budget, c->dev_key, cap - b->cap);
+			budget_shrink(p, c, cap, b->cap);
 			return -ENOMEM;
 		}
-		c->charged += cap - b->cap;
 		b->p = n;
 		b->cap = cap;
 	}
@@ -235,16 +270,13 @@ static int buf_reserve(struct lw_pipeline *p, struct fctx *c, struct buf *b, siz
 	n = LW_MIN(n, max);
 	if (n <= b->cap)
 		return 0;
-	if (lw_budget_take(&p->budget, c->dev_key, n - b->cap, n <= LW_BUDGET_FLOOR) !=
-		    LW_BUDGET_OK &&
-	    n > LW_BUDGET_FLOOR)
+	if (budget_grow(p, c, b->cap, n) != LW_BUDGET_OK)
 		return -EDQUOT;
 	m = realloc(b->p, n);
 	if (!m) {
-		lw_budget_give(&p->budget, c->dev_key, n - b->cap);
+		budget_shrink(p, c, n, b->cap);
 		return -ENOMEM;
 	}
-	c->charged += n - b->cap;
 	b->p = m;
 	b->cap = n;
 	return 0;
@@ -263,8 +295,7 @@ static void buf_consume(struct buf *b, size_t n)
 /* Frees a flow's buffer and gives its bytes back to the budget. */
 static void buf_free(struct lw_pipeline *p, struct fctx *c, struct buf *b)
 {
-	lw_budget_give(&p->budget, c->dev_key, b->cap);
-	c->charged -= LW_MIN(c->charged, b->cap);
+	budget_shrink(p, c, b->cap, 0);
 	free(b->p);
 	memset(b, 0, sizeof(*b));
 }

@@ -19,8 +19,12 @@
 #include <stdint.h>
 
 #define LW_BUDGET_SLOTS 1024 /* a power of two */
-/* bytes of each buffer granted even beyond the budget (and charged): a ClientHello, a DNS
- * message, the start of a request still find room when the budget is spent */
+/*
+ * The first bytes of each buffer, granted even when the budget is spent (a ClientHello, a DNS
+ * message, the start of a request still find room), and counted apart (lw_budget_floor): not
+ * in the total nor in a device's part, so that a device with many flows cannot push the others
+ * out with them.  They are bounded by the flows there can be (max_flows).
+ */
 #define LW_BUDGET_FLOOR 2048
 
 enum lw_budget_verdict {
@@ -32,7 +36,8 @@ enum lw_budget_verdict {
 struct lw_budget {
 	size_t total_max; /* 0 = no bound */
 	size_t used; /* bytes charged, all devices */
-	size_t peak; /* the most used has been */
+	size_t floor; /* bytes of buffer floors (LW_BUDGET_FLOOR), not in used */
+	size_t peak; /* the most used + floor has been */
 	size_t devices; /* devices holding bytes */
 	size_t dev[LW_BUDGET_SLOTS]; /* bytes charged to the devices of each place */
 };
@@ -45,10 +50,12 @@ void lw_budget_init(struct lw_budget *b, size_t total_max);
  * holding bytes (itself included).  So a device alone holds at most 3/4, and k flooding
  * devices at most max(3/4, k / (k + 1)) of the total: one that comes meanwhile still finds
  * min(1/4, 1 / (k + 1)) of it.  Below 3/4 nobody is refused (uploads of many phones at once
- * are not cut for fairness while there is room).  force charges them even if they do not fit
- * (LW_BUDGET_FLOOR) and returns what the verdict would have been.
+ * are not cut for fairness while there is room).
  */
-enum lw_budget_verdict lw_budget_take(struct lw_budget *b, uint64_t key, size_t n, bool force);
+enum lw_budget_verdict lw_budget_take(struct lw_budget *b, uint64_t key, size_t n);
+
+/* Counts n bytes of buffer floors in (add) or out: never refused. */
+void lw_budget_floor(struct lw_budget *b, size_t n, bool add);
 
 /* Gives back n bytes charged to key (never more than it holds). */
 void lw_budget_give(struct lw_budget *b, uint64_t key, size_t n);

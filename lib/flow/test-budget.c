@@ -11,26 +11,30 @@ static void test_total(void)
 	static struct lw_budget b;
 
 	lw_budget_init(&b, 64 * KIB);
-	LW_CHECK_INT(lw_budget_take(&b, 1, 16 * KIB, false), LW_BUDGET_OK);
-	LW_CHECK_INT(lw_budget_take(&b, 2, 16 * KIB, false), LW_BUDGET_OK);
-	LW_CHECK_INT(lw_budget_take(&b, 3, 16 * KIB, false), LW_BUDGET_OK);
-	LW_CHECK_INT(lw_budget_take(&b, 4, 12 * KIB, false), LW_BUDGET_OK);
+	LW_CHECK_INT(lw_budget_take(&b, 1, 16 * KIB), LW_BUDGET_OK);
+	LW_CHECK_INT(lw_budget_take(&b, 2, 16 * KIB), LW_BUDGET_OK);
+	LW_CHECK_INT(lw_budget_take(&b, 3, 16 * KIB), LW_BUDGET_OK);
+	LW_CHECK_INT(lw_budget_take(&b, 4, 12 * KIB), LW_BUDGET_OK);
 	LW_CHECK_INT(b.used, 60 * KIB);
-	LW_CHECK_INT(lw_budget_take(&b, 5, 8 * KIB, false), LW_BUDGET_TOTAL);
+	LW_CHECK_INT(lw_budget_take(&b, 5, 8 * KIB), LW_BUDGET_TOTAL);
 	LW_CHECK_INT(b.used, 60 * KIB);
-	/* forced (the floor of each buffer): charged, and the verdict told */
-	LW_CHECK_INT(lw_budget_take(&b, 5, 8 * KIB, true), LW_BUDGET_TOTAL);
-	LW_CHECK_INT(b.used, 68 * KIB);
-	LW_CHECK_INT(lw_budget_take(&b, 6, 1, false), LW_BUDGET_TOTAL);
-	lw_budget_give(&b, 5, 8 * KIB);
+	/* floors are counted apart: never refused, not in the total, in the peak */
+	lw_budget_floor(&b, 8 * KIB, true);
+	LW_CHECK_INT(b.used, 60 * KIB);
+	LW_CHECK_INT(b.floor, 8 * KIB);
+	LW_CHECK_INT(lw_budget_take(&b, 6, 4 * KIB), LW_BUDGET_OK);
+	LW_CHECK_INT(lw_budget_take(&b, 6, 1), LW_BUDGET_TOTAL);
+	lw_budget_give(&b, 6, 4 * KIB);
+	lw_budget_floor(&b, 8 * KIB, false);
+	LW_CHECK_INT(b.floor, 0);
 	for (uint64_t k = 1; k <= 4; k++)
 		lw_budget_give(&b, k, 16 * KIB);
 	LW_CHECK_INT(b.used, 0);
 	LW_CHECK_INT(b.devices, 0);
-	LW_CHECK_INT(b.peak, 68 * KIB);
+	LW_CHECK_INT(b.peak, 72 * KIB);
 	/* no bound */
 	lw_budget_init(&b, 0);
-	LW_CHECK_INT(lw_budget_take(&b, 7, (size_t)1 << 30, false), LW_BUDGET_OK);
+	LW_CHECK_INT(lw_budget_take(&b, 7, (size_t)1 << 30), LW_BUDGET_OK);
 }
 
 /* A device alone: anything up to 3/4 of the total, and no more. */
@@ -41,13 +45,13 @@ static void test_alone(void)
 
 	lw_budget_init(&b, 1024 * KIB);
 	for (i = 0; i < 64; i++)
-		lw_budget_take(&b, 0xa77ac4e5, 16 * KIB, false);
+		lw_budget_take(&b, 0xa77ac4e5, 16 * KIB);
 	LW_CHECK_INT(lw_budget_device_used(&b, 0xa77ac4e5), 768 * KIB);
-	LW_CHECK_INT(lw_budget_take(&b, 0xa77ac4e5, 1, false), LW_BUDGET_SHARE);
+	LW_CHECK_INT(lw_budget_take(&b, 0xa77ac4e5, 1), LW_BUDGET_SHARE);
 	/* another device: room, up to its part */
-	LW_CHECK_INT(lw_budget_take(&b, 0x71c7, 200 * KIB, false), LW_BUDGET_OK);
+	LW_CHECK_INT(lw_budget_take(&b, 0x71c7, 200 * KIB), LW_BUDGET_OK);
 	LW_CHECK_INT(b.devices, 2);
-	LW_CHECK_INT(lw_budget_take(&b, 0x71c7, 200 * KIB, false), LW_BUDGET_TOTAL);
+	LW_CHECK_INT(lw_budget_take(&b, 0x71c7, 200 * KIB), LW_BUDGET_TOTAL);
 	/* giving back more than it holds gives back what it holds */
 	lw_budget_give(&b, 0x71c7, 300 * KIB);
 	LW_CHECK_INT(lw_budget_device_used(&b, 0x71c7), 0);
@@ -68,14 +72,14 @@ static void test_flood(void)
 	lw_budget_init(&b, 1024 * KIB);
 	for (i = 0; i < 1024; i++)
 		for (k = 1; k <= 4; k++)
-			lw_budget_take(&b, k, 4 * KIB, false);
+			lw_budget_take(&b, k, 4 * KIB);
 	LW_CHECK(b.used <= 1024 * KIB);
 	for (k = 1; k <= 4; k++)
 		LW_CHECK(lw_budget_device_used(&b, k) <= 1024 * KIB / 5);
 	/* the victim (a fifth device) gets a body's worth and more */
-	LW_CHECK_INT(lw_budget_take(&b, 5, 16 * KIB, false), LW_BUDGET_OK);
-	LW_CHECK_INT(lw_budget_take(&b, 5, 64 * KIB, false), LW_BUDGET_OK);
-	LW_CHECK_INT(lw_budget_take(&b, 1, 4 * KIB, false), LW_BUDGET_SHARE);
+	LW_CHECK_INT(lw_budget_take(&b, 5, 16 * KIB), LW_BUDGET_OK);
+	LW_CHECK_INT(lw_budget_take(&b, 5, 64 * KIB), LW_BUDGET_OK);
+	LW_CHECK_INT(lw_budget_take(&b, 1, 4 * KIB), LW_BUDGET_SHARE);
 	LW_CHECK_INT(b.devices, 5);
 }
 
@@ -85,10 +89,10 @@ static void test_places(void)
 	static struct lw_budget b;
 
 	lw_budget_init(&b, 0);
-	LW_CHECK_INT(lw_budget_take(&b, 5, 6 * KIB, false), LW_BUDGET_OK);
-	LW_CHECK_INT(lw_budget_take(&b, 5 + LW_BUDGET_SLOTS, 6 * KIB, false), LW_BUDGET_OK);
+	LW_CHECK_INT(lw_budget_take(&b, 5, 6 * KIB), LW_BUDGET_OK);
+	LW_CHECK_INT(lw_budget_take(&b, 5 + LW_BUDGET_SLOTS, 6 * KIB), LW_BUDGET_OK);
 	LW_CHECK_INT(lw_budget_device_used(&b, 5), 12 * KIB);
-	LW_CHECK_INT(lw_budget_take(&b, 6, 6 * KIB, false), LW_BUDGET_OK);
+	LW_CHECK_INT(lw_budget_take(&b, 6, 6 * KIB), LW_BUDGET_OK);
 	LW_CHECK_INT(b.devices, 2);
 }
 
