@@ -2,7 +2,8 @@
 # leakwatch benchmarks: one command per benchmark (see bench/README.md).
 #
 #   bench/run.sh home|upload|manyflows|live|profile|all [--rounds N] [--scale X]
-#   bench/run.sh soak [--minutes M] [--pps N]     (hours, bounded memory; not part of all)
+#   bench/run.sh soak [--minutes M] [--pps N] [--profile CONF]   (hours, bounded memory; not
+#                                                  part of all; CONF: e.g. the router profile)
 #   bench/run.sh smoke --gen GEN --loop PCAP_LOOP --daemon LEAKWATCHD   (the meson test)
 #
 # Builds a release tree (build-bench), generates the captures once into a cache outside git
@@ -21,7 +22,7 @@ cache=${LW_BENCH_CACHE:-/var/tmp/leakwatch-bench}
 rounds=${LW_BENCH_ROUNDS:-5}
 scale=${LW_BENCH_SCALE:-1}
 gen= loop= daemon= scan=
-soak_minutes=120 soak_pps=3000 soak_every=${LW_SOAK_EVERY:-30}
+soak_minutes=120 soak_pps=3000 soak_every=${LW_SOAK_EVERY:-30} soak_profile=
 what=${1:-}
 [ $# -gt 0 ] && shift
 while [ $# -gt 0 ]; do
@@ -35,13 +36,14 @@ while [ $# -gt 0 ]; do
 	--scan) scan=$(realpath "$2"); shift 2 ;;
 	--minutes) soak_minutes=$2; shift 2 ;;
 	--pps) soak_pps=$2; shift 2 ;;
+	--profile) soak_profile=$(realpath "$2"); shift 2 ;;
 	*) echo "run.sh: unknown option $1" >&2; exit 64 ;;
 	esac
 done
 
 usage() {
 	echo "usage: bench/run.sh home|upload|manyflows|live|profile|all [--rounds N] [--scale X]" >&2
-	echo "       bench/run.sh soak [--minutes M] [--pps N]" >&2
+	echo "       bench/run.sh soak [--minutes M] [--pps N] [--profile CONF]" >&2
 	echo "       bench/run.sh smoke --gen GEN --loop PCAP_LOOP --daemon LEAKWATCHD" >&2
 	exit 64
 }
@@ -360,6 +362,13 @@ soak() {
 	up=$(capture upload 0.02)
 	ho=$(capture home 0.02)
 	configs
+	local conf=$cache/devices50.conf bounds="default bounds"
+	if [ -n "$soak_profile" ]; then # the profile's bounds, the same 50 phones
+		conf=$cache/soak-profile.conf
+		cat "$soak_profile" "$cache/devices50.conf" >"$conf"
+		chmod 600 "$conf"
+		bounds="bounds of $(basename "$soak_profile")"
+	fi
 	out=$cache/soak-$(date +%Y%m%d-%H%M%S).tsv
 	(
 		# shellcheck source=../tests/lab/lab.sh
@@ -367,8 +376,7 @@ soak() {
 		lab_up
 		lab_phone phone1 02:10:00:00:00:01 192.0.2.250
 		local db=$LAB_DIR/soak.db pid rp t0 now n=0
-		lab_bg "$LAB_AP" "$LAB_DIR/soak.log" "$daemon" -i br0 --db "$db" \
-			-c "$cache/devices50.conf"
+		lab_bg "$LAB_AP" "$LAB_DIR/soak.log" "$daemon" -i br0 --db "$db" -c "$conf"
 		pid=${LAB_PIDS[-1]}
 		for _ in $(seq 100); do
 			grep -qs "capturing on" "$LAB_DIR/soak.log" && break
@@ -377,7 +385,7 @@ soak() {
 		echo
 		echo "== soak: $soak_minutes min at $soak_pps pps (tcpreplay --loop=0 --unique-ip over" \
 			"$(basename "$mf"), $(basename "$up"), $(basename "$ho")); leakwatchd -i br0," \
-			"default bounds, 50 devices; load $(cut -d' ' -f1-3 /proc/loadavg)"
+			"$bounds, 50 devices; load $(cut -d' ' -f1-3 /proc/loadavg)"
 		lab_bg "$LAB_ID-phone1" "$LAB_DIR/soak.tcpreplay" tcpreplay -i eth0 \
 			--pps="$soak_pps" --loop=0 --unique-ip --duration=$((soak_minutes * 60)) \
 			"$mf" "$up" "$ho"

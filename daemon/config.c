@@ -55,6 +55,7 @@ static const struct key keys[] = {
 	{"capture", "promisc", KEY_BOOL, offsetof(struct lw_config, promisc), 0, 0, 0},
 	{"database", "path", KEY_STRING, offsetof(struct lw_config, db_path), PATH_MAX, 0, 0},
 	L("database", "queue_max", queue_max, 64, 10000000),
+	L("database", "cache_kb", cache_kb, 0, 1048576),
 	{"database", "commit_interval_ms", KEY_DB, 0, 0, 10, 60000},
 	L("database", "max_db_mb", max_db_mb, 0, 1048576),
 	L("database", "retention_days", retention_days, 0, 36500),
@@ -103,11 +104,13 @@ static const struct key keys[] = {
 	L("names", "ttl_max", names_ttl_max, 1, 86400 * 30),
 	L("inspect", "head_max", head_max, 512, 65536),
 	L("inspect", "http_body_max", http_body_max, 0, 16777216),
+	L("inspect", "buffer_total_kb", buffer_total_kb, 0, 4194304),
 	L("detect", "decode_kb", detect_decode_kb, 16, 65536),
 	L("detect", "depth", detect_depth, 1, 4),
 	L("detect", "known_max", detect_known_max, 16, 1000000),
 	{"detect", "learn", KEY_BOOL, offsetof(struct lw_config, detect_learn), 0, 0, 0},
 	{"daemon", "user", KEY_STRING, offsetof(struct lw_config, user), 64, 0, 0},
+	L("daemon", "mmap_threshold_kb", mmap_threshold_kb, 0, 32768),
 	{"ap", "enabled", KEY_BOOL, offsetof(struct lw_config, ap_enabled), 0, 0, 0},
 	{"ap", "hostapd_ctrl_dir", KEY_STRING, offsetof(struct lw_config, hostapd_ctrl_dir), 96, 0,
 	 0},
@@ -191,6 +194,7 @@ void lw_config_defaults(struct lw_config *c)
 	c->names_ttl_max = 86400;
 	c->head_max = 16384;
 	c->http_body_max = 65536;
+	c->buffer_total_kb = 16384;
 	c->detect_decode_kb = 1024;
 	c->detect_depth = 2;
 	c->detect_known_max = 4096;
@@ -689,6 +693,7 @@ void lw_config_store(const struct lw_config *c, const struct lw_storage *st,
 
 	memset(sc, 0, sizeof(*sc));
 	sc->queue_max = (size_t)c->queue_max;
+	sc->cache_kb = (size_t)c->cache_kb;
 	for (i = 0; i < LW_TABLE_N; i++) {
 		if (c->retain_days[i] >= 0)
 			days[i] = (unsigned)c->retain_days[i];

@@ -50,6 +50,7 @@ struct lw_config {
 	/* [database] */
 	char db_path[PATH_MAX];
 	long queue_max;
+	long cache_kb; /* SQLite's page cache, KiB; 0 = SQLite's default */
 	long commit_interval_ms; /* -1 = auto: what the storage under the database advises */
 	long max_db_mb; /* 0 = no cap */
 	/*
@@ -98,6 +99,7 @@ struct lw_config {
 	/* [inspect] */
 	long head_max; /* bytes of a stream's start kept to find its protocol */
 	long http_body_max; /* bytes of a request body kept for inspection */
+	long buffer_total_kb; /* heads and bodies kept, all flows together; 0 = no bound */
 	/* [detect] */
 	long detect_decode_kb; /* decoder output per scan */
 	long detect_depth; /* decoding layers */
@@ -106,6 +108,7 @@ struct lw_config {
 	char detect_region[3]; /* ISO 3166 alpha-2 for national phone numbers; "" = none */
 	/* [daemon] */
 	char user[64]; /* switch to this user after opening the capture; "" = stay */
+	long mmap_threshold_kb; /* malloc: blocks from this size up mmap'd; 0 = glibc's own */
 	/* [ap] */
 	bool ap_enabled; /* hostapd's control interface */
 	char hostapd_ctrl_dir[96];

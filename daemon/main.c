@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <net/if.h>
 #include <pwd.h>
 #include <signal.h>
@@ -668,6 +669,13 @@ int main(int argc, char **argv)
 			       "(meson option netlink): no AP ports, neighbours or station rows");
 		cfg.netlink = false;
 	}
+	/*
+	 * Allocations from mmap_threshold_kb up get pages of their own, given back when freed:
+	 * the request bodies of parallel uploads do not leave the heap grown (glibc's own
+	 * threshold rises to 32 MiB as large blocks are freed).  Before any thread or fork.
+	 */
+	if (cfg.mmap_threshold_kb > 0)
+		mallopt(M_MMAP_THRESHOLD, (int)(cfg.mmap_threshold_kb * 1024));
 	if (o.interface)
 		snprintf(cfg.interface, sizeof(cfg.interface), "%s", o.interface);
 	if (o.db)

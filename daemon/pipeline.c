@@ -31,6 +31,7 @@
 #include "decode/decode.h"
 #include "detect/detect.h"
 #include "detect/ims.h"
+#include "flow/budget.h"
 #include "flow/flow.h"
 #include "names/devnames.h"
 #include "names/names.h"
@@ -94,6 +95,7 @@ struct http_state {
 	struct buf req_head;
 	struct buf body;
 	bool body_cut; /* the body was longer than http_body_max or lost bytes */
+	bool body_spill; /* the buffer budget kept no more: the rest is scanned as it comes */
 	bool body_chunked;
 	uint64_t body_left;
 	struct lw_http_chunked chunked;
@@ -101,6 +103,8 @@ struct http_state {
 
 struct fctx {
 	enum up_state up;
+	uint64_t dev_key; /* the client's place in the buffer budget */
+	size_t charged; /* bytes of this flow's buffers charged to the budget */
 	struct buf head; /* upstream stream start / current HTTP head */
 	struct buf down; /* downstream bytes, DNS over TCP only */
 	bool down_dns;
@@ -148,6 +152,7 @@ struct lw_pipeline {
 	struct lw_pending *pending; /* DNS queries awaiting their answer */
 	struct lw_devnames *devnames; /* names devices announced for themselves */
 	struct lw_detect *detect;
+	struct lw_budget budget; /* the buffers of all flows: [inspect] buffer_total_kb */
 	struct lw_dns_msg *dns_msg; /* one parsed DNS message at a time (~18 KiB) */
 	struct lw_evidence *evidence; /* the frames behind first leaks; NULL when off */
 	struct lw_pipeline_counters n;
@@ -172,7 +177,51 @@ static double secs(lw_time_us t)
 	return (double)t / (double)LW_USEC_PER_SEC;
 }
 
-static int buf_append(struct buf *b, const uint8_t *p, size_t len, size_t max)
+static size_t over_floor(size_t cap)
+{
+	return cap > LW_BUDGET_FLOOR ? cap - LW_BUDGET_FLOOR : 0;
+}
+
+/*
+ * Charges a flow's buffer growing from cap `from` to `to`: its first LW_BUDGET_FLOOR bytes as
+ * a floor (never refused), the rest to the client's part of the budget (lw_budget_take).
+ */
+static enum lw_budget_verdict budget_grow(struct lw_pipeline *p, struct fctx *c, size_t from,
+					  size_t to)
+{
+	size_t over = over_floor(to) - over_floor(from);
+	enum lw_budget_verdict v = LW_BUDGET_OK;
+
+	if (over)
+		v = lw_budget_take(&p->budget, c->dev_key, over);
+	if (v != LW_BUDGET_OK)
+		return v;
+	c->charged += over;
+	lw_budget_floor(&p->budget, LW_MIN(to, LW_BUDGET_FLOOR) - LW_MIN(from, LW_BUDGET_FLOOR),
+			true);
+	return v;
+}
+
+/* Gives back what a buffer of cap `from` holds beyond cap `to` (to < from). */
+static void budget_shrink(struct lw_pipeline *p, struct fctx *c, size_t from, size_t to)
+{
+	size_t over = over_floor(from) - over_floor(to);
+
+	lw_budget_give(&p->budget, c->dev_key, over);
+	c->charged -= LW_MIN(c->charged, over);
+	lw_budget_floor(&p->budget, LW_MIN(from, LW_BUDGET_FLOOR) - LW_MIN(to, LW_BUDGET_FLOOR),
+			false);
+}
+
+/*
+ * Grows a flow's buffer to hold len more bytes, within max, and charges the growth to the
+ * buffer budget (budget_grow): the first LW_BUDGET_FLOOR bytes of a buffer are always
+ * granted; beyond them a refusal is counted (buffer_refused, and of those
+ * buffer_refused_share when the device's fair part was the reason) and returns -EDQUOT with
+ * the buffer as it was.  -ENOBUFS: beyond max.
+ */
+static int buf_append(struct lw_pipeline *p, struct fctx *c, struct buf *b, const uint8_t *data,
+		      size_t len, size_t max)
 {
 	size_t want;
 
@@ -181,20 +230,58 @@ static int buf_append(struct buf *b, const uint8_t *p, size_t len, size_t max)
 	want = b->len + len;
 	if (want > b->cap) {
 		size_t cap = b->cap ? b->cap : 1024;
+		enum lw_budget_verdict v;
 		uint8_t *n;
 
 		while (cap < want)
 			cap *= 2;
 		if (cap > max)
 			cap = max;
+		v = budget_grow(p, c, b->cap, cap);
+		if (v != LW_BUDGET_OK && cap > want) {
+			cap = want; /* the doubling did not fit: what is needed may */
+			v = budget_grow(p, c, b->cap, cap);
+		}
+		if (v != LW_BUDGET_OK) {
+			p->n.buffer_refused++;
+			if (v == LW_BUDGET_SHARE)
+				p->n.buffer_refused_share++;
+			return -EDQUOT;
+		}
 		n = realloc(b->p, cap);
-		if (!n)
+		if (!n) {
+			budget_shrink(p, c, cap, b->cap);
 			return -ENOMEM;
+		}
 		b->p = n;
 		b->cap = cap;
 	}
-	memcpy(b->p + b->len, p, len);
+	memcpy(b->p + b->len, data, len);
 	b->len += len;
+	return 0;
+}
+
+/*
+ * Makes room for n bytes in all (at most max) at once, charged as buf_append does: a body
+ * whose Content-Length is known gets its size, not the next power of two.  Not counted when
+ * refused (-EDQUOT): the body then grows by buf_append, which counts a refusal.
+ */
+static int buf_reserve(struct lw_pipeline *p, struct fctx *c, struct buf *b, size_t n, size_t max)
+{
+	uint8_t *m;
+
+	n = LW_MIN(n, max);
+	if (n <= b->cap)
+		return 0;
+	if (budget_grow(p, c, b->cap, n) != LW_BUDGET_OK)
+		return -EDQUOT;
+	m = realloc(b->p, n);
+	if (!m) {
+		budget_shrink(p, c, n, b->cap);
+		return -ENOMEM;
+	}
+	b->p = m;
+	b->cap = n;
 	return 0;
 }
 
@@ -208,8 +295,10 @@ static void buf_consume(struct buf *b, size_t n)
 	b->len -= n;
 }
 
-static void buf_free(struct buf *b)
+/* Frees a flow's buffer and gives its bytes back to the budget. */
+static void buf_free(struct lw_pipeline *p, struct fctx *c, struct buf *b)
 {
+	budget_shrink(p, c, b->cap, 0);
 	free(b->p);
 	memset(b, 0, sizeof(*b));
 }
@@ -601,9 +690,11 @@ static bool is_value_byte(uint8_t b)
 /*
  * A raw upstream stream arrives in segments; an identifier may be cut between two.  Each
  * chunk is scanned, and so is the join of the previous chunk's last value-like run with the
- * start of this one (the per-flow dedup drops what both scans find).
+ * start of this one (the per-flow dedup drops what both scans find).  what names the
+ * context: tcp.payload, or http.body for the rest of a body the buffer budget did not keep.
  */
-static void scan_raw(struct lw_pipeline *p, struct lw_flow *f, const uint8_t *data, size_t len)
+static void scan_raw_as(struct lw_pipeline *p, struct lw_flow *f, const char *what,
+			const uint8_t *data, size_t len)
 {
 	struct fctx *fc = f->user;
 	struct scan_state *c;
@@ -614,16 +705,16 @@ static void scan_raw(struct lw_pipeline *p, struct lw_flow *f, const uint8_t *da
 		fc->sc = calloc(1, sizeof(*fc->sc));
 	c = fc->sc;
 	if (!c) {
-		scan(p, f, flow_mac(f), "tcp.payload", data, len, true);
+		scan(p, f, flow_mac(f), what, data, len, true);
 		return;
 	}
 	if (c->tail_len > 0 && len > 0) {
 		n = LW_MIN(len, RAW_TAIL);
 		memcpy(join, c->tail, c->tail_len);
 		memcpy(join + c->tail_len, data, n);
-		scan(p, f, flow_mac(f), "tcp.payload", join, c->tail_len + n, true);
+		scan(p, f, flow_mac(f), what, join, c->tail_len + n, true);
 	}
-	scan(p, f, flow_mac(f), "tcp.payload", data, len, true);
+	scan(p, f, flow_mac(f), what, data, len, true);
 	/* keep the trailing run of value bytes (nothing before a separator can join a value) */
 	start = len > RAW_TAIL ? len - RAW_TAIL : 0;
 	for (n = len; n > start && is_value_byte(data[n - 1]); n--)
@@ -634,6 +725,11 @@ static void scan_raw(struct lw_pipeline *p, struct lw_flow *f, const uint8_t *da
 	}
 	c->tail_len = len - n;
 	memcpy(c->tail, data + n, c->tail_len);
+}
+
+static void scan_raw(struct lw_pipeline *p, struct lw_flow *f, const uint8_t *data, size_t len)
+{
+	scan_raw_as(p, f, "tcp.payload", data, len);
 }
 
 /* --- DNS ---------------------------------------------------------------------------------- */
@@ -783,29 +879,58 @@ static void dns_tcp(struct lw_pipeline *p, struct lw_flow *f, enum lw_dir dir, s
 
 struct body_sink {
 	struct lw_pipeline *p;
-	struct fctx *c;
+	struct lw_flow *f;
 };
 
-/* Keeps request body bytes for inspection, up to http_body_max. */
-static void body_keep(struct lw_pipeline *p, struct fctx *c, const uint8_t *data, size_t len)
+/*
+ * Keeps request body bytes for inspection, up to http_body_max.  When the buffer budget
+ * refuses the body more room, what it kept stays for the request's inspection and the rest
+ * of the body is scanned as it comes, piece by piece (as a raw stream is: an identifier cut
+ * between two pieces is still found), so only what needs the whole body is lost with it: a
+ * compressed or base64-wrapped body past the kept part, JSON keys far from their values.
+ */
+static void body_keep(struct lw_pipeline *p, struct lw_flow *f, const uint8_t *data, size_t len)
 {
-	size_t max = (size_t)p->cfg.http_body_max, room;
+	struct fctx *c = f->user;
+	struct buf *b = &c->http->body;
+	size_t max = (size_t)p->cfg.http_body_max, room, fit;
+	int r;
 
-	if (c->http->body_cut || len == 0)
+	if (len == 0)
 		return;
-	room = max > c->http->body.len ? max - c->http->body.len : 0;
-	if (len > room || buf_append(&c->http->body, data, len, max) < 0) {
-		buf_append(&c->http->body, data, LW_MIN(len, room), max);
-		c->http->body_cut = true;
-		p->n.http_body_cut++;
+	if (c->http->body_spill) {
+		scan_raw_as(p, f, "http.body", data, len);
+		return;
 	}
+	if (c->http->body_cut)
+		return;
+	room = max > b->len ? max - b->len : 0;
+	r = len > room ? -ENOBUFS : buf_append(p, c, b, data, len, max);
+	if (r == 0)
+		return;
+	if (r == -EDQUOT) {
+		fit = LW_MIN(len, b->cap - b->len); /* what the buffer already has room for */
+		if (fit) {
+			memcpy(b->p + b->len, data, fit);
+			b->len += fit;
+		}
+		c->http->body_cut = true;
+		c->http->body_spill = true;
+		if (c->sc)
+			c->sc->tail_len = 0;
+		scan_raw_as(p, f, "http.body", data + fit, len - fit);
+		return;
+	}
+	buf_append(p, c, b, data, LW_MIN(len, room), max);
+	c->http->body_cut = true;
+	p->n.http_body_cut++;
 }
 
 static void body_emit(const uint8_t *data, size_t len, void *user_data)
 {
 	struct body_sink *bs = user_data;
 
-	body_keep(bs->p, bs->c, data, len);
+	body_keep(bs->p, bs->f, data, len);
 }
 
 /* A request is complete (or ends here): its head, query, headers and body are inspected. */
@@ -823,9 +948,12 @@ static void http_request_done(struct lw_pipeline *p, struct lw_flow *f)
 		lw_detect_http(p->detect, flow_mac(f), req, c->http->body.p, c->http->body.len,
 			       on_leak, &lc);
 	free(req);
-	c->http->req_head.len = 0;
-	c->http->body.len = 0;
+	/* the next request (if any) grows its own: a keep-alive connection idle between
+	 * requests holds no body */
+	buf_free(p, c, &c->http->req_head);
+	buf_free(p, c, &c->http->body);
 	c->http->body_cut = false;
+	c->http->body_spill = false;
 }
 
 /*
@@ -876,6 +1004,7 @@ static void http_up(struct lw_pipeline *p, struct lw_flow *f, const uint8_t *dat
 {
 	struct fctx *c = f->user;
 	struct lw_http_request req;
+	int r;
 
 	if (!c->http)
 		c->http = calloc(1, sizeof(*c->http));
@@ -886,9 +1015,10 @@ static void http_up(struct lw_pipeline *p, struct lw_flow *f, const uint8_t *dat
 	for (;;) {
 		if (c->up == UP_HTTP_BODY) {
 			if (c->http->body_chunked) {
-				struct body_sink bs = {p, c};
-				int r = lw_http_chunked_feed(&c->http->chunked, data, len,
-							     body_emit, &bs);
+				struct body_sink bs = {p, f};
+
+				r = lw_http_chunked_feed(&c->http->chunked, data, len, body_emit,
+							 &bs);
 
 				if (r < 0) {
 					p->n.http_malformed++;
@@ -903,7 +1033,7 @@ static void http_up(struct lw_pipeline *p, struct lw_flow *f, const uint8_t *dat
 			} else {
 				size_t n = (size_t)LW_MIN((uint64_t)len, c->http->body_left);
 
-				body_keep(p, c, data, n);
+				body_keep(p, f, data, n);
 				c->http->body_left -= n;
 				data += n;
 				len -= n;
@@ -919,8 +1049,10 @@ static void http_up(struct lw_pipeline *p, struct lw_flow *f, const uint8_t *dat
 			c->up = UP_HTTP_HEAD;
 			c->head.len = 0;
 		}
-		if (len > 0 && buf_append(&c->head, data, len, (size_t)p->cfg.head_max) < 0) {
-			p->n.http_malformed++;
+		r = len > 0 ? buf_append(p, c, &c->head, data, len, (size_t)p->cfg.head_max) : 0;
+		if (r < 0) {
+			if (r != -EDQUOT) /* a head longer than head_max */
+				p->n.http_malformed++;
 			if (c->up == UP_HTTP_HEAD)
 				http_head_cut(p, f); /* the head_max bytes that came */
 			c->up = UP_HTTP_LOST;
@@ -931,7 +1063,7 @@ static void http_up(struct lw_pipeline *p, struct lw_flow *f, const uint8_t *dat
 		len = 0;
 		if (c->head.len == 0)
 			return;
-		int r = lw_http_parse_request(c->head.p, c->head.len, &req);
+		r = lw_http_parse_request(c->head.p, c->head.len, &req);
 
 		if (r == LW_NEED_MORE)
 			return;
@@ -945,8 +1077,8 @@ static void http_up(struct lw_pipeline *p, struct lw_flow *f, const uint8_t *dat
 		f->app = LW_APP_HTTP;
 		set_name(p, f, req.host.p, req.host.len, LW_NAME_HTTP);
 		c->http->req_head.len = 0;
-		if (buf_append(&c->http->req_head, c->head.p, (size_t)r, (size_t)p->cfg.head_max) <
-		    0)
+		if (buf_append(p, c, &c->http->req_head, c->head.p, (size_t)r,
+			       (size_t)p->cfg.head_max) < 0)
 			c->http->req_head.len = 0;
 		c->http->body.len = 0;
 		c->http->body_cut = false;
@@ -954,6 +1086,10 @@ static void http_up(struct lw_pipeline *p, struct lw_flow *f, const uint8_t *dat
 		c->http->body_chunked = req.chunked;
 		memset(&c->http->chunked, 0, sizeof(c->http->chunked));
 		c->http->body_left = req.content_length > 0 ? (uint64_t)req.content_length : 0;
+		if (c->http->body_left > 0 && p->cfg.http_body_max > 0)
+			buf_reserve(p, c, &c->http->body,
+				    (size_t)LW_MIN(c->http->body_left, (uint64_t)SIZE_MAX),
+				    (size_t)p->cfg.http_body_max);
 		/* what followed the head in the buffer is body (or the next request) */
 		if ((size_t)r < c->head.len) {
 			size_t rest = c->head.len - (size_t)r;
@@ -971,6 +1107,8 @@ static void http_up(struct lw_pipeline *p, struct lw_flow *f, const uint8_t *dat
 			return;
 		}
 		c->head.len = 0;
+		if (c->head.cap > LW_BUDGET_FLOOR)
+			buf_free(p, c, &c->head);
 		if (!c->http->body_chunked && c->http->body_left == 0) {
 			http_request_done(p, f);
 			c->up = UP_HTTP_HEAD;
@@ -1052,14 +1190,14 @@ static void sip_up(struct lw_pipeline *p, struct lw_flow *f, const uint8_t *data
 	size_t off = 0;
 	int r;
 
-	if (len > 0 && buf_append(&c->head, data, len, (size_t)p->cfg.head_max) < 0) {
+	if (len > 0 && buf_append(p, c, &c->head, data, len, (size_t)p->cfg.head_max) < 0) {
 		/* one message larger than the buffer: its framing is lost, read the rest raw */
 		p->n.http_malformed++;
 		c->up = UP_RAW;
 		if (c->head.len)
 			scan_raw(p, f, c->head.p, c->head.len);
 		scan_raw(p, f, data, len);
-		buf_free(&c->head);
+		buf_free(p, c, &c->head);
 		return;
 	}
 	while (off < c->head.len) {
@@ -1069,7 +1207,7 @@ static void sip_up(struct lw_pipeline *p, struct lw_flow *f, const uint8_t *data
 		if (r < 0) {
 			c->up = UP_RAW;
 			scan_raw(p, f, c->head.p + off, c->head.len - off);
-			buf_free(&c->head);
+			buf_free(p, c, &c->head);
 			return;
 		}
 		off += (size_t)r;
@@ -1182,7 +1320,7 @@ static void tls_up(struct lw_pipeline *p, struct lw_flow *f)
 		c->up = UP_RAW;
 		scan_raw(p, f, c->head.p, c->head.len);
 	}
-	buf_free(&c->head);
+	buf_free(p, c, &c->head);
 }
 
 /*
@@ -1219,7 +1357,7 @@ static void detect_up(struct lw_pipeline *p, struct lw_flow *f)
 		return;
 	if (n >= 4 && memcmp(d, "SSH-", 4) == 0) {
 		c->up = UP_DONE; /* encrypted after its banner */
-		buf_free(&c->head);
+		buf_free(p, c, &c->head);
 		return;
 	}
 	if (d[0] == 0x16) {
@@ -1233,7 +1371,7 @@ static void detect_up(struct lw_pipeline *p, struct lw_flow *f)
 	if (r > 0) {
 		c->up = UP_H2;
 		h2_up(p, f, d + r, n - (size_t)r);
-		buf_free(&c->head);
+		buf_free(p, c, &c->head);
 		return;
 	}
 	if (lw_sip_looks_like(d, n)) {
@@ -1248,7 +1386,7 @@ static void detect_up(struct lw_pipeline *p, struct lw_flow *f)
 		memset(&c->head, 0, sizeof(c->head));
 		c->up = UP_HTTP_HEAD;
 		http_up(p, f, h.p, h.len);
-		free(h.p);
+		buf_free(p, c, &h);
 		return;
 	}
 	if (c->redetects < REDETECT_MAX) {
@@ -1272,7 +1410,7 @@ static void detect_up(struct lw_pipeline *p, struct lw_flow *f)
 	if (n >= 8) {
 		c->up = UP_RAW;
 		scan_raw(p, f, d, n);
-		buf_free(&c->head);
+		buf_free(p, c, &c->head);
 	}
 }
 
@@ -1312,18 +1450,18 @@ static void tcp_up(struct lw_pipeline *p, struct lw_flow *f, const uint8_t *data
 		case UP_DETECT:
 		case UP_H2: /* the frames are out of step */
 			c->up = UP_RAW;
-			buf_free(&c->head);
+			buf_free(p, c, &c->head);
 			lw_h2_free(c->h2);
 			c->h2 = NULL;
 			break;
 		case UP_TLS:
 		case UP_DNS:
 			c->up = UP_DONE;
-			buf_free(&c->head);
+			buf_free(p, c, &c->head);
 			break;
 		case UP_SIP: /* the framing is lost with the bytes: the rest is read raw */
 			c->up = UP_RAW;
-			buf_free(&c->head);
+			buf_free(p, c, &c->head);
 			break;
 		case UP_HTTP_LOST:
 		case UP_RAW:
@@ -1340,7 +1478,7 @@ static void tcp_up(struct lw_pipeline *p, struct lw_flow *f, const uint8_t *data
 			return;
 		}
 		c->up = UP_TLS;
-		buf_free(&c->head);
+		buf_free(p, c, &c->head);
 		break;
 	case UP_H2:
 		h2_up(p, f, data, len);
@@ -1371,9 +1509,9 @@ static void tcp_up(struct lw_pipeline *p, struct lw_flow *f, const uint8_t *data
 	case UP_DNS:
 		break;
 	}
-	if (buf_append(&c->head, data, len, (size_t)p->cfg.head_max) < 0) {
+	if (buf_append(p, c, &c->head, data, len, (size_t)p->cfg.head_max) < 0) {
 		c->up = UP_DONE;
-		buf_free(&c->head);
+		buf_free(p, c, &c->head);
 		return;
 	}
 	switch (c->up) {
@@ -1406,7 +1544,7 @@ static void tcp_down(struct lw_pipeline *p, struct lw_flow *f, const uint8_t *da
 		return;
 	if (gap)
 		c->down.len = 0;
-	if (buf_append(&c->down, data, len, (size_t)p->cfg.head_max) < 0) {
+	if (buf_append(p, c, &c->down, data, len, (size_t)p->cfg.head_max) < 0) {
 		c->down.len = 0;
 		return;
 	}
@@ -1729,17 +1867,18 @@ static void quic_datagram(struct lw_pipeline *p, struct lw_flow *f, const struct
 
 /* --- flows -------------------------------------------------------------------------------- */
 
-static void fctx_free(struct fctx *c)
+static void fctx_free(struct lw_pipeline *p, struct fctx *c)
 {
 	if (!c)
 		return;
-	buf_free(&c->head);
-	buf_free(&c->down);
+	buf_free(p, c, &c->head);
+	buf_free(p, c, &c->down);
 	if (c->http) {
-		buf_free(&c->http->req_head);
-		buf_free(&c->http->body);
+		buf_free(p, c, &c->http->req_head);
+		buf_free(p, c, &c->http->body);
 		free(c->http);
 	}
+	lw_budget_give(&p->budget, c->dev_key, c->charged); /* none left: every buffer gave */
 	lw_quic_state_free(c->quic);
 	lw_h2_free(c->h2);
 	free(c->sc);
@@ -1765,7 +1904,7 @@ static void on_end(struct lw_flow *f, enum lw_flow_end why, void *user_data)
 	write_flow(p, f, true);
 	if (f->has_mac && f->pkts[LW_DIR_UP] > 0) /* its MAC was a frame's source */
 		write_device(p, &f->client_mac, &f->client, NULL, NULL, false);
-	fctx_free(f->user);
+	fctx_free(p, f->user);
 	f->user = NULL;
 }
 
@@ -1781,6 +1920,7 @@ static void flow_created(struct lw_pipeline *p, struct lw_flow *f)
 	if (!f->user)
 		return;
 	client_id_of(f, &cid);
+	((struct fctx *)f->user)->dev_key = lw_hash(&cid, sizeof(cid));
 	name = lw_names_lookup(p->names, &cid, &f->server, p->now);
 	if (name)
 		set_name(p, f, name, strlen(name), LW_NAME_DNS);
@@ -1883,6 +2023,9 @@ static void write_stats(struct lw_pipeline *p)
 	r.body_undecoded = lw_detect_get_stats(p->detect)->body_undecoded;
 	r.device_names_refused = p->n.device_names_refused;
 	r.dns_flows = p->n.dns_flows;
+	r.buffer_refused = p->n.buffer_refused;
+	r.buffer_refused_share = p->n.buffer_refused_share;
+	r.buffer_peak_kb = p->budget.peak / 1024;
 	lw_store_put_stats(p->store, &r);
 }
 
@@ -2055,6 +2198,7 @@ void lw_pipeline_get_counters(const struct lw_pipeline *p, struct lw_pipeline_co
 	out->flows_active = fs->active;
 	out->flows_total = fs->created;
 	out->flows_evicted = fs->evicted;
+	out->buffer_peak_kb = p->budget.peak / 1024;
 }
 
 int lw_pipeline_new(const struct lw_config *cfg, struct lw_store *store, int dlt,
@@ -2091,6 +2235,7 @@ int lw_pipeline_new(const struct lw_config *cfg, struct lw_store *store, int dlt
 	fc.closed_linger = 5 * LW_USEC_PER_SEC;
 	fc.reasm_flow_bytes = (size_t)cfg->reasm_flow_kb * 1024;
 	fc.reasm_total_bytes = (size_t)cfg->reasm_total_kb * 1024;
+	lw_budget_init(&p->budget, (size_t)cfg->buffer_total_kb * 1024);
 	fc.lan = p->cfg.lan;
 	fc.n_lan = p->cfg.n_lan;
 	nc.max_entries = (size_t)cfg->names_max;

@@ -32,6 +32,11 @@ struct lw_pipeline_counters {
 	uint64_t h2_malformed; /* HTTP/2 clear-text streams given up (malformed or a limit) */
 	uint64_t quic_too_big; /* Initials or ClientHellos beyond the QUIC buffers */
 	uint64_t http_body_cut; /* request bodies longer than http_body_max */
+	/* buffers (heads, bodies, stream starts) not grown: buffer_total_kb reached, or (of
+	 * those, buffer_refused_share) the client's fair part of it */
+	uint64_t buffer_refused;
+	uint64_t buffer_refused_share;
+	uint64_t buffer_peak_kb; /* the most the buffers held at once */
 	/* hostile clients: what was refused, each counted */
 	uint64_t dns_unmatched; /* answers that answered no query the client sent: not used */
 	uint64_t dns_pending_evicted; /* queries pushed out by a client's share or the total */

@@ -301,12 +301,18 @@ static const char schema_v6[] = SCHEMA_V6_STATS SCHEMA_V6_AGE SCHEMA_V6_DAILY;
  * `leakwatch evidence ID -o FILE` writes it out for Wireshark.  dest is the leak's domain, or
  * its server's address when it has none.  Bounded by [evidence] max_rows and max_kb (the
  * oldest go first), so one row per key: a key whose row went may get a new one.
+ * And the buffer budget ([inspect] buffer_total_kb) in stats: heads and bodies not grown
+ * because the budget was spent, of those the ones refused for the device's fair part, and the
+ * most the buffers of all flows held at once (KiB).
  */
 static const char schema_v7[] =
 	"CREATE TABLE evidence(id INTEGER PRIMARY KEY, ts REAL, mac TEXT NOT NULL,\n"
 	"  dest TEXT NOT NULL, kind TEXT NOT NULL, leak_ts REAL, flow_id INTEGER,\n"
 	"  dst_ip TEXT, dst_port INTEGER, proto TEXT, packets INTEGER, bytes INTEGER,\n"
-	"  linktype INTEGER, pcap BLOB, UNIQUE(mac, dest, kind));\n";
+	"  linktype INTEGER, pcap BLOB, UNIQUE(mac, dest, kind));\n"
+	"ALTER TABLE stats ADD COLUMN buffer_refused INTEGER;\n"
+	"ALTER TABLE stats ADD COLUMN buffer_refused_share INTEGER;\n"
+	"ALTER TABLE stats ADD COLUMN buffer_peak_kb INTEGER;\n";
 
 /* migrations[v] takes a database from user_version v to v + 1. */
 static const char *const migrations[] = {

@@ -151,10 +151,10 @@ static const char *const stmt_sql[ST__MAX] = {
 		"dns_pending_evicted, dhcp_chaddr_mismatch, devices_refused, block_guarded, "
 		"body_undecoded, names_refused, learned_evicted, known_full, store_dropped_share, "
 		"device_names_refused, dns_flows, db_bytes, pruned_rows, cap_pruned, vacuum_pages, "
-		"checkpoint_busy) "
+		"checkpoint_busy, buffer_refused, buffer_refused_share, buffer_peak_kb) "
 		"VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
 		"?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, "
-		"?33, ?34, ?35, ?36, ?37, ?38)",
+		"?33, ?34, ?35, ?36, ?37, ?38, ?39, ?40, ?41)",
 	[ST_META] = "INSERT INTO meta(key, value) VALUES(?1, ?2) "
 		    "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
 	[ST_BLOCK] = "INSERT INTO blocks(ts, mac, domain, ip, until, reason, action) "
@@ -773,6 +773,9 @@ static int write_stats(struct lw_store *s, const struct lw_stats_rec *r)
 	bind_u64(st, 36, s->prune.cap_pruned);
 	bind_u64(st, 37, s->prune.vacuum_pages);
 	bind_u64(st, 38, s->prune.checkpoint_busy);
+	bind_u64(st, 39, r->buffer_refused); /* schema v7 */
+	bind_u64(st, 40, r->buffer_refused_share);
+	bind_u64(st, 41, r->buffer_peak_kb);
 	return step(st);
 }
 
@@ -1525,6 +1528,13 @@ int lw_store_open(const char *path, const struct lw_store_config *cfg, struct lw
 	if (ret == 0 && (lstat(path, &now) < 0 || now.st_dev != st.st_dev ||
 			 now.st_ino != st.st_ino || S_ISLNK(now.st_mode)))
 		ret = refuse(errbuf, errlen, "was replaced while it was being opened");
+	if (ret == 0 && cfg && cfg->cache_kb) {
+		char pragma[64];
+
+		snprintf(pragma, sizeof(pragma), "PRAGMA cache_size = -%zu", cfg->cache_kb);
+		if (sqlite3_exec(s->db, pragma, NULL, NULL, NULL) != SQLITE_OK)
+			ret = refuse(errbuf, errlen, "cannot set the cache size");
+	}
 	if (ret < 0)
 		goto fail;
 	for (int i = 0; i < ST__MAX; i++) {

@@ -105,6 +105,8 @@ struct lw_store_config {
 	 */
 	uint32_t evidence_max_rows;
 	uint64_t evidence_max_bytes;
+	/* SQLite's page cache of the writer's connection, KiB; 0 = SQLite's default (2000) */
+	size_t cache_kb;
 };
 
 #define LW_STORE_EVIDENCE_ROWS 256
@@ -203,6 +205,9 @@ struct lw_stats_rec {
 	 * cap_pruned, vacuum_pages (see struct lw_store_stats).
 	 */
 	uint64_t dns_flows;
+	/* the buffer budget (schema v7): buffers not grown, of those for a device's fair part,
+	 * and the most all flows' buffers held at once in KiB */
+	uint64_t buffer_refused, buffer_refused_share, buffer_peak_kb;
 	long rss_kb;
 };
 

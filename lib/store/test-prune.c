@@ -770,7 +770,10 @@ static void test_migrate_v5(void)
 		    "ALTER TABLE stats DROP COLUMN pruned_rows; "
 		    "ALTER TABLE stats DROP COLUMN cap_pruned; "
 		    "ALTER TABLE stats DROP COLUMN vacuum_pages; "
-		    "ALTER TABLE stats DROP COLUMN checkpoint_busy; PRAGMA user_version = 5; "
+		    "ALTER TABLE stats DROP COLUMN checkpoint_busy; "
+		    "ALTER TABLE stats DROP COLUMN buffer_refused; "
+		    "ALTER TABLE stats DROP COLUMN buffer_refused_share; "
+		    "ALTER TABLE stats DROP COLUMN buffer_peak_kb; PRAGMA user_version = 5; "
 		    "PRAGMA auto_vacuum = NONE; VACUUM");
 	LW_CHECK_INT(db_int(db, "PRAGMA auto_vacuum"), 0);
 	sqlite3_close(db);

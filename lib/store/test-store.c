@@ -246,7 +246,7 @@ static const struct {
 		  "dhcp_chaddr_mismatch,devices_refused,block_guarded,body_undecoded,"
 		  "device_names_refused,names_refused,learned_evicted,known_full,"
 		  "store_dropped_share,dns_flows,db_bytes,pruned_rows,cap_pruned,vacuum_pages,"
-		  "checkpoint_busy"},
+		  "checkpoint_busy,buffer_refused,buffer_refused_share,buffer_peak_kb"},
 	{"leak_summary", "mac,domain,kind,count,first_seen,last_seen,first_time,last_time"},
 	{"device_domains",
 	 "mac,domain,flows,bytes_out,bytes_in,first_seen,last_seen,first_time,last_time"},
@@ -429,6 +429,9 @@ static void test_roundtrip(void)
 	st.known_full = 30;
 	st.store_dropped_share = 31;
 	st.dns_flows = 32;
+	st.buffer_refused = 33;
+	st.buffer_refused_share = 34;
+	st.buffer_peak_kb = 35;
 	memset(&b, 0, sizeof(b));
 	b.ts = 1700000003;
 	strcpy(b.domain, "zzhc.vnet.cn");
@@ -543,10 +546,11 @@ static void test_roundtrip(void)
 		       "dhcp_chaddr_mismatch, devices_refused, block_guarded, body_undecoded, "
 		       "device_names_refused, names_refused, learned_evicted, known_full, "
 		       "store_dropped_share, dns_flows, pruned_rows, cap_pruned, vacuum_pages, "
-		       "checkpoint_busy FROM stats",
+		       "checkpoint_busy, buffer_refused, buffer_refused_share, buffer_peak_kb "
+		       "FROM stats",
 		       buf, sizeof(buf)),
 		"1700000010.0|1000|1048576|1|2|3|4|5|6|7|8192|11|12|13|14|15|16|17|18|19|20|"
-		"21|22|23|24|25|26|27|28|29|30|31|32|0|0|0|0");
+		"21|22|23|24|25|26|27|28|29|30|31|32|0|0|0|0|33|34|35");
 	/* the store's own size at the row: the file was there, with its pages */
 	LW_CHECK(db_int(db, "SELECT db_bytes FROM stats") >= 4096);
 	LW_CHECK_STR(db_row(db, "SELECT * FROM blocks", buf, sizeof(buf)),
@@ -1098,7 +1102,10 @@ static void make_old_schema(const char *path, int version)
 	size_t i;
 
 	if (version < 7)
-		db_exec(db, "DROP TABLE evidence");
+		db_exec(db, "DROP TABLE evidence; "
+			    "ALTER TABLE stats DROP COLUMN buffer_refused; "
+			    "ALTER TABLE stats DROP COLUMN buffer_refused_share; "
+			    "ALTER TABLE stats DROP COLUMN buffer_peak_kb");
 	if (version < 6) {
 		/* and as old as it is: made without incremental auto-vacuum */
 		db_exec(db,
@@ -1166,7 +1173,7 @@ static void test_migrate_v1(void)
 	LW_CHECK_INT(db_int(db, "PRAGMA user_version"), LW_STORE_SCHEMA_VERSION);
 	LW_CHECK_INT(db_int(db, "SELECT count(*) FROM pragma_table_info('stats')"),
 		     11 + (long long)LW_ARRAY_SIZE(v2_columns) +
-			     (long long)LW_ARRAY_SIZE(v4_hostile_columns) + 6 + 6);
+			     (long long)LW_ARRAY_SIZE(v4_hostile_columns) + 6 + 6 + 3);
 	LW_CHECK_INT(db_int(db, "SELECT count(*) FROM pragma_table_info('devices')"), 10);
 	LW_CHECK_INT(db_int(db, "SELECT count(*) FROM leaks"), 1);
 	sqlite3_close(db);
@@ -1250,6 +1257,48 @@ static void test_migrate_v2(void)
 	LW_CHECK_STR(db_row(db, "SELECT mac, hostname, ip, port FROM devices ORDER BY mac", buf,
 			    sizeof(buf)),
 		     "02:10:00:00:00:01|android-1|192.0.2.11|lw0p");
+	sqlite3_close(db);
+}
+
+/*
+ * A version 6 database (stats without the buffer budget's counters) is migrated to 7 by
+ * ALTER TABLE: its stats rows are kept (the new columns NULL), and new rows carry them.
+ */
+static void test_migrate_v6(void)
+{
+	char path[128], buf[256];
+	struct lw_store *s = open_ok(new_path(path, sizeof(path)), NULL);
+	struct lw_stats_rec st;
+	sqlite3 *db;
+
+	memset(&st, 0, sizeof(st));
+	st.ts = 1700000010;
+	st.packets = 5;
+	LW_CHECK_INT(lw_store_put_stats(s, &st), 0);
+	lw_store_close(s);
+	make_old_schema(path, 6);
+	db = db_open(path);
+	LW_CHECK_INT(db_int(db, "SELECT count(*) FROM pragma_table_info('stats') "
+				"WHERE name LIKE 'buffer%'"),
+		     0);
+	sqlite3_close(db);
+
+	s = open_ok(path, NULL);
+	st.ts = 1700000070;
+	st.packets = 9;
+	st.buffer_refused = 4;
+	st.buffer_refused_share = 3;
+	st.buffer_peak_kb = 2048;
+	LW_CHECK_INT(lw_store_put_stats(s, &st), 0);
+	lw_store_close(s);
+	db = db_open(path);
+	LW_CHECK_INT(db_int(db, "PRAGMA user_version"), LW_STORE_SCHEMA_VERSION);
+	LW_CHECK_STR(db_list(db,
+			     "SELECT packets || ':' || ifnull(buffer_refused, 'NULL') || ':' || "
+			     "ifnull(buffer_refused_share, 'NULL') || ':' || "
+			     "ifnull(buffer_peak_kb, 'NULL') FROM stats ORDER BY ts",
+			     buf, sizeof(buf)),
+		     "5:NULL:NULL:NULL,9:4:3:2048");
 	sqlite3_close(db);
 }
 
@@ -1872,6 +1921,7 @@ int main(void)
 	LW_TEST(test_migrate_v1);
 	LW_TEST(test_migrate_v2);
 	LW_TEST(test_migrate_v3);
+	LW_TEST(test_migrate_v6);
 	LW_TEST(test_refuse_foreign);
 	LW_TEST(test_refuse_unsafe);
 	LW_TEST(test_file_mode);

@@ -127,7 +127,51 @@ def case_body_head_cut():
     return t.frames
 
 
+FLOOD_MAC = '00:00:5e:00:53:45'
+VICTIM_MAC = '00:00:5e:00:53:46'
+VICTIM_HWID = '6b4e2d9a1c3f5e70'
+
+
+def case_body_budget_flood():
+    """With cases/body_budget_flood.conf ([inspect] buffer_total_kb = 64): 00:00:5e:00:53:45
+    opens 8 connections to upload.example.com (198.51.100.145:80), each a POST of
+    application/json with Content-Length 60000 of which it sends 12000 bytes of padding and
+    then nothing (the bodies stay held to the capture's end); then 00:00:5e:00:53:46 POSTs a
+    whole 12 288-byte JSON body to push.example.com (198.51.100.146:80) with its Android ID
+    under hwid at the start and a location (lat, lon) at the end, among padding events. The
+    flooder gets 3/4 of the budget and no more (its other bodies are refused room, counted in
+    stats.buffer_refused_share); the victim's body is kept whole and both leaks are found."""
+    t = g.Trace(g.T0 + 20400)
+    flood = g.Host(FLOOD_MAC, '192.0.2.45')
+    victim = g.Host(VICTIM_MAC, '192.0.2.46')
+    pad = b'{"pad":"' + b'x' * (12000 - 10) + b'"}'
+    for i in range(8):
+        c = g.TcpConn(t, flood, 51400 + i, g.server('198.51.100.145'), 80, 514000 + 1000 * i,
+                      521000 + 1000 * i)
+        c.handshake()
+        head = ('POST /up HTTP/1.1\r\nHost: upload.example.com\r\n'
+                'Content-Type: application/json\r\nContent-Length: 60000\r\n\r\n').encode()
+        data = head + pad
+        for off in range(0, len(data), 1448):
+            c.send(True, data[off:off + 1448])
+        c.ack(False)
+    events = ','.join('{"ev":"tick","n":%d,"pad":"%s"}' % (i, 'y' * 180) for i in range(56))
+    body = ('{"hwid":"%s","events":[%s],"fix":{"lat":48.85661,"lon":2.35222}}'
+            % (VICTIM_HWID, events)).encode()
+    body = body[:-2] + b' ' * (12288 - len(body)) + b'}}'
+    assert len(body) == 12288
+    v = g.TcpConn(t, victim, 51500, g.server('198.51.100.146'), 80, 515000, 522000)
+    v.handshake()
+    req = g.http_post('/v1/report', 'push.example.com', body, 'application/json')
+    for off in range(0, len(req), 1448):
+        v.send(True, req[off:off + 1448])
+    v.send(False, g.HTTP_NO_CONTENT)
+    v.close()
+    return t.frames
+
+
 CASES = {
+    'body_budget_flood': (case_body_budget_flood, 'pcap'),
     'body_form_base64': (case_body_form_base64, 'pcap'),
     'body_zlib_mac': (case_body_zlib_mac, 'pcap'),
     'body_sdk_hwid': (case_body_sdk_hwid, 'pcap'),
