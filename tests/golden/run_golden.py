@@ -299,7 +299,7 @@ def main():
     ap.add_argument('--daemon', help='the leakwatchd executable')
     ap.add_argument('--wrapper', action='append', default=[], metavar='WORD',
                     help='run the daemon under this program (one word each, in order: '
-                         '--wrapper=qemu-aarch64 --wrapper=-L --wrapper=/usr/aarch64-linux-gnu)')
+                         '--wrapper=qemu-aarch64)')
     g = ap.add_mutually_exclusive_group(required=True)
     g.add_argument('--case', help='run one golden case')
     g.add_argument('--error', help='run one error case')
