@@ -71,7 +71,7 @@ for a in "${arches[@]}"; do
 		--timeout-multiplier 3 --suite unit --suite golden >"$dir.test.log" 2>&1
 	rc=$?
 	grep -E '^(Ok|Fail|Skipped|Timeout|Unexpected Pass|Expected Fail):' "$dir.test.log" |
-		tr '\n' ' ' | sed "s/^/$a: /;s/ *$/\n/"
+		tr -s ' \n' ' ' | sed "s/^/$a: /;s/ *$/\n/"
 	t_test=$((SECONDS - start - t_setup - t_compile))
 	if [ $rc -ne 0 ]; then
 		grep -E '^ *[0-9]+/[0-9]+ .*(FAIL|TIMEOUT|ERROR)' "$dir.test.log"
