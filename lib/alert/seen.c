@@ -2,6 +2,7 @@
 #include "seen.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "core/types.h"
@@ -17,7 +18,9 @@ struct lw_seen *lw_seen_new(size_t max)
 	struct lw_seen *s;
 	size_t cap = 16;
 
-	if (max == 0 || max > ((size_t)1 << 40))
+	/* cap < 4 * max: the bound keeps 2 * max, cap * 2 and the allocation's size from
+	 * wrapping around, on 32-bit targets as on 64-bit ones */
+	if (max == 0 || max > (SIZE_MAX - sizeof(*s)) / (4 * sizeof(s->slot[0])))
 		return NULL;
 	while (cap < 2 * max)
 		cap *= 2;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <stdint.h>
 
 #include "alert/bucket.h"
 #include "alert/event.h"
@@ -284,6 +285,9 @@ static void test_seen(void)
 	LW_CHECK_INT(lw_seen_count(s), 10000);
 	lw_seen_free(s);
 	LW_CHECK(lw_seen_new(0) == NULL);
+	/* more than the allocation's size can hold: refused, on 32-bit targets too */
+	LW_CHECK(lw_seen_new(SIZE_MAX) == NULL);
+	LW_CHECK(lw_seen_new(SIZE_MAX / 16) == NULL);
 	lw_seen_free(NULL);
 }
 

@@ -192,6 +192,24 @@ static void one_line(char *s)
 	*w = '\0';
 }
 
+/*
+ * libnftnl prints a register's data as 32-bit words in the host's byte order: the bytes of
+ * udp port 53 (00 35) are 0x00003500 on a little-endian host, 0x00350000 on a big-endian one.
+ */
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define XT_UDP "0x11000000"
+#define XT_PORT53 "0x00350000"
+#define XT_LO "0x6c6f0000"
+#define XT_SYN_RST "0x06000000"
+#define XT_PORT443 "0x01bb0000"
+#else
+#define XT_UDP "0x00000011"
+#define XT_PORT53 "0x00003500"
+#define XT_LO "0x00006f6c"
+#define XT_SYN_RST "0x00000006"
+#define XT_PORT443 "0x0000bb01"
+#endif
+
 static void test_xtables_rules(void)
 {
 	struct lw_hold_rules r = {.table = "lw", .queue = 4747, .what = LW_HOLD_RULES_DNS};
@@ -212,26 +230,26 @@ static void test_xtables_rules(void)
 	lw_hold_xt_rule_text(&r, 0, false, buf, sizeof(buf));
 	one_line(buf);
 	LW_CHECK(strstr(buf, "ip lw_hold forward") == buf);
-	LW_CHECK(strstr(buf, "[ meta load l4proto => reg 1 ] [ cmp eq reg 1 0x00000011 ] "
+	LW_CHECK(strstr(buf, "[ meta load l4proto => reg 1 ] [ cmp eq reg 1 " XT_UDP " ] "
 			     "[ payload load 2b @ transport header + 0 => reg 1 ] "
-			     "[ cmp eq reg 1 0x00003500 ]") != NULL);
+			     "[ cmp eq reg 1 " XT_PORT53 " ]") != NULL);
 	/* the AP's own resolver: in output, not to lo */
 	lw_hold_xt_rule_text(&r, 1, false, buf, sizeof(buf));
 	one_line(buf);
 	LW_CHECK(strstr(buf, "ip lw_hold output") == buf);
-	LW_CHECK(strstr(buf, "[ meta load oifname => reg 1 ] [ cmp neq reg 1 0x00006f6c 0x00000000 "
+	LW_CHECK(strstr(buf, "[ meta load oifname => reg 1 ] [ cmp neq reg 1 " XT_LO " 0x00000000 "
 			     "0x00000000 0x00000000 ]") != NULL);
 	/* TCP starts: no SYN/RST, original direction, the first packets (connbytes) */
 	lw_hold_xt_rule_text(&r, 2, false, buf, sizeof(buf));
 	one_line(buf);
-	LW_CHECK(strstr(buf, "[ bitwise reg 1 = ( reg 1 & 0x00000006 ) ^ 0x00000000 ] "
+	LW_CHECK(strstr(buf, "[ bitwise reg 1 = ( reg 1 & " XT_SYN_RST " ) ^ 0x00000000 ] "
 			     "[ cmp eq reg 1 0x00000000 ] [ ct load direction => reg 1 ] "
 			     "[ cmp eq reg 1 0x00000000 ] [ match name connbytes rev 0 ]") != NULL);
 	/* QUIC: udp dport 443 (0x01bb), the first packets */
 	lw_hold_xt_rule_text(&r, 3, false, buf, sizeof(buf));
 	one_line(buf);
 	LW_CHECK(strstr(buf, "[ payload load 2b @ transport header + 2 => reg 1 ] "
-			     "[ cmp eq reg 1 0x0000bb01 ]") != NULL);
+			     "[ cmp eq reg 1 " XT_PORT443 " ]") != NULL);
 	LW_CHECK(strstr(buf, "[ match name connbytes rev 0 ]") != NULL);
 	LW_CHECK_INT(lw_hold_xt_rule_text(&r, 4, false, buf, sizeof(buf)), -ENOENT);
 }

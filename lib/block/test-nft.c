@@ -7,10 +7,12 @@
 #define _GNU_SOURCE /* unshare */
 #endif
 #include <errno.h>
+#include <linux/netlink.h>
 #include <nftables/libnftables.h>
 #include <sched.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "block/block.h"
 #include "block/hold.h"
@@ -400,10 +402,20 @@ static void test_watch(void)
 
 int main(void)
 {
+	int fd;
+
 	if (unshare(CLONE_NEWNET) < 0 && unshare(CLONE_NEWUSER | CLONE_NEWNET) < 0) {
 		fprintf(stderr, "skip: no network namespace of our own (%s)\n", strerror(errno));
 		return 77;
 	}
+	/* libnftables exits (3) when it cannot open its netlink socket: qemu-user (the cross
+	 * builds' tests, tests/cross) emulates a few netlink protocols, not nf_tables' */
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+	if (fd < 0) {
+		fprintf(stderr, "skip: no netfilter netlink socket here (%s)\n", strerror(errno));
+		return 77;
+	}
+	close(fd);
 	viewer = nft_ctx_new(NFT_CTX_DEFAULT);
 	nft_ctx_buffer_output(viewer);
 	nft_ctx_buffer_error(viewer);

@@ -272,6 +272,7 @@ struct lw_store {
 	unsigned flushers;
 	bool retry; /* the last batch failed: try again after the backoff */
 	lw_time_us failing_since; /* 0 = the last transaction succeeded */
+	bool writing; /* a batch is being written (the lock released meanwhile) */
 	bool stop;
 	lw_time_us stop_at;
 	bool writer_exited;
@@ -1255,6 +1256,7 @@ static void *writer_main(void *arg)
 		seq = s->seq_queued - s->pending; /* the record before the head */
 		s->fresh = 0;
 		s->retry = false;
+		s->writing = true;
 		pthread_mutex_unlock(&s->lock);
 
 		rc = write_batch(s, start, &end, &n, &rejected, &bytes);
@@ -1264,6 +1266,7 @@ static void *writer_main(void *arg)
 		}
 
 		pthread_mutex_lock(&s->lock);
+		s->writing = false;
 		now = mono_now();
 		if (rc == SQLITE_OK) {
 			s->pending -= n;
@@ -1763,10 +1766,12 @@ int lw_store_flush(struct lw_store *s)
 
 		/*
 		 * Failing for the whole grace period of this call: a writer that failed before
-		 * the call and is about to recover (a lock just released) gets its chance.
+		 * the call and is about to recover (a lock just released) gets its chance, and
+		 * so does an attempt still being written when the grace ends (a slow CPU or
+		 * storage takes seconds over a large batch: a small router, qemu-user).
 		 */
-		if (s->writer_exited ||
-		    (s->failing_since && now - LW_MAX(s->failing_since, start) >=
+		if (s->writer_exited || (s->failing_since && !s->writing &&
+					 now - LW_MAX(s->failing_since, start) >=
 						 LW_STORE_FLUSH_FAIL_SEC * LW_USEC_PER_SEC)) {
 			ret = -EIO;
 			break;

@@ -28,6 +28,7 @@ Usage:
   run_golden.py --daemon PATH --case NAME      one golden case
   run_golden.py --daemon PATH --error NAME     one error case
   run_golden.py --daemon PATH --all            everything (for a quick manual run)
+  run_golden.py ... --wrapper=WORD...          run the daemon under WORD... (qemu-user)
   run_golden.py --daemon PATH --show NAME      print the case's query results as the daemon
                                                gives them, in .expected format (to review)
   run_golden.py --check-list NAME...           the names meson registers == the generator's
@@ -76,8 +77,13 @@ def daemon_env():
     return env
 
 
+# The words that run the daemon's executable (--wrapper: qemu-user for a cross build's daemon,
+# the cross file's golden_wrapper property), empty when it runs as it is.
+WRAPPER = []
+
+
 def run_daemon(daemon, capture, db, config=None):
-    cmd = [daemon, '-r', capture, '--db', db]
+    cmd = WRAPPER + [daemon, '-r', capture, '--db', db]
     if config:
         cmd += ['-c', config]
     try:
@@ -158,7 +164,8 @@ class Skip(Exception):
 
 def daemon_features(daemon):
     """The optional parts the daemon was built with (`leakwatchd -V`, line "features: ...")."""
-    out = subprocess.run([daemon, '-V'], capture_output=True, text=True, timeout=30).stdout
+    out = subprocess.run(WRAPPER + [daemon, '-V'], capture_output=True, text=True,
+                         timeout=30).stdout
     for line in out.splitlines():
         if line.startswith('features:'):
             return set(line.split(':', 1)[1].split())
@@ -290,6 +297,9 @@ def report(label, problems):
 def main():
     ap = argparse.ArgumentParser(description='leakwatch golden tests')
     ap.add_argument('--daemon', help='the leakwatchd executable')
+    ap.add_argument('--wrapper', action='append', default=[], metavar='WORD',
+                    help='run the daemon under this program (one word each, in order: '
+                         '--wrapper=qemu-aarch64)')
     g = ap.add_mutually_exclusive_group(required=True)
     g.add_argument('--case', help='run one golden case')
     g.add_argument('--error', help='run one error case')
@@ -298,6 +308,7 @@ def main():
     g.add_argument('--check-list', nargs='+', metavar='NAME',
                    help='check the case names meson registers')
     a = ap.parse_args()
+    WRAPPER[:] = a.wrapper
     if a.check_list:
         return report('case list', check_list(a.check_list))
     if not a.daemon:
