@@ -16,7 +16,7 @@ arches=("$@")
 
 # the same libraries as scripts/install-deps.sh's build list, for the target
 dev=(libc6-dev libpcap-dev libsqlite3-dev libssl-dev zlib1g-dev libbrotli-dev libinih-dev
-	libnl-3-dev libnl-route-3-dev libnl-genl-3-dev libsystemd-dev libcap-ng-dev
+	libnl-3-dev libnl-route-3-dev libnl-genl-3-dev libcap-ng-dev
 	libnftables-dev libnftnl-dev libmnl-dev libnetfilter-queue-dev libnghttp2-dev libseccomp-dev
 	libmosquitto-dev libphonenumber-dev pkgconf)
 
