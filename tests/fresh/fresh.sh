@@ -30,6 +30,7 @@ excluded=(
 	"vm:boots Debian's kernel in QEMU; not run inside a chroot"
 	"cross:the cross builds (arm64, armhf) install their own compilers and multiarch libraries (scripts/install-cross.sh) and run under qemu-user: time, and no package the README's two commands need; they run in the host's own test.sh"
 	"systemd:systemd-boot boots a second debootstrapped machine with systemd-nspawn, not done inside a chroot; systemd-unit (systemd-analyze verify) is in the same suite and goes with it (meson leaves out whole suites); both run in the host's own test.sh"
+	"build:time: two more builds of the same sources (monitor-only, -O0) with no package the README's two commands do not install; they run in the host's own test.sh"
 	"package:package-deb boots the systemd-boot test's machine with systemd-nspawn to install the .deb, not done inside a chroot; it runs in the host's own test.sh"
 )
 # The corpus suite replays the real captures of ../shared through the daemon (about 5 of the
