@@ -76,8 +76,9 @@ wait "$sampler"
 read -r peak samples final <"$LAB_DIR/sample.out"
 cap=$((CAP_MB * 1048576))
 st=$(sql "SELECT max(dns_flows) || ' ' || max(pruned_rows) || ' ' || max(cap_pruned) || ' ' ||
-	max(vacuum_pages) || ' ' || max(store_dropped) FROM stats" 2>/dev/null)
-read -r dnsflows pruned cap_pruned vacuum sdropped <<<"$st"
+	max(vacuum_pages) || ' ' || max(store_dropped) || ' ' || max(store_dropped_share) || ' ' ||
+	(max(dropped) + max(if_dropped)) FROM stats" 2>/dev/null)
+read -r dnsflows pruned cap_pruned vacuum sdropped sshare kdropped <<<"$st"
 dnsrows=$(sql "SELECT count(*) FROM dns")
 block_expect "database + WAL never above the ${CAP_MB} MiB cap (sampled every 0.2 s)" \
 	"$((peak <= cap))" 1
@@ -86,5 +87,5 @@ block_expect "the flood would have passed the cap (rows were pruned for it)" \
 block_expect "the victim's 30 leak rows are kept" "$victim" 30
 block_sanitizer_check
 echo "figures: peak database + WAL $peak bytes ($(awk -v p="$peak" -v c="$cap" \
-	'BEGIN { printf "%.1f%%", 100 * p / c }') of the $CAP_MB MiB cap) over $samples samples, $final at the end; victim's leak rows $victim of 30; stats: pruned_rows ${pruned:-none}, cap_pruned ${cap_pruned:-none}, vacuum_pages ${vacuum:-none}, dns_flows ${dnsflows:-none}, store_dropped ${sdropped:-none}; dns rows left $dnsrows; flood: $(cat "$LAB_DIR"/flood*.log 2>/dev/null | tr '\n' ' ')"
+	'BEGIN { printf "%.1f%%", 100 * p / c }') of the $CAP_MB MiB cap) over $samples samples, $final at the end; victim's leak rows $victim of 30; stats: pruned_rows ${pruned:-none}, cap_pruned ${cap_pruned:-none}, vacuum_pages ${vacuum:-none}, dns_flows ${dnsflows:-none}, store_dropped ${sdropped:-none} (${sshare:-none} for a device's share), frames the kernel dropped before the daemon read them ${kdropped:-none} (every device's alike: see the README's threat model); dns rows left $dnsrows; flood: $(cat "$LAB_DIR"/flood*.log 2>/dev/null | tr '\n' ' ')"
 exit $BLOCK_FAIL
