@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "evidence.h"
 
+#include "alert/bucket.h"
 #include "alert/seen.h"
 #include "capture/pcapbuf.h"
 #include "capture/ring.h"
@@ -12,11 +13,21 @@
 
 /* (device, destination, kind) keys remembered per run; the table's UNIQUE key does the rest */
 #define EVIDENCE_SEEN_MAX 65536
+/*
+ * Files taken: at most EVIDENCE_BURST at once, then EVIDENCE_PER_MINUTE (by the frames' clock).
+ * A device that sends identifiers to ever new domains makes a new key each time, and a file
+ * is up to ~30 KiB in the writer's queue: this keeps what it can put there to ~128 KiB a
+ * second.  None while the writer's last transaction failed (a locked or full disk): the queue
+ * would only hold them.
+ */
+#define EVIDENCE_BURST 32
+#define EVIDENCE_PER_MINUTE 240
 
 struct lw_evidence {
 	struct lw_store *store;
 	struct lw_ring *ring;
 	struct lw_seen *seen;
+	struct lw_bucket bucket;
 	int dlt;
 	bool in_frame; /* a frame is being handled: the ring's last one is it */
 	struct lw_evidence_stats stats;
@@ -36,6 +47,7 @@ struct lw_evidence *lw_evidence_new(const struct lw_config *cfg, struct lw_store
 		ev->dlt = dlt;
 		ev->ring = lw_ring_new((size_t)cfg->evidence_buffer_kb * 1024);
 		ev->seen = lw_seen_new(EVIDENCE_SEEN_MAX);
+		lw_bucket_init(&ev->bucket, EVIDENCE_BURST, EVIDENCE_PER_MINUTE, 0);
 	}
 	if (!ev || !ev->ring || !ev->seen) {
 		lw_evidence_free(ev);
@@ -105,6 +117,16 @@ void lw_evidence_leak(struct lw_evidence *ev, uint64_t flow_id, const struct lw_
 		ev->stats.refused++;
 	if (n != 1)
 		return;
+	{
+		struct lw_store_stats ss;
+
+		lw_store_get_stats(ev->store, &ss);
+		if (!lw_bucket_take(&ev->bucket, (lw_time_us)(r->ts * (double)LW_USEC_PER_SEC)) ||
+		    ss.last_error != 0) {
+			ev->stats.refused++;
+			return;
+		}
+	}
 	t.b = lw_pcapbuf_new(ev->dlt);
 	if (!t.b) {
 		ev->stats.refused++;

@@ -35,7 +35,8 @@ void lw_evidence_leak(struct lw_evidence *ev, uint64_t flow_id, const struct lw_
 struct lw_evidence_stats {
 	uint64_t taken; /* evidence rows queued */
 	uint64_t empty; /* first leaks whose frames had all left the ring */
-	uint64_t refused; /* keys beyond the seen set, or rows the store refused */
+	uint64_t
+		refused; /* keys beyond the seen set, over the rate, the writer failing, or refused */
 };
 void lw_evidence_get_stats(const struct lw_evidence *ev, struct lw_evidence_stats *out);
 

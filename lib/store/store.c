@@ -898,8 +898,13 @@ static __attribute__((noinline)) int write_device_name(struct lw_store *s,
 	return step(st);
 }
 
-/* The record, its pcap right behind it in the queue entry (lw_store_put_evidence). */
-static int write_evidence(struct lw_store *s, const struct lw_evidence_rec *r)
+/*
+ * The record, its pcap right behind it in the queue entry (lw_store_put_evidence).  Not inlined:
+ * gcc -O2 with the sanitizers then took its dst_ip for the leak record's 16-byte kind
+ * (-Wstringop-overread), as with write_station().
+ */
+static __attribute__((noinline)) int write_evidence(struct lw_store *s,
+						    const struct lw_evidence_rec *r)
 {
 	sqlite3_stmt *st = s->st[ST_EVIDENCE];
 	const uint8_t *pcap = (const uint8_t *)(r + 1);
