@@ -14,11 +14,11 @@ set -euo pipefail
 arches=("$@")
 [ ${#arches[@]} -eq 0 ] && arches=(arm64 armhf)
 
-# the same libraries as scripts/install-deps.sh's build list, for the target
-dev=(libc6-dev libpcap-dev libsqlite3-dev libssl-dev zlib1g-dev libbrotli-dev libinih-dev
-	libnl-3-dev libnl-route-3-dev libnl-genl-3-dev libcap-ng-dev
-	libnftables-dev libnftnl-dev libmnl-dev libnetfilter-queue-dev libnghttp2-dev libseccomp-dev
-	libmosquitto-dev libphonenumber-dev pkgconf)
+# the libraries of scripts/install-deps.sh's build list, for the target (its list, so that the
+# two cannot drift apart)
+mapfile -t dev < <("$(dirname "$0")/install-deps.sh" --list-dev)
+[ ${#dev[@]} -gt 0 ] || { echo "install-cross: scripts/install-deps.sh --list-dev listed nothing" >&2; exit 1; }
+dev+=(pkgconf)
 
 want=(meson ninja-build qemu-user python3)
 for a in "${arches[@]}"; do

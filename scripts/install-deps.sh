@@ -5,6 +5,8 @@
 #   scripts/install-deps.sh --demo    and the demo (scripts/run.sh, scripts/demo.sh)
 #   scripts/install-deps.sh --tests   and the tests (scripts/test.sh)
 #   scripts/install-deps.sh --bench   and the benchmarks (bench/run.sh)
+#   scripts/install-deps.sh --list-dev  prints the build's -dev packages, installs nothing
+#                                     (scripts/install-cross.sh installs them for the target)
 # The lists are checked against a debootstrap --variant=minbase root (tests/fresh/fresh.sh):
 # what such a root already has (coreutils, util-linux, mount, findutils, grep, sed, mawk,
 # bash) is not listed.
@@ -46,6 +48,10 @@ bench=(libndpi-bin tcpreplay time linux-perf valgrind)
 want=("${build[@]}" "${run[@]}")
 case ${1:-} in
 '') ;;
+--list-dev)
+	printf '%s\n' "${build[@]}" | grep -- '-dev$'
+	exit 0
+	;;
 --demo) want+=("${demo[@]}") ;;
 --tests) want+=("${demo[@]}" "${tests[@]}" "${vm[@]}") ;;
 --bench) want+=("${demo[@]}" "${tests[@]}" "${vm[@]}" "${bench[@]}") ;;
