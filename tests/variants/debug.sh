@@ -7,6 +7,8 @@
 #   debug.sh SOURCE_DIR BUILD_DIR B_SANITIZE
 set -uo pipefail
 src=$1 dir=$2 sanitize=${3:-none}
+# shellcheck source=variant-lib.sh
+. "$(dirname "$0")/variant-lib.sh"
 
 if [ "$sanitize" != none ]; then
 	echo "SKIP: runs in the plain build only (it makes a plain build of its own)"
@@ -14,20 +16,6 @@ if [ "$sanitize" != none ]; then
 fi
 opts=(-Dbuildtype=debug -Dwerror=true)
 t0=$SECONDS
-if [ -f "$dir/build.ninja" ]; then
-	meson setup --reconfigure "$dir" "$src" "${opts[@]}" >"$dir.setup.log" 2>&1
-else
-	mkdir -p "$(dirname "$dir")"
-	meson setup "$dir" "$src" "${opts[@]}" >"$dir.setup.log" 2>&1
-fi || {
-	cat "$dir.setup.log"
-	echo "FAIL: meson setup -Dbuildtype=debug"
-	exit 1
-}
-if ! meson compile -C "$dir" >"$dir.compile.log" 2>&1; then
-	grep -E 'error|FAILED|undefined reference' "$dir.compile.log" | head -n 40
-	echo "FAIL: compiling the -O0 build (log: $dir.compile.log)"
-	exit 1
-fi
+variant_build "$src" "$dir" "the -O0 build" "${opts[@]}" || exit 1
 echo "ok   -Dbuildtype=debug configured and compiled in $((SECONDS - t0)) s"
 "$dir/daemon/leakwatchd" -V | sed -n 's/^/     /p'

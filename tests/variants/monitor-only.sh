@@ -10,6 +10,8 @@
 #   monitor-only.sh SOURCE_DIR BUILD_DIR B_SANITIZE
 set -uo pipefail
 src=$1 dir=$2 sanitize=${3:-none}
+# shellcheck source=variant-lib.sh
+. "$(dirname "$0")/variant-lib.sh"
 
 skip() {
 	echo "SKIP: $*"
@@ -26,19 +28,7 @@ opts=(-Dauto_features=disabled -Dbuildtype=debug -Dwerror=true -Dtests=enabled
 	-Dblock=disabled -Dnetlink=disabled -Dbrotli=disabled -Dcapng=disabled -Dseccomp=disabled
 	-Dh2c=disabled -Dmqtt=disabled -Dphonenumber=disabled -Dbench=disabled -Dfuzzing=disabled)
 t0=$SECONDS
-if [ -f "$dir/build.ninja" ]; then
-	meson setup --reconfigure "$dir" "$src" "${opts[@]}" >"$dir.setup.log" 2>&1
-else
-	mkdir -p "$(dirname "$dir")"
-	meson setup "$dir" "$src" "${opts[@]}" >"$dir.setup.log" 2>&1
-fi || {
-	cat "$dir.setup.log"
-	fail "meson setup with every optional part disabled"
-}
-meson compile -C "$dir" >"$dir.compile.log" 2>&1 || {
-	tail -n 60 "$dir.compile.log"
-	fail "compiling the monitor-only build"
-}
+variant_build "$src" "$dir" "the monitor-only build" "${opts[@]}" || exit 1
 echo "ok   configured and compiled in $((SECONDS - t0)) s"
 
 # what leakwatchd says of itself
