@@ -56,7 +56,7 @@ case ${1:-} in
 --tests) want+=("${demo[@]}" "${tests[@]}" "${vm[@]}") ;;
 --bench) want+=("${demo[@]}" "${tests[@]}" "${vm[@]}" "${bench[@]}") ;;
 *)
-	echo "usage: $0 [--demo | --tests | --bench]" >&2
+	echo "usage: $0 [--demo | --tests | --bench | --list-dev]" >&2
 	exit 64
 	;;
 esac
