@@ -10,6 +10,9 @@
 # own, and one run of them is enough).
 #   cross.sh SOURCE_ROOT [B_SANITIZE [BUILD_ROOT]]
 set -uo pipefail
+# It runs beside the VM tests (is_parallel in tests/cross/meson.build): at a lower CPU priority,
+# so the guests' timings are theirs
+renice -n 10 $$ >/dev/null
 src=$(realpath "$1") sanitize=${2:-none} build_root=${3:-$src/build}
 read -r -a arches <<<"${LEAKWATCH_CROSS_ARCHES:-arm64 armhf}"
 

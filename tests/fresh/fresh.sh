@@ -249,6 +249,22 @@ for log in sorted(pathlib.Path(sys.argv[1]).glob("build*/meson-logs/testlog.json
 PY
 )
 echo "     skipped inside: ${skips:-none}" | sed '2,$s/^/       /'
+# what failed inside, again here at the end (the inner run printed it in full, far above):
+# each failed test's FAIL lines and the last lines of its output
+python3 - "$root/root/leakwatch" <<'PY'
+import json, pathlib, sys
+for log in sorted(pathlib.Path(sys.argv[1]).glob("build*/meson-logs/testlog.json")):
+    for line in log.read_text().splitlines():
+        r = json.loads(line) if line.strip() else {}
+        if r.get("result") in (None, "OK", "SKIP", "EXPECTEDFAIL"):
+            continue
+        out = [l for l in ((r.get("stdout") or "") + (r.get("stderr") or "")).splitlines()
+               if l.strip()]
+        print(f"     inner failure: {log.parts[-3]}: {r['name']} ({r['result']})")
+        shown = [l for l in out if l.startswith("FAIL")][:20] + ["..."] + out[-25:]
+        for l in shown:
+            print(f"       | {l[:200]}")
+PY
 if [ -n "$host_build" ]; then
 	# every test the host's build defines, less the excluded suites, ran inside (a test that
 	# meson leaves out when a program is missing at setup time shows up here)

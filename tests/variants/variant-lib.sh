@@ -1,6 +1,9 @@
 # shellcheck shell=bash
 # What the build-variant tests share: a build directory of their own set up (or reconfigured,
 # when a previous run left it) and compiled.  Sourced by debug.sh and monitor-only.sh.
+# They run beside the VM tests (tests/variants/meson.build): at a lower CPU priority, so the
+# guests' timings are theirs.
+renice -n 10 $$ >/dev/null
 
 # variant_build SOURCE_DIR BUILD_DIR WHAT MESON_OPTION...: 0, or 1 after printing the log's end
 # and "FAIL: WHAT: meson setup|compile"
