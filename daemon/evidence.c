@@ -22,12 +22,31 @@
  */
 #define EVIDENCE_BURST 32
 #define EVIDENCE_PER_MINUTE 240
+/*
+ * A device's share of both: half the burst, a quarter of the rate, and 1/64 of the seen set
+ * (its keys), so that a phone sending its identifiers to ever new names takes at most that and
+ * the others' first leaks still get their files.  A device is counted in one of
+ * EVIDENCE_PLACES places, its MAC hashed with the process's secret key (a client cannot choose
+ * where it lands); two devices in one place share one share.  A key refused for a share or the
+ * rate is not remembered: its next leak tries again.
+ */
+#define EVIDENCE_PLACES 256 /* a power of two */
+#define EVIDENCE_DEVICE_BURST 16
+#define EVIDENCE_DEVICE_PER_MINUTE 60
+#define EVIDENCE_DEVICE_KEYS (EVIDENCE_SEEN_MAX / 64)
+
+struct evidence_place {
+	struct lw_bucket bucket;
+	uint32_t keys; /* keys it added to the seen set */
+	bool used;
+};
 
 struct lw_evidence {
 	struct lw_store *store;
 	struct lw_ring *ring;
 	struct lw_seen *seen;
 	struct lw_bucket bucket;
+	struct evidence_place place[EVIDENCE_PLACES];
 	int dlt;
 	bool in_frame; /* a frame is being handled: the ring's last one is it */
 	struct lw_evidence_stats stats;
@@ -105,28 +124,43 @@ void lw_evidence_leak(struct lw_evidence *ev, uint64_t flow_id, const struct lw_
 	const char *dest = r->domain[0] ? r->domain : r->dst_ip;
 	struct lw_evidence_rec e;
 	struct take t = {0};
+	struct evidence_place *pl;
+	struct lw_store_stats ss;
 	uint8_t *pcap = NULL;
-	size_t len = 0;
+	size_t len = 0, klen;
+	lw_time_us now;
 	int n;
 
 	if (!ev || !r->mac[0] || !dest[0] || !flow_id)
 		return;
 	n = snprintf(key, sizeof(key), "%s\n%s\n%s", r->mac, dest, r->kind);
-	n = lw_seen_add(ev->seen, key, (size_t)LW_MIN(n, (int)sizeof(key) - 1));
-	if (n == -ENOSPC)
-		ev->stats.refused++;
-	if (n != 1)
+	klen = (size_t)LW_MIN(n, (int)sizeof(key) - 1);
+	if (lw_seen_has(ev->seen, key, klen))
 		return;
-	{
-		struct lw_store_stats ss;
-
-		lw_store_get_stats(ev->store, &ss);
-		if (!lw_bucket_take(&ev->bucket, (lw_time_us)(r->ts * (double)LW_USEC_PER_SEC)) ||
-		    ss.last_error != 0) {
-			ev->stats.refused++;
-			return;
-		}
+	now = (lw_time_us)(r->ts * (double)LW_USEC_PER_SEC);
+	pl = &ev->place[lw_hash(r->mac, strlen(r->mac)) & (EVIDENCE_PLACES - 1)];
+	if (!pl->used) {
+		lw_bucket_init(&pl->bucket, EVIDENCE_DEVICE_BURST, EVIDENCE_DEVICE_PER_MINUTE, now);
+		pl->used = true;
 	}
+	if (pl->keys >= EVIDENCE_DEVICE_KEYS || !lw_bucket_ready(&pl->bucket, now)) {
+		ev->stats.refused++;
+		ev->stats.refused_share++;
+		return;
+	}
+	lw_store_get_stats(ev->store, &ss);
+	if (!lw_bucket_ready(&ev->bucket, now) || ss.last_error != 0) {
+		ev->stats.refused++;
+		return;
+	}
+	n = lw_seen_add(ev->seen, key, klen);
+	if (n != 1) {
+		ev->stats.refused += n == -ENOSPC;
+		return;
+	}
+	lw_bucket_take(&pl->bucket, now);
+	lw_bucket_take(&ev->bucket, now);
+	pl->keys++;
 	t.b = lw_pcapbuf_new(ev->dlt);
 	if (!t.b) {
 		ev->stats.refused++;

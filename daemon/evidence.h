@@ -37,6 +37,7 @@ struct lw_evidence_stats {
 	uint64_t empty; /* first leaks whose frames had all left the ring */
 	uint64_t
 		refused; /* keys beyond the seen set, over the rate, the writer failing, or refused */
+	uint64_t refused_share; /* of refused: the device's share was the reason */
 };
 void lw_evidence_get_stats(const struct lw_evidence *ev, struct lw_evidence_stats *out);
 

@@ -314,6 +314,22 @@ static void show_progress(struct lw_capture *cap, struct lw_pipeline *pipe, doub
 		rate, (unsigned long long)n.flows_active, (int)left / 60, (int)left % 60);
 }
 
+/* At the end of a run: the first leaks that got no evidence file, and why. */
+static void log_evidence(struct lw_pipeline *pipe)
+{
+	struct lw_pipeline_counters n;
+
+	lw_pipeline_get_counters(pipe, &n);
+	if (n.evidence_refused || n.evidence_empty)
+		lw_log_info("evidence: %llu files taken; %llu first leaks refused one (%llu over a "
+			    "device's share, the others over the total rate or the set of keys), "
+			    "%llu had their frames gone from the ring",
+			    (unsigned long long)n.evidence_taken,
+			    (unsigned long long)n.evidence_refused,
+			    (unsigned long long)n.evidence_refused_share,
+			    (unsigned long long)n.evidence_empty);
+}
+
 static int run_offline(const struct options *o, const struct lw_config *cfg,
 		       struct lw_store **store_out, struct lw_capture *cap)
 {
@@ -356,6 +372,7 @@ static int run_offline(const struct options *o, const struct lw_config *cfg,
 		}
 	}
 	lw_pipeline_finish(pipe, 0);
+	log_evidence(pipe);
 	if (progress)
 		show_progress(cap, pipe, started, true);
 	lw_pipeline_free(pipe);
@@ -578,6 +595,7 @@ out:
 	lw_ap_free(l.ap);
 	set_capture_stats(&l);
 	lw_pipeline_finish(l.pipe, wall_now());
+	log_evidence(l.pipe);
 	lw_block_stop(block); /* after the pipeline's last hook */
 	lw_pipeline_free(l.pipe);
 	lw_privc_detach();

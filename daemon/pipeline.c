@@ -2191,6 +2191,7 @@ void lw_pipeline_get_counters(const struct lw_pipeline *p, struct lw_pipeline_co
 	const struct lw_flow_stats *fs = lw_flow_table_stats(p->flows);
 
 	const struct lw_pending_stats *ps = lw_pending_get_stats(p->pending);
+	struct lw_evidence_stats es;
 
 	*out = p->n;
 	out->dns_pending_evicted = ps->evicted_client + ps->evicted_total;
@@ -2199,6 +2200,11 @@ void lw_pipeline_get_counters(const struct lw_pipeline *p, struct lw_pipeline_co
 	out->flows_total = fs->created;
 	out->flows_evicted = fs->evicted;
 	out->buffer_peak_kb = p->budget.peak / 1024;
+	lw_evidence_get_stats(p->evidence, &es);
+	out->evidence_taken = es.taken;
+	out->evidence_refused = es.refused;
+	out->evidence_refused_share = es.refused_share;
+	out->evidence_empty = es.empty;
 }
 
 int lw_pipeline_new(const struct lw_config *cfg, struct lw_store *store, int dlt,

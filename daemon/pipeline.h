@@ -37,6 +37,8 @@ struct lw_pipeline_counters {
 	uint64_t buffer_refused;
 	uint64_t buffer_refused_share;
 	uint64_t buffer_peak_kb; /* the most the buffers held at once */
+	/* evidence files (daemon/evidence.h): taken, and first leaks without one */
+	uint64_t evidence_taken, evidence_refused, evidence_refused_share, evidence_empty;
 	/* hostile clients: what was refused, each counted */
 	uint64_t dns_unmatched; /* answers that answered no query the client sent: not used */
 	uint64_t dns_pending_evicted; /* queries pushed out by a client's share or the total */

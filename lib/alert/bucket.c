@@ -34,6 +34,12 @@ bool lw_bucket_take(struct lw_bucket *b, lw_time_us now)
 	return false;
 }
 
+bool lw_bucket_ready(struct lw_bucket *b, lw_time_us now)
+{
+	refill(b, now);
+	return b->tokens >= 1;
+}
+
 uint64_t lw_bucket_take_suppressed(struct lw_bucket *b, lw_time_us now)
 {
 	uint64_t n = b->suppressed;

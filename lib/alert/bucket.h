@@ -24,6 +24,8 @@ struct lw_bucket {
 void lw_bucket_init(struct lw_bucket *b, unsigned burst, unsigned per_minute, lw_time_us now);
 /* Takes a token at now: true when there was one, false (and counted) when not. */
 bool lw_bucket_take(struct lw_bucket *b, lw_time_us now);
+/* Whether a token is there at now (nothing taken, nothing counted). */
+bool lw_bucket_ready(struct lw_bucket *b, lw_time_us now);
 /*
  * When something was refused and a token is there now: takes it and returns how many were
  * refused (the count restarts); 0 otherwise.  For the "N more suppressed" line.

@@ -56,6 +56,19 @@ int lw_seen_add(struct lw_seen *s, const void *key, size_t len)
 	return 1;
 }
 
+bool lw_seen_has(const struct lw_seen *s, const void *key, size_t len)
+{
+	uint64_t h = lw_hash(key, len);
+	size_t i;
+
+	if (h == 0)
+		h = 1;
+	for (i = h & (s->cap - 1); s->slot[i]; i = (i + 1) & (s->cap - 1))
+		if (s->slot[i] == h)
+			return true;
+	return false;
+}
+
 size_t lw_seen_count(const struct lw_seen *s)
 {
 	return s->n;

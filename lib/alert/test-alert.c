@@ -245,6 +245,14 @@ static void test_bucket(void)
 	LW_CHECK(!lw_bucket_take(&b, 0));
 	LW_CHECK(!lw_bucket_take(&b, 5 * SEC));
 	LW_CHECK_INT(b.suppressed_total, 7 + 7 + 2);
+	/* ready: looks, takes and counts nothing */
+	lw_bucket_init(&b, 1, 6, 0);
+	LW_CHECK(lw_bucket_ready(&b, 0));
+	LW_CHECK(lw_bucket_ready(&b, 0));
+	LW_CHECK(lw_bucket_take(&b, 0));
+	LW_CHECK(!lw_bucket_ready(&b, 5 * SEC));
+	LW_CHECK_INT(b.suppressed_total, 0);
+	LW_CHECK(lw_bucket_ready(&b, 10 * SEC));
 	/* no refill rate: only the burst, ever */
 	lw_bucket_init(&b, 1, 0, 0);
 	LW_CHECK(lw_bucket_take(&b, 0));
@@ -267,6 +275,8 @@ static void test_seen(void)
 	LW_CHECK_INT(lw_seen_add(s, "d", 1), -ENOSPC);
 	LW_CHECK_INT(lw_seen_add(s, "e", 1), -ENOSPC);
 	LW_CHECK_INT(lw_seen_add(s, "c", 1), 0); /* still known when full */
+	LW_CHECK(lw_seen_has(s, "c", 1));
+	LW_CHECK(!lw_seen_has(s, "d", 1));
 	LW_CHECK_INT(lw_seen_count(s), 3);
 	LW_CHECK_INT(lw_seen_refused(s), 2);
 	lw_seen_free(s);

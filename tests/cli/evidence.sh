@@ -144,4 +144,43 @@ printf '[evidence]\nmax_rows = 0\n' >"$dir/zero.conf"
 err=$("$daemon" -q -c "$dir/zero.conf" -r "$cap" --db "$dir/zero.db" 2>&1)
 rc=$?
 [ "$rc" = 78 ] && [[ $err == *max_rows* ]] && ok "refused: [evidence] max_rows = 0 (78)" || bad "max_rows = 0: $rc '$err'"
+
+# --- one device's flood of new destinations: the others still get their files -------------------
+# 00:00:5e:00:53:66 sends an IMEI to 300 new host names in 0.3 s (300 keys), then
+# 00:00:5e:00:53:67 sends its own to 3: its 3 files are taken; the first device gets its share of
+# the burst (16), not all of it.
+python3 - "$dir/flood.pcap" "$(dirname "$0")/../faults" <<'PY'
+import sys
+sys.path.insert(0, sys.argv[2])
+from traffic import up, down, tcp, write_pcap
+
+frames = []
+def get(mac, client, port, host):
+    mac = bytes.fromhex(mac.replace(":", ""))
+    server = bytes([198, 51, 100, 80])
+    req = f"GET /r?imei=490154203237518 HTTP/1.1\r\nHost: {host}\r\n\r\n".encode()
+    frames.append(up(6, tcp(port, 80, 1000, 0, 0x02), client, server, mac))
+    frames.append(down(6, tcp(80, port, 5000, 1001, 0x12), server, client, mac))
+    frames.append(up(6, tcp(port, 80, 1001, 5001, 0x10), client, server, mac))
+    frames.append(up(6, tcp(port, 80, 1001, 5001, 0x18, req), client, server, mac))
+for i in range(300):
+    get("00:00:5e:00:53:66", bytes([192, 0, 2, 66]), 20000 + i, f"t{i}.example.com")
+for i in range(3):
+    get("00:00:5e:00:53:67", bytes([192, 0, 2, 67]), 30000 + i, f"v{i}.example.net")
+write_pcap(sys.argv[1], frames, step=0.00025)
+PY
+log=$("$daemon" -r "$dir/flood.pcap" --db "$dir/flood.db" 2>&1)
+q() { sqlite3 "$dir/flood.db" "$1"; }
+keys1=$(q "SELECT count(DISTINCT domain) FROM leaks WHERE mac = '00:00:5e:00:53:66'")
+keys2=$(q "SELECT count(DISTINCT domain) FROM leaks WHERE mac = '00:00:5e:00:53:67'")
+files1=$(q "SELECT count(*) FROM evidence WHERE mac = '00:00:5e:00:53:66'")
+files2=$(q "SELECT count(*) FROM evidence WHERE mac = '00:00:5e:00:53:67'")
+echo "figure: the flooding device: $keys1 destinations, $files1 files; the other: $keys2 destinations, $files2 files"
+[ "$keys1" -ge 300 ] && [ "$keys2" = 3 ] || bad "the flood's leaks were not all recorded ($keys1, $keys2)"
+[ "$files2" = 3 ] && ok "the other device's 3 first leaks have their files despite the flood" ||
+	bad "the other device got $files2 of its 3 files"
+[ "$files1" -ge 16 ] && [ "$files1" -le 17 ] && ok "the flooding device got its share of the burst ($files1)" ||
+	bad "the flooding device got $files1 files (its share: 16 at once)"
+grep -q "evidence: .* over a device's share" <<<"$log" && ok "said: $(grep -o "evidence: .*" <<<"$log")" ||
+	bad "no log line for the refused files: $log"
 exit $fail
