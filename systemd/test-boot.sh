@@ -15,113 +15,17 @@ cache=/var/tmp/leakwatch-sysboot
 phone_mac=00:00:5e:00:53:01 # documentation range (RFC 7042), IANA's OUI
 phone_name=lw-sysboot-phone
 
-skip() {
-	echo "skip: $*"
-	exit 77
-}
-# the cached Debian root, run directories over it, their release (shared with tests/fresh)
+# the cached Debian root, run directories over it, their release (shared with tests/fresh), and
+# the machine booted from it (shared with tests/package)
 # shellcheck source=../tests/debroot.sh
 . "$src/tests/debroot.sh"
+# shellcheck source=../tests/nspawn-lib.sh
+. "$src/tests/nspawn-lib.sh"
 [ "$sanitize" = none ] ||
 	skip "runs in the plain build only (it builds, installs and boots its own release tree)"
-[ "$(id -u)" -eq 0 ] || skip "needs root (debootstrap, mounts, systemd-nspawn)"
-for c in debootstrap:debootstrap systemd-nspawn:systemd-container nsenter:util-linux \
-	ip:iproute2 flock:util-linux meson:meson; do
-	command -v "${c%%:*}" >/dev/null ||
-		skip "needs ${c%%:*} (package ${c#*:}; scripts/install-deps.sh --tests)"
-done
-[ -x /usr/bin/python3 ] || skip "needs /usr/bin/python3 (package python3)"
-# shellcheck source=/dev/null
-. /etc/os-release
-[ "${ID:-}" = debian ] && [ -n "${VERSION_CODENAME:-}" ] ||
-	skip "needs a Debian host: the root it boots is Debian of the host's release"
-unshare --mount --net --pid --uts --ipc --fork true 2>/dev/null ||
-	skip "cannot create mount, network, PID, UTS and IPC namespaces here"
+nspawn_host_checks meson:meson
 debroot_mirror LW_SYSBOOT_MIRROR # and apt's proxy for debootstrap
-mirror=$DEBROOT_MIRROR
-
-fail=0
-check() { # check DESCRIPTION COMMAND...: ok or FAIL
-	local what=$1
-	shift
-	if "$@"; then
-		echo "ok   $what"
-	else
-		echo "FAIL $what"
-		fail=1
-	fi
-}
-phase() { echo "== [$((SECONDS - t0))s] $*"; }
-t0=$SECONDS
-
-# A run directory holds the overlay (upper, work, root), the logs, the owner ("PID starttime")
-# and the cgroups made for its machine; debroot_release empties and removes all of it, after
-# this hook has emptied and removed the cgroups.
-cg_procs() { find "$1" -name cgroup.procs -exec cat {} + 2>/dev/null; }
-debroot_release_hook() {
-	local dir=$1 d i
-	[ -f "$dir/cgroups" ] || : >"$dir/cgroups"
-	# a run's cgroup holds its nspawn and the whole machine and nothing else: what is left
-	# in it (a machine whose nspawn was killed) belongs to that run
-	while read -r d; do
-		[ -f "$d/cgroup.kill" ] && [ -n "$(cg_procs "$d")" ] || continue
-		echo 1 >"$d/cgroup.kill"
-		for ((i = 0; i < 50; i++)); do
-			[ -z "$(cg_procs "$d")" ] && break
-			sleep 0.1
-		done
-	done <"$dir/cgroups"
-	while read -r d; do
-		[ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
-	done <"$dir/cgroups"
-	# nspawn cannot remove this itself where /run is not a tmpfs
-	d=$(cat "$dir.machine" 2>/dev/null)
-	[ -n "$d" ] && rm -rf --one-file-system "/run/systemd/nspawn/propagate/$d"
-	rm -f "$dir.machine"
-}
-
-# (run directories of runs that were killed before their teardown are released here)
-debroot_run_dir "$cache"
-run=$DEBROOT_RUN
-id=$(echo "${run##*.}" | tr 'A-Z' 'a-z')
-machine=lw-sysboot-$$-$id
-: >"$run/cgroups"
-echo "$machine" >"$run.machine"
-nspawn_pid='' nspawn_rc='' leader='' netns='' torn_down=0
-
-# ---- teardown, on every way out
-teardown() {
-	local i
-	[ $torn_down -eq 1 ] && return
-	torn_down=1
-	set +e
-	if [ -n "$nspawn_pid" ] && kill -0 "$nspawn_pid" 2>/dev/null; then
-		# nspawn passes SIGTERM on to the machine's systemd as SIGRTMIN+3: an orderly
-		# poweroff
-		kill -TERM "$nspawn_pid"
-		for ((i = 0; i < 300; i++)); do
-			kill -0 "$nspawn_pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -0 "$nspawn_pid" 2>/dev/null && {
-			echo "teardown: the machine did not power off in 30 s; killing it"
-			kill -KILL "$nspawn_pid"
-		}
-	fi
-	[ -n "$nspawn_pid" ] && { wait "$nspawn_pid" 2>/dev/null; nspawn_rc=$?; }
-	debroot_release "$run" # (and a debootstrap it was interrupted in)
-}
-trap teardown EXIT
-trap 'exit 130' INT TERM HUP
-
-die() {
-	echo "FAIL $*"
-	exit 1
-}
-show_log() { # show_log FILE: its last lines, when something went wrong
-	echo "---- $1 (last 40 lines)"
-	tail -n 40 "$1" | sed 's/\x1b\[[0-9;]*m//g'
-}
+nspawn_run_dir "$cache" lw-sysboot
 
 # ---- the release build the README installs
 phase "release build in $rel (--prefix=/usr --buildtype=release)"
@@ -133,100 +37,13 @@ meson compile -C "$rel" >>"$run/build.log" 2>&1 ||
 	{ show_log "$run/build.log"; die "meson compile"; }
 
 # ---- the Debian root: systemd, dbus, the run packages of scripts/install-deps.sh, and the
-# packages of every library the two programs load (so a new dependency gets a new root)
-pkgs=(systemd dbus iproute2 ieee-data sqlite3)
-while read -r lib; do
-	p=$(dpkg -S "$lib" 2>/dev/null || dpkg -S "$(readlink -f "$lib")" 2>/dev/null ||
-		dpkg -S "/usr$lib" 2>/dev/null) || die "$lib is not from a Debian package"
-	pkgs+=("${p%%:*}")
-done < <(ldd "$rel/daemon/leakwatchd" "$rel/cli/leakwatch" |
-	awk '$2 == "=>" && $3 ~ /^\// { print $3 }' | sort -u)
-mapfile -t pkgs < <(printf '%s\n' "${pkgs[@]}" | sort -u)
-t=$SECONDS
-debroot_pristine "$cache" "${pkgs[@]}" # (a shared lock on fd 9 while it is in use)
-rootfs=$DEBROOT_ROOTFS
-if [ "$DEBROOT_BUILT" = 1 ]; then
-	phase "debootstrapped $VERSION_CODENAME from $mirror into $rootfs in $((SECONDS - t))s (once; then reused)"
-fi
+# packages of every library the two programs load (so a new dependency gets a new root), under
+# an overlay; booted
+nspawn_root "$cache" "$rel/daemon/leakwatchd" "$rel/cli/leakwatch"
+nspawn_boot
 
-# ---- this run's root: the cached one under an overlay
-debroot_overlay "$rootfs" "$run"
-
-# ---- boot
-cg_dirs=()
-nspawn_args=(--quiet --boot --directory="$run/root" --machine="$machine" --private-network
-	--register=no --console=read-only)
-if [ ! -d /run/systemd/system ]; then
-	# No systemd on the host (no machined, no bus to ask for a scope): nspawn stays in its
-	# own cgroup, a new one for this run, which teardown empties and removes.
-	nspawn_args+=(--keep-unit)
-	while IFS=: read -r _ ctrl path; do
-		case $ctrl in
-		'') d=$(findmnt -rno TARGET -t cgroup2 | head -n1) ;;
-		name=systemd) d=$(findmnt -rno TARGET,OPTIONS -t cgroup |
-			awk '$2 ~ /(^|,)name=systemd(,|$)/ { print $1; exit }') ;;
-		*) continue ;;
-		esac
-		[ -n "$d" ] && [ -d "$d" ] || continue
-		d=$d${path%/}/$machine
-		mkdir "$d" || die "mkdir $d"
-		echo "$d" >>"$run/cgroups"
-		cg_dirs+=("$d")
-	done </proc/self/cgroup
-fi
-phase "systemd-nspawn -b -M $machine --private-network"
-(
-	for d in "${cg_dirs[@]}"; do
-		echo "$BASHPID" >"$d/cgroup.procs" || exit 1
-	done
-	exec systemd-nspawn "${nspawn_args[@]}"
-) >"$run/console.log" 2>&1 9>&- &
-nspawn_pid=$!
-
-# the container's PID 1: nspawn's child that is PID 1 in a PID namespace of its own
-for ((i = 0; i < 300; i++)); do
-	for c in $(cat /proc/"$nspawn_pid"/task/*/children 2>/dev/null); do
-		awk '$1 == "NSpid:" && $NF == 1 { found = 1 } END { exit !found }' \
-			"/proc/$c/status" 2>/dev/null && leader=$c
-	done
-	[ -n "$leader" ] && break
-	kill -0 "$nspawn_pid" 2>/dev/null || break
-	sleep 0.1
-done
-[ -n "$leader" ] || { show_log "$run/console.log"; die "the machine did not start"; }
-netns=$(stat -L -c %i "/proc/$leader/ns/net")
-
-in_ct() { # in_ct CMD...: run in the machine (all its namespaces, its root), clean environment
-	timeout 60 nsenter --target "$leader" --all -- /usr/bin/env -i \
-		PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 SYSTEMD_PAGER= SYSTEMD_COLORS=0 "$@"
-}
-# (systemctl fails until the machine's systemd listens on its socket; then --wait waits for
-# the boot to end)
-state=''
-for ((i = 0; i < 600; i++)); do
-	state=$(in_ct systemctl is-system-running --wait 2>/dev/null)
-	case $state in
-	running | degraded | maintenance | stopping) break ;;
-	esac
-	kill -0 "$nspawn_pid" 2>/dev/null || break
-	sleep 0.2
-done
-phase "booted: $state"
-case $state in
-running) ;;
-degraded) in_ct systemctl --failed --no-legend ;;
-*) show_log "$run/console.log"; die "the machine did not finish booting ($state)" ;;
-esac
-
-# ---- the network the daemon captures: a bridge with a port, a "phone" on the port's peer.
-# All in the machine's own network namespace, so the names cannot meet the host's or another
-# run's.
-in_ct ip link add br-lan type bridge stp_state 0 forward_delay 0 &&
-	in_ct ip link add lan0 type veth peer name phone0 &&
-	in_ct ip link set phone0 address "$phone_mac" &&
-	in_ct ip link set lan0 master br-lan &&
-	in_ct ip link set lo up && in_ct ip link set br-lan up &&
-	in_ct ip link set lan0 up && in_ct ip link set phone0 up || die "the bridge in the machine"
+# ---- the network the daemon captures: a bridge with a port, a "phone" on the port's peer
+nspawn_bridge "$phone_mac"
 
 # ---- the README's steps, as root in the machine
 # (into the running machine, as on an AP: the user and its directory do not exist yet)
@@ -371,20 +188,6 @@ echo "---- journalctl -u leakwatch"
 in_ct journalctl -u leakwatch -o short-monotonic --no-pager
 
 # ---- shut the machine down; nothing may be left
-phase "poweroff"
-teardown
-gone() {
-	local d
-	! kill -0 "$nspawn_pid" 2>/dev/null || return 1
-	for d in "${cg_dirs[@]}"; do
-		[ ! -e "$d" ] || return 1
-	done
-}
-check "machine powered off (systemd-nspawn exited ${nspawn_rc:-?}, after SIGTERM)" \
-	test "$nspawn_rc" = 0
-check "machine terminated (nspawn $nspawn_pid gone, its cgroups removed)" gone
-check "its network namespace (the bridge, the veth pair) is gone" eval \
-	'! stat -L -c %i /proc/[0-9]*/ns/net 2>/dev/null | grep -qx "$netns"'
-check "the overlay and the run directory are gone" test ! -e "$run"
+nspawn_poweroff_checks
 phase "done"
 exit $fail

@@ -16,8 +16,9 @@
 #   debroot_lib_packages PROG...   the Debian packages of the libraries the programs load
 #   debroot_release DIR            unmount and remove a run directory (and a root it was
 #                                  building); a caller's debroot_release_hook DIR runs first
-# Callers define skip and die (both exit).  Used by tests/fresh/fresh.sh, systemd/test-boot.sh
-# and tests/vm/vm-lib.sh, each with a cache directory of its own.
+# Callers define skip and die (both exit).  Used by tests/fresh/fresh.sh, tests/vm/vm-lib.sh,
+# systemd/test-boot.sh and tests/package/package.sh (those two through tests/nspawn-lib.sh),
+# each with a cache directory of its own (the last two share one).
 
 debroot_marker=.leakwatch-debroot-complete
 
