@@ -6,10 +6,11 @@
  * cannot take it all: above 3/4 of the total, a device gets no more than its fair part.
  *
  * A device is a 64-bit key: the client's MAC (or address) hashed by the caller with the
- * process's secret SipHash key, so a client cannot choose where it lands.  Its bytes are
- * counted in one of LW_BUDGET_SLOTS places, key modulo the slots; two devices in one place
- * share one share (with 50 devices about one pair does).  No allocation: a struct lw_budget
- * is a fixed 8 KiB.
+ * process's secret SipHash key, so a client cannot choose where it lands.  Each device holding
+ * bytes has an entry of its own, found by its whole key (open addressing in LW_BUDGET_SLOTS
+ * entries, at most LW_BUDGET_DEVICES of them in use); when that many devices hold bytes at
+ * once, the next ones are counted together in one overflow entry, as one device.  No
+ * allocation: a struct lw_budget is a fixed 16 KiB.
  */
 #ifndef LW_FLOW_BUDGET_H
 #define LW_FLOW_BUDGET_H
@@ -19,6 +20,7 @@
 #include <stdint.h>
 
 #define LW_BUDGET_SLOTS 1024 /* a power of two */
+#define LW_BUDGET_DEVICES (LW_BUDGET_SLOTS / 4 * 3) /* entries in use at most */
 /*
  * The first bytes of each buffer, granted even when the budget is spent (a ClientHello, a DNS
  * message, the start of a request still find room), and counted apart (lw_budget_floor): not
@@ -38,8 +40,13 @@ struct lw_budget {
 	size_t used; /* bytes charged, all devices */
 	size_t floor; /* bytes of buffer floors (LW_BUDGET_FLOOR), not in used */
 	size_t peak; /* the most used + floor has been */
-	size_t devices; /* devices holding bytes */
-	size_t dev[LW_BUDGET_SLOTS]; /* bytes charged to the devices of each place */
+	size_t devices; /* devices holding bytes (the overflow entry counts as one) */
+	size_t entries; /* of slot[], those in use */
+	size_t overflow; /* bytes of the devices that found no entry */
+	struct lw_budget_dev {
+		uint64_t key; /* 0: free (a caller's key 0 is kept as 1) */
+		size_t bytes;
+	} slot[LW_BUDGET_SLOTS];
 };
 
 void lw_budget_init(struct lw_budget *b, size_t total_max);

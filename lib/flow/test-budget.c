@@ -83,17 +83,66 @@ static void test_flood(void)
 	LW_CHECK_INT(b.devices, 5);
 }
 
-/* Keys land in places by their low bits; two keys of one place share it. */
+/* Each key is a device of its own, also keys of one place; entries freed keep the others found. */
 static void test_places(void)
 {
 	static struct lw_budget b;
+	uint64_t k;
 
 	lw_budget_init(&b, 0);
 	LW_CHECK_INT(lw_budget_take(&b, 5, 6 * KIB), LW_BUDGET_OK);
-	LW_CHECK_INT(lw_budget_take(&b, 5 + LW_BUDGET_SLOTS, 6 * KIB), LW_BUDGET_OK);
-	LW_CHECK_INT(lw_budget_device_used(&b, 5), 12 * KIB);
+	LW_CHECK_INT(lw_budget_take(&b, 5 + LW_BUDGET_SLOTS, 7 * KIB), LW_BUDGET_OK);
+	LW_CHECK_INT(lw_budget_device_used(&b, 5), 6 * KIB);
+	LW_CHECK_INT(lw_budget_device_used(&b, 5 + LW_BUDGET_SLOTS), 7 * KIB);
 	LW_CHECK_INT(lw_budget_take(&b, 6, 6 * KIB), LW_BUDGET_OK);
-	LW_CHECK_INT(b.devices, 2);
+	LW_CHECK_INT(b.devices, 3);
+	/* a run of keys of one place, and one of the next place after them */
+	for (k = 1; k <= 5; k++)
+		LW_CHECK_INT(lw_budget_take(&b, 9 + k * LW_BUDGET_SLOTS, k), LW_BUDGET_OK);
+	LW_CHECK_INT(lw_budget_take(&b, 10, 100), LW_BUDGET_OK);
+	lw_budget_give(&b, 9 + 2 * LW_BUDGET_SLOTS, 2); /* from the middle of the run */
+	lw_budget_give(&b, 9 + 1 * LW_BUDGET_SLOTS, 1);
+	for (k = 3; k <= 5; k++)
+		LW_CHECK_INT(lw_budget_device_used(&b, 9 + k * LW_BUDGET_SLOTS), k);
+	LW_CHECK_INT(lw_budget_device_used(&b, 10), 100);
+	LW_CHECK_INT(lw_budget_device_used(&b, 9 + 2 * LW_BUDGET_SLOTS), 0);
+	LW_CHECK_INT(b.devices, 3 + 3 + 1);
+	/* key 0 is a key like the others */
+	LW_CHECK_INT(lw_budget_take(&b, 0, 3), LW_BUDGET_OK);
+	LW_CHECK_INT(lw_budget_device_used(&b, 0), 3);
+	lw_budget_give(&b, 0, 3);
+	LW_CHECK_INT(b.devices, 3 + 3 + 1);
+}
+
+/* Beyond LW_BUDGET_DEVICES devices at once, the next ones share the overflow entry. */
+static void test_overflow(void)
+{
+	static struct lw_budget b;
+	uint64_t k;
+
+	lw_budget_init(&b, 0);
+	for (k = 1; k <= LW_BUDGET_DEVICES; k++)
+		LW_CHECK_INT(lw_budget_take(&b, k * 7919, 1), LW_BUDGET_OK);
+	LW_CHECK_INT(b.entries, LW_BUDGET_DEVICES);
+	LW_CHECK_INT(lw_budget_take(&b, 1u << 20, 10), LW_BUDGET_OK);
+	LW_CHECK_INT(lw_budget_take(&b, 1u << 21, 20), LW_BUDGET_OK);
+	LW_CHECK_INT(b.entries, LW_BUDGET_DEVICES);
+	LW_CHECK_INT(b.overflow, 30);
+	LW_CHECK_INT(b.devices, LW_BUDGET_DEVICES + 1);
+	/* an entry freed: a device that had overflow bytes gets one for its new bytes, and
+	 * gives back both */
+	lw_budget_give(&b, 7919, 1);
+	LW_CHECK_INT(lw_budget_take(&b, 1u << 20, 5), LW_BUDGET_OK);
+	LW_CHECK_INT(lw_budget_device_used(&b, 1u << 20), 5);
+	lw_budget_give(&b, 1u << 20, 15);
+	LW_CHECK_INT(b.overflow, 20);
+	lw_budget_give(&b, 1u << 21, 20);
+	LW_CHECK_INT(b.overflow, 0);
+	for (k = 2; k <= LW_BUDGET_DEVICES; k++)
+		lw_budget_give(&b, k * 7919, 1);
+	LW_CHECK_INT(b.used, 0);
+	LW_CHECK_INT(b.devices, 0);
+	LW_CHECK_INT(b.entries, 0);
 }
 
 int main(void)
@@ -102,5 +151,6 @@ int main(void)
 	LW_TEST(test_alone);
 	LW_TEST(test_flood);
 	LW_TEST(test_places);
+	LW_TEST(test_overflow);
 	return lw_test_end();
 }
