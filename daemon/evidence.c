@@ -25,9 +25,9 @@
 /*
  * A device's share of both: half the burst, a quarter of the rate, and 1/64 of the seen set
  * (its keys), so that a phone sending its identifiers to ever new names takes at most that and
- * the others' first leaks still get their files.  A device is counted in one of
- * EVIDENCE_PLACES places, its MAC hashed with the process's secret key (a client cannot choose
- * where it lands); two devices in one place share one share.  A key refused for a share or the
+ * the others' first leaks still get their files.  Each of the first 192 devices of a run (3/4
+ * of EVIDENCE_PLACES; a device is its MAC, hashed with the process's secret key) has a place
+ * of its own, kept for the run; the devices that come after share one more.  A key refused for a share or the
  * rate is not remembered: its next leak tries again.
  */
 #define EVIDENCE_PLACES 256 /* a power of two */
@@ -36,9 +36,9 @@
 #define EVIDENCE_DEVICE_KEYS (EVIDENCE_SEEN_MAX / 64)
 
 struct evidence_place {
+	uint64_t device; /* its MAC's hash; 0: free */
 	struct lw_bucket bucket;
 	uint32_t keys; /* keys it added to the seen set */
-	bool used;
 };
 
 struct lw_evidence {
@@ -47,6 +47,8 @@ struct lw_evidence {
 	struct lw_seen *seen;
 	struct lw_bucket bucket;
 	struct evidence_place place[EVIDENCE_PLACES];
+	struct evidence_place others; /* the devices that found no place */
+	size_t places;
 	int dlt;
 	bool in_frame; /* a frame is being handled: the ring's last one is it */
 	struct lw_evidence_stats stats;
@@ -118,6 +120,32 @@ static void add_frame(const struct lw_frame *fr, void *user_data)
 	}
 }
 
+/* The place of the device mac (made at now when new). */
+static struct evidence_place *place_of(struct lw_evidence *ev, const char *mac, lw_time_us now)
+{
+	uint64_t h = lw_hash(mac, strlen(mac));
+	struct evidence_place *pl = &ev->others;
+	size_t i, n;
+
+	h = h ? h : 1;
+	for (i = h & (EVIDENCE_PLACES - 1), n = 0; n < EVIDENCE_PLACES;
+	     i = (i + 1) & (EVIDENCE_PLACES - 1), n++) {
+		if (ev->place[i].device == h)
+			return &ev->place[i];
+		if (ev->place[i].device == 0) {
+			if (ev->places >= EVIDENCE_PLACES / 4 * 3)
+				break;
+			pl = &ev->place[i];
+			pl->device = h;
+			ev->places++;
+			break;
+		}
+	}
+	if (pl->bucket.burst == 0) /* new: lw_bucket_init() makes it at least 1 */
+		lw_bucket_init(&pl->bucket, EVIDENCE_DEVICE_BURST, EVIDENCE_DEVICE_PER_MINUTE, now);
+	return pl;
+}
+
 void lw_evidence_leak(struct lw_evidence *ev, uint64_t flow_id, const struct lw_leak_rec *r)
 {
 	char key[LW_MAC_STRLEN + sizeof(r->domain) + sizeof(r->kind) + 4];
@@ -138,11 +166,7 @@ void lw_evidence_leak(struct lw_evidence *ev, uint64_t flow_id, const struct lw_
 	if (lw_seen_has(ev->seen, key, klen))
 		return;
 	now = (lw_time_us)(r->ts * (double)LW_USEC_PER_SEC);
-	pl = &ev->place[lw_hash(r->mac, strlen(r->mac)) & (EVIDENCE_PLACES - 1)];
-	if (!pl->used) {
-		lw_bucket_init(&pl->bucket, EVIDENCE_DEVICE_BURST, EVIDENCE_DEVICE_PER_MINUTE, now);
-		pl->used = true;
-	}
+	pl = place_of(ev, r->mac, now);
 	if (pl->keys >= EVIDENCE_DEVICE_KEYS || !lw_bucket_ready(&pl->bucket, now)) {
 		ev->stats.refused++;
 		ev->stats.refused_share++;
