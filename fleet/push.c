@@ -1,0 +1,588 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * leakwatch-push: publishes an access point's database to NATS JetStream, one message per
+ * row, on <prefix>.<ap>.<table> (README "Many APs").
+ *
+ * The SQLite database is the outbox.  What has been sent is recorded in its meta table, and
+ * only after JetStream has acknowledged every message of a batch:
+ *   fleet_sent_<table>  the highest row id acknowledged (rows are sent in row id order);
+ *   fleet_mark_<table>  for a table whose rows are updated (lw_fleet_table.changed), the
+ *                       highest "changed" value when the last complete pass over it began;
+ *   fleet_pass          the number of the pass, taken (and committed) before it publishes.
+ * An access point away from the servers for hours sends what it missed when they return, in
+ * order; a row sent twice (a crash between the acknowledgement and the record) is the same
+ * message again.
+ *
+ * Idempotency.  A row that is only ever inserted has the message id "<ap>.<table>.<id>":
+ * JetStream drops a repeat within its duplicate window, and the collector's
+ * ON CONFLICT (ap, id) DO NOTHING drops it after that.  A row the daemon updates (devices,
+ * sessions, flows, flagged) is published again, whole, by every pass that finds it changed
+ * (its "changed" value at least the mark; the mark is taken before the pass reads, and the
+ * daemon's updates write the current time, so an update during a pass is found by the next);
+ * its message id is "<ap>.<table>.<id>.<pass>" and carries the pass as the row's version: the
+ * collector replaces the central row only by a higher version, so a redelivered or late
+ * older copy never overwrites a newer one.  A pass number is never reused, even after a
+ * crash, because it is committed before its first message.
+ * Not found by the mark: an update that moves no time (a device's hostname filled in from an
+ * announced name without a new sighting), or times going backwards (a replay of an older
+ * capture into the same database): such a row is published again with its next sighting.
+ */
+#include "conn.h"
+#include "fleet/row.h"
+#include "store/schema.h"
+#include "store/store.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PROG "leakwatch-push"
+#define BATCH_MAX 10000
+/* the longest row message: stats' 41 columns, or texts (snippets, answers) up to this */
+#define MSG_MAX (256 * 1024)
+
+struct push {
+	sqlite3 *db;
+	jsCtx *js;
+	const char *ap;
+	const char *prefix;
+	int batch;
+	int64_t wait_ms;
+	volatile int pub_errors;
+	char first_error[256];
+	uint64_t pass;
+	uint64_t sent[16], left;
+};
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void on_pub_error(jsCtx *js, jsPubAckErr *pae, void *closure)
+{
+	struct push *p = closure;
+
+	(void)js;
+	if (p->pub_errors++ == 0)
+		snprintf(p->first_error, sizeof(p->first_error), "%s",
+			 pae->ErrText ? pae->ErrText : natsStatus_GetText(pae->Err));
+}
+
+static int meta_get(sqlite3 *db, const char *key, sqlite3_int64 *i, double *r, bool *found)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = ?1", -1, &st, NULL);
+
+	*found = false;
+	if (rc != SQLITE_OK)
+		return rc;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		const char *v = (const char *)sqlite3_column_text(st, 0);
+
+		if (v) {
+			*found = true;
+			if (i)
+				*i = strtoll(v, NULL, 10);
+			if (r)
+				*r = strtod(v, NULL);
+		}
+		rc = SQLITE_OK;
+	} else if (rc == SQLITE_DONE) {
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int meta_set(sqlite3 *db, const char *key, const char *value)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(db,
+				    "INSERT INTO meta(key, value) VALUES(?1, ?2) "
+				    "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+				    -1, &st, NULL);
+
+	if (rc != SQLITE_OK)
+		return rc;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+static int meta_set_int(sqlite3 *db, const char *prefix, const char *table, int64_t v)
+{
+	char key[64], val[32];
+
+	snprintf(key, sizeof(key), "%s%s", prefix, table);
+	snprintf(val, sizeof(val), "%" PRId64, v);
+	return meta_set(db, key, val);
+}
+
+/* Publishes the messages of one batch and waits until JetStream has acknowledged them all. */
+static int publish_batch(struct push *p, natsMsg **msgs, int n)
+{
+	jsPubOptions po;
+	natsStatus s = NATS_OK;
+	natsMsgList pending = {0};
+
+	p->pub_errors = 0;
+	for (int i = 0; i < n && s == NATS_OK; i++) {
+		s = js_PublishMsgAsync(p->js, &msgs[i], NULL);
+		if (s != NATS_OK)
+			snprintf(p->first_error, sizeof(p->first_error), "%s",
+				 nats_GetLastError(NULL) ? nats_GetLastError(NULL)
+							 : natsStatus_GetText(s));
+	}
+	jsPubOptions_Init(&po);
+	po.MaxWait = p->wait_ms;
+	if (s == NATS_OK) {
+		s = js_PublishAsyncComplete(p->js, &po);
+		if (s != NATS_OK)
+			snprintf(p->first_error, sizeof(p->first_error),
+				 "no acknowledgement within %" PRId64 " ms (%s)", p->wait_ms,
+				 natsStatus_GetText(s));
+	}
+	if (s != NATS_OK) {
+		/* what was not acknowledged is sent again by the next pass; forget it here */
+		if (js_PublishAsyncGetPendingList(&pending, p->js) == NATS_OK)
+			natsMsgList_Destroy(&pending);
+		return -EIO;
+	}
+	return p->pub_errors ? -EIO : 0;
+}
+
+static void bind_value(struct lw_fleet_value *v, sqlite3_stmt *st, int col)
+{
+	memset(v, 0, sizeof(*v));
+	switch (sqlite3_column_type(st, col)) {
+	case SQLITE_INTEGER:
+		v->type = LW_FLEET_INT;
+		v->i = sqlite3_column_int64(st, col);
+		break;
+	case SQLITE_FLOAT:
+		v->type = LW_FLEET_REAL;
+		v->r = sqlite3_column_double(st, col);
+		break;
+	case SQLITE_TEXT:
+	case SQLITE_BLOB:
+		v->type = LW_FLEET_TEXT;
+		v->s = (const char *)sqlite3_column_text(st, col);
+		v->len = (size_t)sqlite3_column_bytes(st, col);
+		break;
+	default:
+		v->type = LW_FLEET_NULL;
+		break;
+	}
+}
+
+/* SELECT <rowid>, <changed or NULL>, columns FROM table WHERE <rowid> > ?1 AND (...) */
+static int prepare_select(struct push *p, const struct lw_fleet_table *t, sqlite3_stmt **st)
+{
+	char sql[4096];
+	size_t off;
+
+	off = (size_t)snprintf(sql, sizeof(sql), "SELECT %s, %s", t->rowid,
+			       t->changed && t->changed[0] ? t->changed : "NULL");
+	for (size_t i = 0; i < t->ncols; i++)
+		off += (size_t)snprintf(sql + off, sizeof(sql) - off, ", \"%s\"", t->cols[i].name);
+	if (!t->changed)
+		off += (size_t)snprintf(sql + off, sizeof(sql) - off,
+					" FROM %s WHERE %s > ?1 AND %s > ?2", t->name, t->rowid,
+					t->rowid);
+	else if (!t->changed[0])
+		off += (size_t)snprintf(sql + off, sizeof(sql) - off, " FROM %s WHERE %s > ?1",
+					t->name, t->rowid);
+	else
+		off += (size_t)snprintf(sql + off, sizeof(sql) - off,
+					" FROM %s WHERE %s > ?1 AND (%s > ?2 OR %s >= ?3)", t->name,
+					t->rowid, t->rowid, t->changed);
+	snprintf(sql + off, sizeof(sql) - off, " ORDER BY %s LIMIT ?4", t->rowid);
+	return sqlite3_prepare_v2(p->db, sql, -1, st, NULL);
+}
+
+static int count_left(struct push *p, const struct lw_fleet_table *t, int64_t sent)
+{
+	char sql[256];
+	sqlite3_stmt *st;
+	int rc;
+
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s WHERE %s > ?1", t->name, t->rowid);
+	rc = sqlite3_prepare_v2(p->db, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return rc;
+	sqlite3_bind_int64(st, 1, sent);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		p->left += (uint64_t)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return SQLITE_OK;
+}
+
+/* One table: its rows in id order, a batch at a time, the progress after each batch's acks. */
+static int push_table(struct push *p, unsigned ti, const struct lw_fleet_table *t)
+{
+	char key[64], subject[LW_FLEET_AP_MAX + 96], msgid[LW_FLEET_MSG_ID_MAX];
+	sqlite3_int64 sent = 0, cursor = 0;
+	double mark = 0, newmark = 0;
+	bool have_mark = false, found;
+	sqlite3_stmt *st = NULL, *mx = NULL;
+	natsMsg **msgs = NULL;
+	uint8_t *buf = NULL;
+	struct lw_fleet_row row;
+	int rc, ret = 0;
+
+	snprintf(key, sizeof(key), "fleet_sent_%s", t->name);
+	rc = meta_get(p->db, key, &sent, NULL, &found);
+	if (rc == SQLITE_OK && t->changed && t->changed[0]) {
+		snprintf(key, sizeof(key), "fleet_mark_%s", t->name);
+		rc = meta_get(p->db, key, NULL, &mark, &have_mark);
+	}
+	if (rc != SQLITE_OK)
+		goto sqlfail;
+	/* the mark this pass leaves: the highest "changed" before it reads a row */
+	if (t->changed && t->changed[0]) {
+		char sql[256];
+
+		snprintf(sql, sizeof(sql), "SELECT max(%s) FROM %s", t->changed, t->name);
+		rc = sqlite3_prepare_v2(p->db, sql, -1, &mx, NULL);
+		if (rc != SQLITE_OK)
+			goto sqlfail;
+		if (sqlite3_step(mx) == SQLITE_ROW && sqlite3_column_type(mx, 0) != SQLITE_NULL)
+			newmark = sqlite3_column_double(mx, 0);
+		else
+			newmark = mark;
+		sqlite3_finalize(mx);
+	}
+	rc = prepare_select(p, t, &st);
+	if (rc != SQLITE_OK)
+		goto sqlfail;
+	snprintf(subject, sizeof(subject), "%s.%s.%s", p->prefix, p->ap, t->name);
+	msgs = calloc((size_t)p->batch, sizeof(*msgs));
+	buf = malloc(MSG_MAX);
+	if (!msgs || !buf) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	while (!stop) {
+		sqlite3_int64 last = cursor;
+		int n = 0;
+
+		sqlite3_bind_int64(st, 1, cursor);
+		sqlite3_bind_int64(st, 2, sent);
+		if (have_mark)
+			sqlite3_bind_double(st, 3, mark);
+		else
+			sqlite3_bind_null(st, 3);
+		sqlite3_bind_int(st, 4, p->batch);
+		while (n < p->batch && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+			int len;
+
+			memset(&row, 0, sizeof(row));
+			row.table = ti;
+			row.id = sqlite3_column_int64(st, 0);
+			row.version = t->changed ? p->pass : 0;
+			row.n = t->ncols;
+			for (size_t i = 0; i < t->ncols; i++)
+				bind_value(&row.v[i], st, (int)i + 2);
+			len = lw_fleet_row_encode(&row, buf, MSG_MAX);
+			lw_fleet_msg_id(msgid, sizeof(msgid), p->ap, t->name, row.id, row.version);
+			last = row.id;
+			if (len < 0) {
+				/* a row too large for a message: said, and skipped, not retried */
+				fprintf(stderr,
+					PROG ": %s row %lld is too large to send; skipped\n",
+					t->name, (long long)row.id);
+				continue;
+			}
+			if (natsMsg_Create(&msgs[n], subject, NULL, (const char *)buf, len) !=
+				    NATS_OK ||
+			    natsMsgHeader_Set(msgs[n], "Nats-Msg-Id", msgid) != NATS_OK) {
+				natsMsg_Destroy(msgs[n]);
+				msgs[n] = NULL;
+				ret = -ENOMEM;
+				break;
+			}
+			n++;
+		}
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+			for (int i = 0; i < n; i++)
+				natsMsg_Destroy(msgs[i]);
+			goto sqlfail;
+		}
+		sqlite3_reset(st);
+		if (ret < 0 || last == cursor) {
+			for (int i = 0; i < n; i++)
+				natsMsg_Destroy(msgs[i]);
+			break;
+		}
+		ret = publish_batch(p, msgs, n);
+		for (int i = 0; i < n; i++) {
+			natsMsg_Destroy(msgs[i]);
+			msgs[i] = NULL;
+		}
+		if (ret < 0)
+			break;
+		p->sent[ti] += (uint64_t)n;
+		cursor = last;
+		if (last > sent) {
+			sent = last;
+			rc = meta_set_int(p->db, "fleet_sent_", t->name, sent);
+			if (rc != SQLITE_OK)
+				goto sqlfail;
+		}
+	}
+	if (ret == 0 && !stop && t->changed && t->changed[0]) {
+		char val[64];
+
+		snprintf(key, sizeof(key), "fleet_mark_%s", t->name);
+		snprintf(val, sizeof(val), "%.17g", newmark);
+		rc = meta_set(p->db, key, val);
+		if (rc != SQLITE_OK)
+			goto sqlfail;
+	}
+	goto out;
+
+sqlfail:
+	fprintf(stderr, PROG ": %s: %s\n", t->name, sqlite3_errmsg(p->db));
+	ret = -EIO;
+out:
+	count_left(p, t, sent);
+	sqlite3_finalize(st);
+	free(msgs);
+	free(buf);
+	return ret;
+}
+
+static int check_db(sqlite3 *db, const char *path)
+{
+	sqlite3_int64 app = 0, ver = 0;
+	sqlite3_stmt *st;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA application_id", -1, &st, NULL) == SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			app = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+	}
+	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			ver = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+	}
+	if (app != LW_STORE_APPLICATION_ID) {
+		fprintf(stderr, PROG ": %s is not a leakwatch database\n", path);
+		return -ENOTSUP;
+	}
+	if (ver != LW_STORE_SCHEMA_VERSION) {
+		fprintf(stderr,
+			PROG ": %s has schema version %lld; this leakwatch-push sends version %d "
+			     "(open it with this leakwatchd first)\n",
+			path, (long long)ver, LW_STORE_SCHEMA_VERSION);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+/* One pass over every table; 0 when everything there was at its start is acknowledged. */
+static int push_pass(struct push *p)
+{
+	size_t n;
+	const struct lw_fleet_table *t = lw_fleet_tables(&n);
+	sqlite3_int64 pass = 0;
+	bool found;
+	int ret = 0;
+
+	p->left = 0;
+	if (meta_get(p->db, "fleet_pass", &pass, NULL, &found) != SQLITE_OK ||
+	    meta_set_int(p->db, "fleet_pass", "", pass + 1) != SQLITE_OK) {
+		fprintf(stderr, PROG ": cannot record the pass: %s\n", sqlite3_errmsg(p->db));
+		return -EIO;
+	}
+	p->pass = (uint64_t)pass + 1;
+	for (unsigned i = 0; i < n && ret == 0; i++)
+		ret = push_table(p, i, &t[i]);
+	return ret;
+}
+
+static void report(const struct push *p, double secs)
+{
+	size_t n;
+	const struct lw_fleet_table *t = lw_fleet_tables(&n);
+	uint64_t total = 0;
+
+	fprintf(stderr, PROG ": ap %s:", p->ap);
+	for (size_t i = 0; i < n; i++) {
+		fprintf(stderr, " %s %" PRIu64, t[i].name, p->sent[i]);
+		total += p->sent[i];
+	}
+	fprintf(stderr, "; %" PRIu64 " messages acknowledged in %.2f s, %" PRIu64 " rows left\n",
+		total, secs, p->left);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: " PROG " --db FILE --ap ID --servers URLS [options]\n"
+		"  --db FILE          the access point's leakwatch database (the outbox)\n"
+		"  --ap ID            this access point's id ([A-Za-z0-9_-], at most 64)\n"
+		"  --servers URLS     nats://host:port[,nats://host:port...]\n"
+		"  --prefix P         subject prefix (default leakwatch): P.<ap>.<table>\n"
+		"  --creds FILE       NATS credentials (JWT and seed)\n"
+		"  --nkey PUB --nkey-seed FILE   NATS nkey user\n"
+		"  --ca FILE          TLS: the servers' CA\n"
+		"  --batch N          messages per acknowledged batch (default 1000)\n"
+		"  --wait-ms MS       how long to wait for a batch's acknowledgements (5000)\n"
+		"  --loop SECONDS     keep publishing, a pass every SECONDS (default: one pass)\n"
+		"Exit 0 when every row the database had is acknowledged; 69 when the servers\n"
+		"cannot be reached or do not acknowledge (the rows left are said; run again).\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"db", required_argument, NULL, 'd'},
+		{"ap", required_argument, NULL, 'a'},
+		{"servers", required_argument, NULL, 's'},
+		{"prefix", required_argument, NULL, 'p'},
+		{"creds", required_argument, NULL, 'c'},
+		{"nkey", required_argument, NULL, 'k'},
+		{"nkey-seed", required_argument, NULL, 'K'},
+		{"ca", required_argument, NULL, 'C'},
+		{"batch", required_argument, NULL, 'b'},
+		{"wait-ms", required_argument, NULL, 'w'},
+		{"loop", required_argument, NULL, 'l'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct lw_fleet_conn conn = {.name = PROG};
+	struct push p = {.prefix = "leakwatch", .batch = 1000, .wait_ms = 5000};
+	const char *dbpath = NULL;
+	natsConnection *nc = NULL;
+	jsOptions jo;
+	struct timespec a, b;
+	long loop = 0;
+	int ch, ret, code;
+
+	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'd':
+			dbpath = optarg;
+			break;
+		case 'a':
+			p.ap = optarg;
+			break;
+		case 's':
+			conn.servers = optarg;
+			break;
+		case 'p':
+			p.prefix = optarg;
+			break;
+		case 'c':
+			conn.creds = optarg;
+			break;
+		case 'k':
+			conn.nkey_pub = optarg;
+			break;
+		case 'K':
+			conn.nkey_seed = optarg;
+			break;
+		case 'C':
+			conn.ca = optarg;
+			break;
+		case 'b':
+			p.batch = atoi(optarg);
+			break;
+		case 'w':
+			p.wait_ms = atol(optarg);
+			break;
+		case 'l':
+			loop = atol(optarg);
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return LW_FLEET_EX_USAGE;
+		}
+	}
+	if (!dbpath || !p.ap || !conn.servers || optind != argc) {
+		usage(stderr);
+		return LW_FLEET_EX_USAGE;
+	}
+	if (!lw_fleet_ap_valid(p.ap)) {
+		fprintf(stderr, PROG ": --ap %s: use 1 to 64 of A-Z a-z 0-9 _ -\n", p.ap);
+		return LW_FLEET_EX_USAGE;
+	}
+	if (p.batch < 1 || p.batch > BATCH_MAX || p.wait_ms < 100 || loop < 0 ||
+	    !lw_fleet_ap_valid(p.prefix) || !conn.nkey_pub != !conn.nkey_seed) {
+		fprintf(stderr,
+			PROG ": --batch 1..%d, --wait-ms >= 100, --loop >= 0, a --prefix "
+			     "of A-Z a-z 0-9 _ -, --nkey with --nkey-seed\n",
+			BATCH_MAX);
+		return LW_FLEET_EX_USAGE;
+	}
+	if (sqlite3_open_v2(dbpath, &p.db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+		fprintf(stderr, PROG ": cannot open %s: %s\n", dbpath, sqlite3_errmsg(p.db));
+		sqlite3_close(p.db);
+		return LW_FLEET_EX_DATAERR;
+	}
+	/* the daemon's writer holds the database for at most a commit interval */
+	sqlite3_busy_timeout(p.db, 10000);
+	if (check_db(p.db, dbpath) < 0) {
+		sqlite3_close(p.db);
+		return LW_FLEET_EX_DATAERR;
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	nc = lw_fleet_connect(&conn, PROG);
+	if (!nc) {
+		sqlite3_close(p.db);
+		return LW_FLEET_EX_UNAVAILABLE;
+	}
+	jsOptions_Init(&jo);
+	jo.PublishAsync.MaxPending = p.batch;
+	jo.PublishAsync.ErrHandler = on_pub_error;
+	jo.PublishAsync.ErrHandlerClosure = &p;
+	if (natsConnection_JetStream(&p.js, nc, &jo) != NATS_OK) {
+		fprintf(stderr, PROG ": JetStream: %s\n", nats_GetLastError(NULL));
+		natsConnection_Destroy(nc);
+		sqlite3_close(p.db);
+		return LW_FLEET_EX_UNAVAILABLE;
+	}
+	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &a);
+		ret = push_pass(&p);
+		clock_gettime(CLOCK_MONOTONIC, &b);
+		if (ret < 0 && p.first_error[0])
+			fprintf(stderr, PROG ": not acknowledged: %s\n", p.first_error);
+		report(&p, (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9);
+		if (!loop || stop)
+			break;
+		memset(p.sent, 0, sizeof(p.sent));
+		p.first_error[0] = 0;
+		for (long s = 0; s < loop && !stop; s++)
+			sleep(1);
+		if (stop)
+			break;
+	}
+	code = ret < 0 ? LW_FLEET_EX_UNAVAILABLE : 0;
+	jsCtx_Destroy(p.js);
+	natsConnection_Destroy(nc);
+	sqlite3_close(p.db);
+	nats_Close();
+	return code;
+}
