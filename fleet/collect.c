@@ -568,6 +568,7 @@ static void usage(FILE *f)
 		   "  --durable NAME     the shared durable consumer (default collect)\n"
 		   "  --batch N          messages per transaction (default 500, at most 1000)\n"
 		   "  --idle-exit S      exit when nothing came for S seconds (default: run)\n"
+		   "  --init             create the tables and the stream, then exit\n"
 		   "  --creds FILE, --nkey PUB --nkey-seed FILE, --ca FILE   as leakwatch-push\n");
 }
 
@@ -586,6 +587,7 @@ int main(int argc, char **argv)
 		{"nkey", required_argument, NULL, 'k'},
 		{"nkey-seed", required_argument, NULL, 'K'},
 		{"ca", required_argument, NULL, 'C'},
+		{"init", no_argument, NULL, 'I'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -602,7 +604,7 @@ int main(int argc, char **argv)
 	struct item *items;
 	struct timespec a, b;
 	char subj[128];
-	bool any = false;
+	bool any = false, init = false;
 
 	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -642,6 +644,9 @@ int main(int argc, char **argv)
 		case 'C':
 			conn.ca = optarg;
 			break;
+		case 'I':
+			init = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -680,6 +685,8 @@ int main(int argc, char **argv)
 		code = LW_FLEET_EX_UNAVAILABLE;
 		goto out;
 	}
+	if (init)
+		goto out;
 	snprintf(subj, sizeof(subj), "%s.>", c.prefix);
 	jsSubOptions_Init(&so);
 	so.Stream = stream;

@@ -2,6 +2,8 @@
 #include "conn.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 natsConnection *lw_fleet_connect(const struct lw_fleet_conn *c, const char *prog)
 {
@@ -9,9 +11,18 @@ natsConnection *lw_fleet_connect(const struct lw_fleet_conn *c, const char *prog
 	natsConnection *nc = NULL;
 	natsStatus s;
 
+	char *list = strdup(c->servers), *save = NULL;
+	const char *urls[LW_FLEET_SERVERS_MAX];
+	int n = 0;
+
+	if (!list)
+		return NULL;
+	for (char *u = strtok_r(list, ", ", &save); u && n < LW_FLEET_SERVERS_MAX;
+	     u = strtok_r(NULL, ", ", &save))
+		urls[n++] = u;
 	s = natsOptions_Create(&opts);
 	if (s == NATS_OK)
-		s = natsOptions_SetURL(opts, c->servers);
+		s = n ? natsOptions_SetServers(opts, urls, n) : NATS_INVALID_ARG;
 	if (s == NATS_OK)
 		s = natsOptions_SetName(opts, c->name);
 	/* give up on the first connection after 5 s; once connected, reconnect for ever */
@@ -31,10 +42,12 @@ natsConnection *lw_fleet_connect(const struct lw_fleet_conn *c, const char *prog
 	if (s != NATS_OK) {
 		fprintf(stderr, "%s: NATS options: %s\n", prog, nats_GetLastError(NULL));
 		natsOptions_Destroy(opts);
+		free(list);
 		return NULL;
 	}
 	s = natsConnection_Connect(&nc, opts);
 	natsOptions_Destroy(opts);
+	free(list);
 	if (s != NATS_OK) {
 		fprintf(stderr, "%s: cannot connect to NATS at %s: %s\n", prog, c->servers,
 			nats_GetLastError(NULL) ? nats_GetLastError(NULL) : natsStatus_GetText(s));

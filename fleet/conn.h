@@ -14,6 +14,8 @@
 #define LW_FLEET_EX_DATAERR 65
 #define LW_FLEET_EX_UNAVAILABLE 69
 #define LW_FLEET_EX_CONFIG 78
+/* the most servers a comma-separated list may name */
+#define LW_FLEET_SERVERS_MAX 16
 
 struct lw_fleet_conn {
 	const char *servers; /* nats://host:port[,nats://...] */
