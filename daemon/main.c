@@ -664,6 +664,13 @@ int main(int argc, char **argv)
 		lw_config_release(&cfg);
 		return EX_CONFIG;
 	}
+	if (cfg.fleet_enabled && !LW_BUILT_FLEET) {
+		lw_log_error(
+			"[fleet] enabled = yes, but this leakwatchd is built without the fleet "
+			"(meson option fleet): set enabled = no, or use a build with it");
+		lw_config_release(&cfg);
+		return EX_CONFIG;
+	}
 	if (cfg.netlink && !LW_BUILT_NETLINK) {
 		lw_log_warning("[ap] netlink = yes, but this leakwatchd is built without netlink "
 			       "(meson option netlink): no AP ports, neighbours or station rows");
