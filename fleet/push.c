@@ -27,6 +27,7 @@
  * announced name without a new sighting), or times going backwards (a replay of an older
  * capture into the same database): such a row is published again with its next sighting.
  */
+#include "config.h"
 #include "conn.h"
 #include "fleet/row.h"
 #include "store/schema.h"
@@ -436,6 +437,10 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: " PROG " --db FILE --ap ID --servers URLS [options]\n"
+		"       " PROG " --config FILE [--follow] [options]\n"
+		"  --config FILE      leakwatch.conf: [fleet] (enabled = yes) and [database] path\n"
+		"                     give what the options below do not\n"
+		"  --follow           keep publishing, a pass every [fleet] interval seconds\n"
 		"  --db FILE          the access point's leakwatch database (the outbox)\n"
 		"  --ap ID            this access point's id ([A-Za-z0-9_-], at most 64)\n"
 		"  --servers URLS     nats://host:port[,nats://host:port...]\n"
@@ -464,6 +469,8 @@ int main(int argc, char **argv)
 		{"batch", required_argument, NULL, 'b'},
 		{"wait-ms", required_argument, NULL, 'w'},
 		{"loop", required_argument, NULL, 'l'},
+		{"config", required_argument, NULL, 'f'},
+		{"follow", no_argument, NULL, 'F'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -474,6 +481,10 @@ int main(int argc, char **argv)
 	jsOptions jo;
 	struct timespec a, b;
 	long loop = 0;
+	const char *config = NULL;
+	bool follow = false, prefix_set = false, batch_set = false;
+	static struct lw_config cfg;
+	char cerr[512];
 	int ch, ret, code;
 
 	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -489,6 +500,7 @@ int main(int argc, char **argv)
 			break;
 		case 'p':
 			p.prefix = optarg;
+			prefix_set = true;
 			break;
 		case 'c':
 			conn.creds = optarg;
@@ -504,12 +516,19 @@ int main(int argc, char **argv)
 			break;
 		case 'b':
 			p.batch = atoi(optarg);
+			batch_set = true;
 			break;
 		case 'w':
 			p.wait_ms = atol(optarg);
 			break;
 		case 'l':
 			loop = atol(optarg);
+			break;
+		case 'f':
+			config = optarg;
+			break;
+		case 'F':
+			follow = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -518,6 +537,39 @@ int main(int argc, char **argv)
 			usage(stderr);
 			return LW_FLEET_EX_USAGE;
 		}
+	}
+	if (config) {
+		/* the options given win over the file's keys */
+		lw_config_defaults(&cfg);
+		if (lw_config_load(&cfg, config, cerr, sizeof(cerr)) < 0) {
+			fprintf(stderr, PROG ": %s\n", cerr);
+			return LW_FLEET_EX_CONFIG;
+		}
+		if (!cfg.fleet_enabled) {
+			fprintf(stderr, PROG ": %s: [fleet] enabled = no\n", config);
+			return LW_FLEET_EX_CONFIG;
+		}
+		dbpath = dbpath ? dbpath : cfg.db_path;
+		p.ap = p.ap ? p.ap : cfg.fleet_ap_id;
+		conn.servers = conn.servers ? conn.servers : cfg.fleet_servers;
+		if (!prefix_set)
+			p.prefix = cfg.fleet_subject_prefix;
+		conn.creds = conn.creds ? conn.creds
+					: (cfg.fleet_creds_file[0] ? cfg.fleet_creds_file : NULL);
+		conn.nkey_pub =
+			conn.nkey_pub ? conn.nkey_pub : (cfg.fleet_nkey[0] ? cfg.fleet_nkey : NULL);
+		conn.nkey_seed =
+			conn.nkey_seed
+				? conn.nkey_seed
+				: (cfg.fleet_nkey_seed_file[0] ? cfg.fleet_nkey_seed_file : NULL);
+		conn.ca = conn.ca ? conn.ca : (cfg.fleet_ca_file[0] ? cfg.fleet_ca_file : NULL);
+		if (!batch_set)
+			p.batch = (int)cfg.fleet_batch;
+		if (follow && !loop)
+			loop = cfg.fleet_interval;
+	} else if (follow) {
+		fprintf(stderr, PROG ": --follow takes its interval from --config\n");
+		return LW_FLEET_EX_USAGE;
 	}
 	if (!dbpath || !p.ap || !conn.servers || optind != argc) {
 		usage(stderr);
@@ -584,5 +636,7 @@ int main(int argc, char **argv)
 	natsConnection_Destroy(nc);
 	sqlite3_close(p.db);
 	nats_Close();
+	if (config)
+		lw_config_release(&cfg);
 	return code;
 }

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Three access points into one central PostgreSQL through a 3-node JetStream cluster (real
 # nats-server and PostgreSQL processes started here, on 127.0.0.1):
-#  - three `leakwatchd -r` replays of different golden captures, each its own database;
 #  - leakwatch-collect --init makes the central tables and the stream (3 replicas);
-#  - leakwatch-push sends each database as its access point (ap1, ap2, ap3): exit 0 = every
-#    row acknowledged; a second push sends nothing new (0 rows left, and the central tables
-#    do not change);
+#  - three `leakwatchd -r` replays of different golden captures, each its own database;
+#    leakwatch-push sends ap1's and ap2's (exit 0 = every row acknowledged); ap3's replay has
+#    [fleet] enabled and sends its rows itself before it exits; a second push sends no
+#    inserted-only row again (0 rows left), and the central tables do not change;
 #  - leakwatch-collect drains the stream: afterwards every central table holds, for each
 #    access point, exactly its database's rows (tests/fleet/compare.py), no more;
 #  - a malformed message on the stream is terminated and counted, not written, and the
@@ -23,16 +23,6 @@ cases=$(cd "$here/../golden/cases" && pwd)
 . "$here/fleet-lib.sh"
 fleet_need nats-server psql python3 sqlite3 runuser
 
-# three access points, three captures
-declare -A CAPTURE=([ap1]=dns_http [ap2]=leak_zzhc_repeat [ap3]=two_clients)
-for ap in ap1 ap2 ap3; do
-	"$daemon" -q -r "$cases/${CAPTURE[$ap]}.pcap" --db "$DIR/$ap.db" >"$DIR/$ap.log" 2>&1 || {
-		bad "leakwatchd -r ${CAPTURE[$ap]}.pcap failed"
-		cat "$DIR/$ap.log"
-		exit 1
-	}
-done
-
 fleet_nats_up
 fleet_pg_up
 "$collect" --servers "$SERVERS" --pg "$PG" --replicas 3 --init || {
@@ -42,13 +32,28 @@ fleet_pg_up
 }
 ok "the stream (3 replicas) and the central tables are there"
 
-for ap in ap1 ap2 ap3; do
+# three access points, three captures: ap1 and ap2 replayed, then sent by leakwatch-push;
+# ap3 replayed with [fleet] enabled, so the replay itself ends with the push and waits for it
+declare -A CAPTURE=([ap1]=dns_http [ap2]=leak_zzhc_repeat [ap3]=two_clients)
+for ap in ap1 ap2; do
+	"$daemon" -q -r "$cases/${CAPTURE[$ap]}.pcap" --db "$DIR/$ap.db" >"$DIR/$ap.log" 2>&1 || {
+		bad "leakwatchd -r ${CAPTURE[$ap]}.pcap failed"
+		cat "$DIR/$ap.log"
+		exit 1
+	}
 	if "$push" --db "$DIR/$ap.db" --ap "$ap" --servers "$SERVERS" 2>"$DIR/push-$ap.log"; then
 		ok "push $ap: $(tail -1 "$DIR/push-$ap.log")"
 	else
 		bad "push $ap failed: $(cat "$DIR/push-$ap.log")"
 	fi
 done
+printf '[fleet]\nenabled = yes\nap_id = ap3\nservers = %s\n' "$SERVERS" >"$DIR/ap3.conf"
+if LEAKWATCH_PUSH=$push "$daemon" -q -c "$DIR/ap3.conf" -r "$cases/${CAPTURE[ap3]}.pcap" \
+	--db "$DIR/ap3.db" >"$DIR/ap3.log" 2>&1 && grep -q "ap ap3: .* 0 rows left" "$DIR/ap3.log"; then
+	ok "replay with [fleet] enabled: $(grep "ap ap3" "$DIR/ap3.log")"
+else
+	bad "replay with [fleet] enabled: $(cat "$DIR/ap3.log")"
+fi
 
 "$collect" --servers "$SERVERS" --pg "$PG" --idle-exit 2 2>"$DIR/collect.log" || bad "collect: exit $?"
 cat "$DIR/collect.log"

@@ -124,8 +124,8 @@ fleet_nats_up() {
 }
 
 fleet_pg_up() {
-	mkdir -p "$DIR/pg" "$DIR/pgsock"
-	chown nobody "$DIR" "$DIR/pg" "$DIR/pgsock"
+	mkdir -p "$DIR/pg" "$DIR/pgsock" "$DIR/pglog"
+	chown nobody "$DIR/pg" "$DIR/pgsock" "$DIR/pglog"
 	# the work directory is root's 0700 from mktemp: nobody needs to enter it
 	chmod 0711 "$DIR"
 	runuser -u nobody -- "$PG_BIN/initdb" -D "$DIR/pg" -U lw --auth=trust -E UTF8 \
@@ -138,10 +138,10 @@ fleet_pg_up() {
 }
 
 fleet_pg_start() {
-	runuser -u nobody -- "$PG_BIN/pg_ctl" -D "$DIR/pg" -l "$DIR/pg.log" -w -t 30 \
+	runuser -u nobody -- "$PG_BIN/pg_ctl" -D "$DIR/pg" -l "$DIR/pglog/pg.log" -w -t 30 \
 		-o "-p $((BASE + 20)) -k $DIR/pgsock -c listen_addresses=''" start >/dev/null || {
 		bad "PostgreSQL did not start"
-		cat "$DIR/pg.log"
+		cat "$DIR/pglog/pg.log"
 		exit 1
 	}
 	PG_PID=$(head -1 "$DIR/pg/postmaster.pid")
