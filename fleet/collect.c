@@ -37,6 +37,8 @@
 #define PROG "leakwatch-collect"
 #define BATCH_MAX 1000
 #define NS_PER_S 1000000000LL
+/* --idle-exit: how long it waits beyond for messages another collector left unacknowledged */
+#define IDLE_WAIT_MAX_S 120
 
 struct item {
 	natsMsg *msg;
@@ -51,6 +53,7 @@ struct collect {
 	const char *prefix;
 	uint64_t written[16], unchanged[16], malformed, refused, messages;
 	bool malformed_logged, refused_logged;
+	long die_after, commits; /* --die-after-commit */
 	/* the parameters of one INSERT: values as text, in an arena of offsets */
 	char *arena;
 	size_t arena_len, arena_size;
@@ -491,6 +494,8 @@ static bool handle(struct collect *c, natsMsgList *list, struct item *items)
 		return true;
 	}
 	/* after COMMIT: a crash before these acks redelivers rows that are already there */
+	if (c->die_after && ++c->commits == c->die_after)
+		raise(SIGKILL);
 	for (size_t i = 0; i < n; i++)
 		if (items[i].msg) {
 			natsMsg_Ack(items[i].msg, NULL);
@@ -540,6 +545,39 @@ static int ensure_stream(jsCtx *js, const char *stream, const char *prefix, int 
 	return 0;
 }
 
+/*
+ * --idle-exit: true when the consumer has nothing left, not even messages fetched by a
+ * collector that died before acknowledging them (they come again after the ack wait).
+ */
+static bool drained(jsCtx *js, const char *stream, const char *durable, bool *said)
+{
+	jsConsumerInfo *ci = NULL;
+	jsErrCode err = 0;
+	natsStatus s;
+	bool done;
+
+	s = js_GetConsumerInfo(&ci, js, stream, durable, NULL, &err);
+	if (s != NATS_OK) {
+		/* not known: not drained (the servers away); --idle-exit's bound still holds */
+		if (!*said)
+			fprintf(stderr, PROG ": idle; the consumer's state is not known: %s\n",
+				nats_GetLastError(NULL) ? nats_GetLastError(NULL)
+							: natsStatus_GetText(s));
+		*said = true;
+		return false;
+	}
+	done = ci->NumPending == 0 && ci->NumAckPending == 0;
+	if (!done && !*said) {
+		fprintf(stderr,
+			PROG ": idle, but %" PRIu64 " messages wait and %" PRId64
+			     " are unacknowledged (a collector that stopped): waiting for them\n",
+			ci->NumPending, ci->NumAckPending);
+		*said = true;
+	}
+	jsConsumerInfo_Destroy(ci);
+	return done;
+}
+
 static void report(const struct collect *c, double secs)
 {
 	size_t n;
@@ -569,6 +607,11 @@ static void usage(FILE *f)
 		   "  --batch N          messages per transaction (default 500, at most 1000)\n"
 		   "  --idle-exit S      exit when nothing came for S seconds (default: run)\n"
 		   "  --init             create the tables and the stream, then exit\n"
+		   "  --die-after-commit N  (tests) SIGKILL itself right after the Nth COMMIT, "
+		   "before\n"
+		   "                     its acknowledgements\n"
+		   "  --ack-wait S       when the consumer is made: seconds before a message\n"
+		   "                     fetched and not acknowledged comes again (default 30)\n"
 		   "  --creds FILE, --nkey PUB --nkey-seed FILE, --ca FILE   as leakwatch-push\n");
 }
 
@@ -588,6 +631,8 @@ int main(int argc, char **argv)
 		{"nkey-seed", required_argument, NULL, 'K'},
 		{"ca", required_argument, NULL, 'C'},
 		{"init", no_argument, NULL, 'I'},
+		{"ack-wait", required_argument, NULL, 'A'},
+		{"die-after-commit", required_argument, NULL, 'X'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -595,7 +640,7 @@ int main(int argc, char **argv)
 	struct collect c = {.prefix = "leakwatch"};
 	const char *stream = "LEAKWATCH", *durable = "collect";
 	int replicas = 1, batch = 500, ch, code = 0;
-	long idle_exit = 0, idle = 0;
+	long idle_exit = 0, idle = 0, ack_wait = 30;
 	natsConnection *nc;
 	natsSubscription *sub = NULL;
 	jsCtx *js = NULL;
@@ -604,7 +649,7 @@ int main(int argc, char **argv)
 	struct item *items;
 	struct timespec a, b;
 	char subj[128];
-	bool any = false, init = false;
+	bool any = false, init = false, said_waiting = false;
 
 	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -647,6 +692,12 @@ int main(int argc, char **argv)
 		case 'I':
 			init = true;
 			break;
+		case 'A':
+			ack_wait = atol(optarg);
+			break;
+		case 'X':
+			c.die_after = atol(optarg);
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -659,11 +710,13 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return LW_FLEET_EX_USAGE;
 	}
-	if (replicas < 1 || replicas > 5 || batch < 1 || batch > BATCH_MAX || idle_exit < 0 ||
-	    !lw_fleet_ap_valid(c.prefix) || !lw_fleet_ap_valid(stream) ||
-	    !lw_fleet_ap_valid(durable) || !conn.nkey_pub != !conn.nkey_seed) {
+	if (replicas < 1 || replicas > 5 || ack_wait < 1 || ack_wait > 86400 || batch < 1 ||
+	    batch > BATCH_MAX || idle_exit < 0 || !lw_fleet_ap_valid(c.prefix) ||
+	    !lw_fleet_ap_valid(stream) || !lw_fleet_ap_valid(durable) ||
+	    !conn.nkey_pub != !conn.nkey_seed) {
 		fprintf(stderr,
-			PROG ": --replicas 1..5, --batch 1..%d, --idle-exit >= 0; names of "
+			PROG ": --replicas 1..5, --ack-wait 1..86400, --batch 1..%d, --idle-exit "
+			     ">= 0; names of "
 			     "A-Z a-z 0-9 _ -; --nkey with --nkey-seed\n",
 			BATCH_MAX);
 		return LW_FLEET_EX_USAGE;
@@ -692,7 +745,7 @@ int main(int argc, char **argv)
 	so.Stream = stream;
 	so.Config.Durable = durable;
 	so.Config.AckPolicy = js_AckExplicit;
-	so.Config.AckWait = 30 * NS_PER_S;
+	so.Config.AckWait = ack_wait * NS_PER_S;
 	so.Config.MaxAckPending = 20000;
 	if (js_PullSubscribe(&sub, js, subj, durable, NULL, &so, &err) != NATS_OK) {
 		fprintf(stderr, PROG ": cannot subscribe to %s as %s: %s\n", stream, durable,
@@ -713,8 +766,16 @@ int main(int argc, char **argv)
 
 		if (s == NATS_TIMEOUT || (s == NATS_OK && list.Count == 0)) {
 			natsMsgList_Destroy(&list);
-			if (idle_exit && ++idle >= idle_exit)
+			if (idle_exit && ++idle >= idle_exit &&
+			    (drained(js, stream, durable, &said_waiting) ||
+			     idle >= idle_exit + IDLE_WAIT_MAX_S)) {
+				if (idle >= idle_exit + IDLE_WAIT_MAX_S)
+					fprintf(stderr,
+						PROG ": --idle-exit: gave up waiting for "
+						     "unacknowledged messages after %d s\n",
+						IDLE_WAIT_MAX_S);
 				break;
+			}
 			continue;
 		}
 		if (s != NATS_OK) {

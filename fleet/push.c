@@ -16,16 +16,23 @@
  * Idempotency.  A row that is only ever inserted has the message id "<ap>.<table>.<id>":
  * JetStream drops a repeat within its duplicate window, and the collector's
  * ON CONFLICT (ap, id) DO NOTHING drops it after that.  A row the daemon updates (devices,
- * sessions, flows, flagged) is published again, whole, by every pass that finds it changed
- * (its "changed" value at least the mark; the mark is taken before the pass reads, and the
- * daemon's updates write the current time, so an update during a pass is found by the next);
- * its message id is "<ap>.<table>.<id>.<pass>" and carries the pass as the row's version: the
- * collector replaces the central row only by a higher version, so a redelivered or late
- * older copy never overwrites a newer one.  A pass number is never reused, even after a
- * crash, because it is committed before its first message.
- * Not found by the mark: an update that moves no time (a device's hostname filled in from an
- * announced name without a new sighting), or times going backwards (a replay of an older
- * capture into the same database): such a row is published again with its next sighting.
+ * sessions, flows, flagged) is published again, whole, with a version: its message id is
+ * "<ap>.<table>.<id>.<pass>" and the pass is the row's version; the collector replaces the
+ * central row only by a higher version, so a redelivered or late older copy never overwrites
+ * a newer one.  A pass number is never reused, even after a crash, because it is committed
+ * before its first message.
+ *
+ * Which updated rows a pass looks at: the new ones (id above fleet_sent), and those whose
+ * "changed" time (lw_fleet_table.changed: last_seen, a session's end) is at least the mark
+ * less --slack seconds.  The daemon's updates write the time of the newest packet of the row;
+ * a flow is written at most [database] flow_write_interval after its last packet, or when it
+ * goes idle ([flows] tcp_idle, udp_idle), so its update's time is at most that far behind
+ * the newest time in the table: the slack.  Of the rows looked at, one whose message equals
+ * what this process sent last (a hash per row, in memory) is not sent again.
+ * Not found: an update that moves no time and comes more than the slack after the row's
+ * last time (a device's hostname filled in from an announced name long after its last
+ * sighting), and times going backwards (a replay of an older capture into the same
+ * database): such a row is published again with its next update that moves its time.
  */
 #include "config.h"
 #include "conn.h"
@@ -46,8 +53,107 @@
 
 #define PROG "leakwatch-push"
 #define BATCH_MAX 10000
+/* default --slack: [flows] tcp_idle and [database] flow_write_interval's defaults, and a minute */
+#define SLACK_DEFAULT_S 420
 /* the longest row message: stats' 41 columns, or texts (snippets, answers) up to this */
 #define MSG_MAX (256 * 1024)
+
+/*
+ * What a publishing process has sent of the updated tables' rows: (table, row id) -> a hash
+ * of the row's message without its version.  A row found changed by the mark but equal to
+ * what was sent is not sent again.  Kept in memory: a new process sends such rows once more
+ * (harmless: the collector keeps the highest version).  Each pass keeps only the rows it met.
+ */
+struct seen {
+	uint64_t *keys; /* 0 = empty */
+	uint64_t *hashes;
+	size_t cap, n;
+};
+
+static uint64_t mix64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	return x ^ (x >> 33);
+}
+
+/* FNV-1a, 64 bits */
+static uint64_t hash_bytes(const uint8_t *b, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= b[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+static uint64_t *seen_slot(const struct seen *s, uint64_t key)
+{
+	size_t i = (size_t)mix64(key) & (s->cap - 1);
+
+	while (s->keys[i] && s->keys[i] != key)
+		i = (i + 1) & (s->cap - 1);
+	return &s->keys[i];
+}
+
+static bool seen_get(const struct seen *s, uint64_t key, uint64_t *hash)
+{
+	uint64_t *k;
+
+	if (!s->cap)
+		return false;
+	k = seen_slot(s, key);
+	if (!*k)
+		return false;
+	*hash = s->hashes[k - s->keys];
+	return true;
+}
+
+static int seen_put(struct seen *s, uint64_t key, uint64_t hash)
+{
+	uint64_t *k;
+
+	if ((s->n + 1) * 2 > s->cap) {
+		struct seen g = {0};
+
+		g.cap = s->cap ? s->cap * 2 : 1024;
+		g.keys = calloc(g.cap, sizeof(*g.keys));
+		g.hashes = calloc(g.cap, sizeof(*g.hashes));
+		if (!g.keys || !g.hashes) {
+			free(g.keys);
+			free(g.hashes);
+			return -ENOMEM;
+		}
+		for (size_t i = 0; i < s->cap; i++)
+			if (s->keys[i]) {
+				k = seen_slot(&g, s->keys[i]);
+				*k = s->keys[i];
+				g.hashes[k - g.keys] = s->hashes[i];
+				g.n++;
+			}
+		free(s->keys);
+		free(s->hashes);
+		*s = g;
+	}
+	k = seen_slot(s, key);
+	if (!*k) {
+		*k = key;
+		s->n++;
+	}
+	s->hashes[k - s->keys] = hash;
+	return 0;
+}
+
+static void seen_clear(struct seen *s)
+{
+	free(s->keys);
+	free(s->hashes);
+	memset(s, 0, sizeof(*s));
+}
 
 struct push {
 	sqlite3 *db;
@@ -60,6 +166,11 @@ struct push {
 	char first_error[256];
 	uint64_t pass;
 	uint64_t sent[16], left;
+	double slack; /* s: how far before the mark an update may write its time */
+	struct seen seen, seen_next;
+	/* (key, hash) of the batch under way, recorded in seen_next once it is acknowledged */
+	uint64_t *batch_keys, *batch_hashes;
+	int batch_n;
 };
 
 static volatile sig_atomic_t stop;
@@ -285,11 +396,13 @@ static int push_table(struct push *p, unsigned ti, const struct lw_fleet_table *
 		sqlite3_bind_int64(st, 1, cursor);
 		sqlite3_bind_int64(st, 2, sent);
 		if (have_mark)
-			sqlite3_bind_double(st, 3, mark);
+			sqlite3_bind_double(st, 3, mark - p->slack);
 		else
 			sqlite3_bind_null(st, 3);
 		sqlite3_bind_int(st, 4, p->batch);
+		p->batch_n = 0;
 		while (n < p->batch && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+			uint64_t rkey, h, old;
 			int len;
 
 			memset(&row, 0, sizeof(row));
@@ -299,9 +412,27 @@ static int push_table(struct push *p, unsigned ti, const struct lw_fleet_table *
 			row.n = t->ncols;
 			for (size_t i = 0; i < t->ncols; i++)
 				bind_value(&row.v[i], st, (int)i + 2);
+			last = row.id;
+			if (t->changed) {
+				/* an updated table's row: not again when it is what was sent */
+				row.version = 0;
+				len = lw_fleet_row_encode(&row, buf, MSG_MAX);
+				rkey = (uint64_t)ti << 56 |
+				       ((uint64_t)row.id & 0xffffffffffffffULL);
+				h = len > 0 ? hash_bytes(buf, (size_t)len) : 0;
+				if (seen_get(&p->seen, rkey, &old) && old == h) {
+					if (seen_put(&p->seen_next, rkey, h) < 0) {
+						ret = -ENOMEM;
+						break;
+					}
+					continue;
+				}
+				p->batch_keys[p->batch_n] = rkey;
+				p->batch_hashes[p->batch_n++] = h;
+				row.version = p->pass;
+			}
 			len = lw_fleet_row_encode(&row, buf, MSG_MAX);
 			lw_fleet_msg_id(msgid, sizeof(msgid), p->ap, t->name, row.id, row.version);
-			last = row.id;
 			if (len < 0) {
 				/* a row too large for a message: said, and skipped, not retried */
 				fprintf(stderr,
@@ -335,6 +466,10 @@ static int push_table(struct push *p, unsigned ti, const struct lw_fleet_table *
 			natsMsg_Destroy(msgs[i]);
 			msgs[i] = NULL;
 		}
+		if (ret < 0)
+			break;
+		for (int i = 0; i < p->batch_n && ret == 0; i++)
+			ret = seen_put(&p->seen_next, p->batch_keys[i], p->batch_hashes[i]);
 		if (ret < 0)
 			break;
 		p->sent[ti] += (uint64_t)n;
@@ -415,6 +550,14 @@ static int push_pass(struct push *p)
 	p->pass = (uint64_t)pass + 1;
 	for (unsigned i = 0; i < n && ret == 0; i++)
 		ret = push_table(p, i, &t[i]);
+	/* a complete pass: what it met is what the next one compares with */
+	if (ret == 0 && !stop) {
+		seen_clear(&p->seen);
+		p->seen = p->seen_next;
+		memset(&p->seen_next, 0, sizeof(p->seen_next));
+	} else {
+		seen_clear(&p->seen_next);
+	}
 	return ret;
 }
 
@@ -451,6 +594,9 @@ static void usage(FILE *f)
 		"  --batch N          messages per acknowledged batch (default 1000)\n"
 		"  --wait-ms MS       how long to wait for a batch's acknowledgements (5000)\n"
 		"  --loop SECONDS     keep publishing, a pass every SECONDS (default: one pass)\n"
+		"  --slack SECONDS    an updated row is looked at while its time is at most this\n"
+		"                     far before the newest one sent (default from --config's\n"
+		"                     flow_write_interval + idle timeouts + 60, else 420)\n"
 		"Exit 0 when every row the database had is acknowledged; 69 when the servers\n"
 		"cannot be reached or do not acknowledge (the rows left are said; run again).\n");
 }
@@ -471,11 +617,12 @@ int main(int argc, char **argv)
 		{"loop", required_argument, NULL, 'l'},
 		{"config", required_argument, NULL, 'f'},
 		{"follow", no_argument, NULL, 'F'},
+		{"slack", required_argument, NULL, 'L'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	struct lw_fleet_conn conn = {.name = PROG};
-	struct push p = {.prefix = "leakwatch", .batch = 1000, .wait_ms = 5000};
+	struct push p = {.prefix = "leakwatch", .batch = 1000, .wait_ms = 5000, .slack = -1};
 	const char *dbpath = NULL;
 	natsConnection *nc = NULL;
 	jsOptions jo;
@@ -530,6 +677,9 @@ int main(int argc, char **argv)
 		case 'F':
 			follow = true;
 			break;
+		case 'L':
+			p.slack = atof(optarg);
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -567,6 +717,13 @@ int main(int argc, char **argv)
 			p.batch = (int)cfg.fleet_batch;
 		if (follow && !loop)
 			loop = cfg.fleet_interval;
+		/* a flow is written at most flow_write_interval after its last packet, or when it
+		 * goes idle: its update's last_seen is at most that long before the newest time */
+		if (p.slack < 0)
+			p.slack = (double)(cfg.flow_write_interval +
+					   (cfg.tcp_idle > cfg.udp_idle ? cfg.tcp_idle
+									: cfg.udp_idle) +
+					   60);
 	} else if (follow) {
 		fprintf(stderr, PROG ": --follow takes its interval from --config\n");
 		return LW_FLEET_EX_USAGE;
@@ -578,6 +735,14 @@ int main(int argc, char **argv)
 	if (!lw_fleet_ap_valid(p.ap)) {
 		fprintf(stderr, PROG ": --ap %s: use 1 to 64 of A-Z a-z 0-9 _ -\n", p.ap);
 		return LW_FLEET_EX_USAGE;
+	}
+	if (p.slack < 0)
+		p.slack = SLACK_DEFAULT_S;
+	p.batch_keys = calloc(BATCH_MAX, sizeof(*p.batch_keys));
+	p.batch_hashes = calloc(BATCH_MAX, sizeof(*p.batch_hashes));
+	if (!p.batch_keys || !p.batch_hashes) {
+		fprintf(stderr, PROG ": out of memory\n");
+		return 1;
 	}
 	if (p.batch < 1 || p.batch > BATCH_MAX || p.wait_ms < 100 || loop < 0 ||
 	    !lw_fleet_ap_valid(p.prefix) || !conn.nkey_pub != !conn.nkey_seed) {
@@ -638,5 +803,9 @@ int main(int argc, char **argv)
 	nats_Close();
 	if (config)
 		lw_config_release(&cfg);
+	seen_clear(&p.seen);
+	seen_clear(&p.seen_next);
+	free(p.batch_keys);
+	free(p.batch_hashes);
 	return code;
 }
