@@ -39,12 +39,12 @@
 #define NS_PER_S 1000000000LL
 /* --idle-exit: how long it waits beyond for messages another collector left unacknowledged */
 #define IDLE_WAIT_MAX_S 120
+#define SUBSCRIBE_TRIES_S 30
 
 struct item {
 	natsMsg *msg;
 	struct lw_fleet_row row;
 	char ap[LW_FLEET_AP_MAX + 1];
-	bool skip; /* an older version of a row later in the batch */
 };
 
 struct collect {
@@ -124,8 +124,11 @@ static int pg_exec(struct collect *c, const char *sql)
 	PGresult *r = PQexec(c->pg, sql);
 	int ret = pg_ok(r) ? 0 : -EIO;
 
-	if (ret < 0)
-		fprintf(stderr, PROG ": PostgreSQL: %s", PQresultErrorMessage(r));
+	if (ret < 0) {
+		const char *e = PQresultErrorMessage(r);
+
+		fprintf(stderr, PROG ": PostgreSQL: %.*s\n", (int)strcspn(e, "\n"), e);
+	}
 	PQclear(r);
 	return ret;
 }
@@ -378,8 +381,7 @@ static int write_batch(struct collect *c, struct item *items, size_t n, bool sin
 			continue;
 		qsort_r(idx, m, sizeof(*idx), cmp_key, items);
 		for (size_t i = 0; i < m; i++)
-			if (i == 0 || cmp_key(&idx[k - 1], &idx[i], items) != 0 ||
-			    items[idx[k - 1]].row.id != items[idx[i]].row.id ||
+			if (i == 0 || items[idx[k - 1]].row.id != items[idx[i]].row.id ||
 			    strcmp(items[idx[k - 1]].ap, items[idx[i]].ap) != 0)
 				idx[k++] = idx[i];
 		ch = insert_rows(c, &t[ti], items, idx, k);
@@ -747,11 +749,24 @@ int main(int argc, char **argv)
 	so.Config.AckPolicy = js_AckExplicit;
 	so.Config.AckWait = ack_wait * NS_PER_S;
 	so.Config.MaxAckPending = 20000;
-	if (js_PullSubscribe(&sub, js, subj, durable, NULL, &so, &err) != NATS_OK) {
-		fprintf(stderr, PROG ": cannot subscribe to %s as %s: %s\n", stream, durable,
-			nats_GetLastError(NULL));
-		code = LW_FLEET_EX_UNAVAILABLE;
-		goto out;
+	/*
+	 * A cluster that has just lost or regained a node may take a few seconds to elect the
+	 * consumer's leader: try for SUBSCRIBE_TRIES_S seconds before giving up.
+	 */
+	for (int tries = 1;; tries++) {
+		natsStatus s = js_PullSubscribe(&sub, js, subj, durable, NULL, &so, &err);
+		const char *e = nats_GetLastError(NULL);
+
+		if (s == NATS_OK)
+			break;
+		if (tries >= SUBSCRIBE_TRIES_S || stop) {
+			fprintf(stderr,
+				PROG ": cannot subscribe to %s as %s: %s (JetStream error %d)\n",
+				stream, durable, e && e[0] ? e : natsStatus_GetText(s), (int)err);
+			code = LW_FLEET_EX_UNAVAILABLE;
+			goto out;
+		}
+		sleep(1);
 	}
 	items = calloc((size_t)batch, sizeof(*items));
 	if (!items) {

@@ -9,6 +9,7 @@
 #   fleet_pg_up               initdb, start PostgreSQL (PID in PG_PID; PG conninfo in PG)
 #   fleet_psql SQL            one query's result, unaligned, tuples only
 #   fleet_stop PID            SIGTERM, wait for it (at most 20 s), then SIGKILL
+#   fleet_forget PID          a process that is gone: not signalled at the end
 PG_BIN=/usr/lib/postgresql/15/bin
 DIR=$(mktemp -d /tmp/leakwatch-fleet.XXXXXX)
 PIDS=()
@@ -49,6 +50,16 @@ fleet_stop() { # PID: SIGTERM, wait, SIGKILL
 		sleep 0.1
 	done
 	kill -9 "$1" 2>/dev/null
+}
+
+# a process known to be gone leaves the list, so that the teardown never signals a PID the
+# system may have given to another process since
+fleet_forget() { # PID
+	local i
+	for i in "${!PIDS[@]}"; do
+		[ "${PIDS[$i]}" = "$1" ] && unset 'PIDS[i]'
+	done
+	return 0
 }
 
 fleet_cleanup() {
@@ -103,6 +114,8 @@ CONF
 fleet_nats_up() {
 	local n i
 	for n in 1 2 3; do
+		# a new log: the leader election below is looked for in it
+		[ -e "$DIR/n$n.log" ] && mv "$DIR/n$n.log" "$DIR/n$n.log.old"
 		fleet_nats_node "$n"
 	done
 	for n in 1 2 3; do
