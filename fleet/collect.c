@@ -35,7 +35,9 @@
 #include <unistd.h>
 
 #define PROG "leakwatch-collect"
-#define BATCH_MAX 1000
+#define BATCH_MAX 5000
+/* PostgreSQL takes at most 65535 parameters in one statement */
+#define PG_PARAMS_MAX 65535
 #define NS_PER_S 1000000000LL
 /* --idle-exit: how long it waits beyond for messages another collector left unacknowledged */
 #define IDLE_WAIT_MAX_S 120
@@ -384,13 +386,22 @@ static int write_batch(struct collect *c, struct item *items, size_t n, bool sin
 			if (i == 0 || items[idx[k - 1]].row.id != items[idx[i]].row.id ||
 			    strcmp(items[idx[k - 1]].ap, items[idx[i]].ap) != 0)
 				idx[k++] = idx[i];
-		ch = insert_rows(c, &t[ti], items, idx, k);
-		if (ch < 0) {
-			ret = -EIO;
-			break;
+		{
+			size_t per = 2 + t[ti].ncols + (t[ti].changed ? 1 : 0);
+			size_t chunk = PG_PARAMS_MAX / per;
+
+			for (size_t off = 0; off < k && ret == 0; off += chunk) {
+				ch = insert_rows(c, &t[ti], items, idx + off,
+						 k - off < chunk ? k - off : chunk);
+				if (ch < 0)
+					ret = -EIO;
+				else
+					written[ti] += (uint64_t)ch;
+			}
+			if (ret < 0)
+				break;
+			unchanged[ti] += m - written[ti];
 		}
-		written[ti] += (uint64_t)ch;
-		unchanged[ti] += m - (size_t)ch;
 	}
 	free(idx);
 	if (!single) {
@@ -606,7 +617,7 @@ static void usage(FILE *f)
 		   "  --prefix P         subject prefix (default leakwatch)\n"
 		   "  --replicas N       the stream's replicas when it is created (default 1)\n"
 		   "  --durable NAME     the shared durable consumer (default collect)\n"
-		   "  --batch N          messages per transaction (default 500, at most 1000)\n"
+		   "  --batch N          messages per transaction (default 1000, at most 5000)\n"
 		   "  --idle-exit S      exit when nothing came for S seconds (default: run)\n"
 		   "  --init             create the tables and the stream, then exit\n"
 		   "  --die-after-commit N  (tests) SIGKILL itself right after the Nth COMMIT, "
@@ -641,7 +652,7 @@ int main(int argc, char **argv)
 	struct lw_fleet_conn conn = {.name = PROG};
 	struct collect c = {.prefix = "leakwatch"};
 	const char *stream = "LEAKWATCH", *durable = "collect";
-	int replicas = 1, batch = 500, ch, code = 0;
+	int replicas = 1, batch = 1000, ch, code = 0;
 	long idle_exit = 0, idle = 0, ack_wait = 30;
 	natsConnection *nc;
 	natsSubscription *sub = NULL;
