@@ -41,8 +41,8 @@ make_db() { # AP CAPTURE ROWS
 }
 
 push_until_done() { # AP LOG: leakwatch-push until exit 0, at most 10 runs
-	local i
-	for i in $(seq 10); do
+	local _
+	for _ in $(seq 10); do
 		"$push" --db "$DIR/$1.db" --ap "$1" --servers "$SERVERS" --batch 500 2>>"$2" && return 0
 		sleep 1
 	done
@@ -134,6 +134,7 @@ sqlite3 "$DIR/ap1.db" "UPDATE flows SET last_seen = last_seen + 100, bytes_in = 
 push_until_done ap1 "$DIR/push3.log" || bad "ap1's updates could not be sent"
 echo "     $(tail -1 "$DIR/push3.log")"
 collect_drain "$DIR/collect3.log"
+echo "     $(cat "$DIR/collect3.log")"
 if python3 "$here/compare.py" "$PG" ap1="$DIR/ap1.db" >"$DIR/cmp3"; then
 	ok "updated flows: the central copies follow ($(grep ' flows:' "$DIR/cmp3"))"
 else
