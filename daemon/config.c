@@ -27,6 +27,7 @@ enum key_type {
 	KEY_BLOCK, /* [block] family, queue_path, table, domains, auto_kinds, auto_scope */
 	KEY_ALERTS, /* [alerts] strings checked by alerts_key() */
 	KEY_DB, /* [database] commit_interval_ms, journal_mode, dns_flows */
+	KEY_FLEET, /* [fleet] strings checked by fleet_key() */
 };
 
 struct key {
@@ -148,6 +149,20 @@ static const struct key keys[] = {
 	{"alerts", "mqtt_discovery_prefix", KEY_ALERTS,
 	 offsetof(struct lw_config, mqtt_discovery_prefix), 65, 0, 0},
 	{"alerts", "mqtt_discovery", KEY_BOOL, offsetof(struct lw_config, mqtt_discovery), 0, 0, 0},
+	{"fleet", "enabled", KEY_BOOL, offsetof(struct lw_config, fleet_enabled), 0, 0, 0},
+	{"fleet", "servers", KEY_FLEET, offsetof(struct lw_config, fleet_servers), 1024, 0, 0},
+	{"fleet", "ap_id", KEY_FLEET, offsetof(struct lw_config, fleet_ap_id), 65, 0, 0},
+	{"fleet", "stream", KEY_FLEET, offsetof(struct lw_config, fleet_stream), 65, 0, 0},
+	{"fleet", "subject_prefix", KEY_FLEET, offsetof(struct lw_config, fleet_subject_prefix), 65,
+	 0, 0},
+	{"fleet", "creds_file", KEY_FLEET, offsetof(struct lw_config, fleet_creds_file), PATH_MAX,
+	 0, 0},
+	{"fleet", "nkey", KEY_FLEET, offsetof(struct lw_config, fleet_nkey), 64, 0, 0},
+	{"fleet", "nkey_seed_file", KEY_FLEET, offsetof(struct lw_config, fleet_nkey_seed_file),
+	 PATH_MAX, 0, 0},
+	{"fleet", "ca_file", KEY_FLEET, offsetof(struct lw_config, fleet_ca_file), PATH_MAX, 0, 0},
+	L("fleet", "interval", fleet_interval, 1, 86400),
+	L("fleet", "batch", fleet_batch, 1, 10000),
 };
 
 static const char *const device_kinds[] = {"imei",   "iccid",	   "imsi",  "phone", "email",
@@ -215,6 +230,11 @@ void lw_config_defaults(struct lw_config *c)
 	c->alerts_exec_timeout = 10;
 	snprintf(c->mqtt_topic_prefix, sizeof(c->mqtt_topic_prefix), "leakwatch");
 	snprintf(c->mqtt_discovery_prefix, sizeof(c->mqtt_discovery_prefix), "homeassistant");
+	snprintf(c->fleet_servers, sizeof(c->fleet_servers), "nats://127.0.0.1:4222");
+	snprintf(c->fleet_stream, sizeof(c->fleet_stream), "LEAKWATCH");
+	snprintf(c->fleet_subject_prefix, sizeof(c->fleet_subject_prefix), "leakwatch");
+	c->fleet_interval = 10;
+	c->fleet_batch = 1000;
 	c->mqtt_discovery = true;
 }
 
@@ -511,6 +531,74 @@ static int alerts_key(struct load_ctx *lc, const struct key *k, const char *valu
 	return 1;
 }
 
+/* one NATS subject token (the access point id, a prefix) or stream name: [A-Za-z0-9_-]+ */
+static bool fleet_token(const char *v)
+{
+	if (!v[0])
+		return false;
+	for (; *v; v++)
+		if (!((*v >= 'a' && *v <= 'z') || (*v >= 'A' && *v <= 'Z') ||
+		      (*v >= '0' && *v <= '9') || *v == '_' || *v == '-'))
+			return false;
+	return true;
+}
+
+/*
+ * [fleet] strings: files are absolute paths; servers a comma-separated list of nats:// or
+ * tls:// URLs; the access point id, stream and subject prefix one subject token each (the
+ * subjects are <prefix>.<ap_id>.<table>); an nkey a public user key.
+ */
+static int fleet_key(struct load_ctx *lc, const struct key *k, const char *value)
+{
+	char *dst = (char *)lc->c + k->offset;
+	const char *name = k->name;
+
+	if (strlen(value) >= k->size) {
+		snprintf(lc->why, sizeof(lc->why), "%s: longer than %zu characters", name,
+			 k->size - 1);
+		return 0;
+	}
+	if (strstr(name, "_file")) {
+		if (value[0] && value[0] != '/') {
+			snprintf(lc->why, sizeof(lc->why), "%s: '%s' is not an absolute path", name,
+				 value);
+			return 0;
+		}
+	} else if (strcmp(name, "servers") == 0) {
+		const char *p = value;
+
+		for (;;) {
+			size_t n = strcspn(p, ",");
+
+			if (!((strncmp(p, "nats://", 7) == 0 && n > 7) ||
+			      (strncmp(p, "tls://", 6) == 0 && n > 6)) ||
+			    strcspn(p, " \t\"'") < n) {
+				snprintf(lc->why, sizeof(lc->why),
+					 "servers: '%s' is not a list of nats://host:port or "
+					 "tls://host:port, separated by commas",
+					 value);
+				return 0;
+			}
+			if (!p[n])
+				break;
+			p += n + 1;
+		}
+	} else if (strcmp(name, "nkey") == 0) {
+		if (value[0] && (value[0] != 'U' || !fleet_token(value))) {
+			snprintf(lc->why, sizeof(lc->why),
+				 "nkey: '%s' is not a user's public nkey (U...)", value);
+			return 0;
+		}
+	} else if (!fleet_token(value) || (strcmp(name, "ap_id") == 0 && strlen(value) > 64)) {
+		snprintf(lc->why, sizeof(lc->why),
+			 "%s: '%s' must be 1 to 64 of A-Z a-z 0-9 _ - (one NATS subject token)",
+			 name, value);
+		return 0;
+	}
+	memcpy(dst, value, strlen(value) + 1);
+	return 1;
+}
+
 static int handle_key(void *user, const char *section, const char *name, const char *value)
 {
 	struct load_ctx *lc = user;
@@ -571,6 +659,8 @@ static int handle_key(void *user, const char *section, const char *name, const c
 			return alerts_key(lc, k, value);
 		case KEY_DB:
 			return db_key(lc, k, value);
+		case KEY_FLEET:
+			return fleet_key(lc, k, value);
 		}
 	}
 	snprintf(lc->why, sizeof(lc->why), "unknown key '%s' in [%s]", name, section);
@@ -659,6 +749,18 @@ int lw_config_load_file(struct lw_config *c, FILE *f, const char *path, char *er
 		if (!c->mqtt_cert_file[0] != !c->mqtt_key_file[0]) {
 			snprintf(err, errlen,
 				 "%s: [alerts] mqtt_cert_file and mqtt_key_file go together", path);
+			return -EINVAL;
+		}
+		if (!c->fleet_nkey[0] != !c->fleet_nkey_seed_file[0]) {
+			snprintf(err, errlen, "%s: [fleet] nkey and nkey_seed_file go together",
+				 path);
+			return -EINVAL;
+		}
+		if (c->fleet_enabled && !c->fleet_ap_id[0]) {
+			snprintf(err, errlen,
+				 "%s: [fleet] enabled = yes needs ap_id (this access point's name "
+				 "in the fleet)",
+				 path);
 			return -EINVAL;
 		}
 		return 0;

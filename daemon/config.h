@@ -140,6 +140,18 @@ struct lw_config {
 	char mqtt_topic_prefix[65];
 	char mqtt_discovery_prefix[65];
 	bool mqtt_discovery; /* Home Assistant discovery messages */
+	/* [fleet] (README "Many APs"): this access point's rows to NATS JetStream */
+	bool fleet_enabled;
+	char fleet_servers[1024]; /* nats://host:port, comma-separated */
+	char fleet_ap_id[65]; /* one subject token: [A-Za-z0-9_-]{1,64}; required when enabled */
+	char fleet_stream[65];
+	char fleet_subject_prefix[65];
+	char fleet_creds_file[PATH_MAX];
+	char fleet_nkey[64]; /* an nkey user's public key (U...), with nkey_seed_file */
+	char fleet_nkey_seed_file[PATH_MAX];
+	char fleet_ca_file[PATH_MAX]; /* TLS to the servers */
+	long fleet_interval; /* s between publishing passes */
+	long fleet_batch; /* messages per acknowledged batch */
 	/* [device aa:bb:cc:dd:ee:ff] sections */
 	size_t n_devices;
 	struct lw_config_device *devices;

@@ -4,7 +4,8 @@
  *
  * Exit status (sysexits.h): 0 done; 64 usage; 65 the capture is truncated, corrupt or of an
  * unsupported link type; 66 the capture file cannot be read; 69 the interface cannot be
- * captured; 70 the parser process was killed (live); 73 the database cannot be opened or
+ * captured, or (a replay with [fleet] enabled) not every row reached JetStream; 70 the parser
+ * process was killed (live); 73 the database cannot be opened or
  * created; 75 another leakwatchd is writing the database; 77 the parser cannot drop its
  * privileges (live); 78 the configuration (or the database's schema version) is not usable.
  *
@@ -37,6 +38,7 @@
 #include "caps.h"
 #include "capture/capture.h"
 #include "config.h"
+#include "fleet.h"
 #include "log.h"
 #include "lw-features.h"
 #include "loop.h"
@@ -449,6 +451,8 @@ static void live_frame(const struct lw_frame *f, void *user_data)
 }
 
 #define LIVE_CAPTURE_BATCH 64 /* frames per capture callback */
+/* the most a replay waits for its rows to reach JetStream ([fleet] enabled) */
+#define FLEET_REPLAY_TIMEOUT_S 120
 
 static void on_capture(int fd, unsigned events, void *user_data)
 {
@@ -682,6 +686,13 @@ int main(int argc, char **argv)
 		lw_config_release(&cfg);
 		return EX_CONFIG;
 	}
+	if (cfg.fleet_enabled && !LW_BUILT_FLEET) {
+		lw_log_error(
+			"[fleet] enabled = yes, but this leakwatchd is built without the fleet "
+			"(meson option fleet): set enabled = no, or use a build with it");
+		lw_config_release(&cfg);
+		return EX_CONFIG;
+	}
 	if (cfg.netlink && !LW_BUILT_NETLINK) {
 		lw_log_warning("[ap] netlink = yes, but this leakwatchd is built without netlink "
 			       "(meson option netlink): no AP ports, neighbours or station rows");
@@ -876,6 +887,17 @@ int main(int argc, char **argv)
 				     cfg.db_path, (unsigned long long)ss.dropped);
 	}
 	lw_store_close(store);
+	/*
+	 * A replay with [fleet] enabled: its rows to JetStream before the exit, which says
+	 * whether they all got there (leakwatch-push prints what it sent and what is left).
+	 */
+	if (o.read_file && cfg.fleet_enabled && status == EX_OK &&
+	    lw_fleet_push_once(o.config, cfg.db_path, FLEET_REPLAY_TIMEOUT_S) < 0) {
+		lw_log_error("fleet: not every row reached JetStream; run leakwatch-push --config "
+			     "%s again",
+			     o.config);
+		status = EX_UNAVAILABLE;
+	}
 	/* after the last file is opened: the parser's filter refuses writes to this number */
 	lw_capture_close(cap);
 	lw_devinfo_free(o.devinfo);

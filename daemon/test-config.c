@@ -150,6 +150,80 @@ static void test_storage_advice(void)
 	lw_config_release(&c);
 }
 
+/* Loads text; returns lw_config_load_file's result, the reason in err. */
+static int load_err(struct lw_config *c, const char *text, char *err, size_t errlen)
+{
+	FILE *f = fmemopen((void *)text, strlen(text), "r");
+	int r;
+
+	if (!f) {
+		perror("fmemopen");
+		exit(2);
+	}
+	err[0] = 0;
+	lw_config_defaults(c);
+	r = lw_config_load_file(c, f, "test.conf", err, errlen);
+	fclose(f);
+	return r;
+}
+
+/* [fleet]: off by default; what each key takes, and what it refuses with which reason */
+static void test_fleet(void)
+{
+	static const struct {
+		const char *text;
+		const char *why; /* NULL: accepted */
+	} cases[] = {
+		{"[fleet]\nenabled = yes\nap_id = ap-1_x\n", NULL},
+		{"[fleet]\nenabled = yes\n", "needs ap_id"},
+		{"[fleet]\nap_id = ap.1\n", "ap_id: 'ap.1' must be 1 to 64"},
+		{"[fleet]\nap_id = "
+		 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n",
+		 "longer than 64"},
+		{"[fleet]\nservers = nats://a:4222,tls://b:4222\n", NULL},
+		{"[fleet]\nservers = nats://a:4222,\n", "is not a list of nats://"},
+		{"[fleet]\nservers = http://a\n", "is not a list of nats://"},
+		{"[fleet]\nservers = nats://a:1 nats://b:2\n", "is not a list of nats://"},
+		{"[fleet]\nstream = LEAK WATCH\n", "stream: 'LEAK WATCH' must be"},
+		{"[fleet]\nsubject_prefix = a.b\n", "subject_prefix: 'a.b' must be"},
+		{"[fleet]\ncreds_file = user.creds\n", "not an absolute path"},
+		{"[fleet]\nnkey = UABC\nnkey_seed_file = /etc/leakwatch/seed\n", NULL},
+		{"[fleet]\nnkey = UABC\n", "nkey and nkey_seed_file go together"},
+		{"[fleet]\nnkey = SABC\nnkey_seed_file = /s\n", "not a user's public nkey"},
+		{"[fleet]\ninterval = 0\n", "test.conf:2"},
+		{"[fleet]\nbatch = 10001\n", "test.conf:2"},
+		{"[fleet]\nunknown = 1\n", "unknown key 'unknown' in [fleet]"},
+	};
+	struct lw_config c;
+	char err[512];
+
+	LW_CHECK_INT(load_err(&c, "", err, sizeof(err)), 0);
+	LW_CHECK(!c.fleet_enabled);
+	LW_CHECK_STR(c.fleet_servers, "nats://127.0.0.1:4222");
+	LW_CHECK_STR(c.fleet_stream, "LEAKWATCH");
+	LW_CHECK_STR(c.fleet_subject_prefix, "leakwatch");
+	LW_CHECK_INT(c.fleet_interval, 10);
+	lw_config_release(&c);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int r = load_err(&c, cases[i].text, err, sizeof(err));
+
+		if (!cases[i].why) {
+			LW_CHECK_INT(r, 0);
+		} else {
+			LW_CHECK_INT(r, -EINVAL);
+			LW_CHECK(strstr(err, cases[i].why) != NULL);
+			if (!strstr(err, cases[i].why))
+				fprintf(stderr, "  case %zu: %s\n", i, err);
+		}
+		lw_config_release(&c);
+	}
+	load_err(&c, "[fleet]\nenabled = yes\nap_id = kitchen\ninterval = 30\n", err, sizeof(err));
+	LW_CHECK(c.fleet_enabled);
+	LW_CHECK_STR(c.fleet_ap_id, "kitchen");
+	LW_CHECK_INT(c.fleet_interval, 30);
+	lw_config_release(&c);
+}
+
 int main(void)
 {
 	LW_TEST(test_defaults);
@@ -157,5 +231,6 @@ int main(void)
 	LW_TEST(test_table_days_win);
 	LW_TEST(test_table_days_alone);
 	LW_TEST(test_storage_advice);
+	LW_TEST(test_fleet);
 	return lw_test_end();
 }

@@ -26,7 +26,8 @@ command -v readelf >/dev/null || skip "needs readelf (package binutils)"
 
 opts=(-Dauto_features=disabled -Dbuildtype=debug -Dwerror=true -Dtests=enabled
 	-Dblock=disabled -Dnetlink=disabled -Dbrotli=disabled -Dcapng=disabled -Dseccomp=disabled
-	-Dh2c=disabled -Dmqtt=disabled -Dphonenumber=disabled -Dbench=disabled -Dfuzzing=disabled)
+	-Dh2c=disabled -Dmqtt=disabled -Dphonenumber=disabled -Dbench=disabled -Dfuzzing=disabled
+	-Dfleet=disabled)
 t0=$SECONDS
 variant_build "$src" "$dir" "the monitor-only build" "${opts[@]}" || exit 1
 echo "ok   configured and compiled in $((SECONDS - t0)) s"

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+#include "conn.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+natsConnection *lw_fleet_connect(const struct lw_fleet_conn *c, const char *prog)
+{
+	natsOptions *opts = NULL;
+	natsConnection *nc = NULL;
+	natsStatus s;
+
+	char *list = strdup(c->servers), *save = NULL;
+	const char *urls[LW_FLEET_SERVERS_MAX];
+	int n = 0;
+
+	if (!list)
+		return NULL;
+	for (char *u = strtok_r(list, ", ", &save); u && n < LW_FLEET_SERVERS_MAX;
+	     u = strtok_r(NULL, ", ", &save))
+		urls[n++] = u;
+	s = natsOptions_Create(&opts);
+	if (s == NATS_OK)
+		s = n ? natsOptions_SetServers(opts, urls, n) : NATS_INVALID_ARG;
+	if (s == NATS_OK)
+		s = natsOptions_SetName(opts, c->name);
+	/* give up on the first connection after 5 s; once connected, reconnect for ever */
+	if (s == NATS_OK)
+		s = natsOptions_SetTimeout(opts, 5000);
+	if (s == NATS_OK)
+		s = natsOptions_SetMaxReconnect(opts, -1);
+	if (s == NATS_OK && c->creds)
+		s = natsOptions_SetUserCredentialsFromFiles(opts, c->creds, NULL);
+	if (s == NATS_OK && c->nkey_seed)
+		s = natsOptions_SetNKeyFromSeed(opts, c->nkey_pub, c->nkey_seed);
+	if (s == NATS_OK && c->ca) {
+		s = natsOptions_LoadCATrustedCertificates(opts, c->ca);
+		if (s == NATS_OK)
+			s = natsOptions_SetSecure(opts, true);
+	}
+	if (s != NATS_OK) {
+		fprintf(stderr, "%s: NATS options: %s\n", prog, nats_GetLastError(NULL));
+		natsOptions_Destroy(opts);
+		free(list);
+		return NULL;
+	}
+	s = natsConnection_Connect(&nc, opts);
+	natsOptions_Destroy(opts);
+	free(list);
+	if (s != NATS_OK) {
+		fprintf(stderr, "%s: cannot connect to NATS at %s: %s\n", prog, c->servers,
+			nats_GetLastError(NULL) ? nats_GetLastError(NULL) : natsStatus_GetText(s));
+		return NULL;
+	}
+	return nc;
+}

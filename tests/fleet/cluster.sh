@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# Three access points into one central PostgreSQL through a 3-node JetStream cluster (real
+# nats-server and PostgreSQL processes started here, on 127.0.0.1):
+#  - leakwatch-collect --init makes the central tables and the stream (3 replicas);
+#  - three `leakwatchd -r` replays of different golden captures, each its own database;
+#    leakwatch-push sends ap1's and ap2's (exit 0 = every row acknowledged); ap3's replay has
+#    [fleet] enabled and sends its rows itself before it exits; a second push sends no
+#    inserted-only row again (0 rows left), and the central tables do not change;
+#  - leakwatch-collect drains the stream: afterwards every central table holds, for each
+#    access point, exactly its database's rows (tests/fleet/compare.py), no more;
+#  - a malformed message on the stream is terminated and counted, not written, and the
+#    collector goes on;
+#  - unreachable NATS and a PostgreSQL refusing the user: one clear line, exit 69.
+# Figures printed: rows per table, the collector's rows/s (never asserted).
+#   cluster.sh LEAKWATCHD LEAKWATCH-PUSH LEAKWATCH-COLLECT
+set -uo pipefail
+daemon=$(realpath "$1")
+push=$(realpath "$2")
+collect=$(realpath "$3")
+here=$(cd "$(dirname "$0")" && pwd)
+cases=$(cd "$here/../golden/cases" && pwd)
+# shellcheck source=fleet-lib.sh
+. "$here/fleet-lib.sh"
+fleet_need nats-server psql python3 sqlite3 runuser
+
+fleet_nats_up
+fleet_pg_up
+"$collect" --servers "$SERVERS" --pg "$PG" --replicas 3 --init || {
+	bad "leakwatch-collect --init failed"
+	tail -n 3 "$DIR"/n[123].log
+	exit 1
+}
+ok "the stream (3 replicas) and the central tables are there"
+
+# three access points, three captures: ap1 and ap2 replayed, then sent by leakwatch-push;
+# ap3 replayed with [fleet] enabled, so the replay itself ends with the push and waits for it
+declare -A CAPTURE=([ap1]=dns_http [ap2]=leak_zzhc_repeat [ap3]=two_clients)
+for ap in ap1 ap2; do
+	"$daemon" -q -r "$cases/${CAPTURE[$ap]}.pcap" --db "$DIR/$ap.db" >"$DIR/$ap.log" 2>&1 || {
+		bad "leakwatchd -r ${CAPTURE[$ap]}.pcap failed"
+		cat "$DIR/$ap.log"
+		exit 1
+	}
+	if "$push" --db "$DIR/$ap.db" --ap "$ap" --servers "$SERVERS" 2>"$DIR/push-$ap.log"; then
+		ok "push $ap: $(tail -1 "$DIR/push-$ap.log")"
+	else
+		bad "push $ap failed: $(cat "$DIR/push-$ap.log")"
+	fi
+done
+printf '[fleet]\nenabled = yes\nap_id = ap3\nservers = %s\n' "$SERVERS" >"$DIR/ap3.conf"
+if LEAKWATCH_PUSH=$push "$daemon" -q -c "$DIR/ap3.conf" -r "$cases/${CAPTURE[ap3]}.pcap" \
+	--db "$DIR/ap3.db" >"$DIR/ap3.log" 2>&1 && grep -q "ap ap3: .* 0 rows left" "$DIR/ap3.log"; then
+	ok "replay with [fleet] enabled: $(grep "ap ap3" "$DIR/ap3.log")"
+else
+	bad "replay with [fleet] enabled: $(cat "$DIR/ap3.log")"
+fi
+
+"$collect" --servers "$SERVERS" --pg "$PG" --idle-exit 2 2>"$DIR/collect.log" || bad "collect: exit $?"
+cat "$DIR/collect.log"
+if python3 "$here/compare.py" "$PG" ap1="$DIR/ap1.db" ap2="$DIR/ap2.db" ap3="$DIR/ap3.db"; then
+	ok "central tables = the union of the three databases, row for row"
+else
+	bad "central tables differ from the databases"
+fi
+
+# again: nothing new to send for append-only tables; updated rows come once more, unchanged
+for ap in ap1 ap2 ap3; do
+	"$push" --db "$DIR/$ap.db" --ap "$ap" --servers "$SERVERS" 2>"$DIR/push2-$ap.log" ||
+		bad "second push $ap failed: $(cat "$DIR/push2-$ap.log")"
+	grep -q " 0 rows left" "$DIR/push2-$ap.log" || bad "second push $ap: $(cat "$DIR/push2-$ap.log")"
+	grep -q " dns 0 leaks 0 flagged [0-9]* blocks 0 stats 0;" "$DIR/push2-$ap.log" ||
+		bad "second push $ap sent append-only rows again: $(cat "$DIR/push2-$ap.log")"
+done
+"$collect" --servers "$SERVERS" --pg "$PG" --idle-exit 2 2>"$DIR/collect2.log" || bad "collect 2: exit $?"
+echo "second pass: $(cat "$DIR/collect2.log")"
+if python3 "$here/compare.py" "$PG" ap1="$DIR/ap1.db" ap2="$DIR/ap2.db" ap3="$DIR/ap3.db" \
+	>"$DIR/cmp2"; then
+	ok "after a second push the central tables are still equal"
+else
+	cat "$DIR/cmp2"
+	bad "after a second push the central tables differ"
+fi
+
+# a message that is not a row: terminated and counted; the collector goes on
+python3 - "$BASE" <<'PY' || bad "could not publish the malformed message"
+import socket, sys, time
+s = socket.create_connection(('127.0.0.1', int(sys.argv[1]) + 1))
+s.recv(4096)
+s.sendall(b'CONNECT {"verbose":false,"headers":true}\r\nPUB leakwatch.ap9.dns 5\r\nhello\r\nPING\r\n')
+time.sleep(0.5)
+s.close()
+PY
+"$collect" --servers "$SERVERS" --pg "$PG" --idle-exit 2 2>"$DIR/collect3.log" || bad "collect 3: exit $?"
+if grep -q "terminated a malformed message on leakwatch.ap9.dns: not a row message" "$DIR/collect3.log" &&
+	grep -q " 1 malformed" "$DIR/collect3.log"; then
+	ok "a malformed message: $(grep malformed "$DIR/collect3.log" | head -1)"
+else
+	bad "the malformed message: $(cat "$DIR/collect3.log")"
+fi
+[ "$(fleet_psql "SELECT count(*) FROM dns WHERE ap = 'ap9'")" = 0 ] || bad "a malformed row was written"
+
+# clear failures
+"$collect" --servers nats://127.0.0.1:9 --pg "$PG" --init 2>"$DIR/err1"
+rc=$?
+if [ $rc = 69 ] && grep -q "cannot connect to NATS at nats://127.0.0.1:9" "$DIR/err1"; then
+	ok "unreachable NATS: $(cat "$DIR/err1")"
+else
+	bad "unreachable NATS: exit $rc: $(cat "$DIR/err1")"
+fi
+"$collect" --servers "$SERVERS" --pg "${PG/user=lw/user=nosuchuser}" --init 2>"$DIR/err2"
+rc=$?
+if [ $rc = 69 ] && grep -q "cannot connect to PostgreSQL" "$DIR/err2"; then
+	ok "PostgreSQL refusing the user: $(cat "$DIR/err2")"
+else
+	bad "PostgreSQL refusing the user: exit $rc: $(cat "$DIR/err2")"
+fi
+"$push" --db "$DIR/ap1.db" --ap ap1 --servers nats://127.0.0.1:9 2>"$DIR/err3"
+rc=$?
+if [ $rc = 69 ] && grep -q "cannot connect to NATS" "$DIR/err3"; then
+	ok "push to unreachable NATS: $(cat "$DIR/err3")"
+else
+	bad "push to unreachable NATS: exit $rc: $(cat "$DIR/err3")"
+fi
+exit "$fail"
