@@ -693,11 +693,13 @@ int main(int argc, char **argv)
 		lw_config_defaults(&cfg);
 		if (lw_config_load(&cfg, config, cerr, sizeof(cerr)) < 0) {
 			fprintf(stderr, PROG ": %s\n", cerr);
-			return LW_FLEET_EX_CONFIG;
+			code = LW_FLEET_EX_CONFIG;
+			goto out;
 		}
 		if (!cfg.fleet_enabled) {
 			fprintf(stderr, PROG ": %s: [fleet] enabled = no\n", config);
-			return LW_FLEET_EX_CONFIG;
+			code = LW_FLEET_EX_CONFIG;
+			goto out;
 		}
 		dbpath = dbpath ? dbpath : cfg.db_path;
 		p.ap = p.ap ? p.ap : cfg.fleet_ap_id;
@@ -726,15 +728,18 @@ int main(int argc, char **argv)
 					   60);
 	} else if (follow) {
 		fprintf(stderr, PROG ": --follow takes its interval from --config\n");
-		return LW_FLEET_EX_USAGE;
+		code = LW_FLEET_EX_USAGE;
+		goto out;
 	}
 	if (!dbpath || !p.ap || !conn.servers || optind != argc) {
 		usage(stderr);
-		return LW_FLEET_EX_USAGE;
+		code = LW_FLEET_EX_USAGE;
+		goto out;
 	}
 	if (!lw_fleet_ap_valid(p.ap)) {
 		fprintf(stderr, PROG ": --ap %s: use 1 to 64 of A-Z a-z 0-9 _ -\n", p.ap);
-		return LW_FLEET_EX_USAGE;
+		code = LW_FLEET_EX_USAGE;
+		goto out;
 	}
 	if (p.slack < 0)
 		p.slack = SLACK_DEFAULT_S;
@@ -742,7 +747,8 @@ int main(int argc, char **argv)
 	p.batch_hashes = calloc(BATCH_MAX, sizeof(*p.batch_hashes));
 	if (!p.batch_keys || !p.batch_hashes) {
 		fprintf(stderr, PROG ": out of memory\n");
-		return 1;
+		code = 1;
+		goto out;
 	}
 	if (p.batch < 1 || p.batch > BATCH_MAX || p.wait_ms < 100 || loop < 0 ||
 	    !lw_fleet_ap_valid(p.prefix) || !conn.nkey_pub != !conn.nkey_seed) {
@@ -750,25 +756,26 @@ int main(int argc, char **argv)
 			PROG ": --batch 1..%d, --wait-ms >= 100, --loop >= 0, a --prefix "
 			     "of A-Z a-z 0-9 _ -, --nkey with --nkey-seed\n",
 			BATCH_MAX);
-		return LW_FLEET_EX_USAGE;
+		code = LW_FLEET_EX_USAGE;
+		goto out;
 	}
 	if (sqlite3_open_v2(dbpath, &p.db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
 		fprintf(stderr, PROG ": cannot open %s: %s\n", dbpath, sqlite3_errmsg(p.db));
-		sqlite3_close(p.db);
-		return LW_FLEET_EX_DATAERR;
+		code = LW_FLEET_EX_DATAERR;
+		goto out;
 	}
 	/* the daemon's writer holds the database for at most a commit interval */
 	sqlite3_busy_timeout(p.db, 10000);
 	if (check_db(p.db, dbpath) < 0) {
-		sqlite3_close(p.db);
-		return LW_FLEET_EX_DATAERR;
+		code = LW_FLEET_EX_DATAERR;
+		goto out;
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	nc = lw_fleet_connect(&conn, PROG);
 	if (!nc) {
-		sqlite3_close(p.db);
-		return LW_FLEET_EX_UNAVAILABLE;
+		code = LW_FLEET_EX_UNAVAILABLE;
+		goto out;
 	}
 	jsOptions_Init(&jo);
 	jo.PublishAsync.MaxPending = p.batch;
@@ -776,9 +783,8 @@ int main(int argc, char **argv)
 	jo.PublishAsync.ErrHandlerClosure = &p;
 	if (natsConnection_JetStream(&p.js, nc, &jo) != NATS_OK) {
 		fprintf(stderr, PROG ": JetStream: %s\n", nats_GetLastError(NULL));
-		natsConnection_Destroy(nc);
-		sqlite3_close(p.db);
-		return LW_FLEET_EX_UNAVAILABLE;
+		code = LW_FLEET_EX_UNAVAILABLE;
+		goto out;
 	}
 	for (;;) {
 		clock_gettime(CLOCK_MONOTONIC, &a);
@@ -797,9 +803,12 @@ int main(int argc, char **argv)
 			break;
 	}
 	code = ret < 0 ? LW_FLEET_EX_UNAVAILABLE : 0;
-	jsCtx_Destroy(p.js);
-	natsConnection_Destroy(nc);
-	sqlite3_close(p.db);
+out:
+	if (p.js)
+		jsCtx_Destroy(p.js);
+	if (nc)
+		natsConnection_Destroy(nc);
+	sqlite3_close(p.db); /* (NULL: nothing) */
 	nats_Close();
 	if (config)
 		lw_config_release(&cfg);
