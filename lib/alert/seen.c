@@ -37,16 +37,26 @@ void lw_seen_free(struct lw_seen *s)
 	free(s);
 }
 
-int lw_seen_add(struct lw_seen *s, const void *key, size_t len)
+/* The slot of key's hash *h: where it is, or the free one where it would go. */
+static size_t probe(const struct lw_seen *s, const void *key, size_t len, uint64_t *h)
 {
-	uint64_t h = lw_hash(key, len);
 	size_t i;
 
-	if (h == 0)
-		h = 1;
-	for (i = h & (s->cap - 1); s->slot[i]; i = (i + 1) & (s->cap - 1))
-		if (s->slot[i] == h)
-			return 0;
+	*h = lw_hash(key, len);
+	if (*h == 0)
+		*h = 1;
+	for (i = *h & (s->cap - 1); s->slot[i] && s->slot[i] != *h; i = (i + 1) & (s->cap - 1))
+		;
+	return i;
+}
+
+int lw_seen_add(struct lw_seen *s, const void *key, size_t len)
+{
+	uint64_t h;
+	size_t i = probe(s, key, len, &h);
+
+	if (s->slot[i] == h)
+		return 0;
 	if (s->n >= s->max) {
 		s->refused++;
 		return -ENOSPC;
@@ -58,15 +68,9 @@ int lw_seen_add(struct lw_seen *s, const void *key, size_t len)
 
 bool lw_seen_has(const struct lw_seen *s, const void *key, size_t len)
 {
-	uint64_t h = lw_hash(key, len);
-	size_t i;
+	uint64_t h;
 
-	if (h == 0)
-		h = 1;
-	for (i = h & (s->cap - 1); s->slot[i]; i = (i + 1) & (s->cap - 1))
-		if (s->slot[i] == h)
-			return true;
-	return false;
+	return s->slot[probe(s, key, len, &h)] == h;
 }
 
 size_t lw_seen_count(const struct lw_seen *s)
