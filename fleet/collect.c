@@ -649,7 +649,7 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"servers", required_argument, NULL, 's'},
+		LW_FLEET_CONN_LONGOPTS,
 		{"pg", required_argument, NULL, 'g'},
 		{"stream", required_argument, NULL, 'S'},
 		{"prefix", required_argument, NULL, 'p'},
@@ -657,10 +657,6 @@ int main(int argc, char **argv)
 		{"durable", required_argument, NULL, 'D'},
 		{"batch", required_argument, NULL, 'b'},
 		{"idle-exit", required_argument, NULL, 'i'},
-		{"creds", required_argument, NULL, 'c'},
-		{"nkey", required_argument, NULL, 'k'},
-		{"nkey-seed", required_argument, NULL, 'K'},
-		{"ca", required_argument, NULL, 'C'},
 		{"init", no_argument, NULL, 'I'},
 		{"ack-wait", required_argument, NULL, 'A'},
 		{"die-after-commit", required_argument, NULL, 'X'},
@@ -684,9 +680,6 @@ int main(int argc, char **argv)
 
 	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (ch) {
-		case 's':
-			conn.servers = optarg;
-			break;
 		case 'g':
 			c.pginfo = optarg;
 			break;
@@ -708,18 +701,6 @@ int main(int argc, char **argv)
 		case 'i':
 			idle_exit = atol(optarg);
 			break;
-		case 'c':
-			conn.creds = optarg;
-			break;
-		case 'k':
-			conn.nkey_pub = optarg;
-			break;
-		case 'K':
-			conn.nkey_seed = optarg;
-			break;
-		case 'C':
-			conn.ca = optarg;
-			break;
 		case 'I':
 			init = true;
 			break;
@@ -733,6 +714,8 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		default:
+			if (lw_fleet_conn_option(&conn, ch, optarg))
+				break;
 			usage(stderr);
 			return LW_FLEET_EX_USAGE;
 		}

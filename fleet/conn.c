@@ -5,6 +5,29 @@
 #include <stdlib.h>
 #include <string.h>
 
+bool lw_fleet_conn_option(struct lw_fleet_conn *c, int ch, const char *arg)
+{
+	switch (ch) {
+	case 's':
+		c->servers = arg;
+		return true;
+	case 'c':
+		c->creds = arg;
+		return true;
+	case 'k':
+		c->nkey_pub = arg;
+		return true;
+	case 'K':
+		c->nkey_seed = arg;
+		return true;
+	case 'C':
+		c->ca = arg;
+		return true;
+	default:
+		return false;
+	}
+}
+
 natsConnection *lw_fleet_connect(const struct lw_fleet_conn *c, const char *prog)
 {
 	natsOptions *opts = NULL;

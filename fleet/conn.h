@@ -26,6 +26,19 @@ struct lw_fleet_conn {
 	const char *name; /* the connection's name, shown by the server */
 };
 
+/* getopt_long's entries of the connection's options, the same in both programs */
+/* clang-format off */
+#define LW_FLEET_CONN_LONGOPTS \
+	{"servers", required_argument, NULL, 's'}, \
+	{"creds", required_argument, NULL, 'c'}, \
+	{"nkey", required_argument, NULL, 'k'}, \
+	{"nkey-seed", required_argument, NULL, 'K'}, \
+	{"ca", required_argument, NULL, 'C'}
+/* clang-format on */
+
+/* Takes getopt's ch (with its argument) into c when it is one of those; false when not. */
+bool lw_fleet_conn_option(struct lw_fleet_conn *c, int ch, const char *arg);
+
 /* Connects; on failure prints one line naming the servers and the reason, returns NULL. */
 natsConnection *lw_fleet_connect(const struct lw_fleet_conn *c, const char *prog);
 

@@ -604,14 +604,10 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
+		LW_FLEET_CONN_LONGOPTS,
 		{"db", required_argument, NULL, 'd'},
 		{"ap", required_argument, NULL, 'a'},
-		{"servers", required_argument, NULL, 's'},
 		{"prefix", required_argument, NULL, 'p'},
-		{"creds", required_argument, NULL, 'c'},
-		{"nkey", required_argument, NULL, 'k'},
-		{"nkey-seed", required_argument, NULL, 'K'},
-		{"ca", required_argument, NULL, 'C'},
 		{"batch", required_argument, NULL, 'b'},
 		{"wait-ms", required_argument, NULL, 'w'},
 		{"loop", required_argument, NULL, 'l'},
@@ -642,24 +638,9 @@ int main(int argc, char **argv)
 		case 'a':
 			p.ap = optarg;
 			break;
-		case 's':
-			conn.servers = optarg;
-			break;
 		case 'p':
 			p.prefix = optarg;
 			prefix_set = true;
-			break;
-		case 'c':
-			conn.creds = optarg;
-			break;
-		case 'k':
-			conn.nkey_pub = optarg;
-			break;
-		case 'K':
-			conn.nkey_seed = optarg;
-			break;
-		case 'C':
-			conn.ca = optarg;
 			break;
 		case 'b':
 			p.batch = atoi(optarg);
@@ -684,6 +665,8 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		default:
+			if (lw_fleet_conn_option(&conn, ch, optarg))
+				break;
 			usage(stderr);
 			return LW_FLEET_EX_USAGE;
 		}
