@@ -23,13 +23,7 @@ cases=$(cd "$here/../golden/cases" && pwd)
 . "$here/fleet-lib.sh"
 fleet_need nats-server psql python3 sqlite3 runuser
 
-fleet_nats_up
-fleet_pg_up
-"$collect" --servers "$SERVERS" --pg "$PG" --replicas 3 --init || {
-	bad "leakwatch-collect --init failed"
-	tail -n 3 "$DIR"/n[123].log
-	exit 1
-}
+fleet_up "$collect"
 ok "the stream (3 replicas) and the central tables are there"
 
 # three access points, three captures: ap1 and ap2 replayed, then sent by leakwatch-push;

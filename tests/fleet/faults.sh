@@ -53,12 +53,7 @@ collect_drain() { # LOG
 	"$collect" --servers "$SERVERS" --pg "$PG" --ack-wait 5 --idle-exit 3 2>"$1" || bad "collect: exit $?"
 }
 
-fleet_nats_up
-fleet_pg_up
-"$collect" --servers "$SERVERS" --pg "$PG" --replicas 3 --init || {
-	bad "leakwatch-collect --init failed"
-	exit 1
-}
+fleet_up "$collect"
 make_db ap1 leak_zzhc_repeat 20000
 make_db ap2 dns_http 100000
 

@@ -7,6 +7,7 @@
 #   fleet_nats_up             start the three nats-server nodes (PIDs in NATS_PID[1..3])
 #   fleet_nats_node N         start node N again (after a kill)
 #   fleet_pg_up               initdb, start PostgreSQL (PID in PG_PID; PG conninfo in PG)
+#   fleet_up COLLECT          both, then COLLECT --init: the stream (3 replicas) and the tables
 #   fleet_psql SQL            one query's result, unaligned, tuples only
 #   fleet_stop PID            SIGTERM, wait for it (at most 20 s), then SIGKILL
 #   fleet_forget PID          a process that is gone: not signalled at the end
@@ -163,4 +164,14 @@ fleet_pg_start() {
 
 fleet_psql() { # SQL
 	psql "$PG" -X -q -A -t -v ON_ERROR_STOP=1 -c "$1"
+}
+
+fleet_up() { # LEAKWATCH-COLLECT
+	fleet_nats_up
+	fleet_pg_up
+	"$1" --servers "$SERVERS" --pg "$PG" --replicas 3 --init || {
+		bad "leakwatch-collect --init failed"
+		tail -n 3 "$DIR"/n[123].log
+		exit 1
+	}
 }
