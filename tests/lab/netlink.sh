@@ -126,11 +126,15 @@ for _ in $(seq 50); do grep -qs "br0: capturing again$" "$LAB_DIR/leakwatchd.log
 grep -qs "br0: capturing again$" "$LAB_DIR/leakwatchd.log" && ok "br0 back: capturing again" ||
 	bad "capture not reopened"
 # netlink followed it too (the link cache keeps an object of the deleted bridge: a lookup by
-# name found that one, still up, and the FDB of the new br0 looked like another bridge's)
-[ "$(grep -c ': br0 is down$' "$LAB_DIR/leakwatchd.log")" = 2 ] &&
-	[ "$(grep -c ': br0 is up$' "$LAB_DIR/leakwatchd.log")" = 2 ] &&
-	ok "netlink: br0 down and up, deleted and created again: each logged" ||
-	bad "netlink link changes: $(grep -c ': br0 is ' "$LAB_DIR/leakwatchd.log") logged"
+# name found that one, still up).  Two processes log these lines: the parser's netlink, and
+# the privileged process once it captures again.  A parser ending for the lost capture may or
+# may not see the deletion, or the new bridge, before it stops, so the lines are not counted:
+# the first change is logged down then up, and the last line is up.
+links=$(sed -n 's/^leakwatchd: br0 is \(up\|down\)$/\1/p' "$LAB_DIR/leakwatchd.log" | uniq | tr '\n' ' ')
+case "$links" in
+"down up " | "down up "*" up ") ok "netlink: br0 down and up, deleted and created again: logged (${links% })" ;;
+*) bad "netlink link changes: '${links% }', want down, up, ..., up" ;;
+esac
 sleep 0.5
 p1 bash -c 'echo after >/dev/udp/192.0.2.1/5003'
 sleep 0.5
