@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The unit is valid (systemd-analyze verify prints nothing), its exposure score is 2.0 or
 # lower ("OK"), the sysusers and tmpfiles files apply to an empty root, and the man pages
-# format without warnings.
-#   test-unit.sh SYSTEMD_DIR LEAKWATCHD MAN_DIR
+# format without warnings.  With LEAKWATCH_PUSH (the fleet part built), leakwatch-push.service
+# too: valid, exposure 2.0 or lower, no capability at all.
+#   test-unit.sh SYSTEMD_DIR LEAKWATCHD MAN_DIR [LEAKWATCH_PUSH]
 set -uo pipefail
-src=$1 daemon=$(realpath "$2") man=$3
+src=$1 daemon=$(realpath "$2") man=$3 push=${4:-}
 command -v systemd-analyze >/dev/null || { echo "needs systemd-analyze (package systemd)"; exit 77; }
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
@@ -34,6 +35,26 @@ fi
 caps=$(echo "$out" | grep -c "✗ CapabilityBoundingSet")
 [ "$caps" -eq 2 ] && echo "ok   only CAP_NET_ADMIN and CAP_NET_RAW remain" ||
 	{ echo "FAIL capabilities:"; echo "$out" | grep "✗ CapabilityBoundingSet"; fail=1; }
+
+if [ -n "$push" ]; then
+	sed -e "s|/usr/bin/leakwatch-push|$(realpath "$push")|" "$src/leakwatch-push.service" \
+		>"$dir/leakwatch-push.service"
+	out=$(systemd-analyze verify --man=no "$dir/leakwatch-push.service" 2>&1)
+	[ $? -eq 0 ] && [ -z "$out" ] && echo "ok   leakwatch-push.service: systemd-analyze verify: clean" ||
+		{ echo "FAIL leakwatch-push.service: systemd-analyze verify:"; echo "$out"; fail=1; }
+	out=$(systemd-analyze security --offline=true "$src/leakwatch-push.service" 2>&1)
+	score=$(echo "$out" | sed -n 's/.*Overall exposure level for leakwatch-push.service: \([0-9.]*\) \([A-Z]*\).*/\1 \2/p')
+	caps=$(echo "$out" | grep -c "✗ CapabilityBoundingSet")
+	if [ -n "$score" ] && awk -v s="${score% *}" 'BEGIN { exit !(s <= 2.0) }' && [ "$caps" -eq 0 ]; then
+		echo "ok   leakwatch-push.service: exposure score $score, no capability"
+	else
+		echo "FAIL leakwatch-push.service: exposure score '${score:-none}' (want 2.0 or lower, no capability):"
+		echo "$out" | grep "✗"
+		fail=1
+	fi
+else
+	echo "skip leakwatch-push.service: the fleet part is not built"
+fi
 
 # sysusers and tmpfiles against an empty root: the user exists, the directories are private
 mkdir -p "$dir/root/etc/leakwatch"
