@@ -11,8 +11,9 @@
 #    again and the central copies follow.
 #  - PostgreSQL stopped (fast shutdown) and started again while the collector writes: it
 #    waits and goes on;
-#  - the whole NATS cluster stopped while an access point publishes, started again 5 s later
-#    (the issue asks for a minute; a shorter stop here): the push is run again until done.
+#  - the whole NATS cluster stopped while an access point publishes, started again 5 s later:
+#    the push is run again until done (outage.sh keeps the cluster away a minute while
+#    leakwatch-push --follow runs through it).
 # Throughput: a database of 100 000 dns rows drained by one collector; its rows/s printed,
 # never asserted.
 #   faults.sh LEAKWATCHD LEAKWATCH-PUSH LEAKWATCH-COLLECT
