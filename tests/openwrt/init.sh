@@ -12,19 +12,8 @@
 set -u
 src=$1
 ow=$src/openwrt/leakwatch
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail=0
-check() {
-	what=$1
-	shift
-	if "$@"; then
-		echo "ok   $what"
-	else
-		echo "FAIL $what"
-		fail=1
-	fi
-}
+# shellcheck source=ow-lib.sh
+. "$(dirname "$0")/ow-lib.sh"
 
 root=$tmp/root
 mkdir -p "$root/usr/sbin" "$root/etc/config" "$root/var/etc" "$root/etc/capabilities" "$tmp/bin"

@@ -11,7 +11,7 @@ command -v shellcheck >/dev/null || {
 fail=0
 for f in "$src"/openwrt/leakwatch/files/leakwatch.init "$src"/openwrt/leakwatch/files/leakwatch-uci2ini \
 	"$src"/openwrt/leakwatch/oui-compact.sh "$src"/tests/openwrt/*.sh; do
-	if shellcheck -s sh "$f"; then
+	if shellcheck -s sh -x -P "$src/tests/openwrt" "$f"; then
 		echo "ok   shellcheck -s sh ${f#"$src"/}"
 	else
 		echo "FAIL shellcheck -s sh ${f#"$src"/}"

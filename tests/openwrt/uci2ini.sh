@@ -12,19 +12,8 @@ set -u
 src=$1 leakwatchd=$2 leakwatch=$3
 ow=$src/openwrt/leakwatch
 u2i=$ow/files/leakwatch-uci2ini
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail=0
-check() { # check DESCRIPTION COMMAND...
-	what=$1
-	shift
-	if "$@"; then
-		echo "ok   $what"
-	else
-		echo "FAIL $what"
-		fail=1
-	fi
-}
+# shellcheck source=ow-lib.sh
+. "$(dirname "$0")/ow-lib.sh"
 # same TEXT FILE: the file holds exactly TEXT (and a newline)
 same() {
 	printf '%s\n' "$1" >"$tmp/want"
