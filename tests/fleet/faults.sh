@@ -186,13 +186,7 @@ for _ in $(seq 200); do
 	[ "${sent:-0}" -gt 0 ] && break
 	sleep 0.05
 done
-for n in 1 2 3; do
-	kill -TERM "${NATS_PID[$n]}"
-done
-for n in 1 2 3; do
-	wait "${NATS_PID[$n]}" 2>/dev/null
-	fleet_forget "${NATS_PID[$n]}"
-done
+fleet_nats_down
 wait "$push_pid"
 rc=$?
 fleet_forget "$push_pid"

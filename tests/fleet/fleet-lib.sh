@@ -6,6 +6,7 @@
 #   fleet_need CMD...         skip (77) unless root and each command is there
 #   fleet_nats_up             start the three nats-server nodes (PIDs in NATS_PID[1..3])
 #   fleet_nats_node N         start node N again (after a kill)
+#   fleet_nats_down           stop the whole cluster (SIGTERM to each node, waited for)
 #   fleet_pg_up               initdb, start PostgreSQL (PID in PG_PID; PG conninfo in PG)
 #   fleet_up COLLECT          both, then COLLECT --init: the stream (3 replicas) and the tables
 #   fleet_psql SQL            one query's result, unaligned, tuples only
@@ -135,6 +136,17 @@ fleet_nats_up() {
 	bad "the JetStream cluster elected no leader in 30 s"
 	tail -n 5 "$DIR"/n[123].log
 	exit 1
+}
+
+fleet_nats_down() {
+	local n
+	for n in 1 2 3; do
+		kill -TERM "${NATS_PID[$n]}"
+	done
+	for n in 1 2 3; do
+		wait "${NATS_PID[$n]}" 2>/dev/null
+		fleet_forget "${NATS_PID[$n]}"
+	done
 }
 
 fleet_pg_up() {

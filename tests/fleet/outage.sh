@@ -75,13 +75,7 @@ else
 fi
 before=$(sqlite3 "$DIR/ap.db" "SELECT count(*) FROM dns")
 
-for n in 1 2 3; do
-	kill -TERM "${NATS_PID[$n]}"
-done
-for n in 1 2 3; do
-	wait "${NATS_PID[$n]}" 2>/dev/null
-	fleet_forget "${NATS_PID[$n]}"
-done
+fleet_nats_down
 start=$SECONDS
 i=0
 replays=(dns_http two_clients leak_known_http dns_only_name leak_zzhc_gzip names_mdns)
