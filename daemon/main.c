@@ -820,6 +820,8 @@ int main(int argc, char **argv)
 	sc.block_when_full = o.read_file != NULL;
 	/* and ages only what was there before: a capture's own rows are not deleted for age */
 	sc.retention_once = o.read_file != NULL;
+	/* in a fleet, retention keeps what leakwatch-push has not sent yet (README "Many APs") */
+	sc.keep_unsent = cfg.fleet_enabled;
 	r = lw_store_open(cfg.db_path, &sc, &store, err, sizeof(err));
 	if (r < 0) {
 		lw_log_error("%s: %s", cfg.db_path, err[0] ? err : strerror(-r));

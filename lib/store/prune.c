@@ -53,21 +53,23 @@ struct table {
 	const char *cols; /* the same, as a select list */
 	const char *where; /* retention: older than ?1 */
 	const char *cap_where; /* the rows the cap may delete (NULL: all) */
+	bool published; /* sent to the fleet (its rowid is the row id leakwatch-push sends) */
 };
 
 static const struct table tables[PRUNE__TABLES] = {
-	[PRUNE_FLOWS] = {"flows", "last_seen", "rowid", "rowid", "last_seen < ?1"},
-	[PRUNE_DNS] = {"dns", "ts", "rowid", "rowid", "ts < ?1"},
-	[PRUNE_LEAKS] = {"leaks", "ts", "rowid", "rowid", "ts < ?1"},
-	[PRUNE_DEVICES] = {"devices", "last_seen", "rowid", "rowid", "last_seen < ?1"},
+	[PRUNE_FLOWS] = {"flows", "last_seen", "rowid", "rowid", "last_seen < ?1", NULL, true},
+	[PRUNE_DNS] = {"dns", "ts", "rowid", "rowid", "ts < ?1", NULL, true},
+	[PRUNE_LEAKS] = {"leaks", "ts", "rowid", "rowid", "ts < ?1", NULL, true},
+	[PRUNE_DEVICES] = {"devices", "last_seen", "rowid", "rowid", "last_seen < ?1", NULL, true},
 	/* the newest stats rows stay whatever the cap: they hold the counters of the pruning */
 	[PRUNE_STATS] = {"stats", "ts", "rowid", "rowid", "ts < ?1",
 			 "ts < (SELECT ts FROM stats ORDER BY ts DESC LIMIT 1 OFFSET " STR(
-				 LW_PRUNE_STATS_KEEP) " - 1)"},
-	[PRUNE_BLOCKS] = {"blocks", "ts", "rowid", "rowid", "ts < ?1"},
+				 LW_PRUNE_STATS_KEEP) " - 1)",
+			 true},
+	[PRUNE_BLOCKS] = {"blocks", "ts", "rowid", "rowid", "ts < ?1", NULL, true},
 	/* a session still open (no end) ages from its start */
 	[PRUNE_SESSIONS] = {"sessions", "start", "rowid", "rowid",
-			    "start < ?1 AND coalesce(\"end\", start) < ?1"},
+			    "start < ?1 AND coalesce(\"end\", start) < ?1", NULL, true},
 	[PRUNE_STATIONS] = {"stations", "ts", "rowid", "rowid", "ts < ?1"},
 	[PRUNE_DEVICE_NAMES] = {"device_names", "last_seen", "rowid", "rowid", "last_seen < ?1"},
 	[PRUNE_DAILY_TRAFFIC] = {"daily_traffic", "day", "(day, mac, domain)", "day, mac, domain",
@@ -189,9 +191,17 @@ int lw_prune_init(struct lw_prune *p, sqlite3 *db, const char *path,
 	for (int t = 0; t < PRUNE__TABLES; t++) {
 		const struct table *tb = &tables[t];
 
+		char sent[128] = "";
+
+		/* rows leakwatch-push has not had acknowledged stay (no mark yet: all of them) */
+		if (cfg && cfg->keep_unsent && tb->published)
+			snprintf(sent, sizeof(sent),
+				 " AND rowid <= ifnull((SELECT CAST(value AS INTEGER) FROM meta "
+				 "WHERE key = 'fleet_sent_%s'), 0)",
+				 tb->name);
 		rc = prepare(db, &p->ret[t],
-			     "DELETE FROM %s WHERE %s IN (SELECT %s FROM %s WHERE %s LIMIT ?2)",
-			     tb->name, tb->key, tb->cols, tb->name, tb->where);
+			     "DELETE FROM %s WHERE %s IN (SELECT %s FROM %s WHERE %s%s LIMIT ?2)",
+			     tb->name, tb->key, tb->cols, tb->name, tb->where, sent);
 		if (rc == SQLITE_OK)
 			rc = prepare(db, &p->oldest[t],
 				     "DELETE FROM %s WHERE %s IN (SELECT %s FROM %s WHERE %s "

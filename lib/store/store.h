@@ -100,6 +100,13 @@ struct lw_store_config {
 	 */
 	bool retention_once;
 	/*
+	 * [fleet] enabled: retention deletes only the rows of the published tables that
+	 * leakwatch-push has had acknowledged (row id <= meta fleet_sent_<table>), so an access
+	 * point away from its servers for longer than the retention days loses nothing it has
+	 * not sent.  The size cap still deletes the oldest rows, sent or not: the disk comes first.
+	 */
+	bool keep_unsent;
+	/*
 	 * evidence rows kept (0 = LW_STORE_EVIDENCE_ROWS) and their pcap bytes in all (0 =
 	 * LW_STORE_EVIDENCE_BYTES; at most 1/8 of max_db_bytes); beyond either the oldest go
 	 */

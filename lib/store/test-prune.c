@@ -535,6 +535,63 @@ static void test_retention_once(void)
 }
 
 /*
+ * [fleet] enabled (keep_unsent): retention deletes only the rows leakwatch-push has had
+ * acknowledged (row id <= meta fleet_sent_<table>); no mark yet, none of the published
+ * tables' rows; the tables it does not publish (stations) age as always.
+ */
+static void test_retention_keeps_unsent(void)
+{
+	char path[128];
+	struct lw_store_config cfg = {.retain_days = {.dns = 2, .stations = 2},
+				      .keep_unsent = true};
+	struct lw_store *s;
+	struct lw_store_stats ss;
+	sqlite3 *db;
+
+	/* dns ids 1..3 ten days old, 4 new; two old stations rows and a new one */
+	s = open_ok(new_path(path, sizeof(path)), NULL);
+	for (int i = 0; i < 4; i++) {
+		double ts = i < 3 ? T2019 - 10 * DAY + i : T2019;
+		struct lw_dns_rec d = dns(MAC_A, "a.example", ts);
+		struct lw_station_rec sta = {.ts = ts, .ifname = "wlan0"};
+
+		strcpy(sta.mac, MAC_A);
+		LW_CHECK_INT(lw_store_put_dns(s, &d), 0);
+		if (i >= 1)
+			LW_CHECK_INT(lw_store_put_station(s, &sta), 0);
+	}
+	lw_store_close(s);
+
+	/* nothing sent yet: every dns row stays; the old stations rows go */
+	s = open_ok(path, &cfg);
+	db = db_open(path);
+	LW_CHECK_INT(wait_rows(db, "SELECT count(*) FROM stations", 1), 1);
+	lw_store_close(s);
+	LW_CHECK_INT(db_int(db, "SELECT count(*) FROM dns"), 4);
+
+	/* ids up to 2 acknowledged: those two go, the unsent old row 3 stays */
+	db_exec(db, "INSERT INTO meta(key, value) VALUES('fleet_sent_dns', '2')");
+	s = open_ok(path, &cfg);
+	LW_CHECK_INT(wait_rows(db, "SELECT count(*) FROM dns", 2), 2);
+	LW_CHECK_INT(db_int(db, "SELECT min(id) FROM dns"), 3);
+	for (int i = 0; i < 500; i++) {
+		lw_store_get_stats(s, &ss);
+		if (ss.pruned_rows >= 2)
+			break;
+		usleep(20000);
+	}
+	LW_CHECK_INT(ss.pruned_rows, 2);
+	lw_store_close(s);
+
+	/* without keep_unsent (fleet disabled) the mark does not matter */
+	cfg.keep_unsent = false;
+	s = open_ok(path, &cfg);
+	LW_CHECK_INT(wait_rows(db, "SELECT count(*) FROM dns", 1), 1);
+	lw_store_close(s);
+	sqlite3_close(db);
+}
+
+/*
  * The aggregates equal the raw rows' counts for every day the raw rows are kept, also after
  * a flow is written again (more bytes, a name learned later), and they keep the days retention
  * deleted from the raw tables.
@@ -912,6 +969,7 @@ int main(void)
 	LW_TEST(test_storage_classify);
 	LW_TEST(test_retention_data_clock);
 	LW_TEST(test_retention_once);
+	LW_TEST(test_retention_keeps_unsent);
 	LW_TEST(test_aggregates);
 	LW_TEST(test_migrate_v5);
 	LW_TEST(test_truncate_journal);
