@@ -93,6 +93,37 @@ int lw_fleet_flag_key(const struct lw_fleet_flag *f, char *buf, size_t size)
 	return n < 0 || (size_t)n >= size ? -ENOSPC : n;
 }
 
+int lw_fleet_flag_from_key(const char *key, struct lw_fleet_flag *f)
+{
+	const char *eq = strchr(key, '=');
+	size_t n = eq ? (size_t)(eq - key) : strlen(key);
+	char k[LW_FLEET_FLAG_KEY_MAX];
+
+	memset(f, 0, sizeof(*f));
+	if (n == 0 || n >= sizeof(f->domain))
+		return -EINVAL;
+	memcpy(f->domain, key, n);
+	f->domain[n] = 0;
+	if (eq) {
+		if (strlen(eq + 1) != 12)
+			return -EINVAL;
+		for (int i = 0; i < 6; i++) {
+			memcpy(f->mac + 3 * i, eq + 1 + 2 * i, 2);
+			f->mac[3 * i + 2] = i < 5 ? ':' : 0;
+		}
+	}
+	/* only a key that is its own canonical form: a normalized domain, a lowercase MAC */
+	{
+		struct lw_fleet_flag c;
+		const char *why;
+
+		if (lw_fleet_flag_make(&c, f->domain, f->mac, NULL, NULL, &why) < 0 ||
+		    lw_fleet_flag_key(&c, k, sizeof(k)) < 0 || strcmp(k, key) != 0)
+			return -EINVAL;
+	}
+	return 0;
+}
+
 static struct lw_fleet_value text(const char *s)
 {
 	if (!s[0])

@@ -50,6 +50,11 @@ int lw_fleet_flag_make(struct lw_fleet_flag *f, const char *domain, const char *
 		       const char *reason, const int64_t *expires, const char **why);
 /* The flag's KV key; its length, or -ENOSPC. */
 int lw_fleet_flag_key(const struct lw_fleet_flag *f, char *buf, size_t size);
+/*
+ * What a key names (a deleted key has no value): the domain and the mac into f, the rest
+ * empty.  0, or -EINVAL for a key no collector writes.
+ */
+int lw_fleet_flag_from_key(const char *key, struct lw_fleet_flag *f);
 /* The flag's KV value; its length, or -ENOSPC. */
 int lw_fleet_flag_encode(const struct lw_fleet_flag *f, uint8_t *buf, size_t size);
 /*

@@ -193,6 +193,16 @@ static void test_fleet_flag_roundtrip(void)
 	LW_CHECK_INT(lw_fleet_flag_decode(key, buf, (size_t)len, &g, &why), 0);
 	LW_CHECK(!g.mac[0] && !g.reason[0] && !g.has_expires);
 	LW_CHECK_INT(lw_fleet_flag_key(&f, key, 7), -ENOSPC);
+	/* a key alone (a deleted one) names its flag */
+	LW_CHECK_INT(lw_fleet_flag_from_key("vnet.cn", &g), 0);
+	LW_CHECK(strcmp(g.domain, "vnet.cn") == 0 && !g.mac[0]);
+	LW_CHECK_INT(lw_fleet_flag_from_key("tracker.example=02005e100001", &g), 0);
+	LW_CHECK_STR(g.mac, "02:00:5e:10:00:01");
+	LW_CHECK_INT(lw_fleet_flag_from_key("tracker.example=02005E100001", &g), -EINVAL);
+	LW_CHECK_INT(lw_fleet_flag_from_key("tracker.example=02005e1000", &g), -EINVAL);
+	LW_CHECK_INT(lw_fleet_flag_from_key("Vnet.cn", &g), -EINVAL);
+	LW_CHECK_INT(lw_fleet_flag_from_key("=02005e100001", &g), -EINVAL);
+	LW_CHECK_INT(lw_fleet_flag_from_key("", &g), -EINVAL);
 	LW_CHECK_INT(lw_fleet_flag_encode(&f, buf, 10), -ENOSPC);
 }
 
