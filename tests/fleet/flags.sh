@@ -7,7 +7,7 @@
 #  - a domain a person flagged on one access point keeps its local row (and stays when the
 #    central flag goes); a changed central reason follows;
 #  - removing the central row removes the fleet rows; a removal done while ap2's push is
-#    stopped is applied when it starts again;
+#    stopped is applied when it starts again, and a fleet row the bucket has no key for goes;
 #  - bad values put straight into the bucket (a raw NATS publish on its subject) are refused
 #    with a log line and change nothing.
 #   flags.sh LEAKWATCHD LEAKWATCH-PUSH LEAKWATCH-COLLECT CAPTURE
@@ -124,11 +124,14 @@ AP1="ads.example||ads|fleet|
 phone.example|02:00:5e:10:00:01||fleet|1900000000"
 wait_rows ap1 "$AP1" "the removed central flags' rows went"
 [ "$(rows ap2)" = "$AP2" ] || bad "ap2 changed while its push was stopped"
+# and a fleet row whose key the bucket does not have at all (not even a delete marker: a
+# bucket made again, its markers purged): gone once the bucket's current flags are in place
+sqlite3 "$DIR/ap2.db" "INSERT INTO flagged(domain, source) VALUES('stale.example', 'fleet')"
 start_push ap2
 AP2="ads.example||ads|fleet|
 phone.example|02:00:5e:10:00:01||fleet|1900000000
 shared.example||mine|user|"
-wait_rows ap2 "$AP2" "a removal made while its push was stopped applied when it started again; the local flag stays"
+wait_rows ap2 "$AP2" "a removal made while its push was stopped applied when it started again; a fleet row without a key went; the local flag stays"
 
 # bad values straight into the bucket: garbage on a new key; a flagged row whose domain is
 # not one on the key of a flag already there; a valid value under a key that is not its own
