@@ -653,8 +653,8 @@ static void usage(FILE *f)
 		   "  --idle-exit S      exit when nothing came for S seconds (default: run)\n"
 		   "  --init             create the tables, the stream and the flags bucket, "
 		   "then exit\n"
-		   "  --flags-bucket B   the KV bucket of the central flags (default "
-		   LW_FLAGS_BUCKET_DEFAULT ")\n"
+		   "  --flags-bucket B   the KV bucket of the central flags "
+		   "(default " LW_FLAGS_BUCKET_DEFAULT ")\n"
 		   "  --flags-interval S seconds between publishing the central flags (rows of\n"
 		   "                     flagged with ap '*') into it (default 5; 0: never)\n"
 		   "  --die-after-commit N  (tests) SIGKILL itself right after the Nth COMMIT, "
@@ -826,8 +826,8 @@ int main(int argc, char **argv)
 
 		/* between batches: the central flags into the bucket */
 		if (flags_interval && mono_s() >= flags_at) {
-			if (lw_flags_pub_sync(&flags, c.pg) < 0 && PQstatus(c.pg) != CONNECTION_OK &&
-			    pg_recover(&c) < 0)
+			if (lw_flags_pub_sync(&flags, c.pg) < 0 &&
+			    PQstatus(c.pg) != CONNECTION_OK && pg_recover(&c) < 0)
 				break;
 			flags_at = mono_s() + flags_interval;
 		}

@@ -115,8 +115,9 @@ static int open_watch(struct lw_flags_sub *s)
 	s->err_logged = false;
 	s->initial = true;
 	/* the keys of the initial values: the 'fleet' rows not among them go at the marker */
-	if (sql(s, "CREATE TEMP TABLE IF NOT EXISTS fleet_keys(domain TEXT NOT NULL, "
-		   "mac TEXT NOT NULL, PRIMARY KEY(domain, mac)); DELETE FROM temp.fleet_keys") < 0) {
+	if (sql(s,
+		"CREATE TEMP TABLE IF NOT EXISTS fleet_keys(domain TEXT NOT NULL, "
+		"mac TEXT NOT NULL, PRIMARY KEY(domain, mac)); DELETE FROM temp.fleet_keys") < 0) {
 		drop_watch(s);
 		return -EIO;
 	}
@@ -124,8 +125,7 @@ static int open_watch(struct lw_flags_sub *s)
 }
 
 /* one statement with (domain, mac[, reason, expires]); the rows it changed, or -EIO */
-static int run(struct lw_flags_sub *s, const char *text, const struct lw_fleet_flag *f,
-	       bool values)
+static int run(struct lw_flags_sub *s, const char *text, const struct lw_fleet_flag *f, bool values)
 {
 	sqlite3_stmt *st;
 	int rc = sqlite3_prepare_v2(s->db, text, -1, &st, NULL);
@@ -156,9 +156,8 @@ static void refuse(struct lw_flags_sub *s, const char *key, const char *why)
 {
 	s->refused++;
 	if (s->refused_logged < REFUSED_LOGGED_MAX)
-		fprintf(stderr,
-			"%s: flags: refused the value of key '%.80s' in %s: %s%s\n", s->prog, key,
-			s->bucket, why,
+		fprintf(stderr, "%s: flags: refused the value of key '%.80s' in %s: %s%s\n",
+			s->prog, key, s->bucket, why,
 			++s->refused_logged == REFUSED_LOGGED_MAX
 				? " (further bad values are only counted)"
 				: "");
@@ -192,8 +191,8 @@ static int on_put(struct lw_flags_sub *s, kvEntry *e)
 	}
 	if (begin(s) < 0)
 		return -EIO;
-	if (s->initial && run(s, "INSERT OR IGNORE INTO temp.fleet_keys VALUES(?1, ?2)", &f,
-			      false) < 0)
+	if (s->initial &&
+	    run(s, "INSERT OR IGNORE INTO temp.fleet_keys VALUES(?1, ?2)", &f, false) < 0)
 		return -EIO;
 	r = run(s,
 		"UPDATE flagged SET reason = nullif(?3, ''), expires = ?4 "
@@ -350,8 +349,7 @@ void lw_flags_sub_poll(struct lw_flags_sub *s, int timeout_ms)
 				fprintf(stderr,
 					"%s: flags: %" PRIu64 " applied, %" PRIu64
 					" removed%s (in all: %" PRIu64 " applied, %" PRIu64
-					" removed, %" PRIu64 " refused, %" PRIu64
-					" kept local)\n",
+					" removed, %" PRIu64 " refused, %" PRIu64 " kept local)\n",
 					s->prog, s->applied - applied, s->removed - removed,
 					marker ? ", the bucket's current flags in place" : "",
 					s->applied, s->removed, s->refused, s->kept_local);

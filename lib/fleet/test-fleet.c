@@ -179,8 +179,7 @@ static void test_fleet_flag_roundtrip(void)
 	LW_CHECK_STR(g.reason, "adware");
 	LW_CHECK(g.has_expires && g.expires == ex);
 	/* the key must name the value's flag */
-	LW_CHECK_INT(lw_fleet_flag_decode("tracker.example", buf, (size_t)len, &g, &why),
-		     -EBADMSG);
+	LW_CHECK_INT(lw_fleet_flag_decode("tracker.example", buf, (size_t)len, &g, &why), -EBADMSG);
 	LW_CHECK_INT(lw_fleet_flag_decode(NULL, buf, (size_t)len, &g, &why), -EBADMSG);
 	/* every truncation is refused */
 	for (int n = 0; n < len; n++)
