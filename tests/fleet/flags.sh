@@ -52,8 +52,8 @@ rows() { # AP
 }
 # waits (at most 60 s: a hang guard, not a timing check) until AP's rows are WANT
 wait_rows() { # AP WANT WHAT
-	local i
-	for i in $(seq 300); do
+	local _
+	for _ in $(seq 300); do
 		[ "$(rows "$1")" = "$2" ] && {
 			ok "$1: $3"
 			return 0
@@ -69,8 +69,8 @@ wait_rows() { # AP WANT WHAT
 	return 1
 }
 wait_log() { # FILE PATTERN WHAT
-	local i
-	for i in $(seq 300); do
+	local _
+	for _ in $(seq 300); do
 		grep -q -- "$2" "$1" && {
 			ok "$3: $(grep -- "$2" "$1" | head -1)"
 			return 0
@@ -83,6 +83,7 @@ wait_log() { # FILE PATTERN WHAT
 }
 
 "$collect" --servers "$SERVERS" --pg "$PG" --flags-interval 1 >"$DIR/collect.log" 2>&1 &
+COLLECT_PID=$!
 PIDS+=("$!")
 start_push ap1
 start_push ap2
@@ -176,6 +177,17 @@ kill -0 "${PUSH_PID[ap1]}" 2>/dev/null && kill -0 "${PUSH_PID[ap2]}" 2>/dev/null
 fleet_psql "DELETE FROM flagged WHERE ap = '*'" >/dev/null
 wait_rows ap1 "" "every central flag removed: no fleet row left"
 wait_rows ap2 "shared.example||mine|user|" "every central flag removed: the local flag stays"
+# stopped: each exits 0 (a sanitizer build: and reports nothing)
+fleet_stop "$COLLECT_PID"
+wait "$COLLECT_PID" || bad "the collector exited $?"
+fleet_forget "$COLLECT_PID"
+for ap in ap1 ap2; do
+	stop_push "$ap"
+	wait "${PUSH_PID[$ap]}" || bad "push $ap exited $?"
+done
+if grep -l "Sanitizer\|runtime error" "$DIR"/collect.log "$DIR"/push-ap*.log; then
+	bad "a sanitizer report (above: the files)"
+fi
 [ "$fail" = 0 ] || {
 	echo "--- collect.log"
 	tail -n 20 "$DIR/collect.log"
