@@ -170,8 +170,9 @@ for ap in ap1 ap2; do
 done
 [ "$(rows ap1)" = "$before1" ] || bad "ap1's rows changed after bad values: $(rows ap1)"
 [ "$(rows ap2)" = "$before2" ] || bad "ap2's rows changed after bad values: $(rows ap2)"
-kill -0 "${PUSH_PID[ap1]}" 2>/dev/null && kill -0 "${PUSH_PID[ap2]}" 2>/dev/null ||
+if ! kill -0 "${PUSH_PID[ap1]}" 2>/dev/null || ! kill -0 "${PUSH_PID[ap2]}" 2>/dev/null; then
 	bad "a push exited after the bad values"
+fi
 
 # every central flag gone: no fleet row left anywhere, the person's flag stays
 fleet_psql "DELETE FROM flagged WHERE ap = '*'" >/dev/null
