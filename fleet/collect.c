@@ -781,7 +781,8 @@ int main(int argc, char **argv)
 	}
 	if (natsConnection_JetStream(&js, nc, NULL) != NATS_OK ||
 	    ensure_stream(js, stream, c.prefix, replicas) < 0 ||
-	    lw_flags_pub_open(&flags, js, flags_bucket, replicas, PROG) < 0) {
+	    /* --init makes the bucket or fails; a collector goes on and tries again */
+	    (lw_flags_pub_open(&flags, js, flags_bucket, replicas, PROG) < 0 && init)) {
 		code = LW_FLEET_EX_UNAVAILABLE;
 		goto out;
 	}

@@ -56,31 +56,48 @@ static const char *nats_err(natsStatus s)
 	return e && e[0] ? e : natsStatus_GetText(s);
 }
 
-int lw_flags_pub_open(struct lw_flags_pub *p, jsCtx *js, const char *bucket, int replicas,
-		      const char *prog)
+/* the bucket bound, or made when it is not there */
+static int bind_bucket(struct lw_flags_pub *p)
 {
 	kvConfig kc;
 	natsStatus s;
 
-	memset(p, 0, sizeof(*p));
-	p->prog = prog;
-	s = js_KeyValue(&p->kv, js, bucket);
-	if (s == NATS_OK)
-		return 0;
-	kvConfig_Init(&kc);
-	kc.Bucket = bucket;
-	kc.History = 1;
-	kc.Replicas = replicas;
-	kc.StorageType = js_FileStorage;
-	kc.MaxValueSize = LW_FLEET_FLAG_VALUE_MAX;
-	s = js_CreateKeyValue(&p->kv, js, &kc);
+	s = js_KeyValue(&p->kv, p->js, p->bucket);
+	if (s == NATS_NOT_FOUND) {
+		kvConfig_Init(&kc);
+		kc.Bucket = p->bucket;
+		kc.History = 1;
+		kc.Replicas = p->replicas;
+		kc.StorageType = js_FileStorage;
+		kc.MaxValueSize = LW_FLEET_FLAG_VALUE_MAX;
+		s = js_CreateKeyValue(&p->kv, p->js, &kc);
+		/* another collector made it meanwhile (with other replicas): take that one */
+		if (s != NATS_OK)
+			s = js_KeyValue(&p->kv, p->js, p->bucket);
+	}
 	if (s != NATS_OK) {
-		fprintf(stderr, "%s: cannot create the flags bucket %s (%d replicas): %s\n", prog,
-			bucket, replicas, nats_err(s));
+		/* a node just lost, a leader being elected: not a reason to stop collecting */
+		if (!p->err_logged)
+			fprintf(stderr,
+				"%s: flags: cannot open or create the bucket %s (%d replicas): %s; "
+				"trying again\n",
+				p->prog, p->bucket, p->replicas, nats_err(s));
+		p->err_logged = true;
 		p->kv = NULL;
 		return -EIO;
 	}
 	return 0;
+}
+
+int lw_flags_pub_open(struct lw_flags_pub *p, jsCtx *js, const char *bucket, int replicas,
+		      const char *prog)
+{
+	memset(p, 0, sizeof(*p));
+	p->js = js;
+	p->bucket = bucket;
+	p->replicas = replicas;
+	p->prog = prog;
+	return bind_bucket(p);
 }
 
 static uint64_t hash_bytes(uint64_t h, const void *p, size_t n)
@@ -229,7 +246,7 @@ int lw_flags_pub_sync(struct lw_flags_pub *p, PGconn *pg)
 	long long now = mono_s();
 	int n, ret = 0;
 
-	if (!p->kv)
+	if (!p->kv && (!p->js || bind_bucket(p) < 0))
 		return -EIO;
 	w = malloc(sizeof(*w) * LW_FLEET_FLAGS_MAX);
 	if (!w)

@@ -26,6 +26,9 @@
 
 struct lw_flags_pub {
 	kvStore *kv;
+	jsCtx *js;
+	const char *bucket;
+	int replicas;
 	const char *prog;
 	uint64_t hash; /* of the central flags the last complete sync put in the bucket */
 	bool synced;
@@ -34,7 +37,10 @@ struct lw_flags_pub {
 	bool bad_logged, err_logged, full_logged;
 };
 
-/* The bucket, made (replicas, history 1) when missing.  0, or -EIO said. */
+/*
+ * The bucket, made (replicas, history 1) when the servers say it is missing.  0, or -EIO
+ * (said once): lw_flags_pub_sync() tries again.
+ */
 int lw_flags_pub_open(struct lw_flags_pub *p, jsCtx *js, const char *bucket, int replicas,
 		      const char *prog);
 /*
