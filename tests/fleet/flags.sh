@@ -5,17 +5,19 @@
 #    databases as source 'fleet' rows, through leakwatch-collect (the KV bucket) and each
 #    one's leakwatch-push --follow; a central row that is not a flag is refused and said;
 #  - a domain a person flagged on one access point keeps its local row (and stays when the
-#    central flag goes); a changed central reason follows;
+#    central flag goes); a changed central reason follows; `leakwatch flag` on a domain with
+#    a fleet row makes it the person's, and it stays when the central flag goes;
 #  - removing the central row removes the fleet rows; a removal done while ap2's push is
 #    stopped is applied when it starts again, and a fleet row the bucket has no key for goes;
 #  - bad values put straight into the bucket (a raw NATS publish on its subject) are refused
 #    with a log line and change nothing.
-#   flags.sh LEAKWATCHD LEAKWATCH-PUSH LEAKWATCH-COLLECT CAPTURE
+#   flags.sh LEAKWATCHD LEAKWATCH-PUSH LEAKWATCH-COLLECT CAPTURE LEAKWATCH
 set -uo pipefail
 daemon=$(realpath "$1")
 push=$(realpath "$2")
 collect=$(realpath "$3")
 capture=$(realpath "$4")
+cli=$(realpath "$5")
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=fleet-lib.sh
 . "$here/fleet-lib.sh"
@@ -117,11 +119,19 @@ fleet_psql "UPDATE flagged SET reason = 'ads' WHERE ap = '*' AND domain = '*.Ads
 AP1=${AP1/ads.example|||fleet|/ads.example||ads|fleet|}
 AP2=${AP2/ads.example|||fleet|/ads.example||ads|fleet|}
 wait_rows ap1 "$AP1" "a changed central reason followed"
+# the person flags ads.example on ap1: the fleet row becomes theirs
+if "$cli" --db "$DIR/ap1.db" flag ads.example >"$DIR/cli.out" 2>&1 &&
+	grep -q "was an automatic or a fleet flag" "$DIR/cli.out"; then
+	ok "leakwatch flag on a fleet row: $(cat "$DIR/cli.out")"
+else
+	bad "leakwatch flag on a fleet row: $(cat "$DIR/cli.out")"
+fi
+AP1=${AP1/ads.example||ads|fleet|/ads.example||ads|user|}
 
 # removals: tracker.example while ap2's push is stopped, then shared.example
 stop_push ap2
 fleet_psql "DELETE FROM flagged WHERE ap = '*' AND domain IN ('tracker.example', 'shared.example')" >/dev/null
-AP1="ads.example||ads|fleet|
+AP1="ads.example||ads|user|
 phone.example|02:00:5e:10:00:01||fleet|1900000000"
 wait_rows ap1 "$AP1" "the removed central flags' rows went"
 [ "$(rows ap2)" = "$AP2" ] || bad "ap2 changed while its push was stopped"
@@ -176,7 +186,7 @@ fi
 
 # every central flag gone: no fleet row left anywhere, the person's flag stays
 fleet_psql "DELETE FROM flagged WHERE ap = '*'" >/dev/null
-wait_rows ap1 "" "every central flag removed: no fleet row left"
+wait_rows ap1 "ads.example||ads|user|" "every central flag removed: no fleet row left, the one the person took stays"
 wait_rows ap2 "shared.example||mine|user|" "every central flag removed: the local flag stays"
 # stopped: each exits 0 (a sanitizer build: and reports nothing)
 fleet_stop "$COLLECT_PID"
