@@ -781,6 +781,9 @@ int main(int argc, char **argv)
 	if (use_flags)
 		lw_flags_sub_init(&flags, p.db, p.js, cfg.fleet_flags_bucket, PROG);
 	for (;;) {
+		/* the flags first: a long pass (hours of rows to send) does not hold them back */
+		if (use_flags)
+			lw_flags_sub_poll(&flags, 200);
 		clock_gettime(CLOCK_MONOTONIC, &a);
 		ret = push_pass(&p);
 		clock_gettime(CLOCK_MONOTONIC, &b);
