@@ -1072,8 +1072,9 @@ static int normalize_domain(const char *arg, char *out, size_t len)
 
 /*
  * Before a user flag: an auto row of the same key becomes the person's (no expiry, never
- * evicted); a table already holding LW_BLOCK_MAX_USER_FLAGS user rows refuses it, since the
- * daemon would ignore it.  0 go on; -1 done (the auto row taken over); else an exit status.
+ * evicted), and so does a fleet row (a central flag: leakwatch-push then leaves it, so it
+ * stays when the central flag goes); a table already holding LW_BLOCK_MAX_USER_FLAGS user rows refuses it, since the
+ * daemon would ignore it.  0 go on; -1 done (the auto or fleet row taken over); else an exit status.
  */
 static int flag_room(sqlite3 *db, const char *domain, const char *mac, const char *reason)
 {
@@ -1084,7 +1085,7 @@ static int flag_room(sqlite3 *db, const char *domain, const char *mac, const cha
 	r = prepare(db,
 		    "UPDATE flagged SET source = 'user', expires = NULL, "
 		    "reason = ifnull(nullif(?3, ''), reason) "
-		    "WHERE domain = ?1 AND ifnull(mac, '') = ?2 AND source = 'auto'",
+		    "WHERE domain = ?1 AND ifnull(mac, '') = ?2 AND source IN ('auto', 'fleet')",
 		    &st);
 	if (r)
 		return r;
@@ -1096,7 +1097,7 @@ static int flag_room(sqlite3 *db, const char *domain, const char *mac, const cha
 	if (r != SQLITE_DONE)
 		return fail(EX_IOERR, "%s", sqlite3_errmsg(db));
 	if (sqlite3_changes(db)) {
-		printf("flagged %s for %s (was an automatic flag)\n", domain,
+		printf("flagged %s for %s (was an automatic or a fleet flag)\n", domain,
 		       mac[0] ? mac : "every device");
 		return -1;
 	}

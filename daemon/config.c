@@ -163,6 +163,9 @@ static const struct key keys[] = {
 	{"fleet", "ca_file", KEY_FLEET, offsetof(struct lw_config, fleet_ca_file), PATH_MAX, 0, 0},
 	L("fleet", "interval", fleet_interval, 1, 86400),
 	L("fleet", "batch", fleet_batch, 1, 10000),
+	{"fleet", "flags", KEY_BOOL, offsetof(struct lw_config, fleet_flags), 0, 0, 0},
+	{"fleet", "flags_bucket", KEY_FLEET, offsetof(struct lw_config, fleet_flags_bucket), 65, 0,
+	 0},
 };
 
 static const char *const device_kinds[] = {"imei",   "iccid",	   "imsi",  "phone", "email",
@@ -235,6 +238,8 @@ void lw_config_defaults(struct lw_config *c)
 	snprintf(c->fleet_subject_prefix, sizeof(c->fleet_subject_prefix), "leakwatch");
 	c->fleet_interval = 10;
 	c->fleet_batch = 1000;
+	c->fleet_flags = true;
+	snprintf(c->fleet_flags_bucket, sizeof(c->fleet_flags_bucket), "LEAKWATCH_FLAGS");
 	c->mqtt_discovery = true;
 }
 

@@ -152,6 +152,9 @@ struct lw_config {
 	char fleet_ca_file[PATH_MAX]; /* TLS to the servers */
 	long fleet_interval; /* s between publishing passes */
 	long fleet_batch; /* messages per acknowledged batch */
+	/* leakwatch-push --follow applies the central flags (the KV bucket) to flagged */
+	bool fleet_flags;
+	char fleet_flags_bucket[65];
 	/* [device aa:bb:cc:dd:ee:ff] sections */
 	size_t n_devices;
 	struct lw_config_device *devices;

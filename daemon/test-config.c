@@ -193,6 +193,8 @@ static void test_fleet(void)
 		{"[fleet]\ninterval = 0\n", "test.conf:2"},
 		{"[fleet]\nbatch = 10001\n", "test.conf:2"},
 		{"[fleet]\nunknown = 1\n", "unknown key 'unknown' in [fleet]"},
+		{"[fleet]\nflags = no\nflags_bucket = MY_FLAGS-2\n", NULL},
+		{"[fleet]\nflags_bucket = MY.FLAGS\n", "flags_bucket: 'MY.FLAGS' must be"},
 	};
 	struct lw_config c;
 	char err[512];
@@ -203,6 +205,8 @@ static void test_fleet(void)
 	LW_CHECK_STR(c.fleet_stream, "LEAKWATCH");
 	LW_CHECK_STR(c.fleet_subject_prefix, "leakwatch");
 	LW_CHECK_INT(c.fleet_interval, 10);
+	LW_CHECK(c.fleet_flags);
+	LW_CHECK_STR(c.fleet_flags_bucket, "LEAKWATCH_FLAGS");
 	lw_config_release(&c);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		int r = load_err(&c, cases[i].text, err, sizeof(err));

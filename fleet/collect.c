@@ -18,8 +18,13 @@
  * A message that is not a valid row (lw_fleet_row_decode, lw_fleet_row_check, a subject that
  * does not name the same table) is terminated, counted and logged once; a row PostgreSQL
  * refuses alone is too.  Unreachable servers or refused credentials: one line, exit 69.
+ *
+ * The other way (flags-pub.c): every --flags-interval seconds, between batches, the central
+ * flags (rows of flagged with ap = '*') are made the content of the flags bucket, which the
+ * access points follow.
  */
 #include "conn.h"
+#include "flags-pub.h"
 #include "fleet/row.h"
 
 #include <errno.h>
@@ -67,6 +72,14 @@ struct collect {
 };
 
 static volatile sig_atomic_t stop;
+
+static long long mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec;
+}
 
 static void on_signal(int sig)
 {
@@ -166,8 +179,9 @@ static int create_tables(struct collect *c)
 		   "CREATE OR REPLACE VIEW device_domains AS SELECT ap, mac, domain,\n"
 		   "  count(*) AS flows, sum(bytes_out) AS bytes_out, sum(bytes_in) AS bytes_in,\n"
 		   "  min(first_seen) AS first_seen, max(last_seen) AS last_seen\n"
-		   "  FROM flows WHERE domain IS NOT NULL GROUP BY ap, mac, domain;\n"
-		   "COMMIT;\n");
+		   "  FROM flows WHERE domain IS NOT NULL GROUP BY ap, mac, domain;\n");
+	/* the central flags (ap '*'): flags-pub.c */
+	sb_add(&b, "%sCOMMIT;\n", lw_flags_pub_sql);
 	ret = pg_exec(c, b.s);
 	if (ret < 0)
 		pg_exec(c, "ROLLBACK");
@@ -637,7 +651,12 @@ static void usage(FILE *f)
 		   "  --durable NAME     the shared durable consumer (default collect)\n"
 		   "  --batch N          messages per transaction (default 1000, at most 5000)\n"
 		   "  --idle-exit S      exit when nothing came for S seconds (default: run)\n"
-		   "  --init             create the tables and the stream, then exit\n"
+		   "  --init             create the tables, the stream and the flags bucket, "
+		   "then exit\n"
+		   "  --flags-bucket B   the KV bucket of the central flags "
+		   "(default " LW_FLAGS_BUCKET_DEFAULT ")\n"
+		   "  --flags-interval S seconds between publishing the central flags (rows of\n"
+		   "                     flagged with ap '*') into it (default 5; 0: never)\n"
 		   "  --die-after-commit N  (tests) SIGKILL itself right after the Nth COMMIT, "
 		   "before\n"
 		   "                     its acknowledgements\n"
@@ -660,12 +679,18 @@ int main(int argc, char **argv)
 		{"init", no_argument, NULL, 'I'},
 		{"ack-wait", required_argument, NULL, 'A'},
 		{"die-after-commit", required_argument, NULL, 'X'},
+		{"flags-bucket", required_argument, NULL, 'B'},
+		{"flags-interval", required_argument, NULL, 'F'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	struct lw_fleet_conn conn = {.name = PROG};
 	struct collect c = {.prefix = "leakwatch"};
 	const char *stream = "LEAKWATCH", *durable = "collect";
+	const char *flags_bucket = LW_FLAGS_BUCKET_DEFAULT;
+	long flags_interval = 5;
+	long long flags_at = 0;
+	struct lw_flags_pub flags = {0};
 	int replicas = 1, batch = 1000, ch, code = 0;
 	long idle_exit = 0, idle = 0, ack_wait = 30;
 	natsConnection *nc;
@@ -710,6 +735,12 @@ int main(int argc, char **argv)
 		case 'X':
 			c.die_after = atol(optarg);
 			break;
+		case 'B':
+			flags_bucket = optarg;
+			break;
+		case 'F':
+			flags_interval = atol(optarg);
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -725,12 +756,13 @@ int main(int argc, char **argv)
 		return LW_FLEET_EX_USAGE;
 	}
 	if (replicas < 1 || replicas > 5 || ack_wait < 1 || ack_wait > 86400 || batch < 1 ||
-	    batch > BATCH_MAX || idle_exit < 0 || !lw_fleet_ap_valid(c.prefix) ||
+	    batch > BATCH_MAX || idle_exit < 0 || flags_interval < 0 || flags_interval > 86400 ||
+	    !lw_fleet_ap_valid(flags_bucket) || !lw_fleet_ap_valid(c.prefix) ||
 	    !lw_fleet_ap_valid(stream) || !lw_fleet_ap_valid(durable) ||
 	    !conn.nkey_pub != !conn.nkey_seed) {
 		fprintf(stderr,
 			PROG ": --replicas 1..5, --ack-wait 1..86400, --batch 1..%d, --idle-exit "
-			     ">= 0; names of "
+			     ">= 0, --flags-interval 0..86400; names of "
 			     "A-Z a-z 0-9 _ -; --nkey with --nkey-seed\n",
 			BATCH_MAX);
 		return LW_FLEET_EX_USAGE;
@@ -748,7 +780,9 @@ int main(int argc, char **argv)
 		return LW_FLEET_EX_UNAVAILABLE;
 	}
 	if (natsConnection_JetStream(&js, nc, NULL) != NATS_OK ||
-	    ensure_stream(js, stream, c.prefix, replicas) < 0) {
+	    ensure_stream(js, stream, c.prefix, replicas) < 0 ||
+	    /* --init makes the bucket or fails; a collector goes on and tries again */
+	    (lw_flags_pub_open(&flags, js, flags_bucket, replicas, PROG) < 0 && init)) {
 		code = LW_FLEET_EX_UNAVAILABLE;
 		goto out;
 	}
@@ -789,7 +823,16 @@ int main(int argc, char **argv)
 	b = a;
 	while (!stop) {
 		natsMsgList list = {0};
-		natsStatus s = natsSubscription_Fetch(&list, sub, batch, 1000, &err);
+		natsStatus s;
+
+		/* between batches: the central flags into the bucket */
+		if (flags_interval && mono_s() >= flags_at) {
+			if (lw_flags_pub_sync(&flags, c.pg) < 0 &&
+			    PQstatus(c.pg) != CONNECTION_OK && pg_recover(&c) < 0)
+				break;
+			flags_at = mono_s() + flags_interval;
+		}
+		s = natsSubscription_Fetch(&list, sub, batch, 1000, &err);
 
 		if (s == NATS_TIMEOUT || (s == NATS_OK && list.Count == 0)) {
 			natsMsgList_Destroy(&list);
@@ -830,6 +873,7 @@ int main(int argc, char **argv)
 	free(items);
 	report(&c, (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9);
 out:
+	lw_flags_pub_close(&flags);
 	natsSubscription_Destroy(sub);
 	jsCtx_Destroy(js);
 	natsConnection_Destroy(nc);

@@ -33,9 +33,13 @@
  * last time (a device's hostname filled in from an announced name long after its last
  * sighting), and times going backwards (a replay of an older capture into the same
  * database): such a row is published again with its next update that moves its time.
+ *
+ * With --follow and [fleet] flags = yes, the time between passes is spent following the
+ * central flags' KV bucket into the flagged table (flags-sub.c).
  */
 #include "config.h"
 #include "conn.h"
+#include "flags-sub.h"
 #include "fleet/row.h"
 #include "store/schema.h"
 #include "store/store.h"
@@ -583,7 +587,9 @@ static void usage(FILE *f)
 		"       " PROG " --config FILE [--follow] [options]\n"
 		"  --config FILE      leakwatch.conf: [fleet] (enabled = yes) and [database] path\n"
 		"                     give what the options below do not\n"
-		"  --follow           keep publishing, a pass every [fleet] interval seconds\n"
+		"  --follow           keep publishing, a pass every [fleet] interval seconds;\n"
+		"                     with [fleet] flags = yes, apply the central flags between\n"
+		"                     passes (the KV bucket [fleet] flags_bucket)\n"
 		"  --db FILE          the access point's leakwatch database (the outbox)\n"
 		"  --ap ID            this access point's id ([A-Za-z0-9_-], at most 64)\n"
 		"  --servers URLS     nats://host:port[,nats://host:port...]\n"
@@ -627,6 +633,8 @@ int main(int argc, char **argv)
 	const char *config = NULL;
 	bool follow = false, prefix_set = false, batch_set = false;
 	static struct lw_config cfg;
+	struct lw_flags_sub flags = {0};
+	bool use_flags = false;
 	char cerr[512];
 	int ch, ret, code;
 
@@ -702,6 +710,7 @@ int main(int argc, char **argv)
 			p.batch = (int)cfg.fleet_batch;
 		if (follow && !loop)
 			loop = cfg.fleet_interval;
+		use_flags = follow && cfg.fleet_flags;
 		/* a flow is written at most flow_write_interval after its last packet, or when it
 		 * goes idle: its update's last_seen is at most that long before the newest time */
 		if (p.slack < 0)
@@ -769,7 +778,12 @@ int main(int argc, char **argv)
 		code = LW_FLEET_EX_UNAVAILABLE;
 		goto out;
 	}
+	if (use_flags)
+		lw_flags_sub_init(&flags, p.db, p.js, cfg.fleet_flags_bucket, PROG);
 	for (;;) {
+		/* the flags first: a long pass (hours of rows to send) does not hold them back */
+		if (use_flags)
+			lw_flags_sub_poll(&flags, 200);
 		clock_gettime(CLOCK_MONOTONIC, &a);
 		ret = push_pass(&p);
 		clock_gettime(CLOCK_MONOTONIC, &b);
@@ -780,13 +794,19 @@ int main(int argc, char **argv)
 			break;
 		memset(p.sent, 0, sizeof(p.sent));
 		p.first_error[0] = 0;
-		for (long s = 0; s < loop && !stop; s++)
-			sleep(1);
+		for (long s = 0; s < loop && !stop; s++) {
+			if (use_flags)
+				lw_flags_sub_poll(&flags, 1000);
+			else
+				sleep(1);
+		}
 		if (stop)
 			break;
 	}
 	code = ret < 0 ? LW_FLEET_EX_UNAVAILABLE : 0;
 out:
+	if (use_flags)
+		lw_flags_sub_close(&flags);
 	if (p.js)
 		jsCtx_Destroy(p.js);
 	if (nc)

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdint.h>
 
+#include "fleet/flag.h"
 #include "fleet/row.h"
 #include "lw-test.h"
 
@@ -153,6 +154,116 @@ static void test_fleet_ids(void)
 	LW_CHECK_INT(lw_fleet_table_index("meta"), -ENOENT);
 }
 
+/* a central flag: made from a row's columns, its key, its value, and back */
+static void test_fleet_flag_roundtrip(void)
+{
+	struct lw_fleet_flag f, g;
+	char key[LW_FLEET_FLAG_KEY_MAX];
+	uint8_t buf[LW_FLEET_FLAG_VALUE_MAX];
+	const char *why = NULL;
+	int64_t ex = 1800000000;
+	int len;
+
+	LW_CHECK_INT(lw_fleet_flag_make(&f, " *.Tracker.Example.", "02-00-5E-10-00-01", "adware",
+					&ex, &why),
+		     0);
+	LW_CHECK_STR(f.domain, "tracker.example");
+	LW_CHECK_STR(f.mac, "02:00:5e:10:00:01");
+	LW_CHECK(lw_fleet_flag_key(&f, key, sizeof(key)) > 0);
+	LW_CHECK_STR(key, "tracker.example=02005e100001");
+	len = lw_fleet_flag_encode(&f, buf, sizeof(buf));
+	LW_CHECK(len > 0);
+	LW_CHECK_INT(lw_fleet_flag_decode(key, buf, (size_t)len, &g, &why), 0);
+	LW_CHECK_STR(g.domain, "tracker.example");
+	LW_CHECK_STR(g.mac, "02:00:5e:10:00:01");
+	LW_CHECK_STR(g.reason, "adware");
+	LW_CHECK(g.has_expires && g.expires == ex);
+	/* the key must name the value's flag */
+	LW_CHECK_INT(lw_fleet_flag_decode("tracker.example", buf, (size_t)len, &g, &why), -EBADMSG);
+	LW_CHECK_INT(lw_fleet_flag_decode(NULL, buf, (size_t)len, &g, &why), -EBADMSG);
+	/* every truncation is refused */
+	for (int n = 0; n < len; n++)
+		LW_CHECK_INT(lw_fleet_flag_decode(key, buf, (size_t)n, &g, &why), -EBADMSG);
+	/* a flag for every device: the domain alone; no reason, no expiry */
+	LW_CHECK_INT(lw_fleet_flag_make(&f, "vnet.cn", NULL, NULL, NULL, &why), 0);
+	LW_CHECK(lw_fleet_flag_key(&f, key, sizeof(key)) > 0);
+	LW_CHECK_STR(key, "vnet.cn");
+	len = lw_fleet_flag_encode(&f, buf, sizeof(buf));
+	LW_CHECK_INT(lw_fleet_flag_decode(key, buf, (size_t)len, &g, &why), 0);
+	LW_CHECK(!g.mac[0] && !g.reason[0] && !g.has_expires);
+	LW_CHECK_INT(lw_fleet_flag_key(&f, key, 7), -ENOSPC);
+	/* a key alone (a deleted one) names its flag */
+	LW_CHECK_INT(lw_fleet_flag_from_key("vnet.cn", &g), 0);
+	LW_CHECK(strcmp(g.domain, "vnet.cn") == 0 && !g.mac[0]);
+	LW_CHECK_INT(lw_fleet_flag_from_key("tracker.example=02005e100001", &g), 0);
+	LW_CHECK_STR(g.mac, "02:00:5e:10:00:01");
+	LW_CHECK_INT(lw_fleet_flag_from_key("tracker.example=02005E100001", &g), -EINVAL);
+	LW_CHECK_INT(lw_fleet_flag_from_key("tracker.example=02005e1000", &g), -EINVAL);
+	LW_CHECK_INT(lw_fleet_flag_from_key("Vnet.cn", &g), -EINVAL);
+	LW_CHECK_INT(lw_fleet_flag_from_key("=02005e100001", &g), -EINVAL);
+	LW_CHECK_INT(lw_fleet_flag_from_key("", &g), -EINVAL);
+	LW_CHECK_INT(lw_fleet_flag_encode(&f, buf, 10), -ENOSPC);
+}
+
+/* what a central row may not be, and values that are not a collector's */
+static void test_fleet_flag_refused(void)
+{
+	struct lw_fleet_flag f, g;
+	struct lw_fleet_row row;
+	char reason[400];
+	uint8_t buf[LW_FLEET_FLAG_VALUE_MAX];
+	const char *why = NULL;
+	int len;
+
+	LW_CHECK_INT(lw_fleet_flag_make(&f, "bad..domain", NULL, NULL, NULL, &why), -EINVAL);
+	LW_CHECK(why && strstr(why, "domain"));
+	LW_CHECK_INT(lw_fleet_flag_make(&f, "", NULL, NULL, NULL, &why), -EINVAL);
+	LW_CHECK_INT(lw_fleet_flag_make(&f, NULL, NULL, NULL, NULL, &why), -EINVAL);
+	LW_CHECK_INT(lw_fleet_flag_make(&f, "a b.example", NULL, NULL, NULL, &why), -EINVAL);
+	LW_CHECK_INT(lw_fleet_flag_make(&f, "x.example", "02:00:5e", NULL, NULL, &why), -EINVAL);
+	LW_CHECK(why && strstr(why, "mac"));
+	/* a long reason is cut at a character, never inside one */
+	memset(reason, 'a', sizeof(reason));
+	memcpy(reason + LW_FLEET_FLAG_REASON_MAX - 1, "\xc3\xa9", 2);
+	reason[sizeof(reason) - 1] = 0;
+	LW_CHECK_INT(lw_fleet_flag_make(&f, "x.example", NULL, reason, NULL, &why), 0);
+	LW_CHECK_INT(strlen(f.reason), LW_FLEET_FLAG_REASON_MAX - 1);
+	/* garbage, and a row of another table */
+	LW_CHECK_INT(lw_fleet_flag_decode("x.example", "hello", 5, &g, &why), -EBADMSG);
+	fill_flow(&row);
+	len = lw_fleet_row_encode(&row, buf, sizeof(buf));
+	LW_CHECK_INT(lw_fleet_flag_decode("x.example", buf, (size_t)len, &g, &why), -EBADMSG);
+	/* a flagged row whose domain is not one, or not in its normalized form */
+	memset(&row, 0, sizeof(row));
+	row.table = (unsigned)lw_fleet_table_index("flagged");
+	row.n = 6;
+	row.v[0] = (struct lw_fleet_value){.type = LW_FLEET_TEXT, .s = "bad..domain", .len = 11};
+	len = lw_fleet_row_encode(&row, buf, sizeof(buf));
+	LW_CHECK_INT(lw_fleet_flag_decode("bad..domain", buf, (size_t)len, &g, &why), -EBADMSG);
+	LW_CHECK(strstr(why, "domain") != NULL);
+	row.v[0] = (struct lw_fleet_value){.type = LW_FLEET_TEXT, .s = "X.example", .len = 9};
+	len = lw_fleet_row_encode(&row, buf, sizeof(buf));
+	LW_CHECK_INT(lw_fleet_flag_decode("x.example", buf, (size_t)len, &g, &why), -EBADMSG);
+	LW_CHECK(strstr(why, "normalized") != NULL);
+	/* a mac that is not one; an expiry that is text; a reason too long */
+	row.v[0] = (struct lw_fleet_value){.type = LW_FLEET_TEXT, .s = "x.example", .len = 9};
+	row.v[1] = (struct lw_fleet_value){.type = LW_FLEET_TEXT, .s = "zz", .len = 2};
+	len = lw_fleet_row_encode(&row, buf, sizeof(buf));
+	LW_CHECK_INT(lw_fleet_flag_decode("x.example", buf, (size_t)len, &g, &why), -EBADMSG);
+	row.v[1].type = LW_FLEET_NULL;
+	row.v[5] = (struct lw_fleet_value){.type = LW_FLEET_TEXT, .s = "soon", .len = 4};
+	len = lw_fleet_row_encode(&row, buf, sizeof(buf));
+	LW_CHECK_INT(lw_fleet_flag_decode("x.example", buf, (size_t)len, &g, &why), -EBADMSG);
+	row.v[5].type = LW_FLEET_NULL;
+	row.v[2] = (struct lw_fleet_value){.type = LW_FLEET_TEXT, .s = reason, .len = 300};
+	len = lw_fleet_row_encode(&row, buf, sizeof(buf));
+	LW_CHECK_INT(lw_fleet_flag_decode("x.example", buf, (size_t)len, &g, &why), -EBADMSG);
+	/* and the same row with nothing wrong is taken */
+	row.v[2].type = LW_FLEET_NULL;
+	len = lw_fleet_row_encode(&row, buf, sizeof(buf));
+	LW_CHECK_INT(lw_fleet_flag_decode("x.example", buf, (size_t)len, &g, &why), 0);
+}
+
 int main(void)
 {
 	LW_TEST(test_fleet_row_roundtrip);
@@ -160,5 +271,7 @@ int main(void)
 	LW_TEST(test_fleet_row_bad_header);
 	LW_TEST(test_fleet_row_check);
 	LW_TEST(test_fleet_ids);
+	LW_TEST(test_fleet_flag_roundtrip);
+	LW_TEST(test_fleet_flag_refused);
 	return lw_test_end();
 }
