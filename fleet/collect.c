@@ -541,7 +541,12 @@ static bool handle(struct collect *c, natsMsgList *list, struct item *items)
 	return true;
 }
 
-static int ensure_stream(jsCtx *js, const char *stream, const char *prefix, int replicas)
+/*
+ * The stream, made when it is missing.  0, -EAGAIN when the cluster cannot place it yet (just
+ * started: not every peer is known; the message is left to the caller's last try), or -EIO.
+ */
+static int ensure_stream(jsCtx *js, const char *stream, const char *prefix, int replicas,
+			 bool last_try)
 {
 	jsStreamInfo *si = NULL;
 	jsStreamConfig cfg;
@@ -580,6 +585,9 @@ static int ensure_stream(jsCtx *js, const char *stream, const char *prefix, int 
 	/* Nats-Msg-Id: repeats within 10 minutes are dropped by the stream itself */
 	cfg.Duplicates = 600 * NS_PER_S;
 	s = js_AddStream(&si, js, &cfg, NULL, &err);
+	if (s != NATS_OK && !last_try &&
+	    (err == JSClusterNoPeersErr || s == NATS_TIMEOUT || s == NATS_NO_RESPONDERS))
+		return -EAGAIN;
 	if (s != NATS_OK) {
 		fprintf(stderr, PROG ": cannot create stream %s (%d replicas): %s\n", stream,
 			replicas,
@@ -691,7 +699,7 @@ int main(int argc, char **argv)
 	long flags_interval = 5;
 	long long flags_at = 0;
 	struct lw_flags_pub flags = {0};
-	int replicas = 1, batch = 1000, ch, code = 0;
+	int replicas = 1, batch = 1000, ch, code = 0, r;
 	long idle_exit = 0, idle = 0, ack_wait = 30;
 	natsConnection *nc;
 	natsSubscription *sub = NULL;
@@ -779,8 +787,21 @@ int main(int argc, char **argv)
 		PQfinish(c.pg);
 		return LW_FLEET_EX_UNAVAILABLE;
 	}
-	if (natsConnection_JetStream(&js, nc, NULL) != NATS_OK ||
-	    ensure_stream(js, stream, c.prefix, replicas) < 0 ||
+	if (natsConnection_JetStream(&js, nc, NULL) != NATS_OK) {
+		code = LW_FLEET_EX_UNAVAILABLE;
+		goto out;
+	}
+	/* a cluster just started may not know all its peers yet: try for a while */
+	for (int tries = 1; (r = ensure_stream(js, stream, c.prefix, replicas,
+					       tries >= SUBSCRIBE_TRIES_S || stop)) == -EAGAIN;
+	     tries++) {
+		if (tries == 1)
+			fprintf(stderr,
+				PROG ": stream %s: the cluster cannot place it yet: waiting\n",
+				stream);
+		sleep(1);
+	}
+	if (r < 0 ||
 	    /* --init makes the bucket or fails; a collector goes on and tries again */
 	    (lw_flags_pub_open(&flags, js, flags_bucket, replicas, PROG) < 0 && init)) {
 		code = LW_FLEET_EX_UNAVAILABLE;
