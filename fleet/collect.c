@@ -73,14 +73,6 @@ struct collect {
 
 static volatile sig_atomic_t stop;
 
-static long long mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec;
-}
-
 static void on_signal(int sig)
 {
 	(void)sig;
@@ -561,8 +553,7 @@ static int ensure_stream(jsCtx *js, const char *stream, const char *prefix, int 
 		return 0;
 	}
 	if (s != NATS_NOT_FOUND && err != JSStreamNotFoundErr) {
-		fprintf(stderr, PROG ": stream %s: %s\n", stream,
-			nats_GetLastError(NULL) ? nats_GetLastError(NULL) : natsStatus_GetText(s));
+		fprintf(stderr, PROG ": stream %s: %s\n", stream, lw_fleet_nats_err(s));
 		return -EIO;
 	}
 	snprintf(subj, sizeof(subj), "%s.>", prefix);
@@ -590,8 +581,7 @@ static int ensure_stream(jsCtx *js, const char *stream, const char *prefix, int 
 		return -EAGAIN;
 	if (s != NATS_OK) {
 		fprintf(stderr, PROG ": cannot create stream %s (%d replicas): %s\n", stream,
-			replicas,
-			nats_GetLastError(NULL) ? nats_GetLastError(NULL) : natsStatus_GetText(s));
+			replicas, lw_fleet_nats_err(s));
 		return -EIO;
 	}
 	jsStreamInfo_Destroy(si);
@@ -614,8 +604,7 @@ static bool drained(jsCtx *js, const char *stream, const char *durable, bool *sa
 		/* not known: not drained (the servers away); --idle-exit's bound still holds */
 		if (!*said)
 			fprintf(stderr, PROG ": idle; the consumer's state is not known: %s\n",
-				nats_GetLastError(NULL) ? nats_GetLastError(NULL)
-							: natsStatus_GetText(s));
+				lw_fleet_nats_err(s));
 		*said = true;
 		return false;
 	}
@@ -822,14 +811,13 @@ int main(int argc, char **argv)
 	 */
 	for (int tries = 1;; tries++) {
 		natsStatus s = js_PullSubscribe(&sub, js, subj, durable, NULL, &so, &err);
-		const char *e = nats_GetLastError(NULL);
 
 		if (s == NATS_OK)
 			break;
 		if (tries >= SUBSCRIBE_TRIES_S || stop) {
 			fprintf(stderr,
 				PROG ": cannot subscribe to %s as %s: %s (JetStream error %d)\n",
-				stream, durable, e && e[0] ? e : natsStatus_GetText(s), (int)err);
+				stream, durable, lw_fleet_nats_err(s), (int)err);
 			code = LW_FLEET_EX_UNAVAILABLE;
 			goto out;
 		}
@@ -847,11 +835,11 @@ int main(int argc, char **argv)
 		natsStatus s;
 
 		/* between batches: the central flags into the bucket */
-		if (flags_interval && mono_s() >= flags_at) {
+		if (flags_interval && lw_fleet_mono_s() >= flags_at) {
 			if (lw_flags_pub_sync(&flags, c.pg) < 0 &&
 			    PQstatus(c.pg) != CONNECTION_OK && pg_recover(&c) < 0)
 				break;
-			flags_at = mono_s() + flags_interval;
+			flags_at = lw_fleet_mono_s() + flags_interval;
 		}
 		s = natsSubscription_Fetch(&list, sub, batch, 1000, &err);
 

@@ -4,6 +4,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+const char *lw_fleet_nats_err(natsStatus s)
+{
+	const char *e = nats_GetLastError(NULL);
+
+	return e && e[0] ? e : natsStatus_GetText(s);
+}
+
+long long lw_fleet_mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec;
+}
 
 bool lw_fleet_conn_option(struct lw_fleet_conn *c, int ch, const char *arg)
 {
@@ -73,7 +89,7 @@ natsConnection *lw_fleet_connect(const struct lw_fleet_conn *c, const char *prog
 	free(list);
 	if (s != NATS_OK) {
 		fprintf(stderr, "%s: cannot connect to NATS at %s: %s\n", prog, c->servers,
-			nats_GetLastError(NULL) ? nats_GetLastError(NULL) : natsStatus_GetText(s));
+			lw_fleet_nats_err(s));
 		return NULL;
 	}
 	return nc;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * What leakwatch-push and leakwatch-collect share: the NATS connection's options (servers,
- * credentials, an nkey seed, a CA for TLS) and the process's exit codes.
+ * credentials, an nkey seed, a CA for TLS), the process's exit codes, and two small helpers.
  */
 #ifndef LW_FLEET_CONN_H
 #define LW_FLEET_CONN_H
@@ -41,5 +41,11 @@ bool lw_fleet_conn_option(struct lw_fleet_conn *c, int ch, const char *arg);
 
 /* Connects; on failure prints one line naming the servers and the reason, returns NULL. */
 natsConnection *lw_fleet_connect(const struct lw_fleet_conn *c, const char *prog);
+
+/* What went wrong in the last NATS call: the library's text, else the status's. */
+const char *lw_fleet_nats_err(natsStatus s);
+
+/* CLOCK_MONOTONIC in whole seconds (for intervals and retries). */
+long long lw_fleet_mono_s(void);
 
 #endif

@@ -10,6 +10,7 @@
  */
 #include "flags-pub.h"
 
+#include "conn.h"
 #include "fleet/flag.h"
 
 #include <errno.h>
@@ -41,21 +42,6 @@ struct want {
 	int len;
 };
 
-static long long mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec;
-}
-
-static const char *nats_err(natsStatus s)
-{
-	const char *e = nats_GetLastError(NULL);
-
-	return e && e[0] ? e : natsStatus_GetText(s);
-}
-
 /* the bucket bound, or made when it is not there */
 static int bind_bucket(struct lw_flags_pub *p)
 {
@@ -81,7 +67,7 @@ static int bind_bucket(struct lw_flags_pub *p)
 			fprintf(stderr,
 				"%s: flags: cannot open or create the bucket %s (%d replicas): %s; "
 				"trying again\n",
-				p->prog, p->bucket, p->replicas, nats_err(s));
+				p->prog, p->bucket, p->replicas, lw_fleet_nats_err(s));
 		p->err_logged = true;
 		p->kv = NULL;
 		return -EIO;
@@ -234,7 +220,8 @@ static int reconcile(struct lw_flags_pub *p, struct want *w, int n)
 	return 0;
 fail:
 	if (!p->err_logged)
-		fprintf(stderr, "%s: flags: the bucket: %s; trying again\n", p->prog, nats_err(s));
+		fprintf(stderr, "%s: flags: the bucket: %s; trying again\n", p->prog,
+			lw_fleet_nats_err(s));
 	p->err_logged = true;
 	return -EIO;
 }
@@ -243,7 +230,7 @@ int lw_flags_pub_sync(struct lw_flags_pub *p, PGconn *pg)
 {
 	struct want *w;
 	uint64_t h = 0xcbf29ce484222325ULL;
-	long long now = mono_s();
+	long long now = lw_fleet_mono_s();
 	int n, ret = 0;
 
 	if (!p->kv && (!p->js || bind_bucket(p) < 0))

@@ -17,6 +17,7 @@
  */
 #include "flags-sub.h"
 
+#include "conn.h"
 #include "fleet/flag.h"
 
 #include <errno.h>
@@ -31,21 +32,6 @@
 #define REFUSED_LOGGED_MAX 5
 /* changes written in one transaction */
 #define POLL_MAX 1000
-
-static long long mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec;
-}
-
-static const char *nats_err(natsStatus s)
-{
-	const char *e = nats_GetLastError(NULL);
-
-	return e && e[0] ? e : natsStatus_GetText(s);
-}
 
 void lw_flags_sub_init(struct lw_flags_sub *s, sqlite3 *db, jsCtx *js, const char *bucket,
 		       const char *prog)
@@ -67,7 +53,7 @@ static void drop_watch(struct lw_flags_sub *s)
 		kvStore_Destroy(s->kv);
 	s->w = NULL;
 	s->kv = NULL;
-	s->retry_at = mono_s() + RETRY_S;
+	s->retry_at = lw_fleet_mono_s() + RETRY_S;
 }
 
 static int sql(struct lw_flags_sub *s, const char *text)
@@ -104,7 +90,7 @@ static int open_watch(struct lw_flags_sub *s)
 			fprintf(stderr,
 				"%s: flags: cannot watch the bucket %s: %s; trying again every "
 				"%d s\n",
-				s->prog, s->bucket, nats_err(st), RETRY_S);
+				s->prog, s->bucket, lw_fleet_nats_err(st), RETRY_S);
 		s->err_logged = true;
 		s->w = NULL;
 		drop_watch(s);
@@ -300,7 +286,7 @@ void lw_flags_sub_poll(struct lw_flags_sub *s, int timeout_ms)
 	bool marker = false;
 
 	if (!s->w) {
-		if (mono_s() < s->retry_at || open_watch(s) < 0) {
+		if (lw_fleet_mono_s() < s->retry_at || open_watch(s) < 0) {
 			struct timespec ts = {timeout_ms / 1000, (timeout_ms % 1000) * 1000000L};
 
 			nanosleep(&ts, NULL);
@@ -319,7 +305,7 @@ void lw_flags_sub_poll(struct lw_flags_sub *s, int timeout_ms)
 				fprintf(stderr,
 					"%s: flags: the watcher of %s stopped: %s; watching again "
 					"in %d s\n",
-					s->prog, s->bucket, nats_err(st), RETRY_S);
+					s->prog, s->bucket, lw_fleet_nats_err(st), RETRY_S);
 			s->err_logged = true;
 			drop_watch(s);
 			break;

@@ -261,8 +261,7 @@ static int publish_batch(struct push *p, natsMsg **msgs, int n)
 		s = js_PublishMsgAsync(p->js, &msgs[i], NULL);
 		if (s != NATS_OK)
 			snprintf(p->first_error, sizeof(p->first_error), "%s",
-				 nats_GetLastError(NULL) ? nats_GetLastError(NULL)
-							 : natsStatus_GetText(s));
+				 lw_fleet_nats_err(s));
 	}
 	jsPubOptions_Init(&po);
 	po.MaxWait = p->wait_ms;
