@@ -23,6 +23,7 @@
  * flags (rows of flagged with ap = '*') are made the content of the flags bucket, which the
  * access points follow.
  */
+#include "audit-check.h"
 #include "conn.h"
 #include "flags-pub.h"
 #include "fleet/row.h"
@@ -44,7 +45,7 @@
 /* PostgreSQL takes at most 65535 parameters in one statement */
 #define PG_PARAMS_MAX 65535
 #define NS_PER_S 1000000000LL
-/* --idle-exit: how long it waits beyond for messages another collector left unacknowledged */
+/* --idle-exit: how long it waits beyond for messages not yet acknowledged */
 #define IDLE_WAIT_MAX_S 120
 #define SUBSCRIBE_TRIES_S 30
 /* how long the stream keeps a message (acknowledged or not): 7 days */
@@ -52,6 +53,8 @@
 
 struct item {
 	natsMsg *msg;
+	bool audit; /* an audit (audit-check.h), not a row */
+	struct lw_fleet_audit a;
 	struct lw_fleet_row row;
 	char ap[LW_FLEET_AP_MAX + 1];
 };
@@ -63,6 +66,7 @@ struct collect {
 	uint64_t written[16], unchanged[16], malformed, refused, messages;
 	bool malformed_logged, refused_logged;
 	long die_after, commits; /* --die-after-commit */
+	struct lw_audit_check audit;
 	/* the parameters of one INSERT: values as text, in an arena of offsets */
 	char *arena;
 	size_t arena_len, arena_size;
@@ -392,7 +396,7 @@ static int write_batch(struct collect *c, struct item *items, size_t n, bool sin
 		long ch;
 
 		for (size_t i = 0; i < n; i++)
-			if (items[i].msg && items[i].row.table == ti)
+			if (items[i].msg && !items[i].audit && items[i].row.table == ti)
 				idx[m++] = i;
 		if (!m)
 			continue;
@@ -453,6 +457,14 @@ static bool decode(struct collect *c, struct item *it)
 		if (!lw_fleet_ap_valid(it->ap))
 			why = "an invalid access point id";
 	}
+	it->audit = !why && strcmp(dot + 1, "audit") == 0;
+	if (it->audit) {
+		if (lw_fleet_audit_decode(natsMsg_GetData(it->msg),
+					  (size_t)natsMsg_GetDataLength(it->msg), &it->a) < 0)
+			why = "not an audit message";
+		else
+			return true;
+	}
 	if (!why && lw_fleet_row_decode(natsMsg_GetData(it->msg),
 					(size_t)natsMsg_GetDataLength(it->msg), &it->row) < 0)
 		why = "not a row message";
@@ -474,6 +486,24 @@ static bool decode(struct collect *c, struct item *it)
 	natsMsg_Destroy(it->msg);
 	it->msg = NULL;
 	return false;
+}
+
+/*
+ * The batch's audits, once its rows are committed (an audit comes after the rows it counts):
+ * each acknowledged when answered, asked to come again when PostgreSQL did not answer.
+ */
+static void check_audits(struct collect *c, struct item *items, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!items[i].msg || !items[i].audit)
+			continue;
+		if (lw_audit_check(&c->audit, c->pg, items[i].ap, &items[i].a) < 0)
+			natsMsg_Nak(items[i].msg, NULL);
+		else
+			natsMsg_Ack(items[i].msg, NULL);
+		natsMsg_Destroy(items[i].msg);
+		items[i].msg = NULL;
+	}
 }
 
 /* Writes and acknowledges one fetched batch; false when PostgreSQL went away for good. */
@@ -502,7 +532,7 @@ static bool handle(struct collect *c, natsMsgList *list, struct item *items)
 		}
 		/* a row PostgreSQL refuses: each row alone, terminating the ones refused */
 		for (size_t i = 0; i < n; i++) {
-			if (!items[i].msg)
+			if (!items[i].msg || items[i].audit)
 				continue;
 			if (write_batch(c, &items[i], 1, true) < 0) {
 				if (PQstatus(c->pg) != CONNECTION_OK)
@@ -519,11 +549,13 @@ static bool handle(struct collect *c, natsMsgList *list, struct item *items)
 		}
 		if (PQstatus(c->pg) != CONNECTION_OK)
 			continue;
+		check_audits(c, items, n);
 		return true;
 	}
 	/* after COMMIT: a crash before these acks redelivers rows that are already there */
 	if (c->die_after && ++c->commits == c->die_after)
 		raise(SIGKILL);
+	check_audits(c, items, n);
 	for (size_t i = 0; i < n; i++)
 		if (items[i].msg) {
 			natsMsg_Ack(items[i].msg, NULL);
@@ -591,31 +623,42 @@ static int ensure_stream(jsCtx *js, const char *stream, const char *prefix, int 
 /*
  * --idle-exit: true when the consumer has nothing left, not even messages fetched by a
  * collector that died before acknowledging them (they come again after the ack wait).
+ * The consumer's own count is not enough: after the cluster restarts, the consumer's
+ * leader may sit on a replica still catching up with the stream, and says 0 pending while
+ * the stream's leader holds more. Drained is: nothing pending or unacknowledged, and the
+ * acknowledged floor at the stream leader's last sequence.
  */
 static bool drained(jsCtx *js, const char *stream, const char *durable, bool *said)
 {
 	jsConsumerInfo *ci = NULL;
+	jsStreamInfo *si = NULL;
 	jsErrCode err = 0;
 	natsStatus s;
 	bool done;
 
 	s = js_GetConsumerInfo(&ci, js, stream, durable, NULL, &err);
+	if (s == NATS_OK)
+		s = js_GetStreamInfo(&si, js, stream, NULL, &err);
 	if (s != NATS_OK) {
 		/* not known: not drained (the servers away); --idle-exit's bound still holds */
 		if (!*said)
 			fprintf(stderr, PROG ": idle; the consumer's state is not known: %s\n",
 				lw_fleet_nats_err(s));
 		*said = true;
+		jsConsumerInfo_Destroy(ci);
 		return false;
 	}
-	done = ci->NumPending == 0 && ci->NumAckPending == 0;
+	done = ci->NumPending == 0 && ci->NumAckPending == 0 &&
+	       ci->AckFloor.Stream >= si->State.LastSeq;
 	if (!done && !*said) {
 		fprintf(stderr,
-			PROG ": idle, but %" PRIu64 " messages wait and %" PRId64
-			     " are unacknowledged (a collector that stopped): waiting for them\n",
-			ci->NumPending, ci->NumAckPending);
+			PROG ": idle, but %" PRIu64 " messages wait, %" PRId64
+			     " are unacknowledged (a collector that stopped) and %" PRIu64
+			     " of the stream's %" PRIu64 " are acknowledged: waiting for them\n",
+			ci->NumPending, ci->NumAckPending, ci->AckFloor.Stream, si->State.LastSeq);
 		*said = true;
 	}
+	jsStreamInfo_Destroy(si);
 	jsConsumerInfo_Destroy(ci);
 	return done;
 }
@@ -633,33 +676,40 @@ static void report(const struct collect *c, double secs)
 	for (size_t i = 0; i < n; i++)
 		fprintf(stderr, " %s %" PRIu64 "+%" PRIu64, t[i].name, c->written[i],
 			c->unchanged[i]);
-	fprintf(stderr, " (written+already there); %" PRIu64 " malformed, %" PRIu64 " refused\n",
-		c->malformed, c->refused);
+	fprintf(stderr,
+		" (written+already there); %" PRIu64 " malformed, %" PRIu64 " refused; %" PRIu64
+		" audits, %" PRIu64 " with rows missing\n",
+		c->malformed, c->refused, c->audit.audits, c->audit.gaps);
 }
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: " PROG " --servers URLS --pg CONNINFO [options]\n"
-		   "  --servers URLS     nats://host:port[,nats://host:port...]\n"
-		   "  --pg CONNINFO      libpq connection string (\"host=... dbname=...\")\n"
-		   "  --stream NAME      the stream (default LEAKWATCH; created when missing)\n"
-		   "  --prefix P         subject prefix (default leakwatch)\n"
-		   "  --replicas N       the stream's replicas when it is created (default 1)\n"
-		   "  --durable NAME     the shared durable consumer (default collect)\n"
-		   "  --batch N          messages per transaction (default 1000, at most 5000)\n"
-		   "  --idle-exit S      exit when nothing came for S seconds (default: run)\n"
-		   "  --init             create the tables, the stream and the flags bucket, "
-		   "then exit\n"
-		   "  --flags-bucket B   the KV bucket of the central flags "
-		   "(default " LW_FLAGS_BUCKET_DEFAULT ")\n"
-		   "  --flags-interval S seconds between publishing the central flags (rows of\n"
-		   "                     flagged with ap '*') into it (default 5; 0: never)\n"
-		   "  --die-after-commit N  (tests) SIGKILL itself right after the Nth COMMIT, "
-		   "before\n"
-		   "                     its acknowledgements\n"
-		   "  --ack-wait S       when the consumer is made: seconds before a message\n"
-		   "                     fetched and not acknowledged comes again (default 30)\n"
-		   "  --creds FILE, --nkey PUB --nkey-seed FILE, --ca FILE   as leakwatch-push\n");
+	fprintf(f,
+		"usage: " PROG " --servers URLS --pg CONNINFO [options]\n"
+		"  --servers URLS     nats://host:port[,nats://host:port...]\n"
+		"  --pg CONNINFO      libpq connection string (\"host=... dbname=...\")\n"
+		"  --stream NAME      the stream (default LEAKWATCH; created when missing)\n"
+		"  --prefix P         subject prefix (default leakwatch)\n"
+		"  --replicas N       the stream's replicas when it is created (default 1)\n"
+		"  --durable NAME     the shared durable consumer (default collect)\n"
+		"  --batch N          messages per transaction (default 1000, at most 5000)\n"
+		"  --idle-exit S      exit when nothing came for S seconds and the stream is\n"
+		"                     drained (default: run); 69 when it is not after 120 s more\n"
+		"  --init             create the tables, the stream and the two buckets, "
+		"then exit\n"
+		"  --flags-bucket B   the KV bucket of the central flags "
+		"(default " LW_FLAGS_BUCKET_DEFAULT ")\n"
+		"  --resend-bucket B  the KV bucket of the requests to send rows again that the\n"
+		"                     audits find missing (default " LW_FLEET_RESEND_BUCKET_DEFAULT
+		")\n"
+		"  --flags-interval S seconds between publishing the central flags (rows of\n"
+		"                     flagged with ap '*') into it (default 5; 0: never)\n"
+		"  --die-after-commit N  (tests) SIGKILL itself right after the Nth COMMIT, "
+		"before\n"
+		"                     its acknowledgements\n"
+		"  --ack-wait S       when the consumer is made: seconds before a message\n"
+		"                     fetched and not acknowledged comes again (default 30)\n"
+		"  --creds FILE, --nkey PUB --nkey-seed FILE, --ca FILE   as leakwatch-push\n");
 }
 
 int main(int argc, char **argv)
@@ -677,6 +727,7 @@ int main(int argc, char **argv)
 		{"ack-wait", required_argument, NULL, 'A'},
 		{"die-after-commit", required_argument, NULL, 'X'},
 		{"flags-bucket", required_argument, NULL, 'B'},
+		{"resend-bucket", required_argument, NULL, 'R'},
 		{"flags-interval", required_argument, NULL, 'F'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -685,6 +736,7 @@ int main(int argc, char **argv)
 	struct collect c = {.prefix = "leakwatch"};
 	const char *stream = "LEAKWATCH", *durable = "collect";
 	const char *flags_bucket = LW_FLAGS_BUCKET_DEFAULT;
+	const char *resend_bucket = LW_FLEET_RESEND_BUCKET_DEFAULT;
 	long flags_interval = 5;
 	long long flags_at = 0;
 	struct lw_flags_pub flags = {0};
@@ -732,6 +784,9 @@ int main(int argc, char **argv)
 		case 'X':
 			c.die_after = atol(optarg);
 			break;
+		case 'R':
+			resend_bucket = optarg;
+			break;
 		case 'B':
 			flags_bucket = optarg;
 			break;
@@ -754,9 +809,9 @@ int main(int argc, char **argv)
 	}
 	if (replicas < 1 || replicas > 5 || ack_wait < 1 || ack_wait > 86400 || batch < 1 ||
 	    batch > BATCH_MAX || idle_exit < 0 || flags_interval < 0 || flags_interval > 86400 ||
-	    !lw_fleet_ap_valid(flags_bucket) || !lw_fleet_ap_valid(c.prefix) ||
-	    !lw_fleet_ap_valid(stream) || !lw_fleet_ap_valid(durable) ||
-	    !conn.nkey_pub != !conn.nkey_seed) {
+	    !lw_fleet_ap_valid(flags_bucket) || !lw_fleet_ap_valid(resend_bucket) ||
+	    !lw_fleet_ap_valid(c.prefix) || !lw_fleet_ap_valid(stream) ||
+	    !lw_fleet_ap_valid(durable) || !conn.nkey_pub != !conn.nkey_seed) {
 		fprintf(stderr,
 			PROG ": --replicas 1..5, --ack-wait 1..86400, --batch 1..%d, --idle-exit "
 			     ">= 0, --flags-interval 0..86400; names of "
@@ -792,7 +847,8 @@ int main(int argc, char **argv)
 	}
 	if (r < 0 ||
 	    /* --init makes the bucket or fails; a collector goes on and tries again */
-	    (lw_flags_pub_open(&flags, js, flags_bucket, replicas, PROG) < 0 && init)) {
+	    (lw_flags_pub_open(&flags, js, flags_bucket, replicas, PROG) < 0 && init) ||
+	    (lw_audit_check_open(&c.audit, js, resend_bucket, replicas, PROG) < 0 && init)) {
 		code = LW_FLEET_EX_UNAVAILABLE;
 		goto out;
 	}
@@ -845,23 +901,33 @@ int main(int argc, char **argv)
 
 		if (s == NATS_TIMEOUT || (s == NATS_OK && list.Count == 0)) {
 			natsMsgList_Destroy(&list);
-			if (idle_exit && ++idle >= idle_exit &&
-			    (drained(js, stream, durable, &said_waiting) ||
-			     idle >= idle_exit + IDLE_WAIT_MAX_S)) {
-				if (idle >= idle_exit + IDLE_WAIT_MAX_S)
+			if (idle_exit && ++idle >= idle_exit) {
+				if (drained(js, stream, durable, &said_waiting))
+					break;
+				if (idle >= idle_exit + IDLE_WAIT_MAX_S) {
+					/* not drained: an exit status that says so */
 					fprintf(stderr,
-						PROG ": --idle-exit: gave up waiting for "
-						     "unacknowledged messages after %d s\n",
+						PROG
+						": --idle-exit: gave up after %d s; the "
+						"stream still holds messages not acknowledged\n",
 						IDLE_WAIT_MAX_S);
-				break;
+					code = LW_FLEET_EX_UNAVAILABLE;
+					break;
+				}
 			}
 			continue;
 		}
 		if (s != NATS_OK) {
 			/* the servers are away (a node killed, the cluster stopped): wait */
 			natsMsgList_Destroy(&list);
-			if (idle_exit && ++idle >= idle_exit * 10)
+			if (idle_exit && ++idle >= idle_exit * 10) {
+				fprintf(stderr,
+					PROG
+					": --idle-exit: the servers were away %ld s; gave up\n",
+					idle);
+				code = LW_FLEET_EX_UNAVAILABLE;
 				break;
+			}
 			sleep(1);
 			continue;
 		}
@@ -883,6 +949,7 @@ int main(int argc, char **argv)
 	report(&c, (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9);
 out:
 	lw_flags_pub_close(&flags);
+	lw_audit_check_close(&c.audit);
 	natsSubscription_Destroy(sub);
 	jsCtx_Destroy(js);
 	natsConnection_Destroy(nc);

@@ -94,3 +94,24 @@ natsConnection *lw_fleet_connect(const struct lw_fleet_conn *c, const char *prog
 	}
 	return nc;
 }
+
+natsStatus lw_fleet_kv_bucket(kvStore **kv, jsCtx *js, const char *bucket, int replicas,
+			      int32_t max_value)
+{
+	kvConfig kc;
+	natsStatus s = js_KeyValue(kv, js, bucket);
+
+	if (s != NATS_NOT_FOUND)
+		return s;
+	kvConfig_Init(&kc);
+	kc.Bucket = bucket;
+	kc.History = 1;
+	kc.Replicas = replicas;
+	kc.StorageType = js_FileStorage;
+	kc.MaxValueSize = max_value;
+	s = js_CreateKeyValue(kv, js, &kc);
+	/* another collector made it meanwhile (with other replicas): take that one */
+	if (s != NATS_OK)
+		s = js_KeyValue(kv, js, bucket);
+	return s;
+}

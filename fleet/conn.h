@@ -48,4 +48,12 @@ const char *lw_fleet_nats_err(natsStatus s);
 /* CLOCK_MONOTONIC in whole seconds (for intervals and retries). */
 long long lw_fleet_mono_s(void);
 
+/*
+ * A KV bucket of the collector's (history 1, file storage), bound, or made with replicas and
+ * max_value (the largest message, headers included) when it is missing; when another collector
+ * made it meanwhile, that one.  NATS_OK, or the status of the last try.
+ */
+natsStatus lw_fleet_kv_bucket(kvStore **kv, jsCtx *js, const char *bucket, int replicas,
+			      int32_t max_value);
+
 #endif

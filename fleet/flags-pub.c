@@ -45,22 +45,9 @@ struct want {
 /* the bucket bound, or made when it is not there */
 static int bind_bucket(struct lw_flags_pub *p)
 {
-	kvConfig kc;
-	natsStatus s;
+	natsStatus s =
+		lw_fleet_kv_bucket(&p->kv, p->js, p->bucket, p->replicas, LW_FLEET_FLAG_VALUE_MAX);
 
-	s = js_KeyValue(&p->kv, p->js, p->bucket);
-	if (s == NATS_NOT_FOUND) {
-		kvConfig_Init(&kc);
-		kc.Bucket = p->bucket;
-		kc.History = 1;
-		kc.Replicas = p->replicas;
-		kc.StorageType = js_FileStorage;
-		kc.MaxValueSize = LW_FLEET_FLAG_VALUE_MAX;
-		s = js_CreateKeyValue(&p->kv, p->js, &kc);
-		/* another collector made it meanwhile (with other replicas): take that one */
-		if (s != NATS_OK)
-			s = js_KeyValue(&p->kv, p->js, p->bucket);
-	}
 	if (s != NATS_OK) {
 		/* a node just lost, a leader being elected: not a reason to stop collecting */
 		if (!p->err_logged)

@@ -36,11 +36,20 @@
  *
  * With --follow and [fleet] flags = yes, the time between passes is spent following the
  * central flags' KV bucket into the flagged table (flags-sub.c).
+ *
+ * Audits (resend.h): after a complete pass, every --audit-interval seconds and at the end of
+ * a one-shot run, the rows held per window of row ids go to the collector, which asks through
+ * a KV bucket for a table again when it has fewer; a pass reads those requests and sends the
+ * table again from the id asked (message ids with the pass, so the stream does not drop them
+ * as repeats).  fleet_toolarge_<table> in meta: the table had a row too large to send, and its
+ * audits leave such rows out.
  */
 #include "config.h"
 #include "conn.h"
 #include "flags-sub.h"
+#include "fleet/audit.h"
 #include "fleet/row.h"
+#include "resend.h"
 #include "store/schema.h"
 #include "store/store.h"
 
@@ -61,6 +70,12 @@
 #define SLACK_DEFAULT_S 420
 /* the longest row message: stats' 41 columns, or texts (snippets, answers) up to this */
 #define MSG_MAX (256 * 1024)
+/* default --audit-interval: s between audits of every table (a one-shot push always audits) */
+#define AUDIT_INTERVAL_DEFAULT_S 3600
+/* after an audit, how long the passes read the collector's requests to send rows again, and
+ * how often */
+#define RESEND_READ_S 600
+#define RESEND_EVERY_S 60
 
 /*
  * What a publishing process has sent of the updated tables' rows: (table, row id) -> a hash
@@ -175,6 +190,13 @@ struct push {
 	/* (key, hash) of the batch under way, recorded in seen_next once it is acknowledged */
 	uint64_t *batch_keys, *batch_hashes;
 	int batch_n;
+	/* audits and the requests to send again (resend.h) */
+	struct lw_resend resend;
+	int64_t resend_from[16]; /* per table: send again from this row id (0: no request) */
+	long audit_interval;
+	long long audit_at, resend_until, resend_next; /* monotonic s */
+	unsigned passes;
+	bool last_failed; /* the previous pass: a read of the requests would only wait */
 };
 
 static volatile sig_atomic_t stop;
@@ -281,6 +303,17 @@ static int publish_batch(struct push *p, natsMsg **msgs, int n)
 	return p->pub_errors ? -EIO : 0;
 }
 
+/* One message with its JetStream message id: 0, or -ENOMEM (*m NULL). */
+static int msg_make(natsMsg **m, const char *subject, const void *data, int len, const char *msgid)
+{
+	if (natsMsg_Create(m, subject, NULL, data, len) == NATS_OK &&
+	    natsMsgHeader_Set(*m, "Nats-Msg-Id", msgid) == NATS_OK)
+		return 0;
+	natsMsg_Destroy(*m);
+	*m = NULL;
+	return -ENOMEM;
+}
+
 static void bind_value(struct lw_fleet_value *v, sqlite3_stmt *st, int col)
 {
 	memset(v, 0, sizeof(*v));
@@ -358,10 +391,15 @@ static int push_table(struct push *p, unsigned ti, const struct lw_fleet_table *
 	natsMsg **msgs = NULL;
 	uint8_t *buf = NULL;
 	struct lw_fleet_row row;
+	sqlite3_int64 from = p->resend_from[ti], above;
 	int rc, ret = 0;
 
 	snprintf(key, sizeof(key), "fleet_sent_%s", t->name);
 	rc = meta_get(p->db, key, &sent, NULL, &found);
+	/* asked to send again from a row id: the rows from there are selected as if unsent */
+	if (from > sent)
+		from = 0;
+	above = from ? from - 1 : sent;
 	if (rc == SQLITE_OK && t->changed && t->changed[0]) {
 		snprintf(key, sizeof(key), "fleet_mark_%s", t->name);
 		rc = meta_get(p->db, key, NULL, &mark, &have_mark);
@@ -397,7 +435,7 @@ static int push_table(struct push *p, unsigned ti, const struct lw_fleet_table *
 		int n = 0;
 
 		sqlite3_bind_int64(st, 1, cursor);
-		sqlite3_bind_int64(st, 2, sent);
+		sqlite3_bind_int64(st, 2, above);
 		if (have_mark)
 			sqlite3_bind_double(st, 3, mark - p->slack);
 		else
@@ -406,6 +444,7 @@ static int push_table(struct push *p, unsigned ti, const struct lw_fleet_table *
 		p->batch_n = 0;
 		while (n < p->batch && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 			uint64_t rkey, h, old;
+			bool again;
 			int len;
 
 			memset(&row, 0, sizeof(row));
@@ -416,6 +455,8 @@ static int push_table(struct push *p, unsigned ti, const struct lw_fleet_table *
 			for (size_t i = 0; i < t->ncols; i++)
 				bind_value(&row.v[i], st, (int)i + 2);
 			last = row.id;
+			/* sent before and asked for again: never skipped, and a message id of its own */
+			again = from && row.id <= sent;
 			if (t->changed) {
 				/* an updated table's row: not again when it is what was sent */
 				row.version = 0;
@@ -423,7 +464,7 @@ static int push_table(struct push *p, unsigned ti, const struct lw_fleet_table *
 				rkey = (uint64_t)ti << 56 |
 				       ((uint64_t)row.id & 0xffffffffffffffULL);
 				h = len > 0 ? hash_bytes(buf, (size_t)len) : 0;
-				if (seen_get(&p->seen, rkey, &old) && old == h) {
+				if (!again && seen_get(&p->seen, rkey, &old) && old == h) {
 					if (seen_put(&p->seen_next, rkey, h) < 0) {
 						ret = -ENOMEM;
 						break;
@@ -435,22 +476,22 @@ static int push_table(struct push *p, unsigned ti, const struct lw_fleet_table *
 				row.version = p->pass;
 			}
 			len = lw_fleet_row_encode(&row, buf, MSG_MAX);
-			lw_fleet_msg_id(msgid, sizeof(msgid), p->ap, t->name, row.id, row.version);
+			lw_fleet_msg_id(msgid, sizeof(msgid), p->ap, t->name, row.id,
+					again && !t->changed ? p->pass : row.version);
 			if (len < 0) {
-				/* a row too large for a message: said, and skipped, not retried */
+				/* a row too large for a message: said, and skipped, not retried; the
+				 * audits leave such rows out from now on (fleet_toolarge_<table>) */
 				fprintf(stderr,
 					PROG ": %s row %lld is too large to send; skipped\n",
 					t->name, (long long)row.id);
+				rc = meta_set_int(p->db, "fleet_toolarge_", t->name, 1);
+				if (rc != SQLITE_OK)
+					goto sqlfail;
 				continue;
 			}
-			if (natsMsg_Create(&msgs[n], subject, NULL, (const char *)buf, len) !=
-				    NATS_OK ||
-			    natsMsgHeader_Set(msgs[n], "Nats-Msg-Id", msgid) != NATS_OK) {
-				natsMsg_Destroy(msgs[n]);
-				msgs[n] = NULL;
-				ret = -ENOMEM;
+			ret = msg_make(&msgs[n], subject, buf, len, msgid);
+			if (ret < 0)
 				break;
-			}
 			n++;
 		}
 		if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
@@ -483,6 +524,13 @@ static int push_table(struct push *p, unsigned ti, const struct lw_fleet_table *
 			if (rc != SQLITE_OK)
 				goto sqlfail;
 		}
+	}
+	if (ret == 0 && !stop && from) {
+		fprintf(stderr,
+			PROG ": %s sent again from row id %lld, as the collector's audit asked\n",
+			t->name, (long long)from);
+		lw_resend_done(&p->resend, p->ap, ti);
+		p->resend_from[ti] = 0;
 	}
 	if (ret == 0 && !stop && t->changed && t->changed[0]) {
 		char val[64];
@@ -535,6 +583,121 @@ static int check_db(sqlite3 *db, const char *path)
 	return 0;
 }
 
+/*
+ * The encoded length of a table's row (lw_fleet_row_encode) as an SQLite expression, appended
+ * to sql: 20 bytes of head, then per value a tag and 8 bytes, or 4 and the text's bytes.
+ */
+static size_t row_size_sql(char *sql, size_t size, size_t off, const struct lw_fleet_table *t)
+{
+	off += (size_t)snprintf(sql + off, size - off, "20");
+	for (size_t i = 0; i < t->ncols && off < size; i++)
+		off += (size_t)snprintf(sql + off, size - off,
+					" + CASE typeof(\"%s\") WHEN 'null' THEN 1 WHEN 'integer' "
+					"THEN 9 WHEN 'real' THEN 9 ELSE 5 + length(CAST(\"%s\" AS "
+					"BLOB)) END",
+					t->cols[i].name, t->cols[i].name);
+	return off;
+}
+
+/*
+ * The audit (resend.h, lib/fleet/audit.h): per table, per window of row ids, the rows held
+ * that JetStream has acknowledged (row id at most fleet_sent), without the rows too large to
+ * send when the table ever had one.  Published like rows, each batch acknowledged.
+ */
+static int push_audit(struct push *p)
+{
+	size_t nt;
+	const struct lw_fleet_table *t = lw_fleet_tables(&nt);
+	char key[64], sql[12288], subject[LW_FLEET_AP_MAX + 96], msgid[LW_FLEET_MSG_ID_MAX + 32];
+	natsMsg **msgs = calloc((size_t)p->batch, sizeof(*msgs));
+	unsigned tables = 0;
+	uint64_t windows = 0;
+	int n = 0, ret = 0;
+
+	if (!msgs)
+		return -ENOMEM;
+	snprintf(subject, sizeof(subject), "%s.%s.audit", p->prefix, p->ap);
+	for (unsigned ti = 0; ti < nt && ret == 0 && !stop; ti++) {
+		sqlite3_int64 sent = 0, toolarge = 0;
+		bool found, big;
+		sqlite3_stmt *st;
+		size_t off;
+		int rc;
+
+		snprintf(key, sizeof(key), "fleet_sent_%s", t[ti].name);
+		rc = meta_get(p->db, key, &sent, NULL, &found);
+		snprintf(key, sizeof(key), "fleet_toolarge_%s", t[ti].name);
+		if (rc == SQLITE_OK)
+			rc = meta_get(p->db, key, &toolarge, NULL, &big);
+		if (rc != SQLITE_OK) {
+			ret = -EIO;
+			break;
+		}
+		if (sent < 1)
+			continue;
+		off = (size_t)snprintf(sql, sizeof(sql),
+				       "SELECT %s / %d, min(%s), max(%s), count(*) FROM %s "
+				       "WHERE %s <= ?1",
+				       t[ti].rowid, LW_FLEET_AUDIT_WINDOW, t[ti].rowid, t[ti].rowid,
+				       t[ti].name, t[ti].rowid);
+		if (big && toolarge) {
+			off += (size_t)snprintf(sql + off, sizeof(sql) - off, " AND ");
+			off = row_size_sql(sql, sizeof(sql), off, &t[ti]);
+			off += (size_t)snprintf(sql + off, sizeof(sql) - off, " <= %d", MSG_MAX);
+		}
+		if (off < sizeof(sql))
+			snprintf(sql + off, sizeof(sql) - off, " GROUP BY 1 ORDER BY 1");
+		rc = sqlite3_prepare_v2(p->db, sql, -1, &st, NULL);
+		if (rc != SQLITE_OK) {
+			ret = -EIO;
+			break;
+		}
+		sqlite3_bind_int64(st, 1, sent);
+		tables++;
+		while (ret == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+			struct lw_fleet_audit a = {.table = ti,
+						   .lo = sqlite3_column_int64(st, 1),
+						   .hi = sqlite3_column_int64(st, 2),
+						   .count = (uint64_t)sqlite3_column_int64(st, 3)};
+			uint8_t buf[LW_FLEET_AUDIT_LEN];
+			int len = lw_fleet_audit_encode(&a, buf, sizeof(buf));
+
+			/* a window of row ids below 1 (written by hand) is not audited */
+			if (len < 0)
+				continue;
+			snprintf(msgid, sizeof(msgid), "%s.audit.%s.%lld.%" PRIu64, p->ap,
+				 t[ti].name, (long long)a.lo, p->pass);
+			ret = msg_make(&msgs[n], subject, buf, len, msgid);
+			if (ret < 0)
+				break;
+			windows++;
+			if (++n == p->batch) {
+				ret = publish_batch(p, msgs, n);
+				for (int i = 0; i < n; i++) {
+					natsMsg_Destroy(msgs[i]);
+					msgs[i] = NULL;
+				}
+				n = 0;
+			}
+		}
+		if (ret == 0 && rc != SQLITE_DONE)
+			ret = -EIO;
+		if (ret == -EIO && !p->first_error[0])
+			fprintf(stderr, PROG ": audit of %s: %s\n", t[ti].name,
+				sqlite3_errmsg(p->db));
+		sqlite3_finalize(st);
+	}
+	if (ret == 0 && n)
+		ret = publish_batch(p, msgs, n);
+	for (int i = 0; i < n; i++)
+		natsMsg_Destroy(msgs[i]);
+	free(msgs);
+	if (ret == 0)
+		fprintf(stderr, PROG ": audit: %" PRIu64 " windows of %u tables acknowledged\n",
+			windows, tables);
+	return ret;
+}
+
 /* One pass over every table; 0 when everything there was at its start is acknowledged. */
 static int push_pass(struct push *p)
 {
@@ -551,8 +714,22 @@ static int push_pass(struct push *p)
 		return -EIO;
 	}
 	p->pass = (uint64_t)pass + 1;
+	/* the collector answers an audit with requests: read while one may come */
+	if (p->passes++ == 0 || (!p->last_failed && lw_fleet_mono_s() < p->resend_until &&
+				 lw_fleet_mono_s() >= p->resend_next)) {
+		lw_resend_read(&p->resend, p->ap, p->resend_from, n);
+		p->resend_next = lw_fleet_mono_s() + RESEND_EVERY_S;
+	}
 	for (unsigned i = 0; i < n && ret == 0; i++)
 		ret = push_table(p, i, &t[i]);
+	if (ret == 0 && !stop && (p->passes == 1 || lw_fleet_mono_s() >= p->audit_at)) {
+		ret = push_audit(p);
+		if (ret == 0) {
+			p->audit_at = lw_fleet_mono_s() + p->audit_interval;
+			p->resend_until = lw_fleet_mono_s() + RESEND_READ_S;
+		}
+	}
+	p->last_failed = ret < 0;
 	/* a complete pass: what it met is what the next one compares with */
 	if (ret == 0 && !stop) {
 		seen_clear(&p->seen);
@@ -602,6 +779,10 @@ static void usage(FILE *f)
 		"  --slack SECONDS    an updated row is looked at while its time is at most this\n"
 		"                     far before the newest one sent (default from --config's\n"
 		"                     flow_write_interval + idle timeouts + 60, else 420)\n"
+		"  --audit-interval S seconds between audits of every table after a complete\n"
+		"                     pass (default 3600; 0: after every pass); one pass: always\n"
+		"  --resend-bucket B  the KV bucket of the collector's requests to send rows\n"
+		"                     again (default " LW_FLEET_RESEND_BUCKET_DEFAULT ")\n"
 		"Exit 0 when every row the database had is acknowledged; 69 when the servers\n"
 		"cannot be reached or do not acknowledge (the rows left are said; run again).\n");
 }
@@ -619,11 +800,18 @@ int main(int argc, char **argv)
 		{"config", required_argument, NULL, 'f'},
 		{"follow", no_argument, NULL, 'F'},
 		{"slack", required_argument, NULL, 'L'},
+		{"audit-interval", required_argument, NULL, 'A'},
+		{"resend-bucket", required_argument, NULL, 'R'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	struct lw_fleet_conn conn = {.name = PROG};
-	struct push p = {.prefix = "leakwatch", .batch = 1000, .wait_ms = 5000, .slack = -1};
+	struct push p = {.prefix = "leakwatch",
+			 .batch = 1000,
+			 .wait_ms = 5000,
+			 .slack = -1,
+			 .audit_interval = AUDIT_INTERVAL_DEFAULT_S};
+	const char *resend_bucket = LW_FLEET_RESEND_BUCKET_DEFAULT;
 	const char *dbpath = NULL;
 	natsConnection *nc = NULL;
 	jsOptions jo;
@@ -667,6 +855,12 @@ int main(int argc, char **argv)
 			break;
 		case 'L':
 			p.slack = atof(optarg);
+			break;
+		case 'A':
+			p.audit_interval = atol(optarg);
+			break;
+		case 'R':
+			resend_bucket = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -742,11 +936,14 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (p.batch < 1 || p.batch > BATCH_MAX || p.wait_ms < 100 || loop < 0 ||
-	    !lw_fleet_ap_valid(p.prefix) || !conn.nkey_pub != !conn.nkey_seed) {
+	    !lw_fleet_ap_valid(p.prefix) || !conn.nkey_pub != !conn.nkey_seed ||
+	    p.audit_interval < 0 || p.audit_interval > 30 * 86400 ||
+	    !lw_fleet_ap_valid(resend_bucket)) {
 		fprintf(stderr,
 			PROG ": --batch 1..%d, --wait-ms >= 100, --loop >= 0, a --prefix "
-			     "of A-Z a-z 0-9 _ -, --nkey with --nkey-seed\n",
-			BATCH_MAX);
+			     "and a --resend-bucket of A-Z a-z 0-9 _ -, --nkey with --nkey-seed, "
+			     "--audit-interval 0..%d\n",
+			BATCH_MAX, 30 * 86400);
 		code = LW_FLEET_EX_USAGE;
 		goto out;
 	}
@@ -779,6 +976,11 @@ int main(int argc, char **argv)
 	}
 	if (use_flags)
 		lw_flags_sub_init(&flags, p.db, p.js, cfg.fleet_flags_bucket, PROG);
+	if (lw_resend_init(&p.resend, nc, resend_bucket, PROG) < 0) {
+		fprintf(stderr, PROG ": JetStream: %s\n", nats_GetLastError(NULL));
+		code = LW_FLEET_EX_UNAVAILABLE;
+		goto out;
+	}
 	for (;;) {
 		/* the flags first: a long pass (hours of rows to send) does not hold them back */
 		if (use_flags)
@@ -806,6 +1008,7 @@ int main(int argc, char **argv)
 out:
 	if (use_flags)
 		lw_flags_sub_close(&flags);
+	lw_resend_close(&p.resend);
 	if (p.js)
 		jsCtx_Destroy(p.js);
 	if (nc)

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdint.h>
 
+#include "fleet/audit.h"
 #include "fleet/flag.h"
 #include "fleet/row.h"
 #include "lw-test.h"
@@ -264,6 +265,69 @@ static void test_fleet_flag_refused(void)
 	LW_CHECK_INT(lw_fleet_flag_decode("x.example", buf, (size_t)len, &g, &why), 0);
 }
 
+static void test_fleet_audit(void)
+{
+	struct lw_fleet_audit a = {.table = (unsigned)lw_fleet_table_index("dns"),
+				   .lo = 10001,
+				   .hi = 19999,
+				   .count = 9999},
+			      b;
+	uint8_t buf[LW_FLEET_AUDIT_LEN + 1];
+	char key[LW_FLEET_RESEND_KEY_MAX];
+	int64_t from = 0;
+
+	LW_CHECK_INT(lw_fleet_audit_encode(&a, buf, sizeof(buf)), LW_FLEET_AUDIT_LEN);
+	LW_CHECK_INT(lw_fleet_audit_decode(buf, LW_FLEET_AUDIT_LEN, &b), 0);
+	LW_CHECK_INT(b.table, a.table);
+	LW_CHECK_INT(b.lo, 10001);
+	LW_CHECK_INT(b.hi, 19999);
+	LW_CHECK_INT(b.count, 9999);
+	/* truncated, one byte more, another format */
+	for (size_t n = 0; n < LW_FLEET_AUDIT_LEN; n++)
+		LW_CHECK_INT(lw_fleet_audit_decode(buf, n, &b), -EBADMSG);
+	buf[LW_FLEET_AUDIT_LEN] = 0;
+	LW_CHECK_INT(lw_fleet_audit_decode(buf, LW_FLEET_AUDIT_LEN + 1, &b), -EBADMSG);
+	buf[0] = LW_FLEET_FORMAT;
+	LW_CHECK_INT(lw_fleet_audit_decode(buf, LW_FLEET_AUDIT_LEN, &b), -EBADMSG);
+	/* more rows than ids in the window, none, a window upside down, an unknown table */
+	b = a;
+	b.count = 10000;
+	LW_CHECK_INT(lw_fleet_audit_encode(&b, buf, sizeof(buf)), -EINVAL);
+	b.count = 0;
+	LW_CHECK_INT(lw_fleet_audit_encode(&b, buf, sizeof(buf)), -EINVAL);
+	b = a;
+	b.hi = b.lo - 1;
+	LW_CHECK_INT(lw_fleet_audit_encode(&b, buf, sizeof(buf)), -EINVAL);
+	b = a;
+	b.lo = 0;
+	LW_CHECK_INT(lw_fleet_audit_encode(&b, buf, sizeof(buf)), -EINVAL);
+	b = a;
+	b.table = 200;
+	LW_CHECK_INT(lw_fleet_audit_encode(&b, buf, sizeof(buf)), -EINVAL);
+	/* the same, forged on the wire */
+	LW_CHECK_INT(lw_fleet_audit_encode(&a, buf, sizeof(buf)), LW_FLEET_AUDIT_LEN);
+	buf[25] = 0x10; /* count 10000 in 9999 ids */
+	buf[24] = 0x27;
+	LW_CHECK_INT(lw_fleet_audit_decode(buf, LW_FLEET_AUDIT_LEN, &b), -EBADMSG);
+	LW_CHECK_INT(lw_fleet_audit_encode(&a, buf, sizeof(buf)), LW_FLEET_AUDIT_LEN);
+	buf[2] = 0x80; /* a negative lo */
+	LW_CHECK_INT(lw_fleet_audit_decode(buf, LW_FLEET_AUDIT_LEN, &b), -EBADMSG);
+
+	LW_CHECK_INT(lw_fleet_resend_key(key, sizeof(key), "ap-1", a.table), 8);
+	LW_CHECK_STR(key, "ap-1.dns");
+	LW_CHECK_INT(lw_fleet_resend_key(key, sizeof(key), "ap.1", a.table), -EINVAL);
+	LW_CHECK_INT(lw_fleet_resend_key(key, sizeof(key), "ap1", 200), -EINVAL);
+	LW_CHECK_INT(lw_fleet_resend_key(key, 4, "ap1", a.table), -ENOSPC);
+	LW_CHECK_INT(lw_fleet_resend_parse("10001", 5, &from), 0);
+	LW_CHECK_INT(from, 10001);
+	LW_CHECK_INT(lw_fleet_resend_parse("0", 1, &from), -EINVAL);
+	LW_CHECK_INT(lw_fleet_resend_parse("-5", 2, &from), -EINVAL);
+	LW_CHECK_INT(lw_fleet_resend_parse(" 5", 2, &from), -EINVAL);
+	LW_CHECK_INT(lw_fleet_resend_parse("", 0, &from), -EINVAL);
+	LW_CHECK_INT(lw_fleet_resend_parse("9999999999999999999", 19, &from), -EINVAL);
+	LW_CHECK_INT(from, 10001);
+}
+
 int main(void)
 {
 	LW_TEST(test_fleet_row_roundtrip);
@@ -273,5 +337,6 @@ int main(void)
 	LW_TEST(test_fleet_ids);
 	LW_TEST(test_fleet_flag_roundtrip);
 	LW_TEST(test_fleet_flag_refused);
+	LW_TEST(test_fleet_audit);
 	return lw_test_end();
 }

@@ -13,7 +13,10 @@
 #    waits and goes on;
 #  - the whole NATS cluster stopped while an access point publishes, started again 5 s later:
 #    the push is run again until done (outage.sh keeps the cluster away a minute while
-#    leakwatch-push --follow runs through it).
+#    leakwatch-push --follow runs through it).  nats-server 2.9 has been seen to skip
+#    acknowledged messages here: then the collector's audit must have found them missing and
+#    the access point's next pass must bring them (said in the output; audit.sh tests that
+#    path on its own).
 # Throughput: a database of 100 000 dns rows drained by one collector; its rows/s printed,
 # never asserted.
 #   faults.sh LEAKWATCHD LEAKWATCH-PUSH LEAKWATCH-COLLECT
@@ -26,20 +29,6 @@ cases=$(cd "$here/../golden/cases" && pwd)
 # shellcheck source=fleet-lib.sh
 . "$here/fleet-lib.sh"
 fleet_need nats-server psql python3 sqlite3 runuser
-
-# ROWS synthetic dns rows added to a replayed database (the daemon's own schema and triggers)
-make_db() { # AP CAPTURE ROWS
-	"$daemon" -q -r "$cases/$2.pcap" --db "$DIR/$1.db" >"$DIR/$1.log" 2>&1 || {
-		bad "leakwatchd -r $2.pcap failed"
-		cat "$DIR/$1.log"
-		exit 1
-	}
-	sqlite3 "$DIR/$1.db" "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n
-		WHERE i < $3) INSERT INTO dns(ts, mac, client_ip, server_ip, qname, qtype, rcode,
-		answers, ttl) SELECT 1700000000 + i * 0.25, '02:00:00:00:00:' || printf('%02x', i % 7),
-		'192.0.2.' || (i % 200), '198.51.100.53', 'host' || i || '.example.com', 1, 0,
-		'203.0.113.' || (i % 250), 300 FROM n" || exit 1
-}
 
 push_until_done() { # AP LOG: leakwatch-push until exit 0, at most 10 runs
 	local _
@@ -55,8 +44,8 @@ collect_drain() { # LOG
 }
 
 fleet_up "$collect"
-make_db ap1 leak_zzhc_repeat 20000
-make_db ap2 dns_http 100000
+fleet_make_db ap1 leak_zzhc_repeat 20000
+fleet_make_db ap2 dns_http 100000
 
 # 1. a NATS node killed mid-push
 "$push" --db "$DIR/ap1.db" --ap ap1 --servers "$SERVERS" --batch 500 2>"$DIR/push1.log" &
@@ -151,7 +140,7 @@ else
 fi
 # 5. PostgreSQL restarted while the collector writes; the whole NATS cluster stopped while an
 # access point publishes, and started again
-make_db ap3 two_clients 30000
+fleet_make_db ap3 two_clients 30000
 push_until_done ap3 "$DIR/push5.log" || bad "ap3 could not be sent"
 "$collect" --servers "$SERVERS" --pg "$PG" --ack-wait 5 --batch 100 --idle-exit 3 \
 	2>"$DIR/collect5.log" &
@@ -177,7 +166,7 @@ fleet_forget "$collect_pid"
 echo "     the collector: exit $rc: $(tr '\n' ' ' <"$DIR/collect5.log")"
 grep -q "PostgreSQL is back" "$DIR/collect5.log" || bad "the collector did not say PostgreSQL came back"
 
-make_db ap4 dns_only_name 20000
+fleet_make_db ap4 dns_only_name 20000
 "$push" --db "$DIR/ap4.db" --ap ap4 --servers "$SERVERS" --batch 500 2>"$DIR/push6.log" &
 push_pid=$!
 PIDS+=("$push_pid")
@@ -197,12 +186,30 @@ push_until_done ap4 "$DIR/push6b.log" || bad "ap4 could not be sent after the cl
 echo "     the cluster started again, pushed again: $(tail -1 "$DIR/push6b.log")"
 collect_drain "$DIR/collect6.log"
 echo "     $(cat "$DIR/collect6.log")"
-if python3 "$here/compare.py" "$PG" ap1="$DIR/ap1.db" ap2="$DIR/ap2.db" ap3="$DIR/ap3.db" \
-	ap4="$DIR/ap4.db" >"$DIR/cmp6"; then
+all=(ap1="$DIR/ap1.db" ap2="$DIR/ap2.db" ap3="$DIR/ap3.db" ap4="$DIR/ap4.db")
+if python3 "$here/compare.py" "$PG" "${all[@]}" >"$DIR/cmp6"; then
 	ok "after PostgreSQL restarted and the NATS cluster stopped and started: 0 rows lost, 0 duplicated"
 	grep ' dns:' "$DIR/cmp6"
+elif grep -q "audit: ap" "$DIR/collect6.log"; then
+	# nats-server 2.9 may skip acknowledged messages after the whole cluster restarted: what
+	# the product does about it is the audit, and the access point's next pass
+	grep "FAIL" "$DIR/cmp6" | head -3 | sed 's/^FAIL/     after the restart:/'
+	grep "audit: ap" "$DIR/collect6.log" | sed 's/^/     /'
+	for ap in $(sed -n 's/.*audit: ap \([A-Za-z0-9_-]*\) .*/\1/p' "$DIR/collect6.log" | sort -u); do
+		"$push" --db "$DIR/$ap.db" --ap "$ap" --servers "$SERVERS" 2>"$DIR/push6c-$ap.log" ||
+			bad "the next pass of $ap: exit $?"
+		grep "sent again" "$DIR/push6c-$ap.log" | sed 's/^/     /'
+	done
+	collect_drain "$DIR/collect6c.log"
+	if python3 "$here/compare.py" "$PG" "${all[@]}" >"$DIR/cmp6c"; then
+		ok "the stream lost acknowledged messages in the restart; the collector's audit asked for them and the next pass sent them: 0 rows lost, 0 duplicated"
+		grep ' dns:' "$DIR/cmp6c"
+	else
+		cat "$DIR/cmp6c"
+		bad "after the audit's requests were sent: the tables differ"
+	fi
 else
 	cat "$DIR/cmp6"
-	bad "after PostgreSQL restarted and the NATS cluster stopped: the tables differ"
+	bad "after PostgreSQL restarted and the NATS cluster stopped: the tables differ, and no audit found it"
 fi
 exit "$fail"

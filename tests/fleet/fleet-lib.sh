@@ -12,6 +12,10 @@
 #   fleet_psql SQL            one query's result, unaligned, tuples only
 #   fleet_stop PID            SIGTERM, wait for it (at most 20 s), then SIGKILL
 #   fleet_forget PID          a process that is gone: not signalled at the end
+#   fleet_make_db AP CAPTURE ROWS   $DIR/AP.db: leakwatchd ($daemon) replays $cases/CAPTURE.pcap,
+#                             then ROWS synthetic dns rows are added (the daemon's own schema)
+#   fleet_js req|pub SUBJECT [DATA]   a JetStream API request or a publish (jsapi.py), to the
+#                             first node that answers
 PG_BIN=/usr/lib/postgresql/15/bin
 DIR=$(mktemp -d /tmp/leakwatch-fleet.XXXXXX)
 PIDS=()
@@ -172,6 +176,29 @@ fleet_pg_start() {
 	}
 	PG_PID=$(head -1 "$DIR/pg/postmaster.pid")
 	PIDS+=("$PG_PID")
+}
+
+fleet_make_db() { # AP CAPTURE ROWS
+	"$daemon" -q -r "$cases/$2.pcap" --db "$DIR/$1.db" >"$DIR/$1.log" 2>&1 || {
+		bad "leakwatchd -r $2.pcap failed"
+		cat "$DIR/$1.log"
+		exit 1
+	}
+	sqlite3 "$DIR/$1.db" "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n
+		WHERE i < $3) INSERT INTO dns(ts, mac, client_ip, server_ip, qname, qtype, rcode,
+		answers, ttl) SELECT 1700000000 + i * 0.25, '02:00:00:00:00:' || printf('%02x', i % 7),
+		'192.0.2.' || (i % 200), '198.51.100.53', 'host' || i || '.example.com', 1, 0,
+		'203.0.113.' || (i % 250), 300 FROM n" || exit 1
+}
+
+fleet_js() { # req|pub SUBJECT [DATA]
+	local n rc=2
+	for n in 1 2 3; do
+		python3 "$(dirname "${BASH_SOURCE[0]}")/jsapi.py" $((BASE + n)) "$@"
+		rc=$?
+		[ "$rc" -ne 2 ] && return "$rc"
+	done
+	return "$rc"
 }
 
 fleet_psql() { # SQL
