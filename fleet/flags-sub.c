@@ -10,7 +10,8 @@
  * noted (a temporary table), and at the marker the 'fleet' rows not among them are deleted:
  * a flag removed centrally while this access point was away goes when it is back.  When the
  * watcher fails (the servers away for long, the bucket deleted) it is made again, and its
- * initial values do the same.
+ * initial values do the same; and so every resync_s seconds, for what a watcher may never
+ * deliver (a change lost by the servers) or a hand changed in the database.
  *
  * The writes of one poll are one transaction (BEGIN IMMEDIATE, under the busy timeout the
  * publishing side set on the connection): leakwatchd, the only other writer, sees them at once.
@@ -34,9 +35,10 @@
 #define POLL_MAX 1000
 
 void lw_flags_sub_init(struct lw_flags_sub *s, sqlite3 *db, jsCtx *js, const char *bucket,
-		       const char *prog)
+		       long resync_s, const char *prog)
 {
 	memset(s, 0, sizeof(*s));
+	s->resync_s = resync_s;
 	s->db = db;
 	s->js = js;
 	s->bucket = bucket;
@@ -100,6 +102,7 @@ static int open_watch(struct lw_flags_sub *s)
 		fprintf(stderr, "%s: flags: watching the bucket %s\n", s->prog, s->bucket);
 	s->err_logged = false;
 	s->initial = true;
+	s->resync_at = lw_fleet_mono_s() + s->resync_s;
 	/* the keys of the initial values: the 'fleet' rows not among them go at the marker */
 	if (sql(s,
 		"CREATE TEMP TABLE IF NOT EXISTS fleet_keys(domain TEXT NOT NULL, "
@@ -283,8 +286,15 @@ void lw_flags_sub_poll(struct lw_flags_sub *s, int timeout_ms)
 {
 	uint64_t applied = s->applied, removed = s->removed;
 	int ret = 0, n = 0;
-	bool marker = false;
+	bool marker = false, quiet, resynced;
 
+	/* the whole bucket again: a watcher made anew, its initial values, the sweep at the marker */
+	if (s->w && !s->initial && s->resync_s && lw_fleet_mono_s() >= s->resync_at) {
+		drop_watch(s);
+		s->retry_at = 0;
+		s->resyncing = true;
+		s->resyncs++;
+	}
 	if (!s->w) {
 		if (lw_fleet_mono_s() < s->retry_at || open_watch(s) < 0) {
 			struct timespec ts = {timeout_ms / 1000, (timeout_ms % 1000) * 1000000L};
@@ -329,15 +339,22 @@ void lw_flags_sub_poll(struct lw_flags_sub *s, int timeout_ms)
 		}
 		kvEntry_Destroy(e);
 	}
+	resynced = marker && s->resyncing;
+	quiet = s->resyncing && s->applied == applied && s->removed == removed;
+	if (marker)
+		s->resyncing = false;
 	if (s->in_tx) {
 		if (ret == 0 && sql(s, "COMMIT") == 0) {
-			if (s->applied != applied || s->removed != removed || marker)
+			if (s->applied != applied || s->removed != removed || (marker && !quiet))
 				fprintf(stderr,
 					"%s: flags: %" PRIu64 " applied, %" PRIu64
 					" removed%s (in all: %" PRIu64 " applied, %" PRIu64
 					" removed, %" PRIu64 " refused, %" PRIu64 " kept local)\n",
 					s->prog, s->applied - applied, s->removed - removed,
-					marker ? ", the bucket's current flags in place" : "",
+					!marker ? ""
+					: resynced
+						? ", the bucket read again and its flags in place"
+						: ", the bucket's current flags in place",
 					s->applied, s->removed, s->refused, s->kept_local);
 		} else {
 			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);

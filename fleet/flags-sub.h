@@ -21,6 +21,8 @@
 #include <stdint.h>
 
 #define LW_FLAGS_BUCKET_DEFAULT "LEAKWATCH_FLAGS"
+/* s between reading the whole bucket again (a change the watcher never delivered) */
+#define LW_FLAGS_RESYNC_DEFAULT_S 3600
 
 /* --- the access point's side (flags-sub.c) ------------------------------------------------ */
 
@@ -34,14 +36,21 @@ struct lw_flags_sub {
 	bool initial; /* the watcher's initial values are still coming */
 	bool in_tx;
 	long long retry_at; /* monotonic s: when to try the bucket again */
+	long resync_s; /* s between reading the whole bucket again; 0: never */
+	long long resync_at; /* monotonic s */
+	bool resyncing; /* the initial values are a resync's: said only if they change */
+	uint64_t resyncs;
 	uint64_t applied, removed, refused, kept_local, full;
 	unsigned refused_logged;
 	bool err_logged, local_logged, full_logged;
 };
 
-/* Ready to follow bucket into db (nothing is contacted yet). */
+/*
+ * Ready to follow bucket into db (nothing is contacted yet); every resync_s seconds the whole
+ * bucket is read again (a watcher made anew) and the rows made equal to it.
+ */
 void lw_flags_sub_init(struct lw_flags_sub *s, sqlite3 *db, jsCtx *js, const char *bucket,
-		       const char *prog);
+		       long resync_s, const char *prog);
 /*
  * Waits up to timeout_ms for the bucket's changes and applies them to the database, in one
  * transaction.  Never fails: the bucket missing or the servers away is said once and tried

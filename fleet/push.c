@@ -766,6 +766,8 @@ static void usage(FILE *f)
 		"  --follow           keep publishing, a pass every [fleet] interval seconds;\n"
 		"                     with [fleet] flags = yes, apply the central flags between\n"
 		"                     passes (the KV bucket [fleet] flags_bucket)\n"
+		"  --flags-resync S   with --follow and flags: read the whole bucket again every\n"
+		"                     S seconds (default 3600; 0: never)\n"
 		"  --db FILE          the access point's leakwatch database (the outbox)\n"
 		"  --ap ID            this access point's id ([A-Za-z0-9_-], at most 64)\n"
 		"  --servers URLS     nats://host:port[,nats://host:port...]\n"
@@ -802,6 +804,7 @@ int main(int argc, char **argv)
 		{"slack", required_argument, NULL, 'L'},
 		{"audit-interval", required_argument, NULL, 'A'},
 		{"resend-bucket", required_argument, NULL, 'R'},
+		{"flags-resync", required_argument, NULL, 'S'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -812,6 +815,7 @@ int main(int argc, char **argv)
 			 .slack = -1,
 			 .audit_interval = AUDIT_INTERVAL_DEFAULT_S};
 	const char *resend_bucket = LW_FLEET_RESEND_BUCKET_DEFAULT;
+	long flags_resync = LW_FLAGS_RESYNC_DEFAULT_S;
 	const char *dbpath = NULL;
 	natsConnection *nc = NULL;
 	jsOptions jo;
@@ -861,6 +865,9 @@ int main(int argc, char **argv)
 			break;
 		case 'R':
 			resend_bucket = optarg;
+			break;
+		case 'S':
+			flags_resync = atol(optarg);
 			break;
 		case 'h':
 			usage(stdout);
@@ -937,12 +944,12 @@ int main(int argc, char **argv)
 	}
 	if (p.batch < 1 || p.batch > BATCH_MAX || p.wait_ms < 100 || loop < 0 ||
 	    !lw_fleet_ap_valid(p.prefix) || !conn.nkey_pub != !conn.nkey_seed ||
-	    p.audit_interval < 0 || p.audit_interval > 30 * 86400 ||
-	    !lw_fleet_ap_valid(resend_bucket)) {
+	    p.audit_interval < 0 || p.audit_interval > 30 * 86400 || flags_resync < 0 ||
+	    flags_resync > 30 * 86400 || !lw_fleet_ap_valid(resend_bucket)) {
 		fprintf(stderr,
 			PROG ": --batch 1..%d, --wait-ms >= 100, --loop >= 0, a --prefix "
 			     "and a --resend-bucket of A-Z a-z 0-9 _ -, --nkey with --nkey-seed, "
-			     "--audit-interval 0..%d\n",
+			     "--audit-interval and --flags-resync 0..%d\n",
 			BATCH_MAX, 30 * 86400);
 		code = LW_FLEET_EX_USAGE;
 		goto out;
@@ -975,7 +982,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (use_flags)
-		lw_flags_sub_init(&flags, p.db, p.js, cfg.fleet_flags_bucket, PROG);
+		lw_flags_sub_init(&flags, p.db, p.js, cfg.fleet_flags_bucket, flags_resync, PROG);
 	if (lw_resend_init(&p.resend, nc, resend_bucket, PROG) < 0) {
 		fprintf(stderr, PROG ": JetStream: %s\n", nats_GetLastError(NULL));
 		code = LW_FLEET_EX_UNAVAILABLE;

@@ -10,7 +10,9 @@
 #  - removing the central row removes the fleet rows; a removal done while ap2's push is
 #    stopped is applied when it starts again, and a fleet row the bucket has no key for goes;
 #  - bad values put straight into the bucket (a raw NATS publish on its subject) are refused
-#    with a log line and change nothing.
+#    with a log line and change nothing;
+#  - what the watcher never delivers (here: the fleet rows changed by hand behind it) is put
+#    right by the periodic resync (--flags-resync 2), which reads the whole bucket again.
 #   flags.sh LEAKWATCHD LEAKWATCH-PUSH LEAKWATCH-COLLECT CAPTURE LEAKWATCH
 set -uo pipefail
 daemon=$(realpath "$1")
@@ -39,9 +41,11 @@ done
 # a person's flag on ap2, on a domain the centre flags too
 sqlite3 "$DIR/ap2.db" "INSERT INTO flagged(domain, reason, source) VALUES('shared.example', 'mine', 'user')"
 
-start_push() { # AP
-	"$push" --config "$DIR/$1.conf" --db "$DIR/$1.db" --follow >>"$DIR/push-$1.log" 2>&1 &
-	PUSH_PID[$1]=$!
+start_push() { # AP [OPTION...]
+	local ap=$1
+	shift
+	"$push" --config "$DIR/$ap.conf" --db "$DIR/$ap.db" --follow "$@" >>"$DIR/push-$ap.log" 2>&1 &
+	PUSH_PID[$ap]=$!
 	PIDS+=("$!")
 }
 stop_push() { # AP
@@ -183,6 +187,24 @@ done
 if ! kill -0 "${PUSH_PID[ap1]}" 2>/dev/null || ! kill -0 "${PUSH_PID[ap2]}" 2>/dev/null; then
 	bad "a push exited after the bad values"
 fi
+
+# the resync: ap1's push again with --flags-resync 2; once it has read the bucket, its fleet
+# rows are changed by hand (no change in the bucket, so no watcher event): a stray fleet row
+# added, a fleet row's expiry moved; the next resync puts the bucket's back
+before1=$(rows ap1)
+stop_push ap1
+marks=$(grep -c "current flags in place" "$DIR/push-ap1.log")
+start_push ap1 --flags-resync 2
+for _ in $(seq 300); do
+	[ "$(grep -c "current flags in place" "$DIR/push-ap1.log")" -gt "$marks" ] && break
+	sleep 0.2
+done
+sqlite3 "$DIR/ap1.db" "INSERT INTO flagged(domain, source) VALUES('stray.example', 'fleet');
+UPDATE flagged SET expires = 1 WHERE domain = 'phone.example'" ||
+	bad "could not change ap1's fleet rows by hand"
+[ "$(rows ap1)" != "$before1" ] || bad "the rows changed by hand are the same"
+wait_rows ap1 "$before1" "the periodic resync put the bucket's flags back over rows changed by hand"
+wait_log "$DIR/push-ap1.log" "the bucket read again and its flags in place" "ap1 said so"
 
 # every central flag gone: no fleet row left anywhere, the person's flag stays
 fleet_psql "DELETE FROM flagged WHERE ap = '*'" >/dev/null
