@@ -57,6 +57,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -583,20 +584,35 @@ static int check_db(sqlite3 *db, const char *path)
 	return 0;
 }
 
+/* Appends to an SQL text of size bytes at *off; once it does not fit, *off stays at size. */
+static void sql_add(char *sql, size_t size, size_t *off, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void sql_add(char *sql, size_t size, size_t *off, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (*off >= size)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(sql + *off, size - *off, fmt, ap);
+	va_end(ap);
+	*off = n < 0 || (size_t)n >= size - *off ? size : *off + (size_t)n;
+}
+
 /*
  * The encoded length of a table's row (lw_fleet_row_encode) as an SQLite expression, appended
  * to sql: 20 bytes of head, then per value a tag and 8 bytes, or 4 and the text's bytes.
  */
-static size_t row_size_sql(char *sql, size_t size, size_t off, const struct lw_fleet_table *t)
+static void row_size_sql(char *sql, size_t size, size_t *off, const struct lw_fleet_table *t)
 {
-	off += (size_t)snprintf(sql + off, size - off, "20");
-	for (size_t i = 0; i < t->ncols && off < size; i++)
-		off += (size_t)snprintf(sql + off, size - off,
-					" + CASE typeof(\"%s\") WHEN 'null' THEN 1 WHEN 'integer' "
-					"THEN 9 WHEN 'real' THEN 9 ELSE 5 + length(CAST(\"%s\" AS "
-					"BLOB)) END",
-					t->cols[i].name, t->cols[i].name);
-	return off;
+	sql_add(sql, size, off, "20");
+	for (size_t i = 0; i < t->ncols; i++)
+		sql_add(sql, size, off,
+			" + CASE typeof(\"%s\") WHEN 'null' THEN 1 WHEN 'integer' THEN 9 WHEN "
+			"'real' "
+			"THEN 9 ELSE 5 + length(CAST(\"%s\" AS BLOB)) END",
+			t->cols[i].name, t->cols[i].name);
 }
 
 /*
@@ -635,20 +651,28 @@ static int push_audit(struct push *p)
 		}
 		if (sent < 1)
 			continue;
-		off = (size_t)snprintf(sql, sizeof(sql),
-				       "SELECT %s / %d, min(%s), max(%s), count(*) FROM %s "
-				       "WHERE %s <= ?1",
-				       t[ti].rowid, LW_FLEET_AUDIT_WINDOW, t[ti].rowid, t[ti].rowid,
-				       t[ti].name, t[ti].rowid);
+		/* row ids below 1 (only written by hand) are in no window */
+		off = 0;
+		sql_add(sql, sizeof(sql), &off,
+			"SELECT %s / %d, min(%s), max(%s), count(*) FROM %s WHERE %s >= 1 AND "
+			"%s <= ?1",
+			t[ti].rowid, LW_FLEET_AUDIT_WINDOW, t[ti].rowid, t[ti].rowid, t[ti].name,
+			t[ti].rowid, t[ti].rowid);
 		if (big && toolarge) {
-			off += (size_t)snprintf(sql + off, sizeof(sql) - off, " AND ");
-			off = row_size_sql(sql, sizeof(sql), off, &t[ti]);
-			off += (size_t)snprintf(sql + off, sizeof(sql) - off, " <= %d", MSG_MAX);
+			sql_add(sql, sizeof(sql), &off, " AND ");
+			row_size_sql(sql, sizeof(sql), &off, &t[ti]);
+			sql_add(sql, sizeof(sql), &off, " <= %d", MSG_MAX);
 		}
-		if (off < sizeof(sql))
-			snprintf(sql + off, sizeof(sql) - off, " GROUP BY 1 ORDER BY 1");
+		sql_add(sql, sizeof(sql), &off, " GROUP BY 1 ORDER BY 1");
+		if (off >= sizeof(sql)) {
+			fprintf(stderr, PROG ": audit of %s: the query is too long\n", t[ti].name);
+			ret = -EIO;
+			break;
+		}
 		rc = sqlite3_prepare_v2(p->db, sql, -1, &st, NULL);
 		if (rc != SQLITE_OK) {
+			fprintf(stderr, PROG ": audit of %s: %s\n", t[ti].name,
+				sqlite3_errmsg(p->db));
 			ret = -EIO;
 			break;
 		}
@@ -662,7 +686,6 @@ static int push_audit(struct push *p)
 			uint8_t buf[LW_FLEET_AUDIT_LEN];
 			int len = lw_fleet_audit_encode(&a, buf, sizeof(buf));
 
-			/* a window of row ids below 1 (written by hand) is not audited */
 			if (len < 0)
 				continue;
 			snprintf(msgid, sizeof(msgid), "%s.audit.%s.%lld.%" PRIu64, p->ap,

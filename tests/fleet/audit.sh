@@ -7,7 +7,8 @@
 #    is real), and the push's audit makes the collector ask for both tables again;
 #  - the next push sends them again and deletes the requests; the central tables equal the
 #    database, row for row; a third push sends nothing again;
-#  - a request that is not a row id (put by hand into the bucket) is said and deleted.
+#  - a request that is not a row id (put by hand into the bucket) is said and deleted;
+#  - a row too large to send is left out of the audits (no request for it).
 #   audit.sh LEAKWATCHD LEAKWATCH-PUSH LEAKWATCH-COLLECT
 set -uo pipefail
 daemon=$(realpath "$1")
@@ -103,4 +104,17 @@ print(base64.b64decode(m.get("hdrs", "")).decode())' "$DIR/kv"); then
 else
 	bad "its key is still in the bucket: $(cat "$DIR/kv")"
 fi
+
+# a row too large to send (written by hand: 300 000 bytes of answers) is skipped, and the
+# audits leave it out: no request for it, nothing sent again
+sqlite3 "$DIR/ap1.db" "INSERT INTO dns(ts, mac, qname, answers) VALUES(1700000000, '02:00:00:00:00:01', 'big.example', printf('%.*c', 300000, 'a'))" ||
+	bad "could not write the large row"
+push_once "$DIR/push5.log"
+collect_drain "$DIR/collect5.log"
+grep -q "dns row [0-9]* is too large to send; skipped" "$DIR/push5.log" &&
+	grep -q " 0 with rows missing" "$DIR/collect5.log" &&
+	ok "a row too large to send is left out of the audits" ||
+	bad "a row too large to send: $(cat "$DIR/push5.log" "$DIR/collect5.log")"
+push_once "$DIR/push6.log"
+grep -q "sent again" "$DIR/push6.log" && bad "the large row was asked for again"
 exit "$fail"
