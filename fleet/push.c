@@ -728,6 +728,7 @@ static int push_pass(struct push *p)
 	const struct lw_fleet_table *t = lw_fleet_tables(&n);
 	sqlite3_int64 pass = 0;
 	bool found;
+	unsigned i;
 	int ret = 0;
 
 	p->left = 0;
@@ -743,8 +744,17 @@ static int push_pass(struct push *p)
 		lw_resend_read(&p->resend, p->ap, p->resend_from, n);
 		p->resend_next = lw_fleet_mono_s() + RESEND_EVERY_S;
 	}
-	for (unsigned i = 0; i < n && ret == 0; i++)
+	for (i = 0; i < n && ret == 0; i++)
 		ret = push_table(p, i, &t[i]);
+	/* a pass that stopped early: the rows left are those of the tables it did not reach too */
+	for (; i < n; i++) {
+		char key[64];
+		sqlite3_int64 sent = 0;
+
+		snprintf(key, sizeof(key), "fleet_sent_%s", t[i].name);
+		if (meta_get(p->db, key, &sent, NULL, &found) == SQLITE_OK)
+			count_left(p, &t[i], sent);
+	}
 	if (ret == 0 && !stop && (p->passes == 1 || lw_fleet_mono_s() >= p->audit_at)) {
 		ret = push_audit(p);
 		if (ret == 0) {

@@ -30,9 +30,9 @@ cases=$(cd "$here/../golden/cases" && pwd)
 . "$here/fleet-lib.sh"
 fleet_need nats-server psql python3 sqlite3 runuser
 
-push_until_done() { # AP LOG: leakwatch-push until exit 0, at most 10 runs
+push_until_done() { # AP LOG: leakwatch-push until exit 0, at most 30 runs (a second apart)
 	local _
-	for _ in $(seq 10); do
+	for _ in $(seq 30); do
 		"$push" --db "$DIR/$1.db" --ap "$1" --servers "$SERVERS" --batch 500 2>>"$2" && return 0
 		sleep 1
 	done
@@ -182,7 +182,9 @@ fleet_forget "$push_pid"
 echo "     the NATS cluster stopped after $sent dns rows of ap4 acknowledged; the push: exit $rc: $(tail -1 "$DIR/push6.log")"
 sleep 5
 fleet_nats_up
-push_until_done ap4 "$DIR/push6b.log" || bad "ap4 could not be sent after the cluster came back"
+fleet_stream_ready || bad "the stream had no leader 60 s after the cluster came back"
+push_until_done ap4 "$DIR/push6b.log" ||
+	bad "ap4 could not be sent after the cluster came back: $(grep -v '^$' "$DIR/push6b.log" | tail -n 8)"
 echo "     the cluster started again, pushed again: $(tail -1 "$DIR/push6b.log")"
 collect_drain "$DIR/collect6.log"
 echo "     $(cat "$DIR/collect6.log")"

@@ -16,6 +16,8 @@
 #                             then ROWS synthetic dns rows are added (the daemon's own schema)
 #   fleet_js req|pub SUBJECT [DATA]   a JetStream API request or a publish (jsapi.py), to the
 #                             first node that answers
+#   fleet_stream_ready        wait (30 tries) until the stream LEAKWATCH answers: after the
+#                             whole cluster restarted, its leader is elected after the meta leader
 PG_BIN=/usr/lib/postgresql/15/bin
 DIR=$(mktemp -d /tmp/leakwatch-fleet.XXXXXX)
 PIDS=()
@@ -199,6 +201,15 @@ fleet_js() { # req|pub SUBJECT [DATA]
 		[ "$rc" -ne 2 ] && return "$rc"
 	done
 	return "$rc"
+}
+
+fleet_stream_ready() {
+	local _
+	for _ in $(seq 30); do
+		JSAPI_TIMEOUT=2 fleet_js req '$JS.API.STREAM.INFO.LEAKWATCH' >/dev/null 2>&1 && return 0
+		sleep 1
+	done
+	return 1
 }
 
 fleet_psql() { # SQL

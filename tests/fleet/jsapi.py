@@ -5,9 +5,11 @@ buckets, and to make the faults a server could make (a message gone from the str
 
   jsapi.py PORT req SUBJECT [JSON]    the reply's JSON on stdout; exit 1 if it holds an error
   jsapi.py PORT pub SUBJECT DATA      publish DATA (a KV put is a publish), wait for the server
-Exit 2 when the server cannot be reached (another node may be tried).
+Exit 2 when the server cannot be reached or does not answer within JSAPI_TIMEOUT seconds
+(default 10; another node may be tried).
 """
 import json
+import os
 import socket
 import sys
 
@@ -21,7 +23,8 @@ def main():
     port, mode, subject = int(sys.argv[1]), sys.argv[2], sys.argv[3]
     data = (sys.argv[4] if len(sys.argv) > 4 else "").encode()
     try:
-        s = socket.create_connection(("127.0.0.1", port), timeout=10)
+        s = socket.create_connection(("127.0.0.1", port),
+                                     timeout=float(os.environ.get("JSAPI_TIMEOUT", "10")))
     except OSError as e:
         unreachable(e)
     f = s.makefile("rb")
