@@ -272,6 +272,17 @@ static int meta_set_int(sqlite3 *db, const char *prefix, const char *table, int6
 	return meta_set(db, key, val);
 }
 
+/* meta "<prefix><table>" as an integer (0 and *found false when it is not there) */
+static int meta_get_int(sqlite3 *db, const char *prefix, const char *table, sqlite3_int64 *v,
+			bool *found)
+{
+	char key[64];
+
+	*v = 0;
+	snprintf(key, sizeof(key), "%s%s", prefix, table);
+	return meta_get(db, key, v, NULL, found);
+}
+
 /* Publishes the messages of one batch and waits until JetStream has acknowledged them all. */
 static int publish_batch(struct push *p, natsMsg **msgs, int n)
 {
@@ -395,8 +406,7 @@ static int push_table(struct push *p, unsigned ti, const struct lw_fleet_table *
 	sqlite3_int64 from = p->resend_from[ti], above;
 	int rc, ret = 0;
 
-	snprintf(key, sizeof(key), "fleet_sent_%s", t->name);
-	rc = meta_get(p->db, key, &sent, NULL, &found);
+	rc = meta_get_int(p->db, "fleet_sent_", t->name, &sent, &found);
 	/* asked to send again from a row id: the rows from there are selected as if unsent */
 	if (from > sent)
 		from = 0;
@@ -624,7 +634,7 @@ static int push_audit(struct push *p)
 {
 	size_t nt;
 	const struct lw_fleet_table *t = lw_fleet_tables(&nt);
-	char key[64], sql[12288], subject[LW_FLEET_AP_MAX + 96], msgid[LW_FLEET_MSG_ID_MAX + 32];
+	char sql[12288], subject[LW_FLEET_AP_MAX + 96], msgid[LW_FLEET_MSG_ID_MAX + 32];
 	natsMsg **msgs = calloc((size_t)p->batch, sizeof(*msgs));
 	unsigned tables = 0;
 	uint64_t windows = 0;
@@ -640,11 +650,9 @@ static int push_audit(struct push *p)
 		size_t off;
 		int rc;
 
-		snprintf(key, sizeof(key), "fleet_sent_%s", t[ti].name);
-		rc = meta_get(p->db, key, &sent, NULL, &found);
-		snprintf(key, sizeof(key), "fleet_toolarge_%s", t[ti].name);
+		rc = meta_get_int(p->db, "fleet_sent_", t[ti].name, &sent, &found);
 		if (rc == SQLITE_OK)
-			rc = meta_get(p->db, key, &toolarge, NULL, &big);
+			rc = meta_get_int(p->db, "fleet_toolarge_", t[ti].name, &toolarge, &big);
 		if (rc != SQLITE_OK) {
 			ret = -EIO;
 			break;
@@ -748,11 +756,9 @@ static int push_pass(struct push *p)
 		ret = push_table(p, i, &t[i]);
 	/* a pass that stopped early: the rows left are those of the tables it did not reach too */
 	for (; i < n; i++) {
-		char key[64];
-		sqlite3_int64 sent = 0;
+		sqlite3_int64 sent;
 
-		snprintf(key, sizeof(key), "fleet_sent_%s", t[i].name);
-		if (meta_get(p->db, key, &sent, NULL, &found) == SQLITE_OK)
+		if (meta_get_int(p->db, "fleet_sent_", t[i].name, &sent, &found) == SQLITE_OK)
 			count_left(p, &t[i], sent);
 	}
 	if (ret == 0 && !stop && (p->passes == 1 || lw_fleet_mono_s() >= p->audit_at)) {

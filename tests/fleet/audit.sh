@@ -11,13 +11,9 @@
 #  - a row too large to send is left out of the audits (no request for it).
 #   audit.sh LEAKWATCHD LEAKWATCH-PUSH LEAKWATCH-COLLECT
 set -uo pipefail
-daemon=$(realpath "$1")
-push=$(realpath "$2")
-collect=$(realpath "$3")
 here=$(cd "$(dirname "$0")" && pwd)
-cases=$(cd "$here/../golden/cases" && pwd)
 # shellcheck source=fleet-lib.sh
-. "$here/fleet-lib.sh"
+. "$here/fleet-lib.sh" # $daemon, $push, $collect (from $1..$3), $cases
 fleet_need nats-server psql python3 sqlite3 runuser
 
 collect_drain() { # LOG

@@ -14,13 +14,9 @@
 # Figures printed: rows per table, the collector's rows/s (never asserted).
 #   cluster.sh LEAKWATCHD LEAKWATCH-PUSH LEAKWATCH-COLLECT
 set -uo pipefail
-daemon=$(realpath "$1")
-push=$(realpath "$2")
-collect=$(realpath "$3")
 here=$(cd "$(dirname "$0")" && pwd)
-cases=$(cd "$here/../golden/cases" && pwd)
 # shellcheck source=fleet-lib.sh
-. "$here/fleet-lib.sh"
+. "$here/fleet-lib.sh" # $daemon, $push, $collect (from $1..$3), $cases
 fleet_need nats-server psql python3 sqlite3 runuser
 
 fleet_up "$collect"

@@ -21,13 +21,9 @@
 # never asserted.
 #   faults.sh LEAKWATCHD LEAKWATCH-PUSH LEAKWATCH-COLLECT
 set -uo pipefail
-daemon=$(realpath "$1")
-push=$(realpath "$2")
-collect=$(realpath "$3")
 here=$(cd "$(dirname "$0")" && pwd)
-cases=$(cd "$here/../golden/cases" && pwd)
 # shellcheck source=fleet-lib.sh
-. "$here/fleet-lib.sh"
+. "$here/fleet-lib.sh" # $daemon, $push, $collect (from $1..$3), $cases
 fleet_need nats-server psql python3 sqlite3 runuser
 
 push_until_done() { # AP LOG: leakwatch-push until exit 0, at most 30 runs (a second apart)

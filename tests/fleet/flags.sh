@@ -15,14 +15,11 @@
 #    right by the periodic resync (--flags-resync 2), which reads the whole bucket again.
 #   flags.sh LEAKWATCHD LEAKWATCH-PUSH LEAKWATCH-COLLECT CAPTURE LEAKWATCH
 set -uo pipefail
-daemon=$(realpath "$1")
-push=$(realpath "$2")
-collect=$(realpath "$3")
 capture=$(realpath "$4")
 cli=$(realpath "$5")
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=fleet-lib.sh
-. "$here/fleet-lib.sh"
+. "$here/fleet-lib.sh" # $daemon, $push, $collect (from $1..$3), $cases
 fleet_need nats-server psql python3 sqlite3 runuser
 
 fleet_up "$collect"

@@ -18,7 +18,16 @@
 #                             first node that answers
 #   fleet_stream_ready        wait (30 tries) until the stream LEAKWATCH answers: after the
 #                             whole cluster restarted, its leader is elected after the meta leader
+# Sourced by a test called with LEAKWATCHD LEAKWATCH-PUSH LEAKWATCH-COLLECT [more]: those as
+# $daemon, $push and $collect (unless the caller set $daemon), the golden captures' directory
+# as $cases.
 PG_BIN=/usr/lib/postgresql/15/bin
+if [ -z "${daemon:-}" ]; then
+	daemon=$(realpath "$1")
+	push=$(realpath "$2")
+	collect=$(realpath "$3")
+fi
+cases=${cases:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../golden/cases" && pwd)}
 DIR=$(mktemp -d /tmp/leakwatch-fleet.XXXXXX)
 PIDS=()
 declare -A NATS_PID

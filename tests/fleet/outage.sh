@@ -8,14 +8,10 @@
 # (nats-server 2.9 has been seen to) are asked for again and come; such audits are printed.
 #   outage.sh LEAKWATCHD LEAKWATCH-PUSH LEAKWATCH-COLLECT [OUTAGE]
 set -uo pipefail
-daemon=$(realpath "$1")
-push=$(realpath "$2")
-collect=$(realpath "$3")
 outage=${4:-60}
 here=$(cd "$(dirname "$0")" && pwd)
-cases=$(cd "$here/../golden/cases" && pwd)
 # shellcheck source=fleet-lib.sh
-. "$here/fleet-lib.sh"
+. "$here/fleet-lib.sh" # $daemon, $push, $collect (from $1..$3), $cases
 fleet_need nats-server psql python3 sqlite3 runuser
 
 capture() { # CAPTURE: rows as the daemon writes them, into the access point's database
