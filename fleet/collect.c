@@ -25,6 +25,7 @@
  */
 #include "audit-check.h"
 #include "conn.h"
+#include "fetch.h"
 #include "flags-pub.h"
 #include "fleet/row.h"
 
@@ -42,8 +43,6 @@
 
 #define PROG "leakwatch-collect"
 #define BATCH_MAX 5000
-/* PostgreSQL takes at most 65535 parameters in one statement */
-#define PG_PARAMS_MAX 65535
 #define NS_PER_S 1000000000LL
 /* --idle-exit: how long it waits beyond for messages not yet acknowledged */
 #define IDLE_WAIT_MAX_S 120
@@ -70,7 +69,7 @@ struct collect {
 	bool malformed_logged, refused_logged;
 	long die_after, commits; /* --die-after-commit */
 	struct lw_audit_check audit;
-	/* the parameters of one INSERT: values as text, in an arena of offsets */
+	/* the parameters of one INSERT: arrays as text, in an arena of offsets */
 	char *arena;
 	size_t arena_len, arena_size;
 	size_t *offs;
@@ -169,16 +168,31 @@ static int create_tables(struct collect *c)
 		sb_add(&b, ", PRIMARY KEY(ap, id));\n");
 	}
 	/* the SQLite views that read across access points, with ap (times in UTC) */
+	/* SQLite's datetime() is NULL for a time out of its range; to_timestamp() would fail the
+	 * whole query over a single such row (any row an access point's database holds) */
+	sb_add(&b, "CREATE OR REPLACE FUNCTION lw_time(t DOUBLE PRECISION) RETURNS TIMESTAMPTZ\n"
+		   "  LANGUAGE sql IMMUTABLE AS 'SELECT CASE WHEN t BETWEEN -1e11 AND 1e11\n"
+		   "  THEN to_timestamp(t) END';\n");
 	sb_add(&b, "CREATE INDEX IF NOT EXISTS leaks_mac_ts ON leaks(mac, ts);\n"
 		   "CREATE INDEX IF NOT EXISTS flows_mac ON flows(mac);\n"
 		   "CREATE OR REPLACE VIEW leak_summary AS SELECT ap, mac, domain, kind,\n"
 		   "  count(*) AS count, min(ts) AS first_seen, max(ts) AS last_seen,\n"
-		   "  to_timestamp(min(ts)) AS first_time, to_timestamp(max(ts)) AS last_time\n"
+		   "  lw_time(min(ts)) AS first_time, lw_time(max(ts)) AS last_time\n"
 		   "  FROM leaks GROUP BY ap, mac, domain, kind;\n"
 		   "CREATE OR REPLACE VIEW device_domains AS SELECT ap, mac, domain,\n"
 		   "  count(*) AS flows, sum(bytes_out) AS bytes_out, sum(bytes_in) AS bytes_in,\n"
 		   "  min(first_seen) AS first_seen, max(last_seen) AS last_seen\n"
-		   "  FROM flows WHERE domain IS NOT NULL GROUP BY ap, mac, domain;\n");
+		   "  FROM flows WHERE domain IS NOT NULL GROUP BY ap, mac, domain;\n"
+		   "CREATE OR REPLACE VIEW leaks_readable AS SELECT lw_time(ts) AS time,\n"
+		   "  ap, id, ts, mac, flow_id, domain, dst_ip, dst_port, proto, kind, value,\n"
+		   "  encoding, location, confidence, snippet FROM leaks;\n"
+		   "CREATE OR REPLACE VIEW flows_readable AS SELECT\n"
+		   "  lw_time(first_seen) AS time, lw_time(last_seen) AS last_time, ap,\n"
+		   "  id, mac, proto, src_ip, src_port, dst_ip, dst_port, first_seen, last_seen,\n"
+		   "  domain, name_source, app, encrypted, pkts_out, bytes_out, pkts_in, bytes_in,\n"
+		   "  ended FROM flows;\n"
+		   "CREATE OR REPLACE VIEW dns_readable AS SELECT lw_time(ts) AS time, ap, id,\n"
+		   "  ts, mac, client_ip, server_ip, qname, qtype, rcode, answers, ttl FROM dns;\n");
 	/* the central flags (ap '*'): flags-pub.c */
 	sb_add(&b, "%sCOMMIT;\n", lw_flags_pub_sql);
 	ret = pg_exec(c, b.s);
@@ -233,28 +247,17 @@ static int pg_recover(struct collect *c)
 	return -EINTR;
 }
 
-static void param_add(struct collect *c, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void params_grow(struct collect *c)
-{
-	if (c->nparams < c->params_size)
-		return;
-	c->params_size = c->params_size * 2 + 64;
-	c->offs = realloc(c->offs, c->params_size * sizeof(*c->offs));
-	c->params = realloc(c->params, c->params_size * sizeof(*c->params));
-	if (!c->offs || !c->params) {
-		fprintf(stderr, PROG ": out of memory\n");
-		exit(1);
-	}
-}
-
-static void param_add(struct collect *c, const char *fmt, ...)
+/*
+ * One INSERT's parameters are arrays, one per column, written as PostgreSQL's text form of an
+ * array ('{1,NULL,"a\"b"}') into an arena: the statement's text stays the same for any number
+ * of rows, and PostgreSQL parses a few long arrays for less than the same values as a VALUES
+ * list of thousands of parameters (half the server's CPU time per row, measured).
+ */
+__attribute__((format(printf, 2, 3))) static void arena_add(struct collect *c, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
 
-	params_grow(c);
 	for (;;) {
 		va_start(ap, fmt);
 		n = vsnprintf(c->arena ? c->arena + c->arena_len : NULL,
@@ -269,66 +272,124 @@ static void param_add(struct collect *c, const char *fmt, ...)
 			exit(1);
 		}
 	}
-	c->offs[c->nparams++] = c->arena_len;
-	c->arena_len += (size_t)n + 1;
+	c->arena_len += (size_t)n;
 }
 
-static void param_null(struct collect *c)
+/* Bytes into the arena as they are. */
+static void arena_put(struct collect *c, const char *s, size_t n)
 {
-	params_grow(c);
-	c->offs[c->nparams++] = SIZE_MAX;
+	if (c->arena_size - c->arena_len < n + 1) {
+		c->arena_size = c->arena_size * 2 + n + 4096;
+		c->arena = realloc(c->arena, c->arena_size);
+		if (!c->arena) {
+			fprintf(stderr, PROG ": out of memory\n");
+			exit(1);
+		}
+	}
+	memcpy(c->arena + c->arena_len, s, n);
+	c->arena_len += n;
+	c->arena[c->arena_len] = 0;
 }
 
-static void params_value(struct collect *c, const struct lw_fleet_value *v)
+/* An array element of a TEXT value (not NUL-terminated): quoted, " and \ escaped. */
+static void arena_text(struct collect *c, const char *s, size_t len)
+{
+	size_t run = 0;
+
+	arena_put(c, "\"", 1);
+	for (size_t i = 0; i < len; i++)
+		if (s[i] == '"' || s[i] == '\\') {
+			arena_put(c, s + run, i - run);
+			arena_put(c, "\\", 1);
+			run = i;
+		}
+	arena_put(c, s + run, len - run);
+	arena_put(c, "\"", 1);
+}
+
+static void array_value(struct collect *c, const struct lw_fleet_value *v)
 {
 	switch (v->type) {
 	case LW_FLEET_NULL:
-		param_null(c);
+		arena_add(c, "NULL");
 		break;
 	case LW_FLEET_INT:
-		param_add(c, "%" PRId64, v->i);
+		arena_add(c, "%" PRId64, v->i);
 		break;
 	case LW_FLEET_REAL:
-		param_add(c, "%.17g", v->r);
+		arena_add(c, "%.17g", v->r);
 		break;
 	case LW_FLEET_TEXT:
-		param_add(c, "%.*s", (int)v->len, v->s);
+		arena_text(c, v->s, v->len);
 		break;
 	}
 }
 
+/* Column col of rows items[idx[0..n)] as one array parameter: -1 the ap, -2 the id, ncols the
+ * version, otherwise a value. */
+static void param_column(struct collect *c, const struct lw_fleet_table *t,
+			 const struct item *items, const size_t *idx, size_t n, long col)
+{
+	if (c->nparams == c->params_size) {
+		c->params_size = c->params_size * 2 + 64;
+		c->offs = realloc(c->offs, c->params_size * sizeof(*c->offs));
+		c->params = realloc(c->params, c->params_size * sizeof(*c->params));
+		if (!c->offs || !c->params) {
+			fprintf(stderr, PROG ": out of memory\n");
+			exit(1);
+		}
+	}
+	c->offs[c->nparams++] = c->arena_len;
+	arena_add(c, "{");
+	for (size_t i = 0; i < n; i++) {
+		const struct item *it = &items[idx[i]];
+
+		if (i)
+			arena_add(c, ",");
+		if (col == -1)
+			arena_text(c, it->ap, strlen(it->ap));
+		else if (col == -2)
+			arena_add(c, "%" PRId64, it->row.id);
+		else if ((size_t)col == t->ncols)
+			arena_add(c, "%" PRIu64, it->row.version);
+		else
+			array_value(c, &it->row.v[col]);
+	}
+	arena_add(c, "}");
+	c->arena_len++; /* the NUL vsnprintf wrote */
+}
+
 /*
- * One INSERT of rows items[idx[0..n)] into one table.  Returns the rows it changed, or -EIO
- * (the transaction is then aborted).
+ * One INSERT of rows items[idx[0..n)] (no two with the same key) into one table.  Returns the
+ * rows it changed, or -EIO (the transaction is then aborted).
  */
 static long insert_rows(struct collect *c, const struct lw_fleet_table *t, struct item *items,
 			const size_t *idx, size_t n)
 {
 	struct sbuf b = {0};
-	size_t per = 2 + t->ncols + (t->changed ? 1 : 0), p = 1;
+	size_t p = 1;
 	PGresult *r;
 	long changed;
 
 	sb_add(&b, "INSERT INTO \"%s\" AS t(ap, id", t->name);
 	for (size_t j = 0; j < t->ncols; j++)
 		sb_add(&b, ", \"%s\"", t->cols[j].name);
-	sb_add(&b, "%s) VALUES", t->changed ? ", fleet_version" : "");
+	sb_add(&b, "%s) SELECT * FROM unnest($%zu::TEXT[], $%zu::BIGINT[]",
+	       t->changed ? ", fleet_version" : "", p, p + 1);
+	p += 2;
+	for (size_t j = 0; j < t->ncols; j++)
+		sb_add(&b, ", $%zu::%s[]", p++, pg_type(t->cols[j].type));
+	if (t->changed)
+		sb_add(&b, ", $%zu::BIGINT[]", p++);
+	sb_add(&b, ")");
 	c->nparams = 0;
 	c->arena_len = 0;
-	for (size_t i = 0; i < n; i++) {
-		const struct item *it = &items[idx[i]];
-
-		sb_add(&b, "%s(", i ? ", " : "");
-		for (size_t j = 0; j < per; j++)
-			sb_add(&b, "%s$%zu", j ? ", " : "", p++);
-		sb_add(&b, ")");
-		param_add(c, "%s", it->ap);
-		param_add(c, "%" PRId64, it->row.id);
-		for (size_t j = 0; j < t->ncols; j++)
-			params_value(c, &it->row.v[j]);
-		if (t->changed)
-			param_add(c, "%" PRIu64, it->row.version);
-	}
+	param_column(c, t, items, idx, n, -1);
+	param_column(c, t, items, idx, n, -2);
+	for (size_t j = 0; j < t->ncols; j++)
+		param_column(c, t, items, idx, n, (long)j);
+	if (t->changed)
+		param_column(c, t, items, idx, n, (long)t->ncols);
 	if (!t->changed) {
 		sb_add(&b, " ON CONFLICT (ap, id) DO NOTHING");
 	} else {
@@ -339,7 +400,7 @@ static long insert_rows(struct collect *c, const struct lw_fleet_table *t, struc
 			   "WHERE t.fleet_version < excluded.fleet_version");
 	}
 	for (size_t i = 0; i < c->nparams; i++)
-		c->params[i] = c->offs[i] == SIZE_MAX ? NULL : c->arena + c->offs[i];
+		c->params[i] = c->arena + c->offs[i];
 	r = PQexecParams(c->pg, b.s, (int)c->nparams, NULL, c->params, NULL, NULL, 0);
 	free(b.s);
 	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
@@ -408,22 +469,13 @@ static int write_batch(struct collect *c, struct item *items, size_t n, bool sin
 			if (i == 0 || items[idx[k - 1]].row.id != items[idx[i]].row.id ||
 			    strcmp(items[idx[k - 1]].ap, items[idx[i]].ap) != 0)
 				idx[k++] = idx[i];
-		{
-			size_t per = 2 + t[ti].ncols + (t[ti].changed ? 1 : 0);
-			size_t chunk = PG_PARAMS_MAX / per;
-
-			for (size_t off = 0; off < k && ret == 0; off += chunk) {
-				ch = insert_rows(c, &t[ti], items, idx + off,
-						 k - off < chunk ? k - off : chunk);
-				if (ch < 0)
-					ret = -EIO;
-				else
-					written[ti] += (uint64_t)ch;
-			}
-			if (ret < 0)
-				break;
-			unchanged[ti] += m - written[ti];
+		ch = insert_rows(c, &t[ti], items, idx, k);
+		if (ch < 0) {
+			ret = -EIO;
+			break;
 		}
+		written[ti] += (uint64_t)ch;
+		unchanged[ti] += m - (uint64_t)ch;
 	}
 	free(idx);
 	if (!single) {
@@ -766,6 +818,7 @@ int main(int argc, char **argv)
 	long long floor_since = 0;
 	natsConnection *nc;
 	natsSubscription *sub = NULL;
+	struct lw_fetch *fetch = NULL;
 	jsCtx *js = NULL;
 	jsSubOptions so;
 	jsErrCode err = 0;
@@ -902,7 +955,7 @@ int main(int argc, char **argv)
 		sleep(1);
 	}
 	items = calloc((size_t)batch, sizeof(*items));
-	if (!items) {
+	if (!items || lw_fetch_start(&fetch, sub, batch, 1000) < 0) {
 		code = 1;
 		goto out;
 	}
@@ -919,7 +972,7 @@ int main(int argc, char **argv)
 				break;
 			flags_at = lw_fleet_mono_s() + flags_interval;
 		}
-		s = natsSubscription_Fetch(&list, sub, batch, 1000, &err);
+		s = lw_fetch_next(fetch, &list);
 
 		if (s == NATS_TIMEOUT || (s == NATS_OK && list.Count == 0)) {
 			natsMsgList_Destroy(&list);
@@ -967,9 +1020,12 @@ int main(int argc, char **argv)
 		natsMsgList_Destroy(&list);
 		clock_gettime(CLOCK_MONOTONIC, &b);
 	}
+	lw_fetch_stop(fetch);
+	fetch = NULL;
 	free(items);
 	report(&c, (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9);
 out:
+	lw_fetch_stop(fetch);
 	lw_flags_pub_close(&flags);
 	lw_audit_check_close(&c.audit);
 	natsSubscription_Destroy(sub);

@@ -31,6 +31,14 @@ for ap in ap1 ap2; do
 		cat "$DIR/$ap.log"
 		exit 1
 	}
+	# texts that an array of the collector's INSERT must carry as they are (quotes, a
+	# backslash, braces, a comma, the word NULL, an empty string) and NULLs
+	[ "$ap" = ap1 ] && sqlite3 "$DIR/ap1.db" <<'SQL'
+INSERT INTO dns(ts, mac, client_ip, server_ip, qname, qtype, rcode, answers, ttl) VALUES
+	(1700000000.5, '02:00:00:00:00:01', '192.0.2.9', '198.51.100.53',
+	 'a"b\c{d},e ''x'' é', 1, 0, 'NULL', 300),
+	(1e300, '02:00:00:00:00:01', '', '198.51.100.53', '\', 28, 3, NULL, NULL);
+SQL
 	if "$push" --db "$DIR/$ap.db" --ap "$ap" --servers "$SERVERS" 2>"$DIR/push-$ap.log"; then
 		ok "push $ap: $(tail -1 "$DIR/push-$ap.log")"
 	else
@@ -51,6 +59,17 @@ if python3 "$here/compare.py" "$PG" ap1="$DIR/ap1.db" ap2="$DIR/ap2.db" ap3="$DI
 	ok "central tables = the union of the three databases, row for row"
 else
 	bad "central tables differ from the databases"
+fi
+
+# the readable views: every row, with its time (none for a time out of range: ap1's 1e300)
+views=$(fleet_psql "SELECT (SELECT count(*) FROM leaks_readable WHERE time IS NOT NULL) =
+	(SELECT count(*) FROM leaks), (SELECT count(*) FROM flows_readable) = (SELECT count(*)
+	FROM flows), (SELECT count(*) FROM dns_readable WHERE time IS NULL),
+	(SELECT count(*) FROM dns_readable) = (SELECT count(*) FROM dns)" 2>&1)
+if [ "$views" = "t|t|1|t" ]; then
+	ok "leaks_readable, flows_readable, dns_readable: every row, one time out of range NULL"
+else
+	bad "the readable views: $views"
 fi
 
 # again: nothing new to send for append-only tables; updated rows come once more, unchanged
