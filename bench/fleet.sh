@@ -26,8 +26,8 @@ while [ $# -gt 0 ]; do
 	shift 2
 done
 daemon=$build/daemon/leakwatchd push=$build/fleet/leakwatch-push
-collect=$build/fleet/leakwatch-collect gen=$build/bench/gen
-for p in "$daemon" "$push" "$collect" "$gen"; do
+collect=$build/fleet/leakwatch-collect gen=$build/bench/gen floor=$build/bench/nats-floor
+for p in "$daemon" "$push" "$collect" "$gen" "$floor"; do
 	[ -x "$p" ] || { echo "bench/fleet.sh: $p is not built (meson option fleet, libpq)" >&2; exit 1; }
 done
 here=$(cd "$(dirname "$0")" && pwd)
@@ -70,7 +70,7 @@ echo "collector: median $median rows/s over $rounds rounds of $rows dns rows (--
 "$gen" upload "$DIR/upload.pcap" -s "$scale" >/dev/null || exit 1
 "$gen" config "$DIR/devices.conf" -n 50 >/dev/null || exit 1
 chmod 600 "$DIR/devices.conf"
-ratios=()
+ratios=() floors=() size=
 for r in $(seq "$rounds"); do
 	/usr/bin/time -f '%U %S' -o "$DIR/daemon.time" "$daemon" -q -r "$DIR/upload.pcap" \
 		--db "$DIR/upload$r.db" -c "$DIR/devices.conf" >"$DIR/upload.log" 2>&1 ||
@@ -79,10 +79,28 @@ for r in $(seq "$rounds"); do
 		--servers "$SERVERS" --batch 1000 2>"$DIR/push-upload.log" ||
 		{ cat "$DIR/push-upload.log"; exit 1; }
 	d=$(cpu "$DIR/daemon.time") p=$(cpu "$DIR/push.time")
+	if [ -z "$size" ]; then
+		# a leak row's message (lib/fleet/row.h): 20 bytes, then per value a tag and 8 bytes,
+		# or a tag, a length and the text; the average over the leak rows, rounded
+		size=$(sqlite3 "$DIR/upload$r.db" "SELECT CAST(avg(20 $(sqlite3 "$DIR/upload$r.db" \
+			"SELECT group_concat('+ CASE typeof(\"' || name || '\") WHEN ''text'' THEN 5 +
+			length(CAST(\"' || name || '\" AS BLOB)) WHEN ''null'' THEN 1 ELSE 9 END', ' ')
+			FROM pragma_table_info('leaks') WHERE name <> 'id'")) + 0.5 AS INTEGER) FROM leaks")
+	fi
 	ratio=$(awk -v d="$d" -v p="$p" 'BEGIN { printf "%.1f", (d > 0 ? 100 * p / d : 0) }')
 	echo "publisher round $r: leakwatchd -r ${d} s CPU, leakwatch-push ${p} s CPU (${ratio} %): $(tail -1 "$DIR/push-upload.log" | sed 's/^leakwatch-push: //')"
 	ratios+=("$ratio")
+	# the floor: as many messages of the leak rows' average size, published by libnats alone
+	msgs=$(sed -n 's/.*; \([0-9]*\) messages acknowledged.*/\1/p' "$DIR/push-upload.log")
+	/usr/bin/time -f '%U %S' -o "$DIR/floor.time" "$floor" "nats://127.0.0.1:$((BASE + 1))" \
+		"leakwatch.floor$r.leaks" "$msgs" "$size" >/dev/null || exit 1
+	f=$(cpu "$DIR/floor.time")
+	floor_ratio=$(awk -v d="$d" -v f="$f" 'BEGIN { printf "%.1f", (d > 0 ? 100 * f / d : 0) }')
+	echo "publisher round $r: nats-floor, $msgs messages of $size bytes: ${f} s CPU (${floor_ratio} % of the daemon's)"
+	floors+=("$floor_ratio")
 done
+median=$(printf '%s\n' "${floors[@]}" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
+echo "publisher floor (libnats alone, one message per row): median ${median} % of the daemon's CPU time: ${floors[*]}"
 median=$(printf '%s\n' "${ratios[@]}" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
 echo "publisher: median ${median} % of the daemon's CPU time on the upload mix (scale $scale, $(du -h "$DIR/upload.pcap" | cut -f1)): ${ratios[*]}"
 exit 0

@@ -404,6 +404,11 @@ static int push_table(struct push *p, unsigned ti, const struct lw_fleet_table *
 	uint8_t *buf = NULL;
 	struct lw_fleet_row row;
 	sqlite3_int64 from = p->resend_from[ti], above;
+	/* the progress (meta fleet_sent_<table>) is written at most once a second and at the end:
+	 * one write transaction per batch cost more than reading the batch; lost progress only
+	 * sends rows again, which changes nothing centrally */
+	long long saved_at = lw_fleet_mono_s();
+	bool dirty = false;
 	int rc, ret = 0;
 
 	rc = meta_get_int(p->db, "fleet_sent_", t->name, &sent, &found);
@@ -531,10 +536,21 @@ static int push_table(struct push *p, unsigned ti, const struct lw_fleet_table *
 		cursor = last;
 		if (last > sent) {
 			sent = last;
+			dirty = true;
+		}
+		if (dirty && lw_fleet_mono_s() > saved_at) {
 			rc = meta_set_int(p->db, "fleet_sent_", t->name, sent);
 			if (rc != SQLITE_OK)
 				goto sqlfail;
+			dirty = false;
+			saved_at = lw_fleet_mono_s();
 		}
+	}
+	if (dirty) {
+		rc = meta_set_int(p->db, "fleet_sent_", t->name, sent);
+		if (rc != SQLITE_OK)
+			goto sqlfail;
+		dirty = false;
 	}
 	if (ret == 0 && !stop && from) {
 		fprintf(stderr,
@@ -558,6 +574,8 @@ sqlfail:
 	fprintf(stderr, PROG ": %s: %s\n", t->name, sqlite3_errmsg(p->db));
 	ret = -EIO;
 out:
+	if (dirty) /* a read failed after rows were acknowledged: their progress, if it can be */
+		meta_set_int(p->db, "fleet_sent_", t->name, sent);
 	count_left(p, t, sent);
 	sqlite3_finalize(st);
 	free(msgs);
