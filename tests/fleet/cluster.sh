@@ -2,7 +2,7 @@
 # Three access points into one central PostgreSQL through a 3-node JetStream cluster (real
 # nats-server and PostgreSQL processes started here, on 127.0.0.1):
 #  - leakwatch-collect --init makes the central tables and the stream (3 replicas);
-#  - three `leakwatchd -r` replays of different golden captures, each its own database;
+#  - three `leakwatchd -r` replays of different golden captures at once, each its own database;
 #    leakwatch-push sends ap1's and ap2's (exit 0 = every row acknowledged); ap3's replay has
 #    [fleet] enabled and sends its rows itself before it exits; a second push sends no
 #    inserted-only row again (0 rows left), and the central tables do not change;
@@ -22,32 +22,39 @@ fleet_need nats-server psql python3 sqlite3 runuser
 fleet_up "$collect"
 ok "the stream (3 replicas) and the central tables are there"
 
-# three access points, three captures: ap1 and ap2 replayed, then sent by leakwatch-push;
-# ap3 replayed with [fleet] enabled, so the replay itself ends with the push and waits for it
+# three access points at once, three captures: ap1 and ap2 replayed, then sent by
+# leakwatch-push; ap3 replayed with [fleet] enabled, so the replay itself ends with the push and
+# waits for it; the three publish into the stream at the same time
 declare -A CAPTURE=([ap1]=dns_http [ap2]=leak_zzhc_repeat [ap3]=two_clients)
-for ap in ap1 ap2; do
-	"$daemon" -q -r "$cases/${CAPTURE[$ap]}.pcap" --db "$DIR/$ap.db" >"$DIR/$ap.log" 2>&1 || {
-		bad "leakwatchd -r ${CAPTURE[$ap]}.pcap failed"
-		cat "$DIR/$ap.log"
-		exit 1
-	}
+ap_push() { # AP: replay (and 5000 dns rows, so that the pushes overlap), then push
+	fleet_make_db "$1" "${CAPTURE[$1]}" 5000 >"$DIR/push-$1.log"
 	# texts that an array of the collector's INSERT must carry as they are (quotes, a
 	# backslash, braces, a comma, the word NULL, an empty string) and NULLs
-	[ "$ap" = ap1 ] && sqlite3 "$DIR/ap1.db" <<'SQL'
+	[ "$1" = ap1 ] && sqlite3 "$DIR/ap1.db" <<'SQL'
 INSERT INTO dns(ts, mac, client_ip, server_ip, qname, qtype, rcode, answers, ttl) VALUES
 	(1700000000.5, '02:00:00:00:00:01', '192.0.2.9', '198.51.100.53',
 	 'a"b\c{d},e ''x'' é', 1, 0, 'NULL', 300),
 	(1e300, '02:00:00:00:00:01', '', '198.51.100.53', '\', 28, 3, NULL, NULL);
 SQL
-	if "$push" --db "$DIR/$ap.db" --ap "$ap" --servers "$SERVERS" 2>"$DIR/push-$ap.log"; then
+	"$push" --db "$DIR/$1.db" --ap "$1" --servers "$SERVERS" 2>"$DIR/push-$1.log"
+}
+ap_push ap1 &
+pid1=$!
+ap_push ap2 &
+pid2=$!
+printf '[fleet]\nenabled = yes\nap_id = ap3\nservers = %s\n' "$SERVERS" >"$DIR/ap3.conf"
+LEAKWATCH_PUSH=$push "$daemon" -q -c "$DIR/ap3.conf" -r "$cases/${CAPTURE[ap3]}.pcap" \
+	--db "$DIR/ap3.db" >"$DIR/ap3.log" 2>&1 &
+pid3=$!
+for ap in ap1 ap2; do
+	pid=pid${ap#ap}
+	if wait "${!pid}"; then
 		ok "push $ap: $(tail -1 "$DIR/push-$ap.log")"
 	else
 		bad "push $ap failed: $(cat "$DIR/push-$ap.log")"
 	fi
 done
-printf '[fleet]\nenabled = yes\nap_id = ap3\nservers = %s\n' "$SERVERS" >"$DIR/ap3.conf"
-if LEAKWATCH_PUSH=$push "$daemon" -q -c "$DIR/ap3.conf" -r "$cases/${CAPTURE[ap3]}.pcap" \
-	--db "$DIR/ap3.db" >"$DIR/ap3.log" 2>&1 && grep -q "ap ap3: .* 0 rows left" "$DIR/ap3.log"; then
+if wait "$pid3" && grep -q "ap ap3: .* 0 rows left" "$DIR/ap3.log"; then
 	ok "replay with [fleet] enabled: $(grep "ap ap3" "$DIR/ap3.log")"
 else
 	bad "replay with [fleet] enabled: $(cat "$DIR/ap3.log")"
