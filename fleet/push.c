@@ -186,6 +186,9 @@ struct push {
 	char first_error[256];
 	uint64_t pass;
 	uint64_t sent[16], left;
+	/* rows the daemon's size cap deleted before they were sent (meta fleet_capped_<table>),
+	 * in all, and as many as last said */
+	uint64_t capped, capped_said;
 	double slack; /* s: how far before the mark an update may write its time */
 	struct seen seen, seen_next;
 	/* (key, hash) of the batch under way, recorded in seen_next once it is acknowledged */
@@ -769,6 +772,42 @@ static int push_audit(struct push *p)
 }
 
 /* One pass over every table; 0 when everything there was at its start is acknowledged. */
+/*
+ * The rows the daemon's size cap deleted before this access point sent them (lib/store/prune.c
+ * counts them in meta fleet_capped_<table>): they never reach the collector.  Said when the
+ * count grows, per table.
+ */
+static void note_capped(struct push *p)
+{
+	size_t n;
+	const struct lw_fleet_table *t = lw_fleet_tables(&n);
+	uint64_t all = 0;
+	char what[512];
+	size_t off = 0;
+
+	what[0] = 0;
+	for (size_t i = 0; i < n; i++) {
+		sqlite3_int64 v;
+		bool found;
+
+		if (meta_get_int(p->db, "fleet_capped_", t[i].name, &v, &found) != SQLITE_OK ||
+		    v <= 0)
+			continue;
+		all += (uint64_t)v;
+		if (off < sizeof(what))
+			off += (size_t)snprintf(what + off, sizeof(what) - off, "%s%s %lld",
+						off ? ", " : "", t[i].name, (long long)v);
+	}
+	p->capped = all;
+	if (all > p->capped_said) {
+		fprintf(stderr,
+			PROG ": the database's size cap (max_db_mb) deleted rows before they were "
+			     "sent; they never reach the collector (%s; %" PRIu64 " in all)\n",
+			what, all);
+		p->capped_said = all;
+	}
+}
+
 static int push_pass(struct push *p)
 {
 	size_t n;
@@ -800,6 +839,7 @@ static int push_pass(struct push *p)
 		if (meta_get_int(p->db, "fleet_sent_", t[i].name, &sent, &found) == SQLITE_OK)
 			count_left(p, &t[i], sent);
 	}
+	note_capped(p);
 	if (ret == 0 && !stop && (p->passes == 1 || lw_fleet_mono_s() >= p->audit_at)) {
 		ret = push_audit(p);
 		if (ret == 0) {
@@ -830,8 +870,11 @@ static void report(const struct push *p, double secs)
 		fprintf(stderr, " %s %" PRIu64, t[i].name, p->sent[i]);
 		total += p->sent[i];
 	}
-	fprintf(stderr, "; %" PRIu64 " messages acknowledged in %.2f s, %" PRIu64 " rows left\n",
+	fprintf(stderr, "; %" PRIu64 " messages acknowledged in %.2f s, %" PRIu64 " rows left",
 		total, secs, p->left);
+	if (p->capped)
+		fprintf(stderr, ", %" PRIu64 " deleted by the size cap unsent", p->capped);
+	fputc('\n', stderr);
 }
 
 static void usage(FILE *f)

@@ -191,14 +191,24 @@ int lw_prune_init(struct lw_prune *p, sqlite3 *db, const char *path,
 	for (int t = 0; t < PRUNE__TABLES; t++) {
 		const struct table *tb = &tables[t];
 
-		char sent[128] = "";
+		char sent[256] = "", capw[256];
+		bool fleet = cfg && cfg->keep_unsent && tb->published;
 
-		/* rows leakwatch-push has not had acknowledged stay (no mark yet: all of them) */
-		if (cfg && cfg->keep_unsent && tb->published)
+		/*
+		 * [fleet] enabled: rows leakwatch-push has not had acknowledged stay (no mark yet:
+		 * all of them); and the row with the highest id stays too, whatever deletes: a
+		 * table emptied would give its next rows ids from 1 again (SQLite's rowid), which
+		 * leakwatch-push takes for sent and the centre already holds under (ap, id)
+		 */
+		if (fleet)
 			snprintf(sent, sizeof(sent),
 				 " AND rowid <= ifnull((SELECT CAST(value AS INTEGER) FROM meta "
-				 "WHERE key = 'fleet_sent_%s'), 0)",
-				 tb->name);
+				 "WHERE key = 'fleet_sent_%s'), 0) AND rowid < (SELECT max(rowid) "
+				 "FROM %s)",
+				 tb->name, tb->name);
+		snprintf(capw, sizeof(capw), "%s%s%s%s", tb->cap_where ? tb->cap_where : "1",
+			 fleet ? " AND rowid < (SELECT max(rowid) FROM " : "",
+			 fleet ? tb->name : "", fleet ? ")" : "");
 		rc = prepare(db, &p->ret[t],
 			     "DELETE FROM %s WHERE %s IN (SELECT %s FROM %s WHERE %s%s LIMIT ?2)",
 			     tb->name, tb->key, tb->cols, tb->name, tb->where, sent);
@@ -206,14 +216,34 @@ int lw_prune_init(struct lw_prune *p, sqlite3 *db, const char *path,
 			rc = prepare(db, &p->oldest[t],
 				     "DELETE FROM %s WHERE %s IN (SELECT %s FROM %s WHERE %s "
 				     "ORDER BY %s LIMIT ?1)",
-				     tb->name, tb->key, tb->cols, tb->name,
-				     tb->cap_where ? tb->cap_where : "1", tb->age);
+				     tb->name, tb->key, tb->cols, tb->name, capw, tb->age);
 		/* NULL (no time) sorts first and is the oldest: 0 */
 		if (rc == SQLITE_OK)
 			rc = prepare(db, &p->min_time[t],
 				     "SELECT ifnull(%s, 0) FROM %s WHERE %s ORDER BY %s LIMIT 1",
-				     tb->age, tb->name, tb->cap_where ? tb->cap_where : "1",
-				     tb->age);
+				     tb->age, tb->name, capw, tb->age);
+		if (rc == SQLITE_OK && fleet)
+			rc = prepare(
+				db, &p->unsent[t],
+				"SELECT count(*) FROM (SELECT rowid AS r FROM %s WHERE %s ORDER BY "
+				"%s LIMIT ?1) WHERE r > ifnull((SELECT CAST(value AS INTEGER) "
+				"FROM meta WHERE key = 'fleet_sent_%s'), 0)",
+				tb->name, capw, tb->age, tb->name);
+		if (rc != SQLITE_OK)
+			return rc;
+	}
+	if (cfg && cfg->keep_unsent) {
+		rc = prepare(db, &p->leak_unsent,
+			     "SELECT count(*) FROM (SELECT rowid AS r FROM leaks WHERE mac IS ?1 "
+			     "AND rowid < (SELECT max(rowid) FROM leaks) ORDER BY ts LIMIT ?2) "
+			     "WHERE r > ifnull((SELECT CAST(value AS INTEGER) FROM meta "
+			     "WHERE key = 'fleet_sent_leaks'), 0)");
+		if (rc == SQLITE_OK)
+			rc = prepare(
+				db, &p->capped_add,
+				"INSERT INTO meta(key, value) VALUES('fleet_capped_' || ?1, ?2) "
+				"ON CONFLICT(key) DO UPDATE SET value = "
+				"CAST(value AS INTEGER) + excluded.value");
 		if (rc != SQLITE_OK)
 			return rc;
 	}
@@ -222,7 +252,9 @@ int lw_prune_init(struct lw_prune *p, sqlite3 *db, const char *path,
 	if (rc == SQLITE_OK)
 		rc = prepare(db, &p->leak_del,
 			     "DELETE FROM leaks WHERE rowid IN (SELECT rowid FROM leaks "
-			     "WHERE mac IS ?1 ORDER BY ts LIMIT ?2)");
+			     "WHERE mac IS ?1%s ORDER BY ts LIMIT ?2)",
+			     cfg && cfg->keep_unsent ? " AND rowid < (SELECT max(rowid) FROM leaks)"
+						     : "");
 	if (rc != SQLITE_OK)
 		return rc;
 
@@ -259,8 +291,12 @@ void lw_prune_fini(struct lw_prune *p)
 		sqlite3_finalize(p->ret[t]);
 		sqlite3_finalize(p->oldest[t]);
 		sqlite3_finalize(p->min_time[t]);
-		p->ret[t] = p->oldest[t] = p->min_time[t] = NULL;
+		sqlite3_finalize(p->unsent[t]);
+		p->ret[t] = p->oldest[t] = p->min_time[t] = p->unsent[t] = NULL;
 	}
+	sqlite3_finalize(p->leak_unsent);
+	sqlite3_finalize(p->capped_add);
+	p->leak_unsent = p->capped_add = NULL;
 	sqlite3_finalize(p->leak_top);
 	sqlite3_finalize(p->leak_del);
 	p->leak_top = p->leak_del = NULL;
@@ -439,14 +475,55 @@ static uint64_t live_bytes(struct lw_prune *p)
 	return (uint64_t)LW_MAX(pages - free_pages, 0) * p->page;
 }
 
+/*
+ * Runs del (a DELETE of the cap, its parameters bound), and when count is not NULL (the same
+ * rows' count above the fleet's mark, bound alike) adds what it counts to meta
+ * fleet_capped_<table>, in one transaction.  The rows deleted, or -1 on an error (*rc).
+ */
+static int cap_delete(struct lw_prune *p, sqlite3_stmt *del, sqlite3_stmt *count, int t, int *rcp)
+{
+	int64_t unsent = 0;
+	int rc, n;
+
+	if (!count) {
+		*rcp = rc = step(del);
+		return rc == SQLITE_OK ? sqlite3_changes(p->db) : -1;
+	}
+	rc = sqlite3_exec(p->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(count);
+		if (rc == SQLITE_ROW) {
+			unsent = sqlite3_column_int64(count, 0);
+			rc = SQLITE_OK;
+		}
+		sqlite3_reset(count);
+	}
+	if (rc == SQLITE_OK)
+		rc = step(del);
+	n = sqlite3_changes(p->db);
+	if (rc == SQLITE_OK && unsent > 0) {
+		sqlite3_bind_text(p->capped_add, 1, tables[t].name, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(p->capped_add, 2, unsent);
+		rc = step(p->capped_add);
+	}
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(p->db, "COMMIT", NULL, NULL, NULL);
+	*rcp = rc;
+	if (rc != SQLITE_OK) {
+		sqlite3_exec(p->db, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
+	p->cap_unsent += (uint64_t)unsent;
+	return n;
+}
+
 /* Deletes up to n of the table's oldest rows; the rows deleted, or -1 on an error (*rc). */
 static int delete_oldest(struct lw_prune *p, int t, int n, int *rc)
 {
-	sqlite3_stmt *st = p->oldest[t];
-
-	sqlite3_bind_int(st, 1, n);
-	*rc = step(st);
-	return *rc == SQLITE_OK ? sqlite3_changes(p->db) : -1;
+	sqlite3_bind_int(p->oldest[t], 1, n);
+	if (p->unsent[t])
+		sqlite3_bind_int(p->unsent[t], 1, n);
+	return cap_delete(p, p->oldest[t], p->unsent[t], t, rc);
 }
 
 /* The raw table whose oldest row is the oldest, -1 when they are all empty. */
@@ -477,7 +554,7 @@ static int oldest_raw(struct lw_prune *p)
  */
 static int delete_leaks(struct lw_prune *p, int max, int *rc)
 {
-	sqlite3_stmt *top = p->leak_top, *del = p->leak_del;
+	sqlite3_stmt *top = p->leak_top, *del = p->leak_del, *cnt = p->leak_unsent;
 	int64_t first = 0, second = 0, n;
 	int got = 0;
 
@@ -485,11 +562,17 @@ static int delete_leaks(struct lw_prune *p, int max, int *rc)
 	while ((*rc = sqlite3_step(top)) == SQLITE_ROW) {
 		if (got == 0) {
 			first = sqlite3_column_int64(top, 1);
-			if (sqlite3_column_type(top, 0) == SQLITE_NULL)
+			if (sqlite3_column_type(top, 0) == SQLITE_NULL) {
 				sqlite3_bind_null(del, 1);
-			else
-				sqlite3_bind_text(del, 1, (const char *)sqlite3_column_text(top, 0),
-						  -1, SQLITE_TRANSIENT);
+				if (cnt)
+					sqlite3_bind_null(cnt, 1);
+			} else {
+				const char *mac = (const char *)sqlite3_column_text(top, 0);
+
+				sqlite3_bind_text(del, 1, mac, -1, SQLITE_TRANSIENT);
+				if (cnt)
+					sqlite3_bind_text(cnt, 1, mac, -1, SQLITE_TRANSIENT);
+			}
 		} else {
 			second = sqlite3_column_int64(top, 1);
 		}
@@ -505,9 +588,13 @@ static int delete_leaks(struct lw_prune *p, int max, int *rc)
 	n = first > second ? first - second : LW_MIN(first, CAP_LEAK_TIE);
 	n = LW_MIN(n, (int64_t)max);
 	sqlite3_bind_int64(del, 2, n);
-	*rc = step(del);
+	if (cnt)
+		sqlite3_bind_int64(cnt, 2, n);
+	got = cap_delete(p, del, cnt, PRUNE_LEAKS, rc);
 	sqlite3_clear_bindings(del);
-	return *rc == SQLITE_OK ? sqlite3_changes(p->db) : -1;
+	if (cnt)
+		sqlite3_clear_bindings(cnt);
+	return got;
 }
 
 /* The next round's rows: about a step of WAL, judged by what this round of n rows wrote. */

@@ -72,6 +72,13 @@ struct lw_prune {
 	sqlite3_stmt *oldest[PRUNE__TABLES]; /* ?1 limit: deletes the oldest rows */
 	sqlite3_stmt *min_time[PRUNE__TABLES]; /* the oldest row's time */
 	sqlite3_stmt *leak_top, *leak_del;
+	/*
+	 * [fleet] enabled (keep_unsent): of the rows oldest[t] and leak_del are about to delete,
+	 * those leakwatch-push has not had acknowledged (above meta fleet_sent_<table>), counted
+	 * into meta fleet_capped_<table> in the delete's transaction (NULL: not counted)
+	 */
+	sqlite3_stmt *unsent[PRUNE__TABLES], *leak_unsent, *capped_add;
+	uint64_t cap_unsent; /* counter since open: unsent rows the cap deleted */
 };
 
 /* Prepares the statements and reads the data's clock from the database.  SQLite rc. */

@@ -592,6 +592,68 @@ static void test_retention_keeps_unsent(void)
 }
 
 /*
+ * [fleet] enabled under the size cap: the cap deletes the oldest rows, sent or not, and counts
+ * those leakwatch-push never had acknowledged in meta fleet_capped_<table>: every deleted dns
+ * row above the mark, every deleted leak (no mark), no flow (all marked sent).  It never
+ * deletes a table's newest row, so ids are never given twice (the fleet's key).
+ */
+static void test_cap_counts_unsent(void)
+{
+	char path[128];
+	const uint64_t cap = 1u << 20;
+	struct lw_store_config cfg = {.max_db_bytes = cap, .queue_max = 4096, .keep_unsent = true};
+	struct lw_store *s;
+	struct lw_store_stats ss;
+	sqlite3 *db;
+	long long dns_gone, leaks_gone, flows_gone;
+	const int n = 6000;
+
+	s = open_ok(new_path(path, sizeof(path)), NULL);
+	lw_store_close(s);
+	db = db_open(path);
+	db_exec(db, "INSERT INTO meta(key, value) VALUES('fleet_sent_dns', '100'), "
+		    "('fleet_sent_flows', '1000000')");
+	s = open_ok(path, &cfg);
+	for (int i = 0; i < n; i++) {
+		struct lw_dns_rec d = dns(MAC_A, "a.example", T2019 + i);
+		struct lw_leak_rec l = leak(MAC_A, "a.example", T2019 + i);
+		struct lw_flow_rec f = flow((uint64_t)i + 1, MAC_A, "a.example", T2019 + i);
+
+		/* the queue full: let the writer catch up */
+		while (lw_store_put_dns(s, &d) != 0)
+			usleep(1000);
+		while (lw_store_put_leak(s, &l) != 0)
+			usleep(1000);
+		while (lw_store_put_flow(s, &f) != 0)
+			usleep(1000);
+		if (i % 1000 == 999)
+			LW_CHECK_INT(lw_store_flush(s), 0);
+	}
+	LW_CHECK_INT(lw_store_flush(s), 0);
+	lw_store_get_stats(s, &ss);
+	lw_store_close(s);
+	LW_CHECK(ss.cap_pruned > 0);
+	dns_gone = n - db_int(db, "SELECT count(*) FROM dns");
+	leaks_gone = n - db_int(db, "SELECT count(*) FROM leaks");
+	flows_gone = n - db_int(db, "SELECT count(*) FROM flows");
+	fprintf(stderr, "     cap %llu: deleted dns %lld, leaks %lld, flows %lld\n",
+		(unsigned long long)cap, dns_gone, leaks_gone, flows_gone);
+	LW_CHECK(dns_gone > 100 && leaks_gone > 0 && flows_gone > 0);
+	/* the highest id of each stayed: no table was emptied, so no id came again from 1 */
+	LW_CHECK_INT(db_int(db, "SELECT max(id) FROM dns"), n);
+	LW_CHECK_INT(db_int(db, "SELECT max(id) FROM leaks"), n);
+	/* dns: those above the mark (ids 101..); leaks: all; flows: none (all sent) */
+	LW_CHECK_INT(db_int(db, "SELECT ifnull((SELECT value FROM meta WHERE key = "
+				"'fleet_capped_dns'), 0)"),
+		     dns_gone - 100);
+	LW_CHECK_INT(db_int(db, "SELECT ifnull((SELECT value FROM meta WHERE key = "
+				"'fleet_capped_leaks'), 0)"),
+		     leaks_gone);
+	LW_CHECK_INT(db_int(db, "SELECT count(*) FROM meta WHERE key = 'fleet_capped_flows'"), 0);
+	sqlite3_close(db);
+}
+
+/*
  * The aggregates equal the raw rows' counts for every day the raw rows are kept, also after
  * a flow is written again (more bytes, a name learned later), and they keep the days retention
  * deleted from the raw tables.
@@ -970,6 +1032,7 @@ int main(void)
 	LW_TEST(test_retention_data_clock);
 	LW_TEST(test_retention_once);
 	LW_TEST(test_retention_keeps_unsent);
+	LW_TEST(test_cap_counts_unsent);
 	LW_TEST(test_aggregates);
 	LW_TEST(test_migrate_v5);
 	LW_TEST(test_truncate_journal);
