@@ -65,7 +65,8 @@ def seed(kind, key):
 
 def from_seed(text):
     raw = unb32(text)
-    kind = next(k for k, p in PREFIX.items() if k != 'seed' and p == (raw[0] & 7) << 5 | raw[1] >> 3)
+    prefix = (raw[0] & 7) << 5 | raw[1] >> 3
+    kind = next(k for k, p in PREFIX.items() if k != 'seed' and p == prefix)
     return kind, Ed25519PrivateKey.from_private_bytes(raw[2:])
 
 
@@ -92,7 +93,7 @@ def jwt(kind, signer_seed, subject, name, issuer_account=None):
     nats.update({'type': 'account' if kind == 'system' else kind, 'version': 2})
     claims = {'jti': '', 'iat': int(time.time()), 'iss': public(from_seed(signer_seed)[0], key),
               'name': name, 'sub': subject, 'nats': nats}
-    # the id: base32 of the SHA-256 of the claims without it (as the jwt library does)
+    # the id: base32 of the SHA-256 of the claims without it (nats-server 2.9 takes these)
     claims['jti'] = base64.b32encode(hashlib.sha256(
         json.dumps(claims, separators=(',', ':')).encode()).digest()).decode().rstrip('=')
     head = b64(json.dumps({'typ': 'JWT', 'alg': 'ed25519-nkey'}, separators=(',', ':')).encode())
