@@ -34,7 +34,8 @@ run=(sqlite3 iproute2 ieee-data iptables libnghttp2-14 libphonenumber8 libmosqui
 demo=(dnsmasq-base curl python3)
 # python3-brotli: tests/golden checks its brotli body with it; man-db: systemd/test-unit.sh
 # renders the man pages; git: tests/style.sh lists the tracked C files
-# procps: sysctl and pgrep in the lab and hostile tests; openssl: tests/hostile/sni-guard.sh;
+# procps: sysctl and pgrep in the lab and hostile tests; openssl: tests/hostile/sni-guard.sh
+# and tests/fleet/auth.sh (a CA, a certificate); python3-cryptography: also the nkeys there;
 # chromium: tests/cli/report.sh renders the HTML report headless
 tests=(python3 python3-scapy python3-cryptography python3-brotli clang-format chromium
 	libclang-rt-14-dev clang tcpdump time hostapd wpasupplicant isc-dhcp-client systemd

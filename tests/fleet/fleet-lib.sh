@@ -7,6 +7,10 @@
 #   fleet_nats_up             start the three nats-server nodes (PIDs in NATS_PID[1..3])
 #   fleet_nats_node N         start node N again (after a kill)
 #   fleet_nats_down           stop the whole cluster (SIGTERM to each node, waited for)
+#   fleet_nats_single NAME PORT   one nats-server of its own (JetStream, no cluster) on PORT,
+#                             with the configuration read from stdin added (authorization,
+#                             TLS, operator mode); its PID in NATS_PID[NAME], its log
+#                             $DIR/NAME.log
 #   fleet_pg_up               initdb, start PostgreSQL (PID in PG_PID; PG conninfo in PG)
 #   fleet_up COLLECT          both, then COLLECT --init: the stream (3 replicas) and the tables
 #   fleet_psql SQL            one query's result, unaligned, tuples only
@@ -33,7 +37,8 @@ PIDS=()
 declare -A NATS_PID
 PG_PID=
 fail=0
-# client ports BASE+1..3, cluster routes BASE+11..13, PostgreSQL BASE+20
+# client ports BASE+1..3, cluster routes BASE+11..13, PostgreSQL BASE+20; single servers
+# (fleet_nats_single) at BASE+4..9 as a test chooses
 BASE=$((21000 + ($$ % 300) * 30))
 SERVERS="nats://127.0.0.1:$((BASE + 1)),nats://127.0.0.1:$((BASE + 2)),nats://127.0.0.1:$((BASE + 3))"
 PG="host=$DIR/pgsock port=$((BASE + 20)) user=lw dbname=postgres"
@@ -162,6 +167,23 @@ fleet_nats_down() {
 		wait "${NATS_PID[$n]}" 2>/dev/null
 		fleet_forget "${NATS_PID[$n]}"
 	done
+}
+
+fleet_nats_single() { # NAME PORT <EXTRA-CONFIGURATION
+	{
+		printf 'server_name: %s\nlisten: 127.0.0.1:%s\n' "$1" "$2"
+		printf 'jetstream {\n\tstore_dir: "%s"\n\tmax_memory_store: 64MB\n' "$DIR/$1"
+		printf '\tmax_file_store: 1GB\n}\n'
+		cat
+	} >"$DIR/$1.conf"
+	nats-server -c "$DIR/$1.conf" >>"$DIR/$1.log" 2>&1 &
+	NATS_PID[$1]=$!
+	PIDS+=("$!")
+	fleet_wait_port "$2" || {
+		bad "nats-server $1 did not start"
+		cat "$DIR/$1.log"
+		exit 1
+	}
 }
 
 fleet_pg_up() {
