@@ -66,7 +66,9 @@ struct collect {
 	const char *pginfo;
 	const char *prefix;
 	uint64_t written[16], unchanged[16], malformed, refused, messages;
-	bool malformed_logged, refused_logged;
+	/* rows of insert-only tables whose (ap, id) was there with other values (insert_rows) */
+	uint64_t differ;
+	bool malformed_logged, refused_logged, differ_logged;
 	long die_after, commits; /* --die-after-commit */
 	struct lw_audit_check audit;
 	/* the parameters of one INSERT: arrays as text, in an arena of offsets */
@@ -361,11 +363,59 @@ static void param_column(struct collect *c, const struct lw_fleet_table *t,
 }
 
 /*
+ * Of the rows an INSERT into an insert-only table found there already (its parameters still
+ * in c->params), those stored with other values: not a copy of the same row sent again, but
+ * another row under the same (ap, id): a second database publishing as the same access point
+ * (its ids start at 1 again; README "Many APs").  The stored row is kept; the count is said.
+ * The count, or -1 (the transaction is then aborted).
+ */
+static long count_differ(struct collect *c, const struct lw_fleet_table *t,
+			 const struct item *items, const size_t *idx, size_t n)
+{
+	struct sbuf b = {0};
+	size_t p = 3;
+	PGresult *r;
+	long differ;
+
+	sb_add(&b, "SELECT count(*) FROM unnest($1::TEXT[], $2::BIGINT[]");
+	for (size_t j = 0; j < t->ncols; j++)
+		sb_add(&b, ", $%zu::%s[]", p++, pg_type(t->cols[j].type));
+	sb_add(&b, ") AS r(ap, id");
+	for (size_t j = 0; j < t->ncols; j++)
+		sb_add(&b, ", \"%s\"", t->cols[j].name);
+	sb_add(&b, ") JOIN \"%s\" AS t USING (ap, id) WHERE (", t->name);
+	for (size_t j = 0; j < t->ncols; j++)
+		sb_add(&b, "%st.\"%s\"", j ? ", " : "", t->cols[j].name);
+	sb_add(&b, ") IS DISTINCT FROM (");
+	for (size_t j = 0; j < t->ncols; j++)
+		sb_add(&b, "%sr.\"%s\"", j ? ", " : "", t->cols[j].name);
+	sb_add(&b, ")");
+	r = PQexecParams(c->pg, b.s, (int)c->nparams, NULL, c->params, NULL, NULL, 0);
+	free(b.s);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		PQclear(r);
+		return -1;
+	}
+	differ = atol(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	if (differ > 0 && !c->differ_logged) {
+		fprintf(stderr,
+			PROG
+			": %ld rows of %s from access point %s differ from the rows stored under "
+			"the same (ap, id); the stored ones are kept: is a second database "
+			"publishing as %s? (only the first time is logged; all are counted)\n",
+			differ, t->name, items[idx[0]].ap, items[idx[0]].ap);
+		c->differ_logged = true;
+	}
+	return differ;
+}
+
+/*
  * One INSERT of rows items[idx[0..n)] (no two with the same key) into one table.  Returns the
  * rows it changed, or -EIO (the transaction is then aborted).
  */
 static long insert_rows(struct collect *c, const struct lw_fleet_table *t, struct item *items,
-			const size_t *idx, size_t n)
+			const size_t *idx, size_t n, long *differ)
 {
 	struct sbuf b = {0};
 	size_t p = 1;
@@ -418,6 +468,12 @@ static long insert_rows(struct collect *c, const struct lw_fleet_table *t, struc
 	}
 	changed = atol(PQcmdTuples(r));
 	PQclear(r);
+	*differ = 0;
+	if (!t->changed && (size_t)changed < n) {
+		*differ = count_differ(c, t, items, idx, n);
+		if (*differ < 0)
+			return -EIO;
+	}
 	return changed;
 }
 
@@ -446,7 +502,7 @@ static int write_batch(struct collect *c, struct item *items, size_t n, bool sin
 {
 	size_t nt;
 	const struct lw_fleet_table *t = lw_fleet_tables(&nt);
-	uint64_t written[16] = {0}, unchanged[16] = {0};
+	uint64_t written[16] = {0}, unchanged[16] = {0}, differ = 0;
 	size_t *idx = malloc((n ? n : 1) * sizeof(*idx));
 	int ret = 0;
 
@@ -458,7 +514,7 @@ static int write_batch(struct collect *c, struct item *items, size_t n, bool sin
 	}
 	for (unsigned ti = 0; ti < nt && ret == 0; ti++) {
 		size_t m = 0, k = 0;
-		long ch;
+		long ch, d;
 
 		for (size_t i = 0; i < n; i++)
 			if (items[i].msg && !items[i].audit && items[i].row.table == ti)
@@ -470,11 +526,12 @@ static int write_batch(struct collect *c, struct item *items, size_t n, bool sin
 			if (i == 0 || items[idx[k - 1]].row.id != items[idx[i]].row.id ||
 			    strcmp(items[idx[k - 1]].ap, items[idx[i]].ap) != 0)
 				idx[k++] = idx[i];
-		ch = insert_rows(c, &t[ti], items, idx, k);
+		ch = insert_rows(c, &t[ti], items, idx, k, &d);
 		if (ch < 0) {
 			ret = -EIO;
 			break;
 		}
+		differ += (uint64_t)d;
 		written[ti] += (uint64_t)ch;
 		unchanged[ti] += m - (uint64_t)ch;
 	}
@@ -485,11 +542,13 @@ static int write_batch(struct collect *c, struct item *items, size_t n, bool sin
 		else
 			pg_exec(c, "ROLLBACK");
 	}
-	if (ret == 0)
+	if (ret == 0) {
 		for (size_t i = 0; i < nt; i++) {
 			c->written[i] += written[i];
 			c->unchanged[i] += unchanged[i];
 		}
+		c->differ += differ;
+	}
 	return ret;
 }
 
@@ -751,9 +810,10 @@ static void report(const struct collect *c, double secs)
 		fprintf(stderr, " %s %" PRIu64 "+%" PRIu64, t[i].name, c->written[i],
 			c->unchanged[i]);
 	fprintf(stderr,
-		" (written+already there); %" PRIu64 " malformed, %" PRIu64 " refused; %" PRIu64
-		" audits, %" PRIu64 " with rows missing\n",
-		c->malformed, c->refused, c->audit.audits, c->audit.gaps);
+		" (written+already there); %" PRIu64 " malformed, %" PRIu64 " refused, %" PRIu64
+		" differing from the stored row; %" PRIu64 " audits, %" PRIu64
+		" with rows missing\n",
+		c->malformed, c->refused, c->differ, c->audit.audits, c->audit.gaps);
 }
 
 static void usage(FILE *f)

@@ -189,6 +189,8 @@ struct push {
 	/* rows the daemon's size cap deleted before they were sent (meta fleet_capped_<table>),
 	 * in all, and as many as last said */
 	uint64_t capped, capped_said;
+	/* messages JetStream acknowledged as copies of ones it had (in its duplicate window) */
+	uint64_t dups;
 	double slack; /* s: how far before the mark an update may write its time */
 	struct seen seen, seen_next;
 	/* (key, hash) of the batch under way, recorded in seen_next once it is acknowledged */
@@ -211,14 +213,18 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-static void on_pub_error(jsCtx *js, jsPubAckErr *pae, void *closure)
+/* Each message's acknowledgement, or its error; libnats gives the message to destroy. */
+static void on_pub_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, void *closure)
 {
 	struct push *p = closure;
 
 	(void)js;
-	if (p->pub_errors++ == 0)
+	if (pa && pa->Duplicate)
+		p->dups++;
+	if (pae && p->pub_errors++ == 0)
 		snprintf(p->first_error, sizeof(p->first_error), "%s",
 			 pae->ErrText ? pae->ErrText : natsStatus_GetText(pae->Err));
+	natsMsg_Destroy(msg);
 }
 
 static int meta_get(sqlite3 *db, const char *key, sqlite3_int64 *i, double *r, bool *found)
@@ -824,6 +830,7 @@ static int push_pass(struct push *p)
 		return -EIO;
 	}
 	p->pass = (uint64_t)pass + 1;
+	p->dups = 0;
 	/* the collector answers an audit with requests: read while one may come */
 	if (p->passes++ == 0 || (!p->last_failed && lw_fleet_mono_s() < p->resend_until &&
 				 lw_fleet_mono_s() >= p->resend_next)) {
@@ -839,6 +846,19 @@ static int push_pass(struct push *p)
 		if (meta_get_int(p->db, "fleet_sent_", t[i].name, &sent, &found) == SQLITE_OK)
 			count_left(p, &t[i], sent);
 	}
+	/*
+	 * A database's first pass sends rows never sent before: copies mean that another database
+	 * published under this ap_id within the duplicate window, and its rows hold these keys
+	 * centrally (README "Many APs": one database per ap_id)
+	 */
+	if (pass == 0 && p->dups)
+		fprintf(stderr,
+			PROG ": JetStream had already seen %" PRIu64
+			     " of the rows this database sent "
+			     "for the first time, under the same message ids: another database has "
+			     "published as access point %s lately; give this one an ap_id of its "
+			     "own\n",
+			p->dups, p->ap);
 	note_capped(p);
 	if (ret == 0 && !stop && (p->passes == 1 || lw_fleet_mono_s() >= p->audit_at)) {
 		ret = push_audit(p);
@@ -1096,8 +1116,8 @@ int main(int argc, char **argv)
 	}
 	jsOptions_Init(&jo);
 	jo.PublishAsync.MaxPending = p.batch;
-	jo.PublishAsync.ErrHandler = on_pub_error;
-	jo.PublishAsync.ErrHandlerClosure = &p;
+	jo.PublishAsync.AckHandler = on_pub_ack;
+	jo.PublishAsync.AckHandlerClosure = &p;
 	if (natsConnection_JetStream(&p.js, nc, &jo) != NATS_OK) {
 		fprintf(stderr, PROG ": JetStream: %s\n", nats_GetLastError(NULL));
 		code = LW_FLEET_EX_UNAVAILABLE;
@@ -1133,7 +1153,9 @@ int main(int argc, char **argv)
 		if (stop)
 			break;
 	}
-	code = ret < 0 ? LW_FLEET_EX_UNAVAILABLE : 0;
+	/* --follow stopped by a signal (systemctl stop, even while NATS is away) is a clean stop:
+	 * what is not acknowledged waits in the database for the next start */
+	code = ret < 0 && !(loop && stop) ? LW_FLEET_EX_UNAVAILABLE : 0;
 out:
 	if (use_flags)
 		lw_flags_sub_close(&flags);

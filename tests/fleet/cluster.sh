@@ -125,6 +125,51 @@ else
 fi
 [ "$(fleet_psql "SELECT count(*) FROM dns WHERE ap = 'ap9'")" = 0 ] || bad "a malformed row was written"
 
+# a row of ap1 under an id ap1 has used, with other values (what a second database publishing
+# as ap1 sends once JetStream's duplicate window has passed): the stored row is kept, and the
+# collector says so and counts it
+python3 - "$BASE" <<'PY' || bad "could not publish the differing row"
+import socket, struct, sys, time
+text = lambda s: b"\x03" + struct.pack(">I", len(s)) + s
+row = (b"\x01\x03" + struct.pack(">qQH", 1, 0, 9) + b"\x02" + struct.pack(">d", 1700000000.0)
+       + text(b"02:00:00:00:00:99") + text(b"192.0.2.99") + text(b"198.51.100.53")
+       + text(b"other.example") + b"\x01" + struct.pack(">q", 1) + b"\x01" + struct.pack(">q", 0)
+       + b"\x00" + b"\x00")
+s = socket.create_connection(('127.0.0.1', int(sys.argv[1]) + 1))
+s.recv(4096)
+s.sendall(b'CONNECT {"verbose":false,"headers":true}\r\nPUB leakwatch.ap1.dns %d\r\n' % len(row)
+          + row + b'\r\nPING\r\n')
+time.sleep(0.5)
+s.close()
+PY
+"$collect" --servers "$SERVERS" --pg "$PG" --idle-exit 2 2>"$DIR/collect4.log" || bad "collect 4: exit $?"
+if grep -q "1 rows of dns from access point ap1 differ from the rows stored under the same (ap, id)" \
+	"$DIR/collect4.log" && grep -q " 1 differing from the stored row;" "$DIR/collect4.log" &&
+	python3 "$here/compare.py" "$PG" ap1="$DIR/ap1.db" ap2="$DIR/ap2.db" ap3="$DIR/ap3.db" \
+		>"$DIR/cmp4"; then
+	ok "a differing row under a used (ap, id): kept the stored one, said: $(grep "differ from" "$DIR/collect4.log")"
+else
+	cat "$DIR/cmp4"
+	bad "a differing row under a used (ap, id): $(cat "$DIR/collect4.log")"
+fi
+
+# a database made anew, published as ap1 within the duplicate window: JetStream drops its rows
+# as copies (its ids are all ids ap1 used); the push says so on the database's first pass, and
+# ap1's central rows stay ap1's
+fleet_make_db ap1again dns_http 1 >/dev/null
+"$push" --db "$DIR/ap1again.db" --ap ap1 --servers "$SERVERS" 2>"$DIR/push-again.log" ||
+	bad "push of a new database as ap1: $(cat "$DIR/push-again.log")"
+"$collect" --servers "$SERVERS" --pg "$PG" --idle-exit 2 2>"$DIR/collect5.log" || bad "collect 5: exit $?"
+if grep -q "JetStream had already seen [0-9]* of the rows this database sent for the first time" \
+	"$DIR/push-again.log" &&
+	python3 "$here/compare.py" "$PG" ap1="$DIR/ap1.db" ap2="$DIR/ap2.db" ap3="$DIR/ap3.db" \
+		>"$DIR/cmp5"; then
+	ok "a new database as ap1: $(grep "already seen" "$DIR/push-again.log")"
+else
+	cat "$DIR/cmp5"
+	bad "a new database as ap1: $(cat "$DIR/push-again.log")"
+fi
+
 # clear failures
 "$collect" --servers nats://127.0.0.1:9 --pg "$PG" --init 2>"$DIR/err1"
 rc=$?
