@@ -33,7 +33,7 @@ more_dns() { # N: dns rows added beside the daemon's (the push reads while they 
 arrived() { # SECONDS: until the central tables equal the database
 	local _
 	for _ in $(seq "$1"); do
-		python3 "$here/compare.py" "$PG" ap7="$DIR/ap.db" >"$DIR/cmp" 2>&1 && return 0
+		python3 "$here/compare.py" "$PG" "${aps[@]}" >"$DIR/cmp" 2>&1 && return 0
 		sleep 1
 	done
 	return 1
@@ -45,6 +45,7 @@ alive() { # PID NAME
 	return 1
 }
 
+aps=(ap7="$DIR/ap.db") # the access points arrived() compares
 fleet_up "$collect"
 capture leak_zzhc_repeat
 more_dns 2000
@@ -73,7 +74,38 @@ else
 fi
 before=$(sqlite3 "$DIR/ap.db" "SELECT count(*) FROM dns")
 
+# a second access point whose push is stopped during the outage (systemctl stop): exit 0,
+# its rows not acknowledged left unsent in its database, sent once it runs again
+"$daemon" -q -r "$cases/dns_http.pcap" --db "$DIR/ap8.db" >>"$DIR/replay.log" 2>&1 ||
+	bad "leakwatchd -r dns_http.pcap (ap8): exit $?"
+sed -e "s|$DIR/ap.db|$DIR/ap8.db|" -e 's/^ap_id = ap7$/ap_id = ap8/' "$DIR/ap.conf" >"$DIR/ap8.conf"
+"$push" --config "$DIR/ap8.conf" --follow 2>"$DIR/push8.log" &
+push8_pid=$!
+PIDS+=("$push8_pid")
+for _ in $(seq 30); do
+	grep -q "ap ap8: .* 0 rows left" "$DIR/push8.log" && break
+	sleep 1
+done
+
 fleet_nats_down
+sqlite3 -cmd ".timeout 10000" "$DIR/ap8.db" "INSERT INTO dns(ts, mac, client_ip, server_ip,
+	qname, qtype, rcode, answers, ttl) VALUES (1700000000, '02:00:00:00:00:08', '192.0.2.8',
+	'198.51.100.53', 'during.example', 1, 0, '', 300)"
+for _ in $(seq 30); do
+	grep -q "not acknowledged" "$DIR/push8.log" && break
+	sleep 1
+done
+kill -TERM "$push8_pid"
+wait "$push8_pid"
+rc=$?
+fleet_forget "$push8_pid"
+left=$(sqlite3 "$DIR/ap8.db" "SELECT max(id) > (SELECT CAST(value AS INTEGER) FROM meta
+	WHERE key = 'fleet_sent_dns') FROM dns")
+if [ $rc -eq 0 ] && [ "$left" = 1 ] && grep -q "not acknowledged" "$DIR/push8.log"; then
+	ok "leakwatch-push --follow stopped during the outage: exit 0, its new row left unsent"
+else
+	bad "leakwatch-push --follow stopped during the outage: exit $rc, left $left: $(cat "$DIR/push8.log")"
+fi
 start=$SECONDS
 i=0
 replays=(dns_http two_clients leak_known_http dns_only_name leak_zzhc_gzip names_mdns)
@@ -92,6 +124,12 @@ grep -q "not acknowledged" "$DIR/push.log" && ok "the push said its passes were 
 	bad "the push never said a pass failed: $(tail -2 "$DIR/push.log")"
 
 fleet_nats_up
+# ap8 started again (one pass): the row it had left comes
+aps+=(ap8="$DIR/ap8.db")
+for _ in $(seq 30); do
+	"$push" --config "$DIR/ap8.conf" 2>>"$DIR/push8.log" && break
+	sleep 1
+done
 if arrived 180; then
 	ok "the cluster back: every row written before and during the outage arrived, 0 lost, 0 duplicated"
 	grep -E ' (dns|flows|leaks):' "$DIR/cmp"
