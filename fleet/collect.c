@@ -3,7 +3,8 @@
  * leakwatch-collect: the central side of a fleet of access points (README "Many APs").
  *
  * A durable pull consumer on the JetStream stream the access points publish to
- * (leakwatch-push): it fetches a batch, writes its rows into PostgreSQL in one transaction and
+ * (leakwatch-push): it fetches a batch (the next one is fetched meanwhile by a thread of its
+ * own, fetch.c), writes its rows into PostgreSQL in one transaction (an array per column) and
  * acknowledges the batch's messages only after COMMIT.  Killed between the two, the messages
  * come again and change nothing: every central table has the unique key (ap, id), rows only
  * ever inserted are written ON CONFLICT DO NOTHING, and an updated row (devices, sessions,
