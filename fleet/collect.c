@@ -363,6 +363,20 @@ static void param_column(struct collect *c, const struct lw_fleet_table *t,
 	c->arena_len++; /* the NUL vsnprintf wrote */
 }
 
+/* "unnest($1::TEXT[], $2::BIGINT[], <a typed array per column>[, the version's])": the rows of
+ * an INSERT's parameters (param_column), in their order */
+static void sb_unnest(struct sbuf *b, const struct lw_fleet_table *t, bool version)
+{
+	size_t p = 3;
+
+	sb_add(b, "unnest($1::TEXT[], $2::BIGINT[]");
+	for (size_t j = 0; j < t->ncols; j++)
+		sb_add(b, ", $%zu::%s[]", p++, pg_type(t->cols[j].type));
+	if (version)
+		sb_add(b, ", $%zu::BIGINT[]", p);
+	sb_add(b, ")");
+}
+
 /*
  * Of the rows an INSERT into an insert-only table found there already (its parameters still
  * in c->params), those stored with other values: not a copy of the same row sent again, but
@@ -374,14 +388,12 @@ static long count_differ(struct collect *c, const struct lw_fleet_table *t,
 			 const struct item *items, const size_t *idx, size_t n)
 {
 	struct sbuf b = {0};
-	size_t p = 3;
 	PGresult *r;
 	long differ;
 
-	sb_add(&b, "SELECT count(*) FROM unnest($1::TEXT[], $2::BIGINT[]");
-	for (size_t j = 0; j < t->ncols; j++)
-		sb_add(&b, ", $%zu::%s[]", p++, pg_type(t->cols[j].type));
-	sb_add(&b, ") AS r(ap, id");
+	sb_add(&b, "SELECT count(*) FROM ");
+	sb_unnest(&b, t, false);
+	sb_add(&b, " AS r(ap, id");
 	for (size_t j = 0; j < t->ncols; j++)
 		sb_add(&b, ", \"%s\"", t->cols[j].name);
 	sb_add(&b, ") JOIN \"%s\" AS t USING (ap, id) WHERE (", t->name);
@@ -419,21 +431,14 @@ static long insert_rows(struct collect *c, const struct lw_fleet_table *t, struc
 			const size_t *idx, size_t n, long *differ)
 {
 	struct sbuf b = {0};
-	size_t p = 1;
 	PGresult *r;
 	long changed;
 
 	sb_add(&b, "INSERT INTO \"%s\" AS t(ap, id", t->name);
 	for (size_t j = 0; j < t->ncols; j++)
 		sb_add(&b, ", \"%s\"", t->cols[j].name);
-	sb_add(&b, "%s) SELECT * FROM unnest($%zu::TEXT[], $%zu::BIGINT[]",
-	       t->changed ? ", fleet_version" : "", p, p + 1);
-	p += 2;
-	for (size_t j = 0; j < t->ncols; j++)
-		sb_add(&b, ", $%zu::%s[]", p++, pg_type(t->cols[j].type));
-	if (t->changed)
-		sb_add(&b, ", $%zu::BIGINT[]", p++);
-	sb_add(&b, ")");
+	sb_add(&b, "%s) SELECT * FROM ", t->changed ? ", fleet_version" : "");
+	sb_unnest(&b, t, t->changed != NULL);
 	c->nparams = 0;
 	c->arena_len = 0;
 	param_column(c, t, items, idx, n, -1);
